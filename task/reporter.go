@@ -1,0 +1,30 @@
+// Package task adapts ppalm to the host it runs under: an Azure DevOps agent
+// (TF_BUILD), a GitHub Actions runner (GITHUB_ACTIONS=true) or a terminal. A
+// host is chosen once from the environment; everything ppalm tells the user
+// goes through its Reporter, which escapes every value for that host and
+// masks secrets.
+package task
+
+// Reporter is how steps and commands talk to the user and to the CI host.
+// Implementations must be safe for use from several goroutines.
+type Reporter interface {
+	// StartGroup opens a collapsible log group; the returned func closes it.
+	StartGroup(name string) (end func())
+	// Info writes a plain log line.
+	Info(msg string)
+	// Warning and Error raise an annotation on the host (a build issue, a
+	// GitHub annotation); file may be empty.
+	Warning(msg string, file string)
+	Error(msg string, file string)
+	// Progress reports how far a long operation is (0-100).
+	Progress(percent int, msg string)
+	// SetOutput publishes a step output (task variable with isOutput=true,
+	// $GITHUB_OUTPUT, or a plain line on a terminal).
+	SetOutput(name, value string) error
+	// SetSecret masks value in every later line the host prints.
+	SetSecret(value string)
+	// Summary appends markdown to the run's summary page.
+	Summary(markdown string) error
+	// Complete records the final result of the task.
+	Complete(failed bool, msg string)
+}
