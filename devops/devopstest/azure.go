@@ -1,0 +1,426 @@
+package devopstest
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// AzurePullRequest is a pull request held by the Azure DevOps fake.
+type AzurePullRequest struct {
+	ID           int
+	Source       string // refs/heads/...
+	Target       string
+	Title        string
+	Description  string
+	Status       string // active, completed, abandoned
+	Labels       []string
+	WorkItemRefs []string
+	// MergeCommit is lastMergeCommit.commitId.
+	MergeCommit string
+}
+
+// AzureBuild is a pipeline run held by the Azure DevOps fake.
+type AzureBuild struct {
+	ID                 int
+	Number             string
+	DefinitionID       int
+	Definition         string
+	Status             string // completed, inProgress, ...
+	Result             string // succeeded, failed, ... ("" while running)
+	Branch             string
+	RequestedFor       string
+	Tags               []string
+	TemplateParameters map[string]string
+	Queued             time.Time
+	Finished           time.Time // zero while running
+}
+
+// AzureCommit is a commit held by the Azure DevOps fake; Paths are the items
+// it touched ("/Contoso/src/Other/Solution.xml").
+type AzureCommit struct {
+	ID      string
+	Author  string
+	Email   string
+	Date    time.Time
+	Message string
+	Paths   []string
+}
+
+// AzureDevOps is an Azure DevOps organization with one project and one
+// repository, served on loopback.
+type AzureDevOps struct {
+	*httptest.Server
+	recorder
+	Org, Project, Repository, Token string
+
+	pullRequests []*AzurePullRequest
+	builds       []AzureBuild
+	commits      []AzureCommit
+}
+
+// NewAzureDevOps starts the fake; it stops when t ends. The project name has a
+// space so tests see escaping.
+func NewAzureDevOps(t testing.TB) *AzureDevOps {
+	s := &AzureDevOps{Org: "contoso", Project: "Power Apps", Repository: "alm-repo", Token: "ado-job-token-s3cret"}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// OrganizationURL is what SYSTEM_COLLECTIONURI would hold.
+func (s *AzureDevOps) OrganizationURL() string { return s.URL + "/" + s.Org + "/" }
+
+// AddPullRequest stores pr; ID 0 gets the next id.
+func (s *AzureDevOps) AddPullRequest(pr AzurePullRequest) *AzurePullRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if pr.ID == 0 {
+		pr.ID = len(s.pullRequests) + 100
+	}
+	if pr.Status == "" {
+		pr.Status = "active"
+	}
+	s.pullRequests = append(s.pullRequests, &pr)
+	return &pr
+}
+
+// PullRequests returns a copy of the stored pull requests.
+func (s *AzureDevOps) PullRequests() []AzurePullRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]AzurePullRequest, len(s.pullRequests))
+	for i, p := range s.pullRequests {
+		out[i] = *p
+	}
+	return out
+}
+
+// AddBuild stores a pipeline run.
+func (s *AzureDevOps) AddBuild(b AzureBuild) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.builds = append(s.builds, b)
+}
+
+// AddCommit stores a commit.
+func (s *AzureDevOps) AddCommit(c AzureCommit) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.commits = append(s.commits, c)
+}
+
+// Location ids and route templates as the service publishes them in
+// OPTIONS _apis.
+var azureLocations = []map[string]any{
+	loc("e81700f7-3be2-46de-8624-2eb35882fcaa", "Location", "ResourceAreas", "_apis/{resource}/{areaId}", "3.2", "0.0", 1),
+	loc("9946fd70-0d40-406e-b686-b4744cbbcc37", "git", "pullRequests", "{project}/_apis/{area}/repositories/{repositoryId}/{resource}/{pullRequestId}", "3.0", "7.1", 1),
+	loc("f22387e3-984e-4c52-9c6d-fbb8f14c812d", "git", "pullRequestLabels", "{project}/_apis/{area}/repositories/{repositoryId}/pullRequests/{pullRequestId}/labels/{labelIdOrName}", "5.0", "0.0", 1),
+	loc("b3a6eebe-9cf0-49ea-b6cb-1a4c5f5007b0", "git", "pullRequestQuery", "{project}/_apis/{area}/repositories/{repositoryId}/{resource}", "3.0", "7.1", 1),
+	loc("c2570c3b-5b3f-41b8-98bf-5407bfde8d58", "git", "commits", "{project}/_apis/{area}/repositories/{repositoryId}/{resource}/{commitId}", "1.0", "7.1", 1),
+	loc("0cd358e1-9217-4d94-8269-1c1ee6f93dcf", "build", "builds", "{project}/_apis/{area}/{resource}/{buildId}", "2.0", "7.1", 7),
+	loc("dbeaf647-6167-421a-bda9-c9327b25e2e6", "build", "definitions", "{project}/_apis/{area}/{resource}/{definitionId}", "2.0", "7.1", 7),
+}
+
+func loc(id, area, resource, route, minV, released string, rv int) map[string]any {
+	return map[string]any{"id": id, "area": area, "resourceName": resource, "routeTemplate": route,
+		"resourceVersion": rv, "minVersion": minV, "maxVersion": "7.2", "releasedVersion": released}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8; api-version=7.1-preview.1")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func collection[T any](items []T) map[string]any {
+	if items == nil {
+		items = []T{}
+	}
+	return map[string]any{"count": len(items), "value": items}
+}
+
+// adoError answers like the service: a JSON exception body.
+func adoError(w http.ResponseWriter, status int, typeKey, msg string) {
+	writeJSON(w, status, map[string]any{"$id": "1", "innerException": nil, "message": msg,
+		"typeName": "Microsoft.TeamFoundation.Git.Server." + typeKey + ", Microsoft.TeamFoundation.Git.Server",
+		"typeKey":  typeKey, "errorCode": 0, "eventId": 3000})
+}
+
+func (s *AzureDevOps) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	if s.record(w, r, string(body)) {
+		return
+	}
+	if r.Header.Get("Authorization") != "Basic "+base64.StdEncoding.EncodeToString([]byte(":"+s.Token)) {
+		w.Header().Set("X-TFS-ServiceError", url.QueryEscape("TF400813: The user 'Anonymous' is not authorized to access this resource."))
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = io.WriteString(w, "<!DOCTYPE html><html><head><title>Azure DevOps Services | Sign In</title></head><body></body></html>")
+		return
+	}
+	org := "/" + s.Org
+	p := strings.TrimPrefix(r.URL.Path, org)
+	switch {
+	case r.Method == http.MethodOptions && p == "/_apis":
+		writeJSON(w, 200, collection(azureLocations))
+		return
+	case r.Method == http.MethodGet && p == "/_apis/ResourceAreas":
+		base := s.OrganizationURL()
+		writeJSON(w, 200, collection([]map[string]any{
+			{"id": "79134c72-4a58-4b42-976c-04e7115f32bf", "name": "core", "locationUrl": base},
+			{"id": "4e080c62-fa21-4fbc-8fef-2a10a2b38049", "name": "git", "locationUrl": base},
+			{"id": "965220d5-5bb9-42cf-8d67-9b146df2a5a4", "name": "build", "locationUrl": base},
+			{"id": "5264459e-e5e0-4bd8-b118-0985e68a4ec5", "name": "wit", "locationUrl": base},
+		}))
+		return
+	}
+	if !strings.HasPrefix(r.Header.Get("Accept"), "application/json;api-version=") {
+		adoError(w, 400, "VssVersionOutOfRangeException", "The request indicated a Content-Type of \"\" for method type \"GET\" which is not supported. Valid content types for this method are: application/json.")
+		return
+	}
+	proj := "/" + s.Project + "/_apis/"
+	if !strings.HasPrefix(p, proj) {
+		adoError(w, 404, "ProjectDoesNotExistWithNameException", fmt.Sprintf("TF200016: The following project does not exist: %s.", strings.Split(strings.TrimPrefix(p, "/"), "/")[0]))
+		return
+	}
+	rest := strings.Split(strings.TrimPrefix(p, proj), "/")
+	q := r.URL.Query()
+	switch {
+	case len(rest) >= 3 && rest[0] == "git" && rest[1] == "repositories":
+		if rest[2] != s.Repository {
+			adoError(w, 404, "GitRepositoryNotFoundException", fmt.Sprintf("TF401019: The Git repository with name or identifier %s does not exist or you do not have permissions for the operation you are attempting.", rest[2]))
+			return
+		}
+		s.serveGit(w, r, rest[3:], q, body)
+	case len(rest) == 2 && rest[0] == "build" && rest[1] == "definitions" && r.Method == http.MethodGet:
+		s.serveDefinitions(w, q)
+	case len(rest) == 2 && rest[0] == "build" && rest[1] == "builds" && r.Method == http.MethodGet:
+		s.serveBuilds(w, q)
+	default:
+		adoError(w, 404, "RouteNotFoundException", "no route for "+r.Method+" "+r.URL.Path)
+	}
+}
+
+func (s *AzureDevOps) prJSON(p *AzurePullRequest) map[string]any {
+	labels := []map[string]any{}
+	for i, l := range p.Labels {
+		labels = append(labels, map[string]any{"id": fmt.Sprintf("6f5c2d8e-0000-0000-0000-%012d", i), "name": l, "active": true})
+	}
+	repoURL := s.OrganizationURL() + "_apis/git/repositories/7a1c7a4e-3f4f-4b8e-9a38-b1d3bd7b3a01"
+	m := map[string]any{
+		"repository": map[string]any{"id": "7a1c7a4e-3f4f-4b8e-9a38-b1d3bd7b3a01", "name": s.Repository, "url": repoURL,
+			"project": map[string]any{"id": "c1f0c8a2-9a56-4bd6-8d41-3c5c0b0d9a11", "name": s.Project, "state": "unchanged", "visibility": "private"}},
+		"pullRequestId": p.ID, "codeReviewId": p.ID, "status": p.Status,
+		"createdBy":    map[string]any{"displayName": "Project Collection Build Service (contoso)", "id": "2d4bd1a2-6f1b-4c8d-9d33-1f1e1c3a0a77", "uniqueName": "Build\\2d4bd1a2"},
+		"creationDate": "2024-05-02T09:14:03.5712345Z",
+		"title":        p.Title, "description": p.Description,
+		"sourceRefName": p.Source, "targetRefName": p.Target,
+		"mergeStatus": "succeeded", "isDraft": false, "mergeId": "e2b0a8d1-1b25-4d1f-9a3b-0f1c2d3e4f50",
+		"reviewers": []any{}, "labels": labels, "supportsIterations": true,
+		"url": fmt.Sprintf("%s/pullRequests/%d", repoURL, p.ID),
+	}
+	if p.MergeCommit != "" {
+		m["lastMergeCommit"] = map[string]any{"commitId": p.MergeCommit, "url": repoURL + "/commits/" + p.MergeCommit}
+	}
+	return m
+}
+
+func (s *AzureDevOps) serveGit(w http.ResponseWriter, r *http.Request, rest []string, q url.Values, body []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case len(rest) == 1 && rest[0] == "pullRequests" && r.Method == http.MethodGet:
+		var out []map[string]any
+		for _, p := range s.pullRequests {
+			if v := q.Get("searchCriteria.sourceRefName"); v != "" && v != p.Source {
+				continue
+			}
+			if v := q.Get("searchCriteria.targetRefName"); v != "" && v != p.Target {
+				continue
+			}
+			if v := q.Get("searchCriteria.status"); v != "" && v != "all" && v != p.Status {
+				continue
+			}
+			out = append(out, s.prJSON(p))
+		}
+		if top, err := strconv.Atoi(q.Get("$top")); err == nil && top < len(out) {
+			out = out[:top]
+		}
+		writeJSON(w, 200, collection(out))
+	case len(rest) == 1 && rest[0] == "pullRequests" && r.Method == http.MethodPost:
+		var in struct {
+			SourceRefName, TargetRefName, Title, Description string
+			Labels                                           []struct{ Name string }
+			WorkItemRefs                                     []struct{ ID string }
+		}
+		if err := json.Unmarshal(body, &in); err != nil || in.SourceRefName == "" || in.TargetRefName == "" || in.Title == "" {
+			adoError(w, 400, "InvalidArgumentValueException", "Value cannot be null. Parameter name: sourceRefName, targetRefName and title are required")
+			return
+		}
+		for _, p := range s.pullRequests {
+			if p.Status == "active" && p.Source == in.SourceRefName && p.Target == in.TargetRefName {
+				adoError(w, 409, "GitPullRequestExistsException", "TF401179: An active pull request for the source and target branch already exists.")
+				return
+			}
+		}
+		p := &AzurePullRequest{ID: len(s.pullRequests) + 100, Source: in.SourceRefName, Target: in.TargetRefName, Title: in.Title, Description: in.Description, Status: "active"}
+		for _, l := range in.Labels {
+			p.Labels = append(p.Labels, l.Name)
+		}
+		for _, wi := range in.WorkItemRefs {
+			p.WorkItemRefs = append(p.WorkItemRefs, wi.ID)
+		}
+		s.pullRequests = append(s.pullRequests, p)
+		writeJSON(w, 201, s.prJSON(p))
+	case len(rest) == 3 && rest[0] == "pullRequests" && rest[2] == "labels" && r.Method == http.MethodGet:
+		id, _ := strconv.Atoi(rest[1])
+		for _, p := range s.pullRequests {
+			if p.ID == id {
+				writeJSON(w, 200, collection(s.prJSON(p)["labels"].([]map[string]any)))
+				return
+			}
+		}
+		adoError(w, 404, "GitPullRequestNotFoundException", "TF401180: The requested pull request was not found.")
+	case len(rest) == 1 && rest[0] == "pullRequestQuery" && r.Method == http.MethodPost:
+		var in struct {
+			Queries []struct {
+				Items []string
+				Type  string
+			}
+		}
+		if err := json.Unmarshal(body, &in); err != nil {
+			adoError(w, 400, "InvalidArgumentValueException", "queries: "+err.Error())
+			return
+		}
+		var results []map[string][]map[string]any
+		for _, qi := range in.Queries {
+			res := map[string][]map[string]any{}
+			for _, sha := range qi.Items {
+				for _, p := range s.pullRequests {
+					if qi.Type == "lastMergeCommit" && p.MergeCommit == sha {
+						res[sha] = append(res[sha], s.prJSON(p))
+					}
+				}
+			}
+			results = append(results, res)
+		}
+		writeJSON(w, 200, map[string]any{"queries": json.RawMessage(mustJSON(in.Queries)), "results": results})
+	case len(rest) == 1 && rest[0] == "commits" && r.Method == http.MethodGet:
+		item := q.Get("searchCriteria.itemPath")
+		var out []map[string]any
+		for _, c := range s.commits {
+			if item != "" && !touches(c.Paths, item) {
+				continue
+			}
+			author := map[string]any{"name": c.Author, "email": c.Email, "date": c.Date.UTC().Format(time.RFC3339)}
+			out = append(out, map[string]any{"commitId": c.ID, "author": author, "committer": author, "comment": c.Message,
+				"changeCounts": map[string]int{"Add": 0, "Edit": len(c.Paths), "Delete": 0},
+				"url":          s.OrganizationURL() + "_apis/git/repositories/7a1c7a4e-3f4f-4b8e-9a38-b1d3bd7b3a01/commits/" + c.ID,
+				"remoteUrl":    s.OrganizationURL() + url.PathEscape(s.Project) + "/_git/" + s.Repository + "/commit/" + c.ID})
+		}
+		if item != "" && len(out) == 0 {
+			adoError(w, 404, "GitItemNotFoundException", fmt.Sprintf("TF401174: The item '%s' could not be found in the repository '%s' at the version specified by '<Branch: main >' (resolved to commit '0000000000000000000000000000000000000000').", item, s.Repository))
+			return
+		}
+		if top, err := strconv.Atoi(q.Get("searchCriteria.$top")); err == nil && top < len(out) {
+			out = out[:top]
+		}
+		writeJSON(w, 200, collection(out))
+	default:
+		adoError(w, 404, "RouteNotFoundException", "no route for "+r.Method+" "+r.URL.Path)
+	}
+}
+
+func touches(paths []string, item string) bool {
+	for _, p := range paths {
+		if p == item || strings.HasPrefix(p, strings.TrimRight(item, "/")+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+func mustJSON(v any) []byte {
+	b, _ := json.Marshal(v)
+	return b
+}
+
+func (s *AzureDevOps) serveDefinitions(w http.ResponseWriter, q url.Values) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pattern := strings.ToLower(q.Get("name"))
+	seen := map[int]bool{}
+	var out []map[string]any
+	for _, b := range s.builds {
+		if seen[b.DefinitionID] {
+			continue
+		}
+		if ok, _ := path.Match(pattern, strings.ToLower(b.Definition)); pattern != "" && !ok {
+			continue
+		}
+		seen[b.DefinitionID] = true
+		out = append(out, s.definitionJSON(b))
+	}
+	writeJSON(w, 200, collection(out))
+}
+
+func (s *AzureDevOps) definitionJSON(b AzureBuild) map[string]any {
+	return map[string]any{"id": b.DefinitionID, "name": b.Definition, "path": "\\", "type": "build", "queueStatus": "enabled", "revision": 3,
+		"url":     fmt.Sprintf("%s%s/_apis/build/Definitions/%d?revision=3", s.OrganizationURL(), url.PathEscape(s.Project), b.DefinitionID),
+		"project": map[string]any{"id": "c1f0c8a2-9a56-4bd6-8d41-3c5c0b0d9a11", "name": s.Project}}
+}
+
+func (s *AzureDevOps) serveBuilds(w http.ResponseWriter, q url.Values) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defs := map[string]bool{}
+	if v := q.Get("definitions"); v != "" {
+		for _, d := range strings.Split(v, ",") {
+			defs[d] = true
+		}
+	}
+	builds := append([]AzureBuild(nil), s.builds...)
+	sort.SliceStable(builds, func(i, j int) bool { return builds[i].Queued.After(builds[j].Queued) })
+	var out []map[string]any
+	for _, b := range builds {
+		if len(defs) > 0 && !defs[strconv.Itoa(b.DefinitionID)] {
+			continue
+		}
+		web := fmt.Sprintf("%s%s/_build/results?buildId=%d", s.OrganizationURL(), url.PathEscape(s.Project), b.ID)
+		m := map[string]any{
+			"_links": map[string]any{"self": map[string]any{"href": fmt.Sprintf("%s_apis/build/Builds/%d", s.OrganizationURL(), b.ID)}, "web": map[string]any{"href": web}},
+			"id":     b.ID, "buildNumber": b.Number, "status": b.Status,
+			"queueTime":    b.Queued.UTC().Format(time.RFC3339Nano),
+			"startTime":    b.Queued.Add(20 * time.Second).UTC().Format(time.RFC3339Nano),
+			"definition":   s.definitionJSON(b),
+			"sourceBranch": b.Branch, "sourceVersion": "5d2c0b8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c",
+			"requestedFor": map[string]any{"displayName": b.RequestedFor, "uniqueName": strings.ReplaceAll(strings.ToLower(b.RequestedFor), " ", ".") + "@contoso.com", "id": "a3e2f1d0-0000-0000-0000-000000000001"},
+			"reason":       "manual", "tags": b.Tags, "templateParameters": b.TemplateParameters,
+		}
+		if b.Tags == nil {
+			m["tags"] = []string{}
+		}
+		if b.Result != "" {
+			m["result"] = b.Result
+		}
+		if !b.Finished.IsZero() {
+			m["finishTime"] = b.Finished.UTC().Format(time.RFC3339Nano)
+		}
+		out = append(out, m)
+	}
+	if top, err := strconv.Atoi(q.Get("$top")); err == nil && top < len(out) {
+		out = out[:top]
+	}
+	writeJSON(w, 200, collection(out))
+}

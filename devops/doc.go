@@ -1,0 +1,46 @@
+// Package devops talks to the repository host a pipeline runs on, Azure
+// DevOps (Azure Repos and Azure Pipelines) or GitHub, for the parts of the
+// ALM flow that are not git itself: opening the pull request that carries a
+// maker's change, deciding whether a deployment is a solution upgrade, and
+// listing a solution's commits and pipeline runs.
+//
+// # Connection
+//
+// A Config is read from the host's environment and then overridden by
+// flags. Azure DevOps: SYSTEM_COLLECTIONURI (organization URL, trailing
+// slash allowed), SYSTEM_TEAMPROJECT, BUILD_REPOSITORY_ID or
+// BUILD_REPOSITORY_NAME, SYSTEM_ACCESSTOKEN. GitHub: GITHUB_API_URL
+// (default https://api.github.com), GITHUB_REPOSITORY ("owner/name"),
+// GITHUB_TOKEN. The host is GitHub when GITHUB_ACTIONS=true and Azure DevOps
+// when TF_BUILD is set; otherwise it follows from which settings are given.
+// Tokens are sent only in the Authorization header and never appear in
+// errors or output.
+//
+// Azure DevOps calls go through azure-devops-go-api v7. Its Connection builds
+// plain http.Clients, so this package performs the resource-area lookup
+// (GET _apis/ResourceAreas) itself and builds the area clients with
+// azuredevops.NewClientWithOptions and WithHTTPClient; that way every call,
+// including the OPTIONS _apis location lookup, goes through one retrying
+// client.
+//
+// # Retries
+//
+// Every request goes through go-retryablehttp. A 429, or a 403/503 carrying
+// Retry-After (GitHub's secondary rate limit), is retried after the
+// Retry-After delay; other 5xx and network errors are retried with
+// exponential backoff, but only for reads: a request whose context is
+// marked by withSideEffects (creating a pull request) is not repeated after
+// the server may have acted on it. 401 and 403 become an *APIError that names
+// the host, the request and which token to check.
+//
+// # Upgrade or update
+//
+// A deployment is an upgrade (StageAndUpgrade) when the TriggerSolutionUpgrade
+// variable says so (true/false, any case; it always wins), otherwise when the
+// pull request behind the build carries the label "solution-upgrade". Azure
+// DevOps: the PR of a PR build (SYSTEM_PULLREQUEST_PULLREQUESTID) or the PR
+// whose last merge commit is BUILD_SOURCEVERSION (pullRequestQuery,
+// type lastMergeCommit). GitHub: pull_request.labels of the event in
+// GITHUB_EVENT_PATH, or the pull requests of GITHUB_SHA
+// (GET /repos/{o}/{r}/commits/{sha}/pulls).
+package devops
