@@ -1,0 +1,91 @@
+package cli
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/ppalm/ppalm/gitops"
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newCommitCmd) }
+
+func newCommitCmd(f *Factory) *cobra.Command {
+	var o gitops.CommitOptions
+	cmd := &cobra.Command{
+		Use:   "commit --repo PATH|URL --branch NAME --folder DIR --path REPO_DIR --message TEXT",
+		Short: "Commit an unpacked solution folder to a git branch and push it",
+		Long: "Replaces the repository folder --path with the contents of --folder exactly (deletions included,\n" +
+			"nothing outside --path touched), commits on --branch (created from --base when missing) and,\n" +
+			"with --push, pushes the branch. --repo is a working copy (a CI checkout, detached HEAD is fine)\n" +
+			"or a URL, which is cloned shallow into a temporary folder. When nothing changed no commit is\n" +
+			"made and committed=false is printed.\n\n" +
+			"The token comes from --token or $PPALM_GIT_TOKEN, $SYSTEM_ACCESSTOKEN, $GITHUB_TOKEN (first set)\n" +
+			"and is sent as HTTP basic auth; it is never printed.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.Token == "" {
+				o.Token = gitops.TokenFromEnv(f.Getenv)
+			}
+			if o.Author.Name == "" {
+				o.Author.Name = firstEnv(f.Getenv, "BUILD_REQUESTEDFOR", "GITHUB_ACTOR")
+			}
+			if o.Author.Email == "" {
+				o.Author.Email = f.Getenv("BUILD_REQUESTEDFOREMAIL")
+				if o.Author.Email == "" && f.Getenv("GITHUB_ACTOR") != "" {
+					o.Author.Email = f.Getenv("GITHUB_ACTOR") + "@users.noreply.github.com"
+				}
+			}
+			if o.Author.Name == "" || o.Author.Email == "" {
+				return fmt.Errorf("commit: --author-name and --author-email are required outside Azure DevOps and GitHub Actions")
+			}
+			o.Now = time.Now
+			res, err := gitops.Commit(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if !res.Committed {
+				fmt.Fprintf(out, "Nothing to commit: %s on branch %s already matches %s.\n", o.Path, res.Branch, o.Folder)
+			} else {
+				for _, c := range res.Changes {
+					fmt.Fprintln(out, c)
+				}
+				fmt.Fprintf(out, "Committed %d change(s) to %s as %s.\n", len(res.Changes), res.Branch, res.Hash)
+				if res.Pushed {
+					fmt.Fprintf(out, "Pushed %s.\n", res.Branch)
+				}
+			}
+			fmt.Fprintf(out, "committed=%s\n", strconv.FormatBool(res.Committed))
+			fmt.Fprintf(out, "commit=%s\n", res.Hash)
+			fmt.Fprintf(out, "branch=%s\n", res.Branch)
+			fmt.Fprintf(out, "pushed=%s\n", strconv.FormatBool(res.Pushed))
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&o.Repo, "repo", "", "working copy path or repository URL")
+	fl.StringVar(&o.Branch, "branch", "", "branch to commit to")
+	fl.StringVar(&o.Base, "base", "main", "branch to create --branch from when it does not exist")
+	fl.StringVar(&o.Folder, "folder", "", "folder whose files are published")
+	fl.StringVar(&o.Path, "path", "", "repository folder to replace, slash-separated (e.g. MySolution/SolutionPackage/src)")
+	fl.StringVar(&o.Message, "message", "", "commit message, used as typed (#123 links a work item)")
+	fl.StringVar(&o.Author.Name, "author-name", "", "author and committer name (default $BUILD_REQUESTEDFOR or $GITHUB_ACTOR)")
+	fl.StringVar(&o.Author.Email, "author-email", "", "author and committer e-mail (default $BUILD_REQUESTEDFOREMAIL or <actor>@users.noreply.github.com)")
+	fl.BoolVar(&o.Push, "push", false, "push the branch after committing")
+	fl.StringVar(&o.Token, "token", "", "git token (default $PPALM_GIT_TOKEN, $SYSTEM_ACCESSTOKEN or $GITHUB_TOKEN); never printed")
+	for _, name := range []string{"repo", "branch", "folder", "path", "message"} {
+		_ = cmd.MarkFlagRequired(name)
+	}
+	return cmd
+}
+
+func firstEnv(getenv func(string) string, names ...string) string {
+	for _, n := range names {
+		if v := getenv(n); v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,444 @@
+package gitops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/format/index"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+)
+
+// Signature names the person a commit is recorded for.
+type Signature struct {
+	Name  string
+	Email string
+}
+
+// CommitOptions says what to publish where.
+type CommitOptions struct {
+	Repo   string // path of a working copy, or a URL
+	Branch string // branch to commit to; created from Base when missing
+	Base   string // branch to start from; "main" when empty
+	Folder string // the unpacked tree to publish
+	Path   string // folder inside the repository to replace, slash-separated
+	// Message is used as typed ("#123" links Azure Boards work items).
+	Message string
+	Author  Signature // also the committer
+	Push    bool
+	Token   string           // PAT, System.AccessToken or GITHUB_TOKEN; never logged
+	Now     func() time.Time // clock for the signatures; time.Now when nil
+}
+
+// CommitResult says what Commit did.
+type CommitResult struct {
+	Committed bool
+	Hash      string // the new commit, or the branch head when nothing changed
+	Branch    string
+	Pushed    bool
+	Changes   []string // "A path", "M path" or "D path", sorted by path
+}
+
+// Commit replaces opts.Path in opts.Branch with opts.Folder, commits when
+// anything changed and pushes when asked. See the package doc for the rules.
+func Commit(ctx context.Context, opts CommitOptions) (*CommitResult, error) {
+	res, err := commit(ctx, opts)
+	if err != nil {
+		return nil, scrub(fmt.Errorf("commit %s to branch %q of %s: %w", opts.Path, opts.Branch, opts.Repo, err), opts.Token)
+	}
+	return res, nil
+}
+
+func (o *CommitOptions) validate() ([]string, error) {
+	if o.Repo == "" {
+		return nil, errors.New("repository: empty; expected a working copy path or a URL")
+	}
+	if o.Branch == "" {
+		return nil, errors.New("branch: empty; expected a branch name")
+	}
+	if o.Base == "" {
+		o.Base = "main"
+	}
+	for _, b := range []string{o.Branch, o.Base} {
+		if err := plumbing.NewBranchReferenceName(b).Validate(); err != nil || strings.HasPrefix(b, "refs/") {
+			return nil, fmt.Errorf("branch %q: not a valid branch name", b)
+		}
+	}
+	if o.Folder == "" {
+		return nil, errors.New("folder: empty; expected the folder to publish")
+	}
+	p := strings.Trim(o.Path, "/")
+	if p == "" || strings.Contains(p, "\\") || path.Clean(p) != p {
+		return nil, fmt.Errorf("path %q: expected a relative, slash-separated folder inside the repository such as \"MySolution/SolutionPackage/src\"", o.Path)
+	}
+	segs := strings.Split(p, "/")
+	for _, s := range segs {
+		if s == "." || s == ".." || strings.EqualFold(s, ".git") {
+			return nil, fmt.Errorf("path %q: %q is not allowed", o.Path, s)
+		}
+	}
+	o.Path = p
+	if strings.TrimSpace(o.Message) == "" {
+		return nil, errors.New("message: empty; expected a commit message")
+	}
+	if o.Author.Name == "" || o.Author.Email == "" {
+		return nil, errors.New("author: name and e-mail are both required")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return segs, nil
+}
+
+// checkout is the repository Commit works in.
+type checkout struct {
+	repo   *git.Repository
+	dir    string // working tree on disk; empty for a temporary clone
+	remote string // origin's URL
+	user   string // username from the URL
+	start  plumbing.Hash
+	exists bool // the branch existed before this run
+}
+
+func commit(ctx context.Context, opts CommitOptions) (*CommitResult, error) {
+	segs, err := opts.validate()
+	if err != nil {
+		return nil, err
+	}
+	files, err := scanFolder(ctx, opts.Folder)
+	if err != nil {
+		return nil, err
+	}
+
+	var co *checkout
+	if isURL(opts.Repo) {
+		tmp, err := os.MkdirTemp("", "ppalm-git-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(tmp)
+		co, err = cloneBranch(ctx, opts.Repo, opts.Branch, opts.Base, opts.Token, tmp)
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		co, err = openWorkingCopy(ctx, opts.Repo, opts.Branch, opts.Base, opts.Token)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkNoOverlap(co.dir, opts.Path, opts.Folder); err != nil {
+			return nil, err
+		}
+	}
+
+	s := co.repo.Storer
+	if err := storeBlobs(ctx, s, files); err != nil {
+		return nil, err
+	}
+	newSub, err := writeTree(s, files)
+	if err != nil {
+		return nil, fmt.Errorf("write tree: %w", err)
+	}
+	startTree := plumbing.ZeroHash
+	if !co.start.IsZero() {
+		c, err := co.repo.CommitObject(co.start)
+		if err != nil {
+			return nil, fmt.Errorf("read commit %s: %w", co.start, err)
+		}
+		startTree = c.TreeHash
+	}
+	oldSub, err := subtreeHash(s, startTree, opts.Path)
+	if err != nil {
+		return nil, err
+	}
+	res := &CommitResult{Branch: opts.Branch, Hash: co.start.String()}
+	if co.start.IsZero() {
+		res.Hash = ""
+	}
+	if oldSub == newSub {
+		return res, nil
+	}
+	oldFiles, err := treeFiles(s, oldSub)
+	if err != nil {
+		return nil, fmt.Errorf("read tree %s: %w", opts.Path, err)
+	}
+	res.Changes = changes(oldFiles, files, opts.Path)
+
+	root, err := replaceSubtree(s, startTree, segs, newSub)
+	if err != nil {
+		return nil, fmt.Errorf("write tree: %w", err)
+	}
+	if root.IsZero() {
+		// The folder was the repository's only content and is now empty.
+		if root, err = storeTree(s, nil); err != nil {
+			return nil, fmt.Errorf("write tree: %w", err)
+		}
+	}
+	when := opts.Now()
+	sig := object.Signature{Name: opts.Author.Name, Email: opts.Author.Email, When: when}
+	c := &object.Commit{Author: sig, Committer: sig, Message: opts.Message, TreeHash: root}
+	if !co.start.IsZero() {
+		c.ParentHashes = []plumbing.Hash{co.start}
+	}
+	obj := s.NewEncodedObject()
+	if err := c.Encode(obj); err != nil {
+		return nil, fmt.Errorf("encode commit: %w", err)
+	}
+	hash, err := s.SetEncodedObject(obj)
+	if err != nil {
+		return nil, fmt.Errorf("store commit: %w", err)
+	}
+	branchRef := plumbing.NewBranchReferenceName(opts.Branch)
+	if err := s.SetReference(plumbing.NewHashReference(branchRef, hash)); err != nil {
+		return nil, fmt.Errorf("update %s: %w", branchRef, err)
+	}
+	if err := s.SetReference(plumbing.NewSymbolicReference(plumbing.HEAD, branchRef)); err != nil {
+		return nil, fmt.Errorf("update HEAD: %w", err)
+	}
+	res.Committed, res.Hash = true, hash.String()
+	if co.dir != "" {
+		if err := syncWorkingCopy(co, opts.Path, opts.Folder, files); err != nil {
+			return nil, err
+		}
+	}
+
+	if opts.Push {
+		if isAzureRepos(co.remote) {
+			allowMultiACK()
+		}
+		err := co.repo.PushContext(ctx, &git.PushOptions{
+			RemoteName: "origin",
+			RefSpecs:   []config.RefSpec{config.RefSpec(branchRef + ":" + branchRef)},
+			Auth:       authFor(co.remote, co.user, opts.Token),
+		})
+		if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
+			return res, fmt.Errorf("push to %s: %w", co.remote, err)
+		}
+		res.Pushed = true
+	}
+	return res, nil
+}
+
+// cloneBranch clones branch (or base when branch is missing) of remote into
+// dir: shallow, one branch, no checkout. An empty remote gives an empty
+// repository with origin set.
+func cloneBranch(ctx context.Context, raw, branch, base, token, dir string) (*checkout, error) {
+	remote, user := remoteURL(raw)
+	if isAzureRepos(remote) {
+		allowMultiACK()
+	}
+	auth := authFor(remote, user, token)
+	co := &checkout{remote: remote, user: user}
+	for i, name := range []string{branch, base} {
+		if i == 1 && base == branch {
+			break
+		}
+		target := filepath.Join(dir, fmt.Sprint(i))
+		repo, err := git.PlainCloneContext(ctx, target, true, &git.CloneOptions{
+			URL:           remote,
+			Auth:          auth,
+			ReferenceName: plumbing.NewBranchReferenceName(name),
+			SingleBranch:  true,
+			Depth:         1,
+			NoCheckout:    true,
+			Tags:          git.NoTags,
+		})
+		switch {
+		case err == nil:
+			head, err := repo.Head()
+			if err != nil {
+				return nil, fmt.Errorf("read HEAD of clone: %w", err)
+			}
+			co.repo, co.start, co.exists = repo, head.Hash(), i == 0
+			return co, nil
+		case errors.Is(err, transport.ErrEmptyRemoteRepository):
+			repo, err := git.PlainInit(target, true)
+			if err != nil {
+				return nil, err
+			}
+			if _, err := repo.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{remote}}); err != nil {
+				return nil, err
+			}
+			co.repo = repo
+			return co, nil
+		case errors.Is(err, git.NoMatchingRefSpecError{}), errors.Is(err, plumbing.ErrReferenceNotFound):
+			continue
+		default:
+			return nil, fmt.Errorf("clone %s: %w", remote, err)
+		}
+	}
+	return nil, fmt.Errorf("clone %s: neither branch %q nor base branch %q exists on the remote", remote, branch, base)
+}
+
+// openWorkingCopy finds where branch starts in the working copy at dir:
+// the local branch, the remote-tracking branch, the same for base, and last
+// a fetch of each from origin.
+func openWorkingCopy(ctx context.Context, dir, branch, base, token string) (*checkout, error) {
+	repo, err := git.PlainOpen(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open working copy %s: %w", dir, err)
+	}
+	co := &checkout{repo: repo, dir: dir}
+	if rem, err := repo.Remote("origin"); err == nil && len(rem.Config().URLs) > 0 {
+		co.remote, co.user = remoteURL(rem.Config().URLs[0])
+	}
+	find := func(name string) (plumbing.Hash, bool) {
+		for _, ref := range []plumbing.ReferenceName{plumbing.NewBranchReferenceName(name), plumbing.NewRemoteReferenceName("origin", name)} {
+			if r, err := repo.Reference(ref, true); err == nil {
+				return r.Hash(), true
+			}
+		}
+		return plumbing.ZeroHash, false
+	}
+	fetch := func(name string) error {
+		if co.remote == "" {
+			return nil
+		}
+		if isAzureRepos(co.remote) {
+			allowMultiACK()
+		}
+		spec := config.RefSpec(fmt.Sprintf("+refs/heads/%s:refs/remotes/origin/%s", name, name))
+		err := repo.FetchContext(ctx, &git.FetchOptions{RemoteName: "origin", RefSpecs: []config.RefSpec{spec}, Depth: 1, Tags: git.NoTags, Auth: authFor(co.remote, co.user, token)})
+		if err == nil || errors.Is(err, git.NoErrAlreadyUpToDate) || errors.Is(err, git.NoMatchingRefSpecError{}) {
+			return nil
+		}
+		return fmt.Errorf("fetch branch %q from %s: %w", name, co.remote, err)
+	}
+	start, ok := find(branch)
+	co.exists = ok
+	if !ok {
+		start, ok = find(base)
+	}
+	for _, name := range []string{branch, base} {
+		if ok {
+			break
+		}
+		if err := fetch(name); err != nil {
+			return nil, err
+		}
+		start, ok = find(name)
+		co.exists = ok && name == branch
+	}
+	if !ok {
+		return nil, fmt.Errorf("working copy %s: neither branch %q nor base branch %q found locally or on origin", dir, branch, base)
+	}
+	co.start = start
+
+	// Work from start: a CI checkout usually already is there (detached).
+	head, err := repo.Head()
+	if err != nil || head.Hash() != start {
+		wt, err := repo.Worktree()
+		if err != nil {
+			return nil, err
+		}
+		if err := wt.Checkout(&git.CheckoutOptions{Hash: start}); err != nil {
+			return nil, fmt.Errorf("check out %s in %s: %w", start, dir, err)
+		}
+	}
+	return co, nil
+}
+
+// checkNoOverlap refuses a folder that overlaps the repository folder it
+// replaces, unless it is that very folder.
+func checkNoOverlap(repoDir, p, folder string) error {
+	target, err := filepath.Abs(filepath.Join(repoDir, filepath.FromSlash(p)))
+	if err != nil {
+		return err
+	}
+	src, err := filepath.Abs(folder)
+	if err != nil {
+		return err
+	}
+	if target == src {
+		return nil
+	}
+	if within(target, src) || within(src, target) {
+		return fmt.Errorf("folder %s overlaps repository folder %s; unpack somewhere else or into that folder itself", folder, target)
+	}
+	return nil
+}
+
+func within(parent, child string) bool {
+	rel, err := filepath.Rel(parent, child)
+	return err == nil && rel != "." && filepath.IsLocal(rel)
+}
+
+// syncWorkingCopy makes the files and the index of a working copy match the
+// new commit for folder p, leaving everything else as it was.
+func syncWorkingCopy(co *checkout, p, folder string, files []folderFile) error {
+	target := filepath.Join(co.dir, filepath.FromSlash(p))
+	same, err := sameDir(target, folder)
+	if err != nil {
+		return err
+	}
+	if !same {
+		if err := os.RemoveAll(target); err != nil {
+			return fmt.Errorf("replace %s: %w", target, err)
+		}
+		for _, f := range files {
+			dst := filepath.Join(target, filepath.FromSlash(f.rel))
+			if err := copyFile(f.abs, dst, f.mode); err != nil {
+				return fmt.Errorf("replace %s: %w", target, err)
+			}
+		}
+	}
+	idx, err := co.repo.Storer.Index()
+	if err != nil {
+		return fmt.Errorf("read index: %w", err)
+	}
+	kept := idx.Entries[:0]
+	for _, e := range idx.Entries {
+		if e.Name != p && !strings.HasPrefix(e.Name, p+"/") {
+			kept = append(kept, e)
+		}
+	}
+	idx.Entries = kept
+	for _, f := range files {
+		name := p + "/" + f.rel
+		e := &index.Entry{Name: name, Hash: f.hash, Mode: f.mode, Size: uint32(f.size)}
+		if fi, err := os.Stat(filepath.Join(co.dir, filepath.FromSlash(name))); err == nil {
+			e.ModifiedAt, e.CreatedAt = fi.ModTime(), fi.ModTime()
+		}
+		idx.Entries = append(idx.Entries, e)
+	}
+	sort.Slice(idx.Entries, func(i, j int) bool { return idx.Entries[i].Name < idx.Entries[j].Name })
+	if err := co.repo.Storer.SetIndex(idx); err != nil {
+		return fmt.Errorf("write index: %w", err)
+	}
+	return nil
+}
+
+func sameDir(a, b string) (bool, error) {
+	aa, err := filepath.Abs(a)
+	if err != nil {
+		return false, err
+	}
+	bb, err := filepath.Abs(b)
+	return err == nil && aa == bb, err
+}
+
+func copyFile(src, dst string, mode filemode.FileMode) error {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	perm := os.FileMode(0o644)
+	if !mode.IsRegular() {
+		perm = 0o755
+	}
+	return os.WriteFile(dst, data, perm)
+}
