@@ -1,0 +1,83 @@
+// Package settings reads, writes, fills and checks the two deployment
+// settings files ppalm shares with pac and the ALM Accelerator for Power
+// Platform, so a repository moves over unchanged.
+//
+// # deploymentSettings.json (read by the solution import)
+//
+// The file `pac solution create-settings` writes: an object with
+// "EnvironmentVariables" [{"SchemaName","Value"}] and "ConnectionReferences"
+// [{"LogicalName","ConnectionId","ConnectorId"}], in that order, indented with
+// two spaces. The Accelerator adds "ConnectionOwner" to a connection reference
+// (the connection creator's e-mail or Entra object id); ppalm reads it and
+// writes it only when set. Create writes every connection reference and
+// environment variable of the solution in solution order with empty values,
+// byte for byte as pac does except that lines end in LF and the file ends with
+// a newline (friendlier to git; pac's CRLF files parse the same).
+//
+// # customDeploymentSettings.json (read by ppalm's configure steps)
+//
+// The Accelerator's sections, with its exact JSON names (ALM templates spec
+// §5.7): ActivateFlowConfiguration, SolutionComponentOwnershipConfiguration,
+// AadGroupCanvasConfiguration, AadGroupTeamConfiguration,
+// FlowShareWithGroupTeamConfiguration, ConnectorShareWithGroupTeamConfiguration,
+// WebhookUrls, SDKMessages and the hand-written DefaultEnvironmentVariables
+// ([schema, value] pairs). Numbers the Accelerator writes as strings
+// (sortOrder, activate, skipRolesDeletion) are read from strings, numbers or
+// booleans alike; solutionComponentType from a number or a digit string.
+//
+// Create fills the custom file with the Accelerator's token placeholders,
+// because that is what its export committed by default
+// (UseDeploymentSettingsPlaceholders=true) and what a migrating pipeline's
+// variables are already named after: for each cloud flow an
+// ActivateFlowConfiguration entry (#{activateflow.order.<flow>.<id>}#,
+// #{activateflow.activate.<flow>.<id>}#), an owner entry of type 29
+// (#{owner.ownerEmail.<flow>.<id>}#) and a FlowShareWithGroupTeamConfiguration
+// entry (#{flow.sharing.<flow>.<id>}#); for each canvas app (not custom pages
+// or component libraries, which cannot be shared or owned on their own) an
+// owner entry of type 300 and an AadGroupCanvasConfiguration entry
+// (#{canvasshare.aadGroupId.<app>}#, #{canvasshare.roleName.<app>}#). A
+// solution zip does not carry a canvas app's id, so the type 300 entry's
+// solutionComponentUniqueName is empty and its token is
+// #{canvasowner.ownerEmail.<app>}# (the configure step finds apps by name).
+// Entries a pipeline will not configure should be deleted from the file:
+// every token left in it must have a value at deploy time. CreateOptions
+// Placeholders=false writes empty values instead.
+//
+// # Where the files are (Locate)
+//
+// For a config directory P and environment E, first hit wins:
+// P/<name>-E.json (the Accelerator's flattened artifact naming), then
+// P/E/<name>.json, then P/<name>.json. The environment folder and file names
+// are matched case-insensitively, as they were on the Accelerator's Windows
+// agents; two entries differing only in case are an error.
+//
+// # Tokens (FillTokens)
+//
+// #{name}# is replaced by the environment variable named as written, else by
+// its Azure DevOps spelling (upper case, "." and " " as "_"). Unlike the
+// Accelerator's replacetokens step, a missing variable is an error (one error
+// listing every missing name), not an empty string, and a value inserted
+// inside a JSON string is JSON-escaped, so JSON environment variable values
+// are written plainly. A value escaped by hand for the Accelerator becomes a
+// JSON variable that no longer parses, which Validate reports. Values are
+// never printed.
+//
+// # Import parameters (ComponentParameters)
+//
+// The import's ComponentParameters array holds one
+// Microsoft.Dynamics.CRM.connectionreference per connection reference of the
+// solution and one Microsoft.Dynamics.CRM.environmentvariablevalue per
+// environment variable with a value. A connection reference without a
+// connection id, or an environment variable without a value and without a
+// default or shipped value, is an error naming each of them: the Accelerator
+// skipped them silently and the import then left flows unbound.
+//
+// # Offline checks (Validate)
+//
+// Validate returns a Problem per thing to fix, each naming the file, the
+// entry (a JSON path such as ActivateFlowConfiguration[2].sortOrder) and what
+// to do. A value that is still a #{token}# is accepted as "filled at deploy
+// time" and not type-checked. Checks against a target environment
+// (connections exist and are shared, users and groups exist) add Problems with
+// their own Check ids.
+package settings

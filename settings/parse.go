@@ -1,0 +1,465 @@
+package settings
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Warning is something in a settings file ppalm does not use: an unknown
+// section or field. It is reported, never silently dropped.
+type Warning struct {
+	File    string
+	Path    string // JSON path, e.g. "ActivateFlowConfiguration[0].activateAs"
+	Message string
+}
+
+func (w Warning) String() string { return w.File + ": " + w.Path + ": " + w.Message }
+
+// FieldError is one wrong value in a settings file.
+type FieldError struct {
+	Path     string // JSON path, e.g. "ActivateFlowConfiguration[2].sortOrder"
+	Expected string
+	Got      string
+}
+
+// ParseError lists every wrong value of one file.
+type ParseError struct {
+	File   string
+	Fields []FieldError
+	// Syntax is set when the file is not JSON at all.
+	Syntax string
+}
+
+func (e *ParseError) Error() string {
+	if e.Syntax != "" {
+		return e.File + ": " + e.Syntax
+	}
+	var b strings.Builder
+	for i, f := range e.Fields {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "%s: %s: expected %s, got %s", e.File, f.Path, f.Expected, f.Got)
+	}
+	return b.String()
+}
+
+// LoadDeploymentSettings reads and parses deploymentSettings.json at path.
+func LoadDeploymentSettings(path string) (*DeploymentSettings, []Warning, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read deployment settings: %w", err)
+	}
+	return ParseDeploymentSettings(path, data)
+}
+
+// LoadCustomDeploymentSettings reads and parses customDeploymentSettings.json at path.
+func LoadCustomDeploymentSettings(path string) (*CustomDeploymentSettings, []Warning, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read custom deployment settings: %w", err)
+	}
+	return ParseCustomDeploymentSettings(path, data)
+}
+
+// ParseDeploymentSettings parses deploymentSettings.json; file names it in
+// errors and warnings. Field names match case-insensitively, as pac's do.
+func ParseDeploymentSettings(file string, data []byte) (*DeploymentSettings, []Warning, error) {
+	r := &reader{file: file}
+	root, err := r.root(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	ds := &DeploymentSettings{File: file}
+	top := r.fields("", root, "EnvironmentVariables", "ConnectionReferences")
+	for i, item := range r.array("EnvironmentVariables", top["EnvironmentVariables"]) {
+		p := index("EnvironmentVariables", i)
+		f := r.object(p, item, "SchemaName", "Value")
+		if f == nil {
+			continue
+		}
+		ds.EnvironmentVariables = append(ds.EnvironmentVariables, EnvironmentVariableSetting{
+			SchemaName: r.name(p+".SchemaName", f["SchemaName"]),
+			Value:      r.text(p+".Value", f["Value"], "a string (a JSON variable holds its JSON as a string)"),
+		})
+	}
+	for i, item := range r.array("ConnectionReferences", top["ConnectionReferences"]) {
+		p := index("ConnectionReferences", i)
+		f := r.object(p, item, "LogicalName", "ConnectionId", "ConnectorId", "ConnectionOwner")
+		if f == nil {
+			continue
+		}
+		ds.ConnectionReferences = append(ds.ConnectionReferences, ConnectionReferenceSetting{
+			LogicalName:     r.name(p+".LogicalName", f["LogicalName"]),
+			ConnectionID:    r.str(p+".ConnectionId", f["ConnectionId"]),
+			ConnectorID:     r.str(p+".ConnectorId", f["ConnectorId"]),
+			ConnectionOwner: r.str(p+".ConnectionOwner", f["ConnectionOwner"]),
+		})
+	}
+	if err := r.err(); err != nil {
+		return nil, r.warns, err
+	}
+	return ds, r.warns, nil
+}
+
+// ParseCustomDeploymentSettings parses customDeploymentSettings.json.
+func ParseCustomDeploymentSettings(file string, data []byte) (*CustomDeploymentSettings, []Warning, error) {
+	r := &reader{file: file}
+	root, err := r.root(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	c := &CustomDeploymentSettings{File: file}
+	top := r.fields("", root, "ActivateFlowConfiguration", "SolutionComponentOwnershipConfiguration",
+		"AadGroupCanvasConfiguration", "AadGroupTeamConfiguration", "FlowShareWithGroupTeamConfiguration",
+		"ConnectorShareWithGroupTeamConfiguration", "WebhookUrls", "SDKMessages", "DefaultEnvironmentVariables")
+
+	const sec1 = "ActivateFlowConfiguration"
+	for i, item := range r.array(sec1, top[sec1]) {
+		p := index(sec1, i)
+		f := r.object(p, item, "solutionComponentName", "solutionComponentUniqueName", "sortOrder", "activate", "activateAsUser")
+		if f == nil {
+			continue
+		}
+		c.ActivateFlowConfiguration = append(c.ActivateFlowConfiguration, FlowActivation{
+			SolutionComponentName:       r.str(p+".solutionComponentName", f["solutionComponentName"]),
+			SolutionComponentUniqueName: r.str(p+".solutionComponentUniqueName", f["solutionComponentUniqueName"]),
+			SortOrder:                   r.text(p+".sortOrder", f["sortOrder"], "a whole number (as a string or a number)"),
+			Activate:                    r.text(p+".activate", f["activate"], `"true" or "false"`),
+			ActivateAsUser:              r.str(p+".activateAsUser", f["activateAsUser"]),
+		})
+	}
+	const sec2 = "SolutionComponentOwnershipConfiguration"
+	for i, item := range r.array(sec2, top[sec2]) {
+		p := index(sec2, i)
+		f := r.object(p, item, "solutionComponentType", "solutionComponentName", "solutionComponentUniqueName", "ownerEmail")
+		if f == nil {
+			continue
+		}
+		c.SolutionComponentOwnershipConfiguration = append(c.SolutionComponentOwnershipConfiguration, ComponentOwnership{
+			SolutionComponentType:       r.integer(p+".solutionComponentType", f["solutionComponentType"], "29 (flow) or 300 (canvas app)"),
+			SolutionComponentName:       r.str(p+".solutionComponentName", f["solutionComponentName"]),
+			SolutionComponentUniqueName: r.str(p+".solutionComponentUniqueName", f["solutionComponentUniqueName"]),
+			OwnerEmail:                  r.str(p+".ownerEmail", f["ownerEmail"]),
+		})
+	}
+	const sec3 = "AadGroupCanvasConfiguration"
+	for i, item := range r.array(sec3, top[sec3]) {
+		p := index(sec3, i)
+		f := r.object(p, item, "aadGroupId", "canvasNameInSolution", "canvasDisplayName", "roleName")
+		if f == nil {
+			continue
+		}
+		c.AadGroupCanvasConfiguration = append(c.AadGroupCanvasConfiguration, CanvasAppShare{
+			AadGroupID:           r.str(p+".aadGroupId", f["aadGroupId"]),
+			CanvasNameInSolution: r.str(p+".canvasNameInSolution", f["canvasNameInSolution"]),
+			CanvasDisplayName:    r.str(p+".canvasDisplayName", f["canvasDisplayName"]),
+			RoleName:             r.str(p+".roleName", f["roleName"]),
+		})
+	}
+	const sec4 = "AadGroupTeamConfiguration"
+	for i, item := range r.array(sec4, top[sec4]) {
+		p := index(sec4, i)
+		f := r.object(p, item, "aadGroupTeamName", "aadSecurityGroupId", "aadGroupTeamBusinessUnitId", "dataverseSecurityRoleNames", "skipRolesDeletion")
+		if f == nil {
+			continue
+		}
+		c.AadGroupTeamConfiguration = append(c.AadGroupTeamConfiguration, GroupTeam{
+			AadGroupTeamName:           r.str(p+".aadGroupTeamName", f["aadGroupTeamName"]),
+			AadSecurityGroupID:         r.str(p+".aadSecurityGroupId", f["aadSecurityGroupId"]),
+			AadGroupTeamBusinessUnitID: r.str(p+".aadGroupTeamBusinessUnitId", f["aadGroupTeamBusinessUnitId"]),
+			DataverseSecurityRoleNames: r.strings(p+".dataverseSecurityRoleNames", f["dataverseSecurityRoleNames"]),
+			SkipRolesDeletion:          r.text(p+".skipRolesDeletion", f["skipRolesDeletion"], `"true" or "false"`),
+		})
+	}
+	const sec5 = "FlowShareWithGroupTeamConfiguration"
+	for i, item := range r.array(sec5, top[sec5]) {
+		p := index(sec5, i)
+		f := r.object(p, item, "solutionComponentName", "solutionComponentUniqueName", "aadGroupTeamName")
+		if f == nil {
+			continue
+		}
+		c.FlowShareWithGroupTeamConfiguration = append(c.FlowShareWithGroupTeamConfiguration, FlowShare{
+			SolutionComponentName:       r.str(p+".solutionComponentName", f["solutionComponentName"]),
+			SolutionComponentUniqueName: r.str(p+".solutionComponentUniqueName", f["solutionComponentUniqueName"]),
+			AadGroupTeamName:            r.str(p+".aadGroupTeamName", f["aadGroupTeamName"]),
+		})
+	}
+	const sec6 = "ConnectorShareWithGroupTeamConfiguration"
+	for i, item := range r.array(sec6, top[sec6]) {
+		p := index(sec6, i)
+		f := r.object(p, item, "solutionComponentName", "solutionComponentUniqueName", "aadGroupTeamName")
+		if f == nil {
+			continue
+		}
+		c.ConnectorShareWithGroupTeamConfiguration = append(c.ConnectorShareWithGroupTeamConfiguration, ConnectorShare{
+			SolutionComponentName:       r.str(p+".solutionComponentName", f["solutionComponentName"]),
+			SolutionComponentUniqueName: r.str(p+".solutionComponentUniqueName", f["solutionComponentUniqueName"]),
+			AadGroupTeamName:            r.str(p+".aadGroupTeamName", f["aadGroupTeamName"]),
+		})
+	}
+	const sec7 = "WebhookUrls"
+	for i, item := range r.array(sec7, top[sec7]) {
+		p := index(sec7, i)
+		f := r.object(p, item, "SchemaName", "Value")
+		if f == nil {
+			continue
+		}
+		c.WebhookUrls = append(c.WebhookUrls, WebhookURL{
+			SchemaName: r.name(p+".SchemaName", f["SchemaName"]),
+			Value:      r.str(p+".Value", f["Value"]),
+		})
+	}
+	const sec8 = "SDKMessages"
+	for i, item := range r.array(sec8, top[sec8]) {
+		p := index(sec8, i)
+		f := r.object(p, item, "Config", "Value")
+		if f == nil {
+			continue
+		}
+		c.SDKMessages = append(c.SDKMessages, SDKMessageStepConfig{
+			Config: r.name(p+".Config", f["Config"]),
+			Value:  r.str(p+".Value", f["Value"]),
+		})
+	}
+	const sec9 = "DefaultEnvironmentVariables"
+	for i, item := range r.array(sec9, top[sec9]) {
+		p := index(sec9, i)
+		pair, ok := item.([]any)
+		if !ok || len(pair) != 2 {
+			r.fail(p, `a ["schema name", "value"] pair`, describe(item))
+			continue
+		}
+		c.DefaultEnvironmentVariables = append(c.DefaultEnvironmentVariables, [2]string{
+			r.name(p+"[0]", pair[0]), r.text(p+"[1]", pair[1], "a string"),
+		})
+	}
+	if err := r.err(); err != nil {
+		return nil, r.warns, err
+	}
+	return c, r.warns, nil
+}
+
+// reader turns decoded JSON into typed settings, collecting every error and
+// warning with its JSON path.
+type reader struct {
+	file  string
+	errs  []FieldError
+	warns []Warning
+}
+
+func (r *reader) err() error {
+	if len(r.errs) == 0 {
+		return nil
+	}
+	return &ParseError{File: r.file, Fields: r.errs}
+}
+
+func (r *reader) fail(path, expected, got string) {
+	r.errs = append(r.errs, FieldError{Path: path, Expected: expected, Got: got})
+}
+
+func (r *reader) root(data []byte) (map[string]any, error) {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, &ParseError{File: r.file, Syntax: syntaxMessage(data, err)}
+	}
+	if _, err := dec.Token(); err == nil {
+		return nil, &ParseError{File: r.file, Syntax: "not JSON: more data after the top-level object"}
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, &ParseError{File: r.file, Fields: []FieldError{{Path: "(top level)", Expected: "an object", Got: describe(v)}}}
+	}
+	return m, nil
+}
+
+func syntaxMessage(data []byte, err error) string {
+	var se *json.SyntaxError
+	var off int64 = -1
+	if errors.As(err, &se) {
+		off = se.Offset - 1 // Offset counts the offending byte
+	} else if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		off = int64(len(data))
+	}
+	if off < 0 {
+		return "not JSON: " + err.Error()
+	}
+	line, col := 1, 1
+	for _, b := range data[:min(int(off), len(data))] {
+		if b == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return fmt.Sprintf("not JSON: line %d column %d: %v", line, col, err)
+}
+
+// fields maps obj's keys onto the known names (case-insensitively) and warns
+// about the others.
+func (r *reader) fields(path string, obj map[string]any, known ...string) map[string]any {
+	out := make(map[string]any, len(known))
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		name := ""
+		for _, kn := range known {
+			if k == kn {
+				name = kn
+				break
+			}
+			if name == "" && strings.EqualFold(k, kn) {
+				name = kn
+			}
+		}
+		if name == "" {
+			what := "field"
+			if path == "" {
+				what = "section"
+			}
+			r.warns = append(r.warns, Warning{File: r.file, Path: join(path, k),
+				Message: fmt.Sprintf("unknown %s %q is ignored (known: %s)", what, k, strings.Join(known, ", "))})
+			continue
+		}
+		if _, dup := out[name]; dup {
+			r.fail(join(path, k), "each field once", fmt.Sprintf("%q given twice with different letter case", name))
+			continue
+		}
+		out[name] = obj[k]
+	}
+	return out
+}
+
+func (r *reader) object(path string, v any, known ...string) map[string]any {
+	m, ok := v.(map[string]any)
+	if !ok {
+		r.fail(path, "an object", describe(v))
+		return nil
+	}
+	return r.fields(path, m, known...)
+}
+
+func (r *reader) array(path string, v any) []any {
+	if v == nil {
+		return nil
+	}
+	a, ok := v.([]any)
+	if !ok {
+		r.fail(path, "an array", describe(v))
+		return nil
+	}
+	return a
+}
+
+// str reads a string; null or absent is "".
+func (r *reader) str(path string, v any) string {
+	switch t := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return t
+	}
+	r.fail(path, "a string", describe(v))
+	return ""
+}
+
+// name reads a string that identifies something and so must be there.
+func (r *reader) name(path string, v any) string {
+	s := r.str(path, v)
+	if v != nil && strings.TrimSpace(s) == "" {
+		if _, ok := v.(string); ok {
+			r.fail(path, "a non-empty name", `""`)
+		}
+	} else if v == nil {
+		r.fail(path, "a non-empty name", "nothing")
+	}
+	return s
+}
+
+// text reads a value the Accelerator writes as a string but people write
+// as a number or boolean too; it returns the JSON text of those.
+func (r *reader) text(path string, v any, expected string) string {
+	switch t := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return t
+	case json.Number:
+		return t.String()
+	case bool:
+		return strconv.FormatBool(t)
+	}
+	r.fail(path, expected, describe(v))
+	return ""
+}
+
+func (r *reader) integer(path string, v any, expected string) int {
+	var s string
+	switch t := v.(type) {
+	case json.Number:
+		s = t.String()
+	case string:
+		s = strings.TrimSpace(t)
+	default:
+		r.fail(path, expected, describe(v))
+		return 0
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		r.fail(path, expected, describe(v))
+		return 0
+	}
+	return n
+}
+
+func (r *reader) strings(path string, v any) []string {
+	var out []string
+	for i, item := range r.array(path, v) {
+		out = append(out, r.name(index(path, i), item))
+	}
+	return out
+}
+
+func describe(v any) string {
+	switch t := v.(type) {
+	case nil:
+		return "null"
+	case string:
+		if len(t) > 40 {
+			t = t[:37] + "..."
+		}
+		return strconv.Quote(t)
+	case json.Number:
+		return "the number " + t.String()
+	case bool:
+		return strconv.FormatBool(t)
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+func index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
+
+func join(path, field string) string {
+	if path == "" {
+		return field
+	}
+	return path + "." + field
+}

@@ -1,0 +1,156 @@
+package settings
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// LookupFunc finds a variable's value; ok is false when it is not set.
+type LookupFunc func(name string) (value string, ok bool)
+
+// MissingTokensError lists every #{name}# of a file no variable was found for.
+type MissingTokensError struct {
+	File  string
+	Names []string // sorted, each once
+}
+
+func (e *MissingTokensError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d token(s) have no value; set these variables (or their Azure DevOps spelling, e.g. %s): ",
+		e.File, len(e.Names), AzureDevOpsName(e.Names[0]))
+	b.WriteString(strings.Join(e.Names, ", "))
+	return b.String()
+}
+
+// AzureDevOpsName is how an Azure DevOps agent exposes pipeline variable
+// name to a process: upper case, "." and " " replaced by "_".
+func AzureDevOpsName(name string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '.' || r == ' ' {
+			return '_'
+		}
+		return r
+	}, strings.ToUpper(name))
+}
+
+// Lookup finds the value for token name: by the name as written, then by
+// its Azure DevOps spelling.
+func Lookup(lookup LookupFunc, name string) (string, bool) {
+	if v, ok := lookup(name); ok {
+		return v, true
+	}
+	if alt := AzureDevOpsName(name); alt != name {
+		return lookup(alt)
+	}
+	return "", false
+}
+
+// IsToken reports whether s holds a #{name}# placeholder.
+func IsToken(s string) bool {
+	_, _, ok := nextToken([]byte(s), 0)
+	return ok
+}
+
+// Tokens returns the distinct token names in data, sorted.
+func Tokens(data []byte) []string {
+	seen := map[string]bool{}
+	for i := 0; ; {
+		start, end, ok := nextToken(data, i)
+		if !ok {
+			break
+		}
+		seen[string(data[start+2:end-2])] = true
+		i = end
+	}
+	out := make([]string, 0, len(seen))
+	for n := range seen {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// FillTokens replaces every #{name}# in a settings file with its value. A
+// token inside a JSON string is replaced by the JSON-escaped value, so any
+// text stays a valid string. When any token has no value nothing is
+// returned but one *MissingTokensError naming them all.
+func FillTokens(file string, data []byte, lookup LookupFunc) ([]byte, error) {
+	out := make([]byte, 0, len(data))
+	var missing []string
+	seen := map[string]bool{}
+	inString, escaped := false, false
+	last := 0
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		if c == '#' && i+1 < len(data) && data[i+1] == '{' {
+			if start, end, ok := nextToken(data, i); ok && start == i {
+				name := string(data[start+2 : end-2])
+				out = append(out, data[last:start]...)
+				v, found := Lookup(lookup, name)
+				switch {
+				case !found:
+					if !seen[name] {
+						seen[name] = true
+						missing = append(missing, name)
+					}
+				case inString:
+					out = appendEscaped(out, v)
+				default:
+					out = append(out, v...)
+				}
+				last = end
+				i = end - 1
+				continue
+			}
+		}
+		switch {
+		case escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return nil, &MissingTokensError{File: file, Names: missing}
+	}
+	return append(out, data[last:]...), nil
+}
+
+// nextToken finds the first #{name}# at or after from: name is non-empty
+// and holds no braces, quotes or line breaks.
+func nextToken(data []byte, from int) (start, end int, ok bool) {
+	for {
+		i := bytes.Index(data[from:], []byte("#{"))
+		if i < 0 {
+			return 0, 0, false
+		}
+		start = from + i
+		j := start + 2
+		for j < len(data) {
+			c := data[j]
+			if c == '}' || c == '{' || c == '"' || c == '\n' || c == '\r' {
+				break
+			}
+			j++
+		}
+		if j > start+2 && j+1 < len(data) && data[j] == '}' && data[j+1] == '#' {
+			return start, j + 2, true
+		}
+		from = start + 2
+	}
+}
+
+func appendEscaped(out []byte, v string) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v) // a string always encodes
+	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	return append(out, b[1:len(b)-1]...)
+}
