@@ -1,0 +1,121 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ppalm/ppalm/dataverse"
+	"github.com/ppalm/ppalm/dataverse/emulator"
+	"github.com/ppalm/ppalm/fixtures"
+)
+
+func emulatorServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	emu, err := emulator.New(emulator.Options{
+		Environments: []string{"dev"},
+		Seeds:        map[string][]string{"dev": {fixtures.Path("followsites-small", "sharepoint-followsites.zip")}},
+		AsyncPolls:   -1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(emu.Handler())
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func runCLI(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	f := &Factory{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }}
+	code = run(context.Background(), f, args)
+	return out.String(), errb.String(), code
+}
+
+func TestWhoamiAgainstEmulator(t *testing.T) {
+	srv := emulatorServer(t)
+	out, errOut, code := runCLI(t, nil, "whoami", "--environment", srv.URL+"/dev")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, emulator.ServicePrincipal.SystemUserID("dev")) || !strings.Contains(out, "environment id:") {
+		t.Errorf("output:\n%s", out)
+	}
+}
+
+func TestSolutionListUsesEnvironmentVariable(t *testing.T) {
+	srv := emulatorServer(t)
+	out, errOut, code := runCLI(t, map[string]string{"PPALM_ENVIRONMENT_URL": srv.URL + "/dev"}, "solution", "list")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "FollowSites") || !strings.Contains(out, "1.0.0.0") {
+		t.Errorf("output:\n%s", out)
+	}
+}
+
+func TestExportWritesBothKinds(t *testing.T) {
+	srv := emulatorServer(t)
+	dir := t.TempDir()
+	_, errOut, code := runCLI(t, nil, "export", "--environment", srv.URL+"/dev", "--solution", "FollowSites", "--out", dir, "--async")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for name, managed := range map[string]bool{"FollowSites.zip": false, "FollowSites_managed.zip": true} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := dataverse.ReadManifest(b)
+		if err != nil || m.Managed != managed || m.UniqueName != "FollowSites" {
+			t.Errorf("%s: %+v %v", name, m, err)
+		}
+	}
+	if !strings.Contains(errOut, "wrote") {
+		t.Errorf("no progress on stderr:\n%s", errOut)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 {
+		t.Errorf("out dir holds %d entries, want 2 (no temp files left)", len(entries))
+	}
+}
+
+func TestExportManagedOnlyAndUnknownSolution(t *testing.T) {
+	srv := emulatorServer(t)
+	dir := t.TempDir()
+	if _, errOut, code := runCLI(t, nil, "export", "--environment", srv.URL+"/dev", "--solution", "FollowSites", "--out", dir, "--managed"); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "FollowSites.zip")); !os.IsNotExist(err) {
+		t.Errorf("unmanaged zip written with --managed only: %v", err)
+	}
+	_, errOut, code := runCLI(t, nil, "export", "--environment", srv.URL+"/dev", "--solution", "Nope", "--out", dir)
+	if code == 0 || !strings.Contains(errOut, "Nope") {
+		t.Errorf("unknown solution: exit %d, stderr %s", code, errOut)
+	}
+}
+
+func TestConnectionErrorsAreClearAndSecretFree(t *testing.T) {
+	_, errOut, code := runCLI(t, nil, "whoami")
+	if code == 0 || !strings.Contains(errOut, "PPALM_ENVIRONMENT_URL") {
+		t.Errorf("no environment: exit %d, %s", code, errOut)
+	}
+	_, errOut, code = runCLI(t, nil, "whoami", "--environment", "http://contoso.crm.dynamics.com")
+	if code == 0 || !strings.Contains(errOut, "https") {
+		t.Errorf("http environment: exit %d, %s", code, errOut)
+	}
+	env := map[string]string{"AZURE_CLIENT_SECRET": "hunter2-secret", "AZURE_TENANT_ID": "t"}
+	_, errOut, code = runCLI(t, env, "whoami", "--environment", "https://contoso.crm.dynamics.com")
+	if code == 0 || strings.Contains(errOut, "hunter2") || !strings.Contains(errOut, "client id") {
+		t.Errorf("missing client id: exit %d, %s", code, errOut)
+	}
+	out, _, _ := runCLI(t, env, "export", "--help")
+	if strings.Contains(out, "hunter2") || !strings.Contains(out, "--client-secret") {
+		t.Errorf("help shows a secret or lacks the flag:\n%s", out)
+	}
+}

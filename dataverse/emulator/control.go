@@ -1,0 +1,79 @@
+package emulator
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// serveControl serves /_emulator/*: never subject to faults or auth.
+func (e *Emulator) serveControl(w http.ResponseWriter, r *http.Request) {
+	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	switch {
+	case len(segs) == 2 && segs[1] == "stats" && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, e.Stats())
+	case len(segs) == 2 && segs[1] == "audit" && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, e.Audit())
+	case len(segs) == 2 && segs[1] == "environments" && r.Method == http.MethodGet:
+		e.mu.Lock()
+		var list []any
+		for _, n := range e.names {
+			env := e.envs[strings.ToLower(n)]
+			url := requestBase(r) + "/" + env.name + "/"
+			list = append(list, map[string]any{"name": env.name, "environmentId": env.id, "url": url, "webApiUrl": url + "api/data/v9.2/"})
+		}
+		e.mu.Unlock()
+		writeJSON(w, http.StatusOK, list)
+	case len(segs) == 4 && segs[1] == "environments" && segs[3] == "connections" && r.Method == http.MethodPost:
+		var body struct {
+			ConnectorID string   `json:"connectorId"`
+			Owner       string   `json:"owner"`
+			SharedWith  []string `json:"sharedWith"`
+		}
+		b, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		if err := json.Unmarshal(b, &body); err != nil {
+			writeError(w, http.StatusBadRequest, "BadRequest", "body: expected {\"connectorId\",\"owner\",\"sharedWith\":[]}: "+err.Error())
+			return
+		}
+		name, err := e.AddConnection(segs[2], body.ConnectorID, body.Owner, body.SharedWith...)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "BadRequest", err.Error())
+			return
+		}
+		writeJSON(w, http.StatusCreated, map[string]string{"name": name})
+	default:
+		writeError(w, http.StatusNotFound, "NotFound", fmt.Sprintf("no emulator control route %s %s: expected GET /_emulator/stats, /_emulator/audit, /_emulator/environments or POST /_emulator/environments/ENV/connections", r.Method, r.URL.Path))
+	}
+}
+
+// AddConnection creates a new connection in an environment, owned by the
+// documented user owner (object id or e-mail) and shared with the listed
+// users, and returns its name (what connectionreference.connectionid holds).
+func (e *Emulator) AddConnection(environment, connectorID, owner string, sharedWith ...string) (string, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	env, ok := e.envs[strings.ToLower(environment)]
+	if !ok {
+		return "", fmt.Errorf("add connection: environment %q does not exist", environment)
+	}
+	if !strings.HasPrefix(connectorID, "/providers/Microsoft.PowerApps/apis/") {
+		return "", fmt.Errorf("add connection: connectorId %q: expected /providers/Microsoft.PowerApps/apis/shared_x", connectorID)
+	}
+	u, ok := userByIDOrUPN(owner)
+	if !ok {
+		return "", fmt.Errorf("add connection: owner %q is not a documented user", owner)
+	}
+	c := &connection{name: strings.ReplaceAll(newUUID(), "-", ""), connectorID: connectorID, displayName: u.Email,
+		createdBy: u, createdOn: e.now().UTC(), sharedWith: map[string]string{}}
+	for _, s := range sharedWith {
+		su, ok := userByIDOrUPN(s)
+		if !ok {
+			return "", fmt.Errorf("add connection: sharedWith %q is not a documented user", s)
+		}
+		c.sharedWith[su.ObjectID] = "CanEdit"
+	}
+	env.connections = append(env.connections, c)
+	return c.name, nil
+}

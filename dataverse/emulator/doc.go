@@ -1,0 +1,176 @@
+// Package emulator is an in-memory Dataverse, Power Apps admin API and
+// Microsoft Graph, served over plain HTTP, for testing ALM pipelines — ppalm's
+// own and yours — without a tenant. It is driven by real solution zips:
+// importing one creates the rows its contents name, exporting writes a real
+// zip back.
+//
+// # Running it
+//
+//	ppalm emulator --listen 127.0.0.1:8080 --environments dev,test,prod \
+//	    --seed dev=MySolution_1_0_0_1.zip [--faults "429=0.2,503=0.05,reset=0.02,latency=30ms,seed=7"]
+//
+// The first line printed is "listening on http://ADDR" (port 0 picks a free
+// port). Point a pipeline at http://ADDR/dev as its environment URL. In Go
+// tests: e, _ := emulator.New(emulator.Options{...}); httptest.NewServer(e.Handler()).
+//
+// # Routes
+//
+//   - /NAME/api/data/v9.2/ (v9.0, v9.1 too): the Dataverse Web API of
+//     environment NAME: entity sets solutions, solutioncomponents,
+//     msdyn_solutioncomponentsummaries (filter on msdyn_solutionid),
+//     solutioncomponentdefinitions, publishers, asyncoperations, importjobs,
+//     workflows, connectionreferences, environmentvariabledefinitions,
+//     environmentvariablevalues, systemusers, canvasapps, teams (with
+//     teamroles_association and its $ref forms), businessunits, roles,
+//     entities; functions WhoAmI, RetrieveCurrentOrganization (Detail.EnvironmentId),
+//     RetrieveSolutionImportResult(ImportJobId=…); actions ImportSolution(Async),
+//     StageSolution, StageAndUpgrade(Async), DeleteAndPromote(Async),
+//     ExportSolution(Async), DownloadSolutionExportData, UninstallSolutionAsync,
+//     PublishAllXml, PublishXml.
+//   - /powerapps/providers/Microsoft.PowerApps/scopes/admin/environments/{envId}/
+//     connections, apps, apps/{app}, apps/{app}/permissions,
+//     apps/{app}/modifyPermissions, apps/{app}/modifyAppOwner; and
+//     /powerapps/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments[/{envId}].
+//     api-version is required, as on the real service. {app} may be the
+//     uniquecanvasappid (what the list returns as name), the canvasappid or
+//     the app's unique name.
+//   - /graph/v1.0/users/{id or upn}, /users, /groups/{id}, /groups
+//     ($filter=displayName eq '…'): the documented Users (people only) and Groups.
+//   - /_emulator/stats (request counts by route and status, faults by kind),
+//     /_emulator/audit (who changed what, see AuditEntry),
+//     /_emulator/environments (names, ids, URLs), and
+//     POST /_emulator/environments/ENV/connections
+//     {"connectorId","owner","sharedWith":[…]} to add a connection. These
+//     control routes never see faults, budgets or auth.
+//
+// # OData subset
+//
+// $select (unknown columns are refused as the service refuses them, and the
+// primary key is always returned), $filter with eq ne gt ge lt le and or not,
+// parentheses, contains/startswith/endswith, 'text' literals (a quote doubled inside),
+// GUIDs quoted or not, null/true/false/numbers (string comparisons ignore
+// case, like Dataverse); $orderby, $top, $count; alternate keys such as
+// systemusers(azureactivedirectoryobjectid=…); paging with
+// Prefer: odata.maxpagesize=N, answered with Preference-Applied and an
+// @odata.nextLink to follow verbatim. Create answers 204 with OData-EntityId
+// (201 and the row with Prefer: return=representation); lookups are set
+// with nav@odata.bind; update and delete answer 204; a missing row is 404
+// {"error":{"code":"0x80040217","message":"… Does Not Exist"}}. Request
+// bodies naming a column the table lacks, or an action parameter the action
+// lacks (ImportJobId on ImportSolutionAsync), are refused with 400.
+//
+// # Identity: how to test 401 and 403
+//
+// Any bearer token, or none, calls as the documented application user
+// ServicePrincipal ("ppalm-spn": System Administrator with the Delegate
+// privilege). The token value "invalid" (InvalidToken) is answered 401 with
+// WWW-Authenticate. A token equal to a documented user's object id, e-mail or
+// application id calls as that user; NoAccess holds no security role, so
+// every Dataverse and Power Apps call as (or impersonating) that user is 403.
+// CallerObjectId (Entra object id) or MSCRMCallerID (systemuserid) makes a
+// Web API call act as that user; the caller needs the Delegate privilege
+// (Maker lacks it: 403). Options.NotManagementApp makes the Power Apps admin
+// routes answer ServicePrincipal 403 BusinessAppPlatformRequestFailed.
+// systemuserids are derived: User.SystemUserID(env).
+//
+// # Environments
+//
+// Every environment has an environment id (EnvironmentID, also in
+// RetrieveCurrentOrganization and the BAP routes), a root business unit, the
+// StandardRoles, every documented user as a systemuser, and one connection per
+// connector that any seeded solution uses plus the CommonConnectors
+// (SharePoint, Office 365 Outlook, Office 365 Users, Dataverse, Teams). Each
+// connection is created by Maker and shared with ServicePrincipal; the admin
+// connections API lists it with createdBy. Seeded solutions are installed as
+// a development environment has them: connection references bound to the
+// environment's connections, cloud flows exported as on turned on, owned by
+// Maker.
+//
+// # Solutions
+//
+//   - Import creates or updates the solution and publisher rows and the
+//     components the zip contains: workflows from Workflows/ (clientdata is
+//     the flow JSON, xaml the classic process), canvas apps, connection
+//     references (unbound unless ComponentParameters bind them),
+//     environment variable definitions and the current values the zip
+//     carries, entities listed in customizations.xml, and solutioncomponents
+//     rows for all of them and for the other root components. Connection
+//     references have component type 10132, an environment-specific code as on
+//     the real service: resolve it through solutioncomponentdefinitions.
+//   - Layering: importing unmanaged over managed of the same name, or managed
+//     over unmanaged, is refused; a managed package with a lower version than
+//     the installed one is refused. An import with HoldingSolution creates
+//     NAME_Upgrade (a second one is refused with 0x80048539; a plain import
+//     while it is pending is refused). DeleteAndPromote(Async) and
+//     StageAndUpgrade(Async) delete the components the new version dropped
+//     (unless another solution holds them) and leave one solution NAME at the
+//     new version. StageAndUpgrade of a solution not yet installed is a plain
+//     install. A plain managed update keeps dropped components, as the service
+//     does.
+//   - ComponentParameters bind connection references and set environment
+//     variable values. Refused (400, nothing changes): an empty connectionid,
+//     a connection that does not exist in the environment, a connection of
+//     another connector, an empty or ill-typed value (Number, Boolean, JSON),
+//     an unknown schema or logical name, another @odata.type; a connection the
+//     caller neither created nor has shared is refused 403.
+//   - An import that fails changes nothing except its import job and async
+//     operation records. The importjobs row's data holds an importexportxml
+//     result with succeeded="success|failure" and per-component results;
+//     RetrieveSolutionImportResult answers Passed/Failed with ErrorMessages
+//     and WarningMessages (one warning per flow left off).
+//   - Import tries to turn on the cloud flows the zip exported as on, as the
+//     caller; flows whose connection references are unbound or unusable stay
+//     off with a warning.
+//   - Export writes the imported files (entries copied as imported) with
+//     solution.xml's Version (as installed, PATCH solutions(id) {version}
+//     changes it for unmanaged solutions) and Managed rewritten. Exporting a
+//     managed solution is refused, managed or unmanaged.
+//   - Async operations (ImportSolutionAsync, StageAndUpgradeAsync,
+//     ExportSolutionAsync, DeleteAndPromoteAsync, UninstallSolutionAsync) do
+//     their work when submitted; the asyncoperations row answers 2/20 for
+//     Options.AsyncPolls polls (default 2; GETs of the asyncoperations or
+//     importjobs row count) and then 3/30, or 3/31 with message for a
+//     failure. The import job's progress follows.
+//
+// # Flows
+//
+// PATCH workflows(id) {"statecode":1,"statuscode":2} turns a cloud flow on
+// only when, for the effective caller (the impersonated user, else the
+// authenticated one), every connection reference in clientdata is bound to an
+// existing connection the caller created or has shared, and every child flow
+// it calls is on. Failures answer 400 with a message embedding the Flow
+// service error: XrmConnectionReferenceMissingConnection,
+// ConnectionAuthorizationFailed (with "The caller object id is '…'"),
+// ConnectionNotFound or ChildFlowUnpublished (these codes are as reported by
+// the real service; the outer hex code is not verified — assert on the
+// embedded text). ownerid@odata.bind must name an existing systemuser or
+// team. Activations, owner changes and bindings are recorded in the audit
+// with the effective caller and, when impersonated, the authenticated one
+// (ImpersonatedBy).
+//
+// # Sharing and teams
+//
+// modifyPermissions accepts roleName CanView, CanViewWithShare or CanEdit
+// for User and Group principals of the directory (unknown ids are refused
+// 400 PrincipalNotFound) and Tenant (CanView only); permissions lists the
+// owner and the shares. POST teams with azureactivedirectoryobjectid needs an
+// existing group; a second team for the same group and membershiptype is
+// refused 400 0x80040237 (duplicate key). Roles associate only within the
+// team's business unit.
+//
+// # Service protection and faults
+//
+// Each user has a request budget (Options.RequestBudget per
+// Options.BudgetWindow, default 6000 per 300 s, a fixed window on the
+// Options.Now clock); past it calls are answered 429 0x80072322 with
+// Retry-After in seconds. --faults injects, per request, 429 (Retry-After: 1),
+// 503, reset (the connection is dropped without an answer) and a fixed
+// latency. The draw for a request depends only on the seed, the route and
+// how many requests that route has seen, so the same calls in the same order
+// meet the same faults. A reset of a POST (an import, an export, a create)
+// happens half of the time AFTER the work was done — the client must check
+// state (importjobs, the solution's version, the row) instead of re-sending;
+// resets of other methods always happen before the work. Stats counts
+// dropped connections under status 0 and faults by kind (429, 503,
+// reset-before, reset-after, latency, budget).
+package emulator
