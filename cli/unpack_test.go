@@ -1,0 +1,75 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ppalm/ppalm/fixtures"
+)
+
+func runPackagerCLI(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	f := &Factory{Stdout: &out, Stderr: &errOut, Getenv: func(k string) string { return env[k] }}
+	code := run(context.Background(), f, args)
+	return code, out.String(), errOut.String()
+}
+
+func TestUnpackPackVersionCommands(t *testing.T) {
+	dir := t.TempDir()
+	tree := filepath.Join(dir, "src")
+	zip := fixtures.Path("fabrikam-environmental-large", "FabrikamEnvironmental_1_1_11_71.zip")
+	code, out, errOut := runPackagerCLI(t, nil, "unpack", "--zipfile", zip, "--folder", tree, "--packagetype", "Both", "--line-endings", "crlf")
+	if code != 0 {
+		t.Fatalf("unpack exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"FabrikamEnvironmental 1.1.11.71", "Entities", "Cloud flows", "Canvas apps", "Wrote " + tree} {
+		if !strings.Contains(out, want) {
+			t.Errorf("unpack output lacks %q:\n%s", want, out)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(tree, "Other", "Solution.xml"))
+	if err != nil || !bytes.Contains(b, []byte("<Managed>2</Managed>\r\n")) {
+		t.Errorf("Both/crlf flags not applied to Other/Solution.xml: %v", err)
+	}
+
+	code, out, errOut = runPackagerCLI(t, map[string]string{"BUILD_BUILDNUMBER": "2.0.1.7"}, "version", "set", "--folder", tree)
+	if code != 0 || !strings.Contains(out, "2.0.1.7") {
+		t.Fatalf("version set exit %d: %s%s", code, out, errOut)
+	}
+	code, _, errOut = runPackagerCLI(t, nil, "version", "set", "--folder", tree, "--version", "2.0.1")
+	if code == 0 || !strings.Contains(errOut, "four numbers") {
+		t.Errorf("bad version: exit %d, stderr %q", code, errOut)
+	}
+	code, _, errOut = runPackagerCLI(t, nil, "version", "set", "--folder", tree)
+	if code == 0 || !strings.Contains(errOut, "BUILD_BUILDNUMBER") {
+		t.Errorf("no version: exit %d, stderr %q", code, errOut)
+	}
+
+	packed := filepath.Join(dir, "out", "Fab.zip")
+	code, out, errOut = runPackagerCLI(t, nil, "pack", "--folder", tree, "--zipfile", packed, "--packagetype", "Both")
+	if code != 0 {
+		t.Fatalf("pack exit %d: %s", code, errOut)
+	}
+	for _, p := range []string{packed, filepath.Join(dir, "out", "Fab_managed.zip")} {
+		if _, err := os.Stat(p); err != nil || !strings.Contains(out, p) {
+			t.Errorf("pack did not write (or report) %s: %v\n%s", p, err, out)
+		}
+	}
+	if !strings.Contains(out, "2.0.1.7") {
+		t.Errorf("pack output lacks the stamped version:\n%s", out)
+	}
+
+	code, _, errOut = runPackagerCLI(t, nil, "unpack", "--zipfile", filepath.Join(tree, "Other", "Solution.xml"), "--folder", filepath.Join(dir, "x"))
+	if code == 0 || !strings.Contains(errOut, "not a zip") {
+		t.Errorf("unpack of a non-zip: exit %d, stderr %q", code, errOut)
+	}
+	code, _, errOut = runPackagerCLI(t, nil, "pack", "--folder", tree, "--zipfile", packed, "--packagetype", "Sideways")
+	if code == 0 || !strings.Contains(errOut, "Unmanaged, Managed or Both") {
+		t.Errorf("bad package type: exit %d, stderr %q", code, errOut)
+	}
+}

@@ -1,0 +1,85 @@
+// Package unpack is ppalm's solution packager: it turns a Dataverse
+// solution zip into the source tree Microsoft's SolutionPackager
+// (`pac solution unpack`) writes, and packs such a tree back into a zip that
+// imports as the original export would. Everything is driven by the zip's
+// content and the generic rules below, never by a list of known solutions.
+//
+// # The zip (input of Unpack, output of Pack)
+//
+// A Dataverse export holds solution.xml, customizations.xml,
+// [Content_Types].xml and component files under forward-slash paths. Unpack
+// refuses entries that are absolute, contain "..", backslashes or a drive
+// letter, or differ from another entry only in letter case; it counts the
+// bytes it actually inflates against UnpackOptions.MaxInflatedBytes (2 GiB by
+// default) whatever the headers claim. XML parts must be well-formed UTF-8
+// without a DOCTYPE.
+//
+// Pack writes the Dataverse-export profile: deflate, general-purpose flag
+// 0x2, made by 4.5/FAT, version needed 2.0, no directory entries, one
+// timestamp (PackOptions.Modified). Entry order is customizations.xml,
+// [Content_Types].xml, solution.xml, then the parts by path. The two
+// manifests have no BOM, no declaration and CRLF line ends.
+// [Content_Types].xml is regenerated: BOM and declaration, one line, one
+// Default per extension in order of first appearance and one Override per
+// part without an extension, all application/octet-stream.
+//
+// # The tree
+//
+//	Other/Solution.xml          solution.xml (Managed becomes 2 for Both)
+//	Other/Customizations.xml    customizations.xml, split-out and empty sections as <X />
+//	Other/Relationships.xml     <EntityRelationship Name=".."/> in export order
+//	Other/Relationships/<E>.xml relationships grouped by ReferencedEntityName (1:N)
+//	                            or FirstEntityName (N:N)
+//	Other/{FieldSecurityProfiles,EntityMaps,ConnectionRoles}.xml   whole sections, when not empty
+//	Entities/<Name>/Entity.xml  <Entity> with <FormXml />, <SavedQueries />,
+//	                            <Visualizations />, <RibbonDiffXml /> left as placeholders
+//	Entities/<Name>/FormXml/<type>/<formid>.xml   <forms><systemform>
+//	Entities/<Name>/SavedQueries/<savedqueryid>.xml <savedqueries><savedquery>
+//	Entities/<Name>/Visualizations/<id>.xml       <Visualizations><visualization>
+//	Entities/<Name>/RibbonDiff.xml
+//	Workflows/<file>.data.xml   the <Workflow>, beside the verbatim .json/.xaml
+//	CanvasApps/<Name>.meta.xml  the <CanvasApp>, beside the verbatim blobs
+//	WebResources/<Name>(.data.xml)  the blob renamed to its logical name; <FileName>
+//	                            keeps the zip name for pack
+//	PluginAssemblies/<A>-<ID>/<A>.dll.data.xml, Roles/<name>.xml, OptionSets/<Name>.xml,
+//	Dashboards/<FormId>.xml, SdkMessageProcessingSteps/<id>.xml,
+//	Controls/<Name>/ControlManifest.xml.data.xml,
+//	AppModules/<UniqueName>/AppModule.xml, AppModuleSiteMaps/<UniqueName>/AppModuleSiteMap.xml
+//	everything else             copied verbatim under its zip path
+//
+// The entity folder is the text of Entity/Name. A component that can differ
+// in a managed package (forms, AppModule, AppModuleSiteMap) is written as
+// <file>_managed.xml when it comes from a managed zip; Both writes both
+// variants and Pack picks the variant asked for, falling back to the other.
+//
+// Generated XML starts with a UTF-8 BOM and <?xml version="1.0"
+// encoding="utf-8"?>, has no trailing newline, and uses LF (or CRLF with
+// LineEndings "crlf"). A fragment's root gets xmlns:xsi appended (except
+// AppModule); its content is the exact slice of customizations.xml with the
+// indentation of whitespace-only text shifted, so attribute order, escaping
+// and <X></X> versus <X /> survive. Pack strips xmlns:xsi and shifts the
+// indentation back. Verbatim files keep their bytes and line endings.
+//
+// A rule applies only when the section has exactly the expected shape
+// (only the expected children, the ids the file names need, names that are
+// safe file names on Windows, macOS and Linux). Otherwise the section stays
+// inline in Other/Customizations.xml, which round-trips just as well.
+// File names that collide on a case-insensitive file system are an error.
+//
+// Order: entities are packed in case-insensitive name order (the export
+// order) and relationships in the order of Other/Relationships.xml. The
+// export order of workflows, forms, views, roles and other items is the
+// server's and is not recorded in a SolutionPackager tree; Pack writes them
+// sorted by file name. Dataverse import does not depend on that order.
+//
+// # Writing the folder
+//
+// Unpack builds the whole tree in memory, writes it to a temporary folder
+// beside the target and only then swaps it in: the top-level folders the
+// packager owns (the new tree's folders and the known component folders)
+// are replaced, so files of removed components disappear, while other files
+// and folders (README.md, config/) stay. Pack ignores files at the top of
+// the folder, hidden folders, config/, deploymentSettings/ and
+// CanvasApps/src/ (pac --processCanvasApps sources), and refuses the YAML
+// source-control layout (solutions/*/solution.yml).
+package unpack

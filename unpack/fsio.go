@@ -1,0 +1,191 @@
+package unpack
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// checkTargetFolder refuses a folder path that is a file.
+func checkTargetFolder(folder string) error {
+	st, err := os.Stat(folder)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("folder %s: %w", folder, err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("folder %s is a file, expected a folder (or a path that does not exist yet)", folder)
+	}
+	return nil
+}
+
+// toCRLF turns every LF not already preceded by CR into CRLF.
+func toCRLF(b []byte) []byte {
+	n := bytes.Count(b, []byte("\n"))
+	if n == 0 {
+		return b
+	}
+	out := make([]byte, 0, len(b)+n)
+	for i, c := range b {
+		if c == '\n' && (i == 0 || b[i-1] != '\r') {
+			out = append(out, '\r')
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// writeTree writes t into a fresh folder beside folder and then swaps the
+// tree's top-level folders in, leaving every file it does not own alone.
+func writeTree(ctx context.Context, folder string, t *tree, crlf bool) error {
+	abs, err := filepath.Abs(folder)
+	if err != nil {
+		return fmt.Errorf("folder %s: %w", folder, err)
+	}
+	parent, base := filepath.Dir(abs), filepath.Base(abs)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return fmt.Errorf("create parent of %s: %w", folder, err)
+	}
+	tmp, err := os.MkdirTemp(parent, "."+base+".ppalm-new-")
+	if err != nil {
+		return fmt.Errorf("create temporary folder beside %s: %w", folder, err)
+	}
+	defer os.RemoveAll(tmp)
+	if err := writeFiles(ctx, tmp, t, crlf); err != nil {
+		return err
+	}
+	return swapIn(abs, tmp, t)
+}
+
+// writeFiles creates every folder once (parents first) and then writes the
+// files from a few goroutines: a tree has several times more files than its
+// zip has entries, and per-file system calls dominate the cost.
+func writeFiles(ctx context.Context, root string, t *tree, crlf bool) error {
+	dirs := make([]string, 0, len(t.dirs))
+	for _, d := range t.dirs {
+		dirs = append(dirs, d)
+	}
+	sort.Strings(dirs)
+	for _, d := range dirs {
+		if err := os.Mkdir(filepath.Join(root, filepath.FromSlash(d)), 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("create folder %s: %w", d, err)
+		}
+	}
+	jobs := make(chan *treeFile)
+	errs := make(chan error, 1)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for f := range jobs {
+				data := f.data
+				if f.xml && crlf {
+					data = toCRLF(data)
+				}
+				if err := os.WriteFile(filepath.Join(root, filepath.FromSlash(f.path)), data, 0o644); err != nil {
+					select {
+					case errs <- fmt.Errorf("write %s: %w", f.path, err):
+					default:
+					}
+				}
+			}
+		}()
+	}
+	var err error
+	for i := range t.files {
+		if err = ctx.Err(); err != nil {
+			break
+		}
+		if len(errs) > 0 {
+			break
+		}
+		jobs <- &t.files[i]
+	}
+	close(jobs)
+	wg.Wait()
+	if err != nil {
+		return err
+	}
+	select {
+	case err = <-errs:
+		return err
+	default:
+		return nil
+	}
+}
+
+// swapIn moves the top-level folders of tmp into folder, after moving the
+// folders the tree owns out of the way.
+func swapIn(folder, tmp string, t *tree) error {
+	if _, err := os.Stat(folder); errors.Is(err, fs.ErrNotExist) {
+		if err := os.Rename(tmp, folder); err != nil {
+			return fmt.Errorf("move new tree into %s: %w", folder, err)
+		}
+		return nil
+	}
+	owned := map[string]bool{}
+	for _, d := range treeFolders {
+		owned[strings.ToLower(d)] = true
+	}
+	newTop, err := os.ReadDir(tmp)
+	if err != nil {
+		return fmt.Errorf("read new tree: %w", err)
+	}
+	for _, e := range newTop {
+		owned[strings.ToLower(e.Name())] = true
+	}
+	existing, err := os.ReadDir(folder)
+	if err != nil {
+		return fmt.Errorf("read folder %s: %w", folder, err)
+	}
+	var move []string
+	for _, e := range existing {
+		if !owned[strings.ToLower(e.Name())] {
+			continue
+		}
+		if !e.IsDir() {
+			return fmt.Errorf("%s is a file where the tree needs a folder", filepath.Join(folder, e.Name()))
+		}
+		move = append(move, e.Name())
+	}
+	old, err := os.MkdirTemp(filepath.Dir(folder), "."+filepath.Base(folder)+".ppalm-old-")
+	if err != nil {
+		return fmt.Errorf("create temporary folder beside %s: %w", folder, err)
+	}
+	defer os.RemoveAll(old)
+	var moved []string
+	rollback := func() {
+		for _, m := range moved {
+			_ = os.RemoveAll(filepath.Join(folder, m))
+		}
+		for _, m := range move {
+			_ = os.Rename(filepath.Join(old, m), filepath.Join(folder, m))
+		}
+	}
+	for i, m := range move {
+		if err := os.Rename(filepath.Join(folder, m), filepath.Join(old, m)); err != nil {
+			for _, back := range move[:i] {
+				_ = os.Rename(filepath.Join(old, back), filepath.Join(folder, back))
+			}
+			return fmt.Errorf("move old %s aside: %w", m, err)
+		}
+	}
+	for _, e := range newTop {
+		if err := os.Rename(filepath.Join(tmp, e.Name()), filepath.Join(folder, e.Name())); err != nil {
+			rollback()
+			return fmt.Errorf("move new %s into %s: %w", e.Name(), folder, err)
+		}
+		moved = append(moved, e.Name())
+	}
+	return nil
+}

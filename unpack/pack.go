@@ -1,0 +1,574 @@
+package unpack
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// ignoredFolders are top-level folders that live beside a tree in ALM
+// repositories and are never part of the solution.
+var ignoredFolders = map[string]bool{"config": true, "deploymentsettings": true}
+
+// canvasSourcePrefix holds PASopa sources written by pac --processCanvasApps.
+const canvasSourcePrefix = "CanvasApps/src/"
+
+// Pack builds the solution zip opts.ZipFile from the tree opts.Folder. Both
+// writes ZipFile (unmanaged) and its _managed twin.
+func Pack(ctx context.Context, opts PackOptions) (*Summary, error) {
+	if opts.ZipFile == "" || opts.Folder == "" {
+		return nil, fmt.Errorf("pack: both a folder and a zip file are required")
+	}
+	src, err := readTree(opts.Folder)
+	if err != nil {
+		return nil, fmt.Errorf("pack %s: %w", opts.Folder, err)
+	}
+	types := []PackageType{opts.PackageType}
+	switch opts.PackageType {
+	case Both:
+		types = []PackageType{Unmanaged, Managed}
+	case 0:
+		types = []PackageType{Unmanaged}
+		if src.managedFlag == "1" {
+			types = []PackageType{Managed}
+		}
+	}
+	var sum *Summary
+	for _, pt := range types {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("pack %s: %w", opts.Folder, err)
+		}
+		z, err := src.assemble(pt == Managed)
+		if err != nil {
+			return nil, fmt.Errorf("pack %s: %w", opts.Folder, err)
+		}
+		out := opts.ZipFile
+		if opts.PackageType == Both && pt == Managed {
+			out = ManagedZipName(opts.ZipFile)
+		}
+		if err := writeZip(ctx, out, z, opts.Modified); err != nil {
+			return nil, fmt.Errorf("pack %s: %w", opts.Folder, err)
+		}
+		if sum == nil {
+			sum = &Summary{UniqueName: src.uniqueName, Version: src.version, Managed: pt == Managed,
+				Components: countComponents(z.customizations, z.custRoot, z.names)}
+		}
+		sum.FilesWritten += len(z.names) + 3
+		sum.Outputs = append(sum.Outputs, out)
+	}
+	return sum, nil
+}
+
+// treeSource is an unpacked tree read into memory.
+type treeSource struct {
+	folder      string
+	files       map[string][]byte // every tree file by '/' path
+	paths       []string          // sorted
+	solution    []byte
+	solRoot     *node
+	cust        []byte
+	custRoot    *node
+	managedFlag string
+	uniqueName  string
+	version     string
+}
+
+func readTree(folder string) (*treeSource, error) {
+	st, err := os.Stat(folder)
+	if err != nil {
+		return nil, fmt.Errorf("read tree: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("read tree: %s is a file, expected the unpacked solution folder", folder)
+	}
+	if m, _ := filepath.Glob(filepath.Join(folder, "solutions", "*", "solution.yml")); len(m) > 0 {
+		return nil, fmt.Errorf("read tree: %s is in the YAML source-control layout (%s); ppalm packs the SolutionPackager XML layout only", folder, m[0])
+	}
+	ts := &treeSource{folder: folder, files: map[string][]byte{}}
+	err = filepath.WalkDir(folder, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(folder, p)
+		rel = filepath.ToSlash(rel)
+		if rel == "." {
+			return nil
+		}
+		top, _, nested := strings.Cut(rel, "/")
+		if d.IsDir() {
+			if !nested && (strings.HasPrefix(top, ".") || ignoredFolders[strings.ToLower(top)]) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !nested || !d.Type().IsRegular() {
+			return nil // files beside the tree (README, ...) are not part of it
+		}
+		if strings.HasPrefix(rel, canvasSourcePrefix) {
+			return nil // pac --processCanvasApps sources; the .msapp beside them is packed
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		ts.files[rel] = data
+		ts.paths = append(ts.paths, rel)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read tree: %w", err)
+	}
+	sort.Strings(ts.paths)
+	if ts.solution, ts.solRoot, err = ts.xml("Other/Solution.xml", "ImportExportXml"); err != nil {
+		return nil, err
+	}
+	if ts.cust, ts.custRoot, err = ts.xml("Other/Customizations.xml", "ImportExportXml"); err != nil {
+		return nil, err
+	}
+	m := ts.solRoot.child("SolutionManifest")
+	if m == nil {
+		return nil, fmt.Errorf("Other/Solution.xml: no <SolutionManifest>")
+	}
+	ts.managedFlag = m.childText(ts.solution, "Managed")
+	ts.uniqueName = m.childText(ts.solution, "UniqueName")
+	ts.version = m.childText(ts.solution, "Version")
+	if ts.managedFlag != "0" && ts.managedFlag != "1" && ts.managedFlag != "2" {
+		return nil, fmt.Errorf("Other/Solution.xml: <Managed> is %q, expected 0, 1 or 2", ts.managedFlag)
+	}
+	return ts, nil
+}
+
+// xml parses a tree file and checks its root element.
+func (ts *treeSource) xml(p, root string) ([]byte, *node, error) {
+	data, ok := ts.files[p]
+	if !ok {
+		return nil, nil, fmt.Errorf("%s is missing; is %s an unpacked solution?", p, ts.folder)
+	}
+	src := normalizeXML(data)
+	n, err := scanXML(src)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s is not well-formed XML: %w", p, err)
+	}
+	if root != "" && n.name != root {
+		return nil, nil, fmt.Errorf("%s: expected root <%s>, found <%s>", p, root, n.name)
+	}
+	return src, n, nil
+}
+
+// packed is one assembled zip before it is written.
+type packed struct {
+	solution       []byte
+	customizations []byte // LF
+	custRoot       *node
+	parts          map[string][]byte
+	names          []string
+}
+
+// itemElement renders a fragment's root for re-insertion: xsi declaration
+// dropped, indentation shifted by delta.
+func itemElement(dst, src []byte, n *node, delta int) []byte {
+	tag := bytes.Replace(src[n.start:n.openEnd], []byte(xsiDecl), nil, 1)
+	dst = append(dst, tag...)
+	if n.self {
+		return dst
+	}
+	dst = emitInner(dst, src, n, delta, nil)
+	return append(dst, src[n.closeStart:n.end]...)
+}
+
+// pick chooses among the variants of a component file the one for the
+// package being built, falling back to the other variant.
+func (ts *treeSource) pick(p string, managed bool) (string, bool) {
+	m := managedName(p)
+	first, second := p, m
+	if managed {
+		first, second = m, p
+	}
+	if _, ok := ts.files[first]; ok {
+		return first, true
+	}
+	_, ok := ts.files[second]
+	return second, ok
+}
+
+func (ts *treeSource) assemble(managed bool) (*packed, error) {
+	fills := map[string][]byte{}
+	used := map[string]bool{"Other/Solution.xml": true, "Other/Customizations.xml": true}
+	parts := map[string][]byte{}
+
+	if err := ts.fillEntities(fills, used, managed); err != nil {
+		return nil, err
+	}
+	if err := ts.fillRelationships(fills, used); err != nil {
+		return nil, err
+	}
+	for _, w := range wholeSections {
+		p := "Other/" + w + ".xml"
+		if _, ok := ts.files[p]; !ok {
+			continue
+		}
+		src, root, err := ts.xml(p, w)
+		if err != nil {
+			return nil, err
+		}
+		used[p] = true
+		fills[w] = itemElement(nil, src, root, 2)
+	}
+	for i := range itemRules {
+		if err := ts.fillItems(&itemRules[i], fills, used, parts, managed); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range ts.paths {
+		if used[p] {
+			continue
+		}
+		if ownedByPacker(p) {
+			return nil, fmt.Errorf("%s: unexpected file in a folder ppalm generates (not a component file it knows)", p)
+		}
+		parts[p] = ts.files[p]
+	}
+
+	src := ts.cust
+	out := append([]byte(nil), src[ts.custRoot.start:ts.custRoot.openEnd]...)
+	p := ts.custRoot.openEnd
+	for _, sec := range ts.custRoot.children {
+		out = emitGap(out, src[p:sec.start], 0)
+		p = sec.end
+		if fill, ok := fills[sec.name]; ok && isEmptyElement(src, sec) {
+			out = append(out, fill...)
+			delete(fills, sec.name)
+			continue
+		}
+		out = append(out, src[sec.start:sec.end]...)
+	}
+	out = emitGap(out, src[p:ts.custRoot.closeStart], 0)
+	out = append(out, src[ts.custRoot.closeStart:ts.custRoot.end]...)
+	for sec := range fills {
+		return nil, fmt.Errorf("Other/Customizations.xml has no empty <%s /> for the %s files of the tree to go into", sec, sec)
+	}
+	custRoot, err := scanXML(out)
+	if err != nil {
+		return nil, fmt.Errorf("assembled customizations.xml is not well-formed (a component file is broken): %w", err)
+	}
+
+	flag := "0"
+	if managed {
+		flag = "1"
+	}
+	sol := solutionFile(ts.solution, ts.solRoot, flag)[len(xmlHeader):]
+	z := &packed{solution: sol, customizations: out, custRoot: custRoot, parts: parts}
+	for n := range parts {
+		z.names = append(z.names, n)
+	}
+	sort.Strings(z.names)
+	return z, nil
+}
+
+// fillItems gathers the split-out files of one item rule.
+func (ts *treeSource) fillItems(r *itemRule, fills map[string][]byte, used map[string]bool, parts map[string][]byte, managed bool) error {
+	var files []string
+	seen := map[string]bool{}
+	for _, p := range ts.paths {
+		if !r.owns(p) {
+			continue
+		}
+		used[p] = true
+		base := p
+		if r.managedVariant && strings.HasSuffix(p, "_managed.xml") {
+			base = strings.TrimSuffix(p, "_managed.xml") + ".xml"
+		}
+		if seen[base] {
+			continue
+		}
+		seen[base] = true
+		if r.managedVariant {
+			base, _ = ts.pick(base, managed)
+		}
+		files = append(files, base)
+	}
+	if len(files) == 0 {
+		return nil
+	}
+	sort.Slice(files, func(i, j int) bool { return strings.ToLower(files[i]) < strings.ToLower(files[j]) })
+	out := []byte("<" + r.section + ">")
+	for _, p := range files {
+		src, root, err := ts.xml(p, r.item)
+		if err != nil {
+			return err
+		}
+		out = append(out, "\n    "...)
+		out = itemElement(out, src, root, 4)
+		if r.section == "WebResources" {
+			name := root.childText(src, "Name")
+			blob := "WebResources/" + name
+			data, ok := ts.files[blob]
+			if !ok {
+				continue
+			}
+			zipName := trimSlash(root.childText(src, "FileName"))
+			if zipName == "" || checkEntryName(zipName) != nil {
+				return fmt.Errorf("%s: <FileName> %q is not a usable zip entry name", p, zipName)
+			}
+			used[blob] = true
+			parts[zipName] = data
+		}
+	}
+	out = append(out, "\n  </"+r.section+">"...)
+	fills[r.section] = out
+	return nil
+}
+
+// fillRelationships rebuilds <EntityRelationships> in the order of
+// Other/Relationships.xml (relationships not listed there follow by name).
+func (ts *treeSource) fillRelationships(fills map[string][]byte, used map[string]bool) error {
+	type rel struct {
+		src  []byte
+		n    *node
+		file string
+	}
+	byName := map[string]rel{}
+	var names []string
+	for _, p := range ts.paths {
+		if path.Dir(p) != "Other/Relationships" || !strings.HasSuffix(p, ".xml") {
+			continue
+		}
+		used[p] = true
+		src, root, err := ts.xml(p, "EntityRelationships")
+		if err != nil {
+			return err
+		}
+		for _, c := range root.children {
+			name, ok := c.attr(src, "Name")
+			if c.name != "EntityRelationship" || !ok {
+				return fmt.Errorf("%s: expected <EntityRelationship Name=...> elements, found <%s>", p, c.name)
+			}
+			if prev, dup := byName[name]; dup {
+				return fmt.Errorf("%s: relationship %s is also in %s", p, name, prev.file)
+			}
+			byName[name] = rel{src, c, p}
+			names = append(names, name)
+		}
+	}
+	if len(byName) == 0 {
+		return nil
+	}
+	var order []string
+	listed := map[string]bool{}
+	if _, ok := ts.files["Other/Relationships.xml"]; ok {
+		used["Other/Relationships.xml"] = true
+		src, root, err := ts.xml("Other/Relationships.xml", "EntityRelationships")
+		if err != nil {
+			return err
+		}
+		for _, c := range root.children {
+			name, _ := c.attr(src, "Name")
+			if _, ok := byName[name]; ok && !listed[name] {
+				order = append(order, name)
+				listed[name] = true
+			}
+		}
+	}
+	sort.Slice(names, func(i, j int) bool { return strings.ToLower(names[i]) < strings.ToLower(names[j]) })
+	for _, n := range names {
+		if !listed[n] {
+			order = append(order, n)
+		}
+	}
+	out := []byte("<EntityRelationships>")
+	for _, n := range order {
+		r := byName[n]
+		out = append(out, "\n    "...)
+		out = itemElement(out, r.src, r.n, 2)
+	}
+	fills["EntityRelationships"] = append(out, "\n  </EntityRelationships>"...)
+	return nil
+}
+
+// fillEntities rebuilds <Entities> from Entities/<Name>/.
+func (ts *treeSource) fillEntities(fills map[string][]byte, used map[string]bool, managed bool) error {
+	byEntity := map[string][]string{}
+	var dirs []string
+	for _, p := range ts.paths {
+		if !strings.HasPrefix(p, "Entities/") {
+			continue
+		}
+		parts := strings.SplitN(p, "/", 3)
+		if len(parts) < 3 {
+			return fmt.Errorf("%s: expected Entities/<Name>/<file>", p)
+		}
+		if _, ok := byEntity[parts[1]]; !ok {
+			dirs = append(dirs, parts[1])
+		}
+		byEntity[parts[1]] = append(byEntity[parts[1]], parts[2])
+		used[p] = true
+	}
+	if len(dirs) == 0 {
+		return nil
+	}
+	sort.Slice(dirs, func(i, j int) bool { return strings.ToLower(dirs[i]) < strings.ToLower(dirs[j]) })
+	out := []byte("<Entities>")
+	for _, d := range dirs {
+		var err error
+		out = append(out, "\n    "...)
+		if out, err = ts.entity(out, "Entities/"+d+"/", byEntity[d], managed); err != nil {
+			return err
+		}
+	}
+	fills["Entities"] = append(out, "\n  </Entities>"...)
+	return nil
+}
+
+func (ts *treeSource) entity(out []byte, dir string, files []string, managed bool) ([]byte, error) {
+	src, root, err := ts.xml(dir+"Entity.xml", "Entity")
+	if err != nil {
+		return nil, err
+	}
+	forms := map[string][]string{} // type → form file bases
+	var views, vis []string
+	known := map[string]bool{"Entity.xml": true, "RibbonDiff.xml": true}
+	for _, f := range files {
+		parts := strings.Split(f, "/")
+		switch {
+		case known[f]:
+		case len(parts) == 3 && parts[0] == "FormXml" && strings.HasSuffix(f, ".xml"):
+			base := strings.TrimSuffix(parts[2], "_managed.xml")
+			base = strings.TrimSuffix(base, ".xml")
+			if !contains(forms[parts[1]], base) {
+				forms[parts[1]] = append(forms[parts[1]], base)
+			}
+		case len(parts) == 2 && parts[0] == "SavedQueries" && strings.HasSuffix(f, ".xml"):
+			views = append(views, f)
+		case len(parts) == 2 && parts[0] == "Visualizations" && strings.HasSuffix(f, ".xml"):
+			vis = append(vis, f)
+		default:
+			return nil, fmt.Errorf("%s%s: unexpected file in an entity folder", dir, f)
+		}
+	}
+	used := map[string]bool{}
+	var werr, firstErr error
+	fail := func(e error) {
+		if firstErr == nil {
+			firstErr = e
+		}
+	}
+	replace := func(dst []byte, c *node) ([]byte, bool) {
+		if !isEmptyElement(src, c) {
+			return dst, false
+		}
+		switch c.name {
+		case "FormXml":
+			if len(forms) == 0 {
+				return dst, false
+			}
+			used["FormXml"] = true
+			dst = append(dst, "<FormXml>"...)
+			for _, typ := range sortedKeys(forms) {
+				dst = append(dst, "\n        <forms type=\""+xmlAttrEscape(typ)+"\">"...)
+				ids := forms[typ]
+				sort.Slice(ids, func(i, j int) bool { return strings.ToLower(ids[i]) < strings.ToLower(ids[j]) })
+				for _, id := range ids {
+					p, _ := ts.pick(dir+"FormXml/"+typ+"/"+id+".xml", managed)
+					if dst, werr = ts.wrapped(dst, p, "forms", "systemform", "\n          ", 8); werr != nil {
+						fail(werr)
+						return dst, true
+					}
+				}
+				dst = append(dst, "\n        </forms>"...)
+			}
+			return append(dst, "\n      </FormXml>"...), true
+		case "SavedQueries":
+			if len(views) == 0 {
+				return dst, false
+			}
+			used["SavedQueries"] = true
+			dst = append(dst, "<SavedQueries>\n        <savedqueries>"...)
+			for _, v := range views {
+				if dst, werr = ts.wrapped(dst, dir+v, "savedqueries", "savedquery", "\n          ", 8); werr != nil {
+					fail(werr)
+					return dst, true
+				}
+			}
+			return append(dst, "\n        </savedqueries>\n      </SavedQueries>"...), true
+		case "Visualizations":
+			if len(vis) == 0 {
+				return dst, false
+			}
+			used["Visualizations"] = true
+			dst = append(dst, "<Visualizations>"...)
+			for _, v := range vis {
+				if dst, werr = ts.wrapped(dst, dir+v, "Visualizations", "visualization", "\n        ", 6); werr != nil {
+					fail(werr)
+					return dst, true
+				}
+			}
+			return append(dst, "\n      </Visualizations>"...), true
+		case "RibbonDiffXml":
+			if _, ok := ts.files[dir+"RibbonDiff.xml"]; !ok {
+				return dst, false
+			}
+			used["RibbonDiffXml"] = true
+			rsrc, rroot, e := ts.xml(dir+"RibbonDiff.xml", "RibbonDiffXml")
+			if e != nil {
+				fail(e)
+				return dst, true
+			}
+			return itemElement(dst, rsrc, rroot, 6), true
+		}
+		return dst, false
+	}
+	out = append(out, bytes.Replace(src[root.start:root.openEnd], []byte(xsiDecl), nil, 1)...)
+	out = emitInner(out, src, root, 4, replace)
+	out = append(out, src[root.closeStart:root.end]...)
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	for what, has := range map[string]bool{"FormXml": len(forms) > 0, "SavedQueries": len(views) > 0, "Visualizations": len(vis) > 0} {
+		if has && !used[what] {
+			return nil, fmt.Errorf("%sEntity.xml has no empty <%s /> for the files in %s%s/", dir, what, dir, what)
+		}
+	}
+	return out, nil
+}
+
+// wrapped appends the single item inside a wrapper file (<forms><systemform>).
+func (ts *treeSource) wrapped(dst []byte, p, wrapper, item, lead string, delta int) ([]byte, error) {
+	src, root, err := ts.xml(p, wrapper)
+	if err != nil {
+		return dst, err
+	}
+	if len(root.children) != 1 || root.children[0].name != item {
+		return dst, fmt.Errorf("%s: expected exactly one <%s> inside <%s>", p, item, wrapper)
+	}
+	dst = append(dst, lead...)
+	return itemElement(dst, src, root.children[0], delta), nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys(m map[string][]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func xmlAttrEscape(s string) string {
+	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", `"`, "&quot;")
+	return r.Replace(s)
+}

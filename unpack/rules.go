@@ -1,0 +1,200 @@
+package unpack
+
+import (
+	"path"
+	"strings"
+)
+
+// sectionOrder is the order of the top-level sections of customizations.xml
+// (union over ~190 real exports); pack inserts a missing section here.
+var sectionOrder = []string{
+	"Entities", "Roles", "Workflows", "FieldSecurityProfiles", "Templates", "ConnectionRoles",
+	"EntityImageConfigs", "AttributeImageConfigs", "EntityMaps", "EntityRelationships",
+	"OrganizationSettings", "optionsets", "Dashboards", "WebResources",
+	"InteractionCentricDashboards", "CustomControls", "SolutionPluginAssemblies",
+	"SdkMessageProcessingSteps", "ServiceEndpoints", "AppModuleSiteMaps", "AppModules",
+	"EntityDataProviders", "CanvasApps", "EntityDataSources", "AIModels", "Connectors",
+	"connectionreferences", "Languages",
+}
+
+// itemRule splits each child of a customizations.xml section into its own
+// file, the SolutionPackager way.
+type itemRule struct {
+	section string // element under ImportExportXml
+	item    string // each child element
+	// file returns the tree path of an item's XML ("" when the item does
+	// not carry what the name needs: the section then stays inline).
+	file func(src []byte, n *node) string
+	// owns reports whether a tree path is such an item file (pack side).
+	owns func(p string) bool
+	// managedVariant: the component differs in managed packages, so a
+	// managed unpack writes <file>_managed.xml.
+	managedVariant bool
+	// bare: the fragment root gets no xmlns:xsi (observed for AppModule).
+	bare bool
+}
+
+func trimSlash(s string) string { return strings.TrimPrefix(s, "/") }
+
+func under(dir, suffix string) func(string) bool {
+	return func(p string) bool {
+		return strings.HasPrefix(p, dir+"/") && strings.HasSuffix(p, suffix) && len(p) > len(dir)+1+len(suffix)
+	}
+}
+
+// directlyUnder matches dir/<name><suffix> with no deeper folders.
+func directlyUnder(dir, suffix string) func(string) bool {
+	return func(p string) bool {
+		return path.Dir(p) == dir && strings.HasSuffix(p, suffix) && len(path.Base(p)) > len(suffix)
+	}
+}
+
+// inSubfolder matches dir/<name>/<base> and dir/<name>/<base minus .xml>_managed.xml.
+func inSubfolder(dir, base string) func(string) bool {
+	managed := strings.TrimSuffix(base, ".xml") + "_managed.xml"
+	return func(p string) bool {
+		parts := strings.Split(p, "/")
+		return len(parts) == 3 && parts[0] == dir && (parts[2] == base || parts[2] == managed)
+	}
+}
+
+var itemRules = []itemRule{
+	{
+		section: "Workflows", item: "Workflow",
+		file: func(src []byte, n *node) string {
+			f := n.childText(src, "JsonFileName")
+			if f == "" {
+				f = n.childText(src, "XamlFileName")
+			}
+			f = trimSlash(f)
+			if !strings.HasPrefix(f, "Workflows/") {
+				return ""
+			}
+			return f + ".data.xml"
+		},
+		owns: under("Workflows", ".data.xml"),
+	},
+	{
+		section: "CanvasApps", item: "CanvasApp",
+		file: func(src []byte, n *node) string {
+			return segPath("CanvasApps/", n.childText(src, "Name"), ".meta.xml")
+		},
+		owns: directlyUnder("CanvasApps", ".meta.xml"),
+	},
+	{
+		section: "Roles", item: "Role",
+		file: func(src []byte, n *node) string {
+			name, _ := n.attr(src, "name")
+			return segPath("Roles/", name, ".xml")
+		},
+		owns: directlyUnder("Roles", ".xml"),
+	},
+	{
+		section: "optionsets", item: "optionset",
+		file: func(src []byte, n *node) string {
+			name, _ := n.attr(src, "Name")
+			return segPath("OptionSets/", name, ".xml")
+		},
+		owns: directlyUnder("OptionSets", ".xml"),
+	},
+	{
+		section: "Dashboards", item: "Dashboard",
+		file: func(src []byte, n *node) string {
+			return segPath("Dashboards/", n.childText(src, "FormId"), ".xml")
+		},
+		owns: directlyUnder("Dashboards", ".xml"),
+	},
+	{
+		section: "WebResources", item: "WebResource",
+		file: func(src []byte, n *node) string {
+			name := n.childText(src, "Name")
+			if !safeRelPath(name) || strings.HasSuffix(name, ".data.xml") {
+				return ""
+			}
+			return "WebResources/" + name + ".data.xml"
+		},
+		owns: under("WebResources", ".data.xml"),
+	},
+	{
+		section: "SolutionPluginAssemblies", item: "PluginAssembly",
+		file: func(src []byte, n *node) string {
+			f := trimSlash(n.childText(src, "FileName"))
+			if !strings.HasPrefix(f, "PluginAssemblies/") {
+				return ""
+			}
+			return f + ".data.xml"
+		},
+		owns: under("PluginAssemblies", ".data.xml"),
+	},
+	{
+		section: "SdkMessageProcessingSteps", item: "SdkMessageProcessingStep",
+		file: func(src []byte, n *node) string {
+			id, _ := n.attr(src, "SdkMessageProcessingStepId")
+			return segPath("SdkMessageProcessingSteps/", id, ".xml")
+		},
+		owns: directlyUnder("SdkMessageProcessingSteps", ".xml"),
+	},
+	{
+		section: "CustomControls", item: "CustomControl",
+		file: func(src []byte, n *node) string {
+			return segPath("Controls/", n.childText(src, "Name"), "/ControlManifest.xml.data.xml")
+		},
+		owns: under("Controls", "/ControlManifest.xml.data.xml"),
+	},
+	{
+		section: "AppModules", item: "AppModule", managedVariant: true, bare: true,
+		file: func(src []byte, n *node) string {
+			return segPath("AppModules/", n.childText(src, "UniqueName"), "/AppModule.xml")
+		},
+		owns: inSubfolder("AppModules", "AppModule.xml"),
+	},
+	{
+		section: "AppModuleSiteMaps", item: "AppModuleSiteMap", managedVariant: true,
+		file: func(src []byte, n *node) string {
+			return segPath("AppModuleSiteMaps/", n.childText(src, "SiteMapUniqueName"), "/AppModuleSiteMap.xml")
+		},
+		owns: inSubfolder("AppModuleSiteMaps", "AppModuleSiteMap.xml"),
+	},
+}
+
+// segPath is prefix+name+suffix when name is a safe single path segment.
+func segPath(prefix, name, suffix string) string {
+	if !safeSegment(name) {
+		return ""
+	}
+	return prefix + name + suffix
+}
+
+// wholeSections are written, when not empty, as one file under Other/.
+var wholeSections = []string{"FieldSecurityProfiles", "EntityMaps", "ConnectionRoles"}
+
+// managedName inserts "_managed" before the ".xml" of p.
+func managedName(p string) string {
+	return strings.TrimSuffix(p, ".xml") + "_managed.xml"
+}
+
+// ownedByPacker reports whether a tree path is read by pack as a split-out
+// component (as opposed to a part copied verbatim into the zip).
+func ownedByPacker(p string) bool {
+	if strings.HasPrefix(p, "Other/") || strings.HasPrefix(p, "Entities/") {
+		return true
+	}
+	for _, r := range itemRules {
+		if r.owns(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// treeFolders are the top-level folders an unpack owns in the target folder
+// (besides whatever folders the new tree has). Unpack replaces them; every
+// other file and folder beside the tree is left alone.
+var treeFolders = []string{
+	"Other", "Entities", "Workflows", "CanvasApps", "WebResources", "Roles", "OptionSets",
+	"Dashboards", "PluginAssemblies", "SdkMessageProcessingSteps", "Controls", "AppModules",
+	"AppModuleSiteMaps", "Formulas", "environmentvariabledefinitions", "bots", "botcomponents",
+	"botcomponentcollections", "Assets", "customapis", "appactions", "pluginpackages",
+	"Connector", "Connectors", "fxexpressions", "maskingrules", "aipluginoperations",
+	"Resources", "Templates", "Reports", "dvtablesearchs", "dvtablesearchentities",
+}

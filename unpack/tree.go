@@ -1,0 +1,169 @@
+package unpack
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+)
+
+// xmlHeader starts every XML file ppalm generates, as SolutionPackager does.
+var xmlHeader = []byte("\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"utf-8\"?>\n")
+
+const xsiDecl = ` xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"`
+
+// treeFile is one file of an unpacked tree, path relative with '/'.
+type treeFile struct {
+	path string
+	data []byte
+	// xml marks generated XML (LF inside); line endings are applied on write.
+	xml bool
+}
+
+// tree collects the files of an unpacked solution and refuses paths that
+// collide on a case-insensitive file system.
+type tree struct {
+	files []treeFile
+	index map[string]string // lower-case path → path
+	// dirs maps every lower-case directory to its spelling, so Foo/a and foo/b
+	// are caught too.
+	dirs map[string]string
+}
+
+func newTree() *tree {
+	return &tree{index: map[string]string{}, dirs: map[string]string{}}
+}
+
+func (t *tree) add(path string, data []byte, xml bool) error {
+	lp := strings.ToLower(path)
+	if prev, ok := t.index[lp]; ok {
+		if prev == path {
+			return fmt.Errorf("two components both want the file %s", path)
+		}
+		return fmt.Errorf("files %s and %s differ only in letter case; one would overwrite the other on Windows and macOS", prev, path)
+	}
+	segs := strings.Split(path, "/")
+	for i := 1; i < len(segs); i++ {
+		d := strings.Join(segs[:i], "/")
+		ld := strings.ToLower(d)
+		if prev, ok := t.dirs[ld]; ok && prev != d {
+			return fmt.Errorf("folders %s and %s differ only in letter case; their files would mix on Windows and macOS", prev, d)
+		}
+		t.dirs[ld] = d
+	}
+	if prev, ok := t.dirs[lp]; ok {
+		return fmt.Errorf("%s is both a file and the folder %s", path, prev)
+	}
+	t.index[lp] = path
+	t.files = append(t.files, treeFile{path: path, data: data, xml: xml})
+	return nil
+}
+
+// safeSegment reports whether s can be used as one file or folder name on
+// every OS ppalm runs on.
+func safeSegment(s string) bool {
+	if s == "" || s == "." || s == ".." || len(s) > 200 {
+		return false
+	}
+	if strings.ContainsAny(s, "/\\<>:\"|?*") || strings.HasSuffix(s, ".") || strings.HasSuffix(s, " ") {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 {
+			return false
+		}
+	}
+	return true
+}
+
+// safeRelPath checks a '/'-separated relative path segment by segment.
+func safeRelPath(p string) bool {
+	if p == "" {
+		return false
+	}
+	for _, s := range strings.Split(p, "/") {
+		if !safeSegment(s) {
+			return false
+		}
+	}
+	return true
+}
+
+// startTagWithXsi returns n's start tag with the xsi namespace declaration
+// appended, the way SolutionPackager roots split-out fragments.
+func startTagWithXsi(src []byte, n *node) []byte {
+	tag := src[n.start:n.openEnd]
+	if bytes.Contains(tag, []byte("xmlns:xsi=")) {
+		return tag
+	}
+	out := make([]byte, 0, len(tag)+len(xsiDecl)+2)
+	if n.self {
+		body := bytes.TrimRight(tag[:len(tag)-2], " \t\n")
+		out = append(out, body...)
+		out = append(out, xsiDecl...)
+		return append(out, " />"...)
+	}
+	out = append(out, tag[:len(tag)-1]...)
+	out = append(out, xsiDecl...)
+	return append(out, '>')
+}
+
+// fragmentFile renders n as a standalone file: header, root with xsi
+// declaration (unless bare), content re-indented to start at column 0.
+func fragmentFile(src []byte, n *node, bare bool, replace func([]byte, *node) ([]byte, bool)) []byte {
+	out := append([]byte(nil), xmlHeader...)
+	if bare {
+		out = append(out, src[n.start:n.openEnd]...)
+	} else {
+		out = append(out, startTagWithXsi(src, n)...)
+	}
+	if n.self {
+		return out
+	}
+	out = emitInner(out, src, n, -max(column(src, n), 0), replace)
+	return append(out, src[n.closeStart:n.end]...)
+}
+
+// wrappedFile renders items inside a fresh root element <wrapper xmlns:xsi>,
+// each item indented by two spaces.
+func wrappedFile(src []byte, wrapper string, items []*node) []byte {
+	out := append([]byte(nil), xmlHeader...)
+	out = append(out, '<')
+	out = append(out, wrapper...)
+	out = append(out, xsiDecl...)
+	out = append(out, '>')
+	for _, it := range items {
+		out = append(out, "\n  "...)
+		out = emitElement(out, src, it, 2-max(column(src, it), 0))
+	}
+	out = append(out, "\n</"...)
+	out = append(out, wrapper...)
+	return append(out, '>')
+}
+
+// emptyTag is the placeholder SolutionPackager leaves for a split-out section.
+func emptyTag(dst []byte, name string) []byte {
+	dst = append(dst, '<')
+	dst = append(dst, name...)
+	return append(dst, " />"...)
+}
+
+// hasOnlyChildren reports whether every child of n is called name and no
+// text or comment sits between them, so splitting n loses nothing.
+func hasOnlyChildren(src []byte, n *node, name string) bool {
+	if n.self {
+		return true
+	}
+	p := n.openEnd
+	for _, c := range n.children {
+		if c.name != name || !isBlank(src[p:c.start]) {
+			return false
+		}
+		p = c.end
+	}
+	return isBlank(src[p:n.closeStart])
+}
+
+// isEmptyElement reports an element with no children and only whitespace.
+func isEmptyElement(src []byte, n *node) bool {
+	return n.self || (len(n.children) == 0 && isBlank(src[n.openEnd:n.closeStart]))
+}

@@ -1,0 +1,114 @@
+package unpack
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// PackageType says which variant of a solution a zip holds or a pack writes.
+// The zero value means "as the input says": the zip's <Managed> on unpack, the
+// tree's Other/Solution.xml on pack (where Managed=2 packs unmanaged).
+type PackageType int
+
+// The package types of pac's --packagetype.
+const (
+	Unmanaged PackageType = iota + 1
+	Managed
+	Both
+)
+
+// ParsePackageType reads pac's spelling (case-insensitive); "" is the zero
+// value.
+func ParsePackageType(s string) (PackageType, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "":
+		return 0, nil
+	case "unmanaged":
+		return Unmanaged, nil
+	case "managed":
+		return Managed, nil
+	case "both":
+		return Both, nil
+	}
+	return 0, fmt.Errorf("package type %q: expected Unmanaged, Managed or Both", s)
+}
+
+func (p PackageType) String() string {
+	switch p {
+	case Unmanaged:
+		return "Unmanaged"
+	case Managed:
+		return "Managed"
+	case Both:
+		return "Both"
+	}
+	return "auto"
+}
+
+// DefaultMaxInflatedBytes bounds what one unpack may inflate (all entries
+// together); a solution bigger than this is not a real export.
+const DefaultMaxInflatedBytes int64 = 2 << 30
+
+// UnpackOptions configures Unpack.
+type UnpackOptions struct {
+	ZipFile     string
+	Folder      string
+	PackageType PackageType
+	// LineEndings of the XML files ppalm writes: "lf" (default) or "crlf".
+	// Files copied verbatim from the zip keep their bytes.
+	LineEndings string
+	// MaxInflatedBytes overrides DefaultMaxInflatedBytes (tests use small values).
+	MaxInflatedBytes int64
+}
+
+// PackOptions configures Pack.
+type PackOptions struct {
+	Folder      string
+	ZipFile     string
+	PackageType PackageType
+	// Modified is the timestamp of every zip entry; zero means now.
+	Modified time.Time
+}
+
+// Summary describes what an unpack or pack handled, for printing.
+type Summary struct {
+	UniqueName string
+	Version    string
+	Managed    bool
+	// Components counts components by kind ("Entities", "Cloud flows", ...).
+	Components map[string]int
+	// FilesWritten counts the files (unpack) or zip entries (pack) written.
+	FilesWritten int
+	// Outputs are the folder or zip files written.
+	Outputs []string
+}
+
+// Kinds returns the component kinds in display order.
+func (s *Summary) Kinds() []string {
+	kinds := make([]string, 0, len(s.Components))
+	for k := range s.Components {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	return kinds
+}
+
+// String renders the summary as a few readable lines.
+func (s *Summary) String() string {
+	var b strings.Builder
+	kind := "unmanaged"
+	if s.Managed {
+		kind = "managed"
+	}
+	fmt.Fprintf(&b, "Solution %s %s (%s)\n", s.UniqueName, s.Version, kind)
+	for _, k := range s.Kinds() {
+		fmt.Fprintf(&b, "  %-28s %d\n", k, s.Components[k])
+	}
+	for _, o := range s.Outputs {
+		fmt.Fprintf(&b, "Wrote %s\n", o)
+	}
+	fmt.Fprintf(&b, "%d files written\n", s.FilesWritten)
+	return b.String()
+}

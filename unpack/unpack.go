@@ -1,0 +1,434 @@
+package unpack
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Unpack extracts the solution zip opts.ZipFile into the SolutionPackager
+// tree opts.Folder. With Both it reads opts.ZipFile (unmanaged) and the
+// _managed zip beside it. The folder is replaced atomically enough: the new
+// tree is written beside it first and only swapped in when complete.
+func Unpack(ctx context.Context, opts UnpackOptions) (*Summary, error) {
+	le := strings.ToLower(opts.LineEndings)
+	if le == "" {
+		le = "lf"
+	}
+	if le != "lf" && le != "crlf" {
+		return nil, fmt.Errorf("unpack %s: line endings %q: expected lf or crlf", opts.ZipFile, opts.LineEndings)
+	}
+	if opts.ZipFile == "" || opts.Folder == "" {
+		return nil, fmt.Errorf("unpack: both a zip file and a folder are required")
+	}
+	if err := checkTargetFolder(opts.Folder); err != nil {
+		return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
+	}
+	budget := opts.MaxInflatedBytes
+	if budget <= 0 {
+		budget = DefaultMaxInflatedBytes
+	}
+	t, sum, err := buildTree(ctx, opts, &budget)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
+	}
+	if err := writeTree(ctx, opts.Folder, t, le == "crlf"); err != nil {
+		return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
+	}
+	sum.FilesWritten = len(t.files)
+	sum.Outputs = []string{opts.Folder}
+	return sum, nil
+}
+
+// buildTree reads the zip(s) and computes every file of the tree in memory.
+func buildTree(ctx context.Context, opts UnpackOptions, budget *int64) (*tree, *Summary, error) {
+	ex, err := readExport(opts.ZipFile, budget)
+	if err != nil {
+		return nil, nil, fmt.Errorf("unpack: %w", err)
+	}
+	name, version, managedFlag := ex.manifest()
+	isManaged := managedFlag == "1"
+	if managedFlag != "0" && managedFlag != "1" {
+		return nil, nil, fmt.Errorf("unpack %s: %s: <Managed> is %q, expected 0 or 1 in an exported zip", opts.ZipFile, solutionPart, managedFlag)
+	}
+	switch opts.PackageType {
+	case Unmanaged, Both:
+		if isManaged {
+			return nil, nil, fmt.Errorf("unpack %s: the zip is managed (<Managed>1</Managed>) but package type %s needs the unmanaged zip", opts.ZipFile, opts.PackageType)
+		}
+	case Managed:
+		if !isManaged {
+			return nil, nil, fmt.Errorf("unpack %s: the zip is unmanaged (<Managed>0</Managed>) but package type Managed was asked for", opts.ZipFile)
+		}
+	}
+	t := newTree()
+	u := &unpacker{ex: ex, t: t, managed: isManaged}
+	solutionManaged := ""
+	if opts.PackageType == Both {
+		solutionManaged = "2"
+	}
+	if err := u.run(solutionManaged); err != nil {
+		return nil, nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
+	}
+	if opts.PackageType == Both {
+		mzip := ManagedZipName(opts.ZipFile)
+		mex, err := readExport(mzip, budget)
+		if err != nil {
+			return nil, nil, fmt.Errorf("unpack both: %w", err)
+		}
+		mname, mversion, mflag := mex.manifest()
+		if mflag != "1" || mname != name || mversion != version {
+			return nil, nil, fmt.Errorf("unpack both: %s holds %s %s (Managed=%s); expected the managed export of %s %s", mzip, mname, mversion, mflag, name, version)
+		}
+		mu := &unpacker{ex: mex, t: t, managed: true, variantsOnly: true}
+		if err := mu.run(""); err != nil {
+			return nil, nil, fmt.Errorf("unpack %s: %w", mzip, err)
+		}
+	}
+	sum := &Summary{UniqueName: name, Version: version, Managed: isManaged,
+		Components: countComponents(ex.customizations, ex.custRoot, ex.names)}
+	return t, sum, nil
+}
+
+// ManagedZipName is the managed zip that pac pairs with an unmanaged one:
+// Name.zip → Name_managed.zip.
+func ManagedZipName(zipFile string) string {
+	base := zipFile
+	if strings.HasSuffix(strings.ToLower(base), ".zip") {
+		base = base[:len(base)-4]
+	}
+	return base + "_managed.zip"
+}
+
+// unpacker turns one export into tree files.
+type unpacker struct {
+	ex      *export
+	t       *tree
+	managed bool // names "differs in managed" files with _managed
+	// variantsOnly writes only the managed variants (second half of Both).
+	variantsOnly bool
+	consumed     map[string]bool // zip parts moved (web resource blobs)
+}
+
+func (u *unpacker) variantName(p string) string {
+	if u.managed {
+		return managedName(p)
+	}
+	return p
+}
+
+func (u *unpacker) add(p string, data []byte) error {
+	return u.t.add(p, data, true)
+}
+
+func (u *unpacker) run(solutionManaged string) error {
+	ex := u.ex
+	u.consumed = map[string]bool{}
+	src := ex.customizations
+	out := append([]byte(nil), xmlHeader...)
+	out = append(out, src[ex.custRoot.start:ex.custRoot.openEnd]...)
+	p := ex.custRoot.openEnd
+	for _, sec := range ex.custRoot.children {
+		out = emitGap(out, src[p:sec.start], 0)
+		p = sec.end
+		split, err := u.section(sec)
+		if err != nil {
+			return err
+		}
+		if split || isEmptyElement(src, sec) {
+			out = emptyTag(out, sec.name)
+			continue
+		}
+		out = emitElement(out, src, sec, 0)
+	}
+	out = emitGap(out, src[p:ex.custRoot.closeStart], 0)
+	out = append(out, src[ex.custRoot.closeStart:ex.custRoot.end]...)
+	if u.variantsOnly {
+		return nil
+	}
+	if err := u.add("Other/Customizations.xml", out); err != nil {
+		return err
+	}
+	if err := u.add("Other/Solution.xml", solutionFile(ex.solution, ex.solRoot, solutionManaged)); err != nil {
+		return err
+	}
+	names := append([]string(nil), ex.names...)
+	sort.Strings(names)
+	for _, n := range names {
+		if u.consumed[n] {
+			continue
+		}
+		if ownedByPacker(n) {
+			return fmt.Errorf("zip entry %s lies where the tree keeps split-out components; it cannot be unpacked losslessly", n)
+		}
+		if err := u.t.add(n, ex.parts[n], false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// solutionFile renders Other/Solution.xml, optionally rewriting <Managed>.
+func solutionFile(src []byte, root *node, managed string) []byte {
+	out := append([]byte(nil), xmlHeader...)
+	m := root.child("SolutionManifest").child("Managed")
+	if managed == "" || m == nil || m.self {
+		return append(out, src[root.start:root.end]...)
+	}
+	out = append(out, src[root.start:m.openEnd]...)
+	out = append(out, managed...)
+	return append(out, src[m.closeStart:root.end]...)
+}
+
+// section splits one top-level section; false means it stays inline.
+func (u *unpacker) section(sec *node) (bool, error) {
+	switch sec.name {
+	case "Entities":
+		return u.entities(sec)
+	case "EntityRelationships":
+		if u.variantsOnly {
+			return true, nil
+		}
+		return u.relationships(sec)
+	}
+	for _, w := range wholeSections {
+		if sec.name == w {
+			if u.variantsOnly || isEmptyElement(u.ex.customizations, sec) {
+				return true, nil
+			}
+			return true, u.add("Other/"+w+".xml", fragmentFile(u.ex.customizations, sec, false, nil))
+		}
+	}
+	for i := range itemRules {
+		if itemRules[i].section == sec.name {
+			return u.items(&itemRules[i], sec)
+		}
+	}
+	return false, nil
+}
+
+func (u *unpacker) items(r *itemRule, sec *node) (bool, error) {
+	src := u.ex.customizations
+	if !hasOnlyChildren(src, sec, r.item) {
+		return false, nil
+	}
+	paths := make([]string, len(sec.children))
+	for i, it := range sec.children {
+		if paths[i] = r.file(src, it); paths[i] == "" {
+			return false, nil
+		}
+	}
+	if u.variantsOnly && !r.managedVariant {
+		return true, nil
+	}
+	for i, it := range sec.children {
+		p := paths[i]
+		if r.managedVariant {
+			p = u.variantName(p)
+		}
+		if err := u.add(p, fragmentFile(src, it, r.bare, nil)); err != nil {
+			return false, err
+		}
+		if r.section == "WebResources" {
+			if err := u.webResourceBlob(it); err != nil {
+				return false, err
+			}
+		}
+	}
+	return true, nil
+}
+
+// webResourceBlob moves a web resource's content from its server file name
+// to its logical name, as SolutionPackager does.
+func (u *unpacker) webResourceBlob(n *node) error {
+	src := u.ex.customizations
+	part := trimSlash(n.childText(src, "FileName"))
+	data, ok := u.ex.parts[part]
+	if !ok {
+		return nil
+	}
+	u.consumed[part] = true
+	return u.t.add("WebResources/"+n.childText(src, "Name"), data, false)
+}
+
+// entities writes Entities/<Name>/... for every entity.
+func (u *unpacker) entities(sec *node) (bool, error) {
+	src := u.ex.customizations
+	if !hasOnlyChildren(src, sec, "Entity") {
+		return false, nil
+	}
+	for _, e := range sec.children {
+		if !safeSegment(e.childText(src, "Name")) {
+			return false, nil
+		}
+	}
+	for _, e := range sec.children {
+		if err := u.entity(e); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+func (u *unpacker) entity(e *node) error {
+	src := u.ex.customizations
+	dir := "Entities/" + e.childText(src, "Name") + "/"
+	var files []treeFile
+	replace := func(dst []byte, c *node) ([]byte, bool) {
+		switch c.name {
+		case "FormXml":
+			if !formsSplittable(src, c) {
+				return dst, false
+			}
+			for _, forms := range c.children {
+				typ, _ := forms.attr(src, "type")
+				for _, sf := range forms.children {
+					p := u.variantName(dir + "FormXml/" + typ + "/" + sf.childText(src, "formid") + ".xml")
+					files = append(files, treeFile{path: p, data: wrappedFile(src, "forms", []*node{sf})})
+				}
+			}
+		case "SavedQueries":
+			if u.variantsOnly || !listSplittable(src, c, "savedqueries", "savedquery", "savedqueryid") {
+				return dst, false
+			}
+			if !c.self && len(c.children) == 1 {
+				for _, q := range c.children[0].children {
+					files = append(files, treeFile{path: dir + "SavedQueries/" + q.childText(src, "savedqueryid") + ".xml", data: wrappedFile(src, "savedqueries", []*node{q})})
+				}
+			}
+		case "Visualizations":
+			if u.variantsOnly || !hasOnlyChildren(src, c, "visualization") || !childIDsSafe(src, c, "savedqueryvisualizationid") {
+				return dst, false
+			}
+			for _, v := range c.children {
+				files = append(files, treeFile{path: dir + "Visualizations/" + v.childText(src, "savedqueryvisualizationid") + ".xml", data: wrappedFile(src, "Visualizations", []*node{v})})
+			}
+		case "RibbonDiffXml":
+			if u.variantsOnly {
+				return dst, false
+			}
+			files = append(files, treeFile{path: dir + "RibbonDiff.xml", data: fragmentFile(src, c, false, nil)})
+		default:
+			return dst, false
+		}
+		return emptyTag(dst, c.name), true
+	}
+	entityXML := fragmentFile(src, e, false, replace)
+	if !u.variantsOnly {
+		files = append([]treeFile{{path: dir + "Entity.xml", data: entityXML}}, files...)
+	}
+	for _, f := range files {
+		if u.variantsOnly && !strings.Contains(f.path, "/FormXml/") {
+			continue
+		}
+		if err := u.add(f.path, f.data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// formsSplittable: <FormXml> holds only <forms type="x"> (no other
+// attribute) each holding only <systemform> with a usable formid.
+func formsSplittable(src []byte, fx *node) bool {
+	if !hasOnlyChildren(src, fx, "forms") {
+		return false
+	}
+	for _, f := range fx.children {
+		typ, ok := f.attr(src, "type")
+		if !ok || !safeSegment(typ) || f.self || len(f.children) == 0 {
+			return false
+		}
+		raw, _ := f.rawAttr(src, "type")
+		if !bytes.Equal(src[f.start:f.openEnd], []byte(`<forms type="`+string(raw)+`">`)) {
+			return false
+		}
+		if !hasOnlyChildren(src, f, "systemform") || !childIDsSafe(src, f, "formid") {
+			return false
+		}
+	}
+	return true
+}
+
+// listSplittable: <outer> holds at most one bare <list> of <item>s with ids.
+func listSplittable(src []byte, outer *node, list, item, id string) bool {
+	if !hasOnlyChildren(src, outer, list) || len(outer.children) > 1 {
+		return false
+	}
+	if len(outer.children) == 0 {
+		return true
+	}
+	l := outer.children[0]
+	if !bytes.Equal(src[l.start:l.openEnd], []byte("<"+list+">")) || len(l.children) == 0 {
+		return false
+	}
+	return hasOnlyChildren(src, l, item) && childIDsSafe(src, l, id)
+}
+
+func childIDsSafe(src []byte, n *node, id string) bool {
+	seen := map[string]bool{}
+	for _, c := range n.children {
+		v := strings.ToLower(c.childText(src, id))
+		if !safeSegment(v) || seen[v] {
+			return false
+		}
+		seen[v] = true
+	}
+	return true
+}
+
+// relationships writes Other/Relationships.xml (the order) and one file per
+// entity under Other/Relationships/.
+func (u *unpacker) relationships(sec *node) (bool, error) {
+	src := u.ex.customizations
+	if !hasOnlyChildren(src, sec, "EntityRelationship") {
+		return false, nil
+	}
+	if len(sec.children) == 0 {
+		return true, nil
+	}
+	groups := map[string][]*node{}
+	spelling := map[string]string{}
+	var order []string
+	for _, r := range sec.children {
+		if _, ok := r.rawAttr(src, "Name"); !ok {
+			return false, nil
+		}
+		key := r.childText(src, "ReferencedEntityName")
+		if key == "" {
+			key = r.childText(src, "FirstEntityName")
+		}
+		if !safeSegment(key) {
+			return false, nil
+		}
+		lk := strings.ToLower(key)
+		if _, ok := spelling[lk]; !ok {
+			spelling[lk] = key
+			order = append(order, lk)
+		}
+		groups[lk] = append(groups[lk], r)
+	}
+	list := append([]byte(nil), xmlHeader...)
+	list = append(list, "<EntityRelationships"+xsiDecl+">"...)
+	for _, r := range sec.children {
+		raw, _ := r.rawAttr(src, "Name")
+		list = append(list, "\n  <EntityRelationship Name=\""...)
+		list = append(list, raw...)
+		list = append(list, "\" />"...)
+	}
+	list = append(list, "\n</EntityRelationships>"...)
+	if err := u.add("Other/Relationships.xml", list); err != nil {
+		return false, err
+	}
+	for _, lk := range order {
+		if err := u.add("Other/Relationships/"+spelling[lk]+".xml", wrappedFile(src, "EntityRelationships", groups[lk])); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
