@@ -28,17 +28,11 @@ func newCommitCmd(f *Factory) *cobra.Command {
 			if o.Token == "" {
 				o.Token = gitops.TokenFromEnv(f.Getenv)
 			}
-			if o.Author.Name == "" {
-				o.Author.Name = firstEnv(f.Getenv, "BUILD_REQUESTEDFOR", "GITHUB_ACTOR")
+			if o.Token != "" {
+				f.reporter().SetSecret(o.Token)
 			}
-			if o.Author.Email == "" {
-				o.Author.Email = f.Getenv("BUILD_REQUESTEDFOREMAIL")
-				if o.Author.Email == "" && f.Getenv("GITHUB_ACTOR") != "" {
-					o.Author.Email = f.Getenv("GITHUB_ACTOR") + "@users.noreply.github.com"
-				}
-			}
-			if o.Author.Name == "" || o.Author.Email == "" {
-				return fmt.Errorf("commit: --author-name and --author-email are required outside Azure DevOps and GitHub Actions")
+			if err := defaultAuthor(f, &o.Author); err != nil {
+				return fmt.Errorf("commit: %w", err)
 			}
 			o.Now = time.Now
 			res, err := gitops.Commit(cmd.Context(), o)
@@ -57,11 +51,8 @@ func newCommitCmd(f *Factory) *cobra.Command {
 					fmt.Fprintf(out, "Pushed %s.\n", res.Branch)
 				}
 			}
-			fmt.Fprintf(out, "committed=%s\n", strconv.FormatBool(res.Committed))
-			fmt.Fprintf(out, "commit=%s\n", res.Hash)
-			fmt.Fprintf(out, "branch=%s\n", res.Branch)
-			fmt.Fprintf(out, "pushed=%s\n", strconv.FormatBool(res.Pushed))
-			return nil
+			return setOutputs(f.reporter(), "committed", strconv.FormatBool(res.Committed),
+				"commit", res.Hash, "branch", res.Branch, "pushed", strconv.FormatBool(res.Pushed))
 		},
 	}
 	fl := cmd.Flags()

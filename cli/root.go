@@ -13,6 +13,8 @@ import (
 	"os/signal"
 
 	"github.com/spf13/cobra"
+
+	"github.com/ppalm/ppalm/task"
 )
 
 // Factory carries the services every command may use. Main builds the real
@@ -22,6 +24,18 @@ type Factory struct {
 	Stderr io.Writer
 	// Getenv looks up environment variables; tests replace it.
 	Getenv func(string) string
+	// Reporter talks to the host (Azure DevOps, GitHub Actions or a
+	// terminal): groups, annotations, step outputs, masking. Nil means a
+	// plain terminal on Stdout.
+	Reporter task.Reporter
+}
+
+// reporter returns f.Reporter, or a plain terminal reporter on Stdout.
+func (f *Factory) reporter() task.Reporter {
+	if f.Reporter == nil {
+		f.Reporter = task.NewTerminal(f.Stdout, false)
+	}
+	return f.Reporter
 }
 
 // commandBuilders is filled by the init functions of the command files.
@@ -62,12 +76,20 @@ func (e *ExitError) Unwrap() error { return e.Err }
 // function decides exit codes.
 func Main(args []string) int {
 	f := &Factory{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+	f.Reporter = task.NewTerminal(os.Stdout, isTerminal(os.Stdout))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	return run(ctx, f, args)
 }
 
 func run(ctx context.Context, f *Factory, args []string) int {
+	// Under an Azure DevOps agent or a GitHub runner, ppalm with no
+	// arguments is a task: the command and its flags come from INPUT_*.
+	if len(args) == 0 {
+		if code, ok := RunTask(ctx, f); ok {
+			return code
+		}
+	}
 	root := NewRoot(f)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
@@ -80,4 +102,20 @@ func run(ctx context.Context, f *Factory, args []string) int {
 		return exit.Code
 	}
 	return 1
+}
+
+// isTerminal says whether f is a character device (a TTY), without cgo.
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// setOutputs publishes name, value pairs as step outputs.
+func setOutputs(r task.Reporter, nameValues ...string) error {
+	for i := 0; i+1 < len(nameValues); i += 2 {
+		if err := r.SetOutput(nameValues[i], nameValues[i+1]); err != nil {
+			return err
+		}
+	}
+	return nil
 }

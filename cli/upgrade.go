@@ -26,9 +26,7 @@ func newUpgradeRequestedCmd(f *Factory) *cobra.Command {
 			}
 			fmt.Fprintf(f.Stderr, "upgrade requested: %v (%s)\n", up, reason)
 			fmt.Fprintln(f.Stdout, strconv.FormatBool(up))
-			// TODO(lead): route through task.Reporter.SetOutput once the host adapters land.
-			fmt.Fprintf(f.Stdout, "upgradeRequested=%t\n", up)
-			return nil
+			return f.reporter().SetOutput("upgradeRequested", strconv.FormatBool(up))
 		},
 	}
 	repo = addRepoFlags(cmd)

@@ -1,0 +1,100 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ppalm/ppalm/steps"
+	"github.com/ppalm/ppalm/task"
+)
+
+func init() { register(newConfigureCmd) }
+
+type configureOptions struct {
+	conn     *connectionFlags
+	solution string
+	custom   string
+	deploy   string
+	only     []string
+}
+
+func newConfigureCmd(f *Factory) *cobra.Command {
+	o := &configureOptions{}
+	cmd := &cobra.Command{
+		Use:   "configure",
+		Short: "Configure an installed solution: group teams, app shares, owners, flow activation",
+		Long: "configure runs, in order, teams, share-apps, set-flow-owners and activate-flows from\n" +
+			"customDeploymentSettings.json (tokens filled from the environment). --only runs a subset.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runConfigure(cmd.Context(), f, o)
+		},
+	}
+	o.conn = addConnectionFlags(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&o.solution, "solution", "", "unique name of the installed solution (required)")
+	fl.StringVar(&o.custom, "settings", "", "customDeploymentSettings.json (required)")
+	fl.StringVar(&o.deploy, "deployment-settings", "", "deploymentSettings.json (connection owners for activation)")
+	fl.StringSliceVar(&o.only, "only", nil, "run only these steps: teams,share-apps,set-flow-owners,activate-flows")
+	return cmd
+}
+
+// configurePipeline returns the configure steps, or the --only subset in
+// pipeline order.
+func configurePipeline(only []string) ([]steps.Step, error) {
+	all := steps.ConfigurePipeline()
+	if len(only) == 0 {
+		return all, nil
+	}
+	want := map[string]bool{}
+	for _, n := range only {
+		n = strings.TrimSpace(n)
+		if _, ok := steps.ConfigureStep(n); !ok {
+			var names []string
+			for _, s := range all {
+				names = append(names, s.Name())
+			}
+			return nil, fmt.Errorf("--only %q: expected one of %s", n, strings.Join(names, ", "))
+		}
+		want[n] = true
+	}
+	var out []steps.Step
+	for _, s := range all {
+		if want[s.Name()] {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+func runConfigure(ctx context.Context, f *Factory, o *configureOptions) error {
+	if o.solution == "" || o.custom == "" {
+		return fmt.Errorf("--solution and --settings (customDeploymentSettings.json) are required")
+	}
+	pipeline, err := configurePipeline(o.only)
+	if err != nil {
+		return err
+	}
+	ds, cds, warnings, err := steps.LoadSettings(o.deploy, o.custom, lookupEnv(f))
+	if err != nil {
+		return err
+	}
+	dv, err := o.conn.client(ctx, f)
+	if err != nil {
+		return err
+	}
+	r := task.Detect(f.Getenv, f.Stdout, false)
+	for _, w := range warnings {
+		r.Warning(w.String(), w.File)
+	}
+	sc := &steps.Context{Reporter: r, Getenv: f.Getenv, Now: time.Now,
+		Dataverse: dv, SolutionName: o.solution, Deployment: ds, Custom: cds}
+	for _, s := range steps.UnhandledSections(cds) {
+		r.Warning(s, o.custom)
+	}
+	return runSteps(ctx, f, r, sc, "ppalm configure "+o.solution, pipeline)
+}

@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ppalm/ppalm/gitops"
+	"github.com/ppalm/ppalm/steps"
+)
+
+func init() { register(newExportToGitCmd) }
+
+func newExportToGitCmd(f *Factory) *cobra.Command {
+	src := &steps.Source{}
+	var conn *connectionFlags
+	var environments string
+	var noPublish bool
+	cmd := &cobra.Command{
+		Use:   "export-to-git --environment URL --solution NAME --repo PATH|URL --branch NAME --message TEXT",
+		Short: "Export a solution from its development environment and commit it to a branch",
+		Long: "The maker's \"Commit Solution\": publish, export managed and unmanaged, unpack both into\n" +
+			"<Solution>/SolutionPackage/src, normalise (version 0.0.0.0 unless --keep-version), write\n" +
+			"config/<env>/ deployment settings with #{...}# tokens for the environments named by\n" +
+			"--environments (existing files are kept; new components are added), commit and push.\n" +
+			"When nothing changed, no commit is made and committed=false is set.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			if src.Solution == "" {
+				return fmt.Errorf("--solution is required: the unique name of the solution to export")
+			}
+			if src.Token == "" {
+				src.Token = gitops.TokenFromEnv(f.Getenv)
+			}
+			r := f.reporter()
+			if src.Token != "" {
+				r.SetSecret(src.Token)
+			}
+			if err := defaultAuthor(f, &src.Author); err != nil {
+				return err
+			}
+			src.Publish = !noPublish
+			for _, e := range strings.Split(environments, ",") {
+				if e = strings.TrimSpace(e); e != "" {
+					src.Environments = append(src.Environments, e)
+				}
+			}
+			client, err := conn.client(ctx, f)
+			if err != nil {
+				return err
+			}
+			src.Dataverse = client
+			work, err := os.MkdirTemp("", "ppalm-export-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(work)
+			src.WorkDir = work
+			c := &steps.Context{Reporter: r, Getenv: f.Getenv, Now: time.Now, Source: src}
+			err = steps.Runner{Reporter: r}.Run(ctx, c, steps.ExportToGitPipeline())
+			fmt.Fprint(f.Stdout, steps.Report(c.Outcomes))
+			_ = r.Summary(steps.Markdown("export-to-git "+src.Solution, c.Outcomes))
+			return err
+		},
+	}
+	conn = addConnectionFlags(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&src.Solution, "solution", "", "unique name of the solution")
+	fl.StringVar(&src.Repo, "repo", "", "working copy path or repository URL")
+	fl.StringVar(&src.Branch, "branch", "", "branch to commit to (created from --base when missing)")
+	fl.StringVar(&src.Base, "base", "main", "branch a new --branch starts from")
+	fl.StringVar(&src.Message, "message", "", "commit message, used as typed (#123 links a work item)")
+	fl.StringVar(&src.Author.Name, "author-name", "", "author and committer name (default $BUILD_REQUESTEDFOR or $GITHUB_ACTOR)")
+	fl.StringVar(&src.Author.Email, "author-email", "", "author and committer e-mail (default $BUILD_REQUESTEDFOREMAIL)")
+	fl.StringVar(&src.Token, "token", "", "git token (default $PPALM_GIT_TOKEN, $SYSTEM_ACCESSTOKEN or $GITHUB_TOKEN); never printed")
+	fl.BoolVar(&src.Push, "push", true, "push the branch after committing")
+	fl.StringVar(&environments, "environments", "", "comma-separated environment names that get config/<env>/ settings, e.g. validation,test,prod")
+	fl.BoolVar(&src.KeepVersion, "keep-version", false, "keep the development version instead of 0.0.0.0")
+	fl.BoolVar(&src.DropEnvironmentVariableValues, "drop-environment-variable-values", false, "remove the development environment's variable values from source")
+	fl.BoolVar(&noPublish, "no-publish", false, "do not publish customizations before the export")
+	fl.BoolVar(&src.Async, "async", false, "export asynchronously (large solutions)")
+	fl.StringVar(&src.LineEndings, "line-endings", "lf", "line endings of the unpacked XML: lf or crlf")
+	for _, name := range []string{"repo", "branch", "message"} {
+		_ = cmd.MarkFlagRequired(name)
+	}
+	return cmd
+}
+
+// defaultAuthor fills the commit author from the CI host when no flag gave
+// one: the person who queued the run.
+func defaultAuthor(f *Factory, a *gitops.Signature) error {
+	if a.Name == "" {
+		a.Name = firstEnv(f.Getenv, "BUILD_REQUESTEDFOR", "GITHUB_ACTOR")
+	}
+	if a.Email == "" {
+		a.Email = f.Getenv("BUILD_REQUESTEDFOREMAIL")
+		if a.Email == "" && f.Getenv("GITHUB_ACTOR") != "" {
+			a.Email = f.Getenv("GITHUB_ACTOR") + "@users.noreply.github.com"
+		}
+	}
+	if a.Name == "" || a.Email == "" {
+		return fmt.Errorf("--author-name and --author-email are required outside Azure DevOps and GitHub Actions")
+	}
+	return nil
+}

@@ -1,0 +1,160 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ppalm/ppalm/devops"
+	"github.com/ppalm/ppalm/settings"
+	"github.com/ppalm/ppalm/steps"
+	"github.com/ppalm/ppalm/task"
+)
+
+func init() { register(newImportCmd) }
+
+// settingsFlags locate the settings files: a deploymentSettings.json path,
+// or a config folder plus an environment name (the Accelerator's look-up).
+type settingsFlags struct {
+	settings        string
+	custom          string
+	environmentName string
+}
+
+func (s *settingsFlags) add(cmd *cobra.Command, customFlag string) {
+	fl := cmd.Flags()
+	fl.StringVar(&s.settings, "settings", "", "deploymentSettings.json, or a config folder (with --environment-name)")
+	fl.StringVar(&s.environmentName, "environment-name", "", "environment name for the config folder look-up (config/<name>/..., <file>-<name>.json)")
+	if customFlag != "" {
+		fl.StringVar(&s.custom, customFlag, "", "customDeploymentSettings.json")
+	}
+}
+
+// paths resolves the deployment and custom settings files ("" when none).
+func (s *settingsFlags) paths() (deploy, custom string, err error) {
+	deploy, custom = s.settings, s.custom
+	if deploy == "" {
+		return "", custom, nil
+	}
+	st, err := os.Stat(deploy)
+	if err != nil {
+		return "", "", fmt.Errorf("--settings: %w", err)
+	}
+	if !st.IsDir() {
+		return deploy, custom, nil
+	}
+	loc, err := settings.Locate(deploy, s.environmentName)
+	if err != nil {
+		return "", "", fmt.Errorf("--settings %s: %w", deploy, err)
+	}
+	if loc.DeploymentSettings == "" && loc.CustomDeploymentSettings == "" {
+		return "", "", fmt.Errorf("--settings %s: no deploymentSettings.json or customDeploymentSettings.json for environment %q", deploy, s.environmentName)
+	}
+	if custom == "" {
+		custom = loc.CustomDeploymentSettings
+	}
+	return loc.DeploymentSettings, custom, nil
+}
+
+// lookupEnv adapts Factory.Getenv to the token lookup (an empty variable
+// counts as set: an intentionally empty value is the user's choice).
+func lookupEnv(f *Factory) settings.LookupFunc {
+	return func(name string) (string, bool) {
+		if f.Getenv == nil {
+			return "", false
+		}
+		v := f.Getenv(name)
+		return v, v != ""
+	}
+}
+
+type importOptions struct {
+	conn               *connectionFlags
+	set                settingsFlags
+	zipfile            string
+	upgrade            string
+	overwriteUnmanaged bool
+	publish            bool
+	wait               time.Duration
+	configure          bool
+}
+
+func newImportCmd(f *Factory) *cobra.Command {
+	o := &importOptions{}
+	cmd := &cobra.Command{
+		Use:   "import",
+		Short: "Import a solution zip with its deployment settings (update or upgrade)",
+		Long: "import checks the deployment settings against the zip (every connection reference bound, every\n" +
+			"environment variable set), then imports it asynchronously: a new install, an update, or an upgrade\n" +
+			"(--upgrade auto follows TriggerSolutionUpgrade or the solution-upgrade pull request label).",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runImport(cmd.Context(), f, o)
+		},
+	}
+	o.conn = addConnectionFlags(cmd)
+	o.set.add(cmd, "custom-settings")
+	fl := cmd.Flags()
+	fl.StringVar(&o.zipfile, "zipfile", "", "solution zip to import (required)")
+	fl.StringVar(&o.upgrade, "upgrade", "auto", "auto|always|never: upgrade (StageAndUpgrade) an installed managed solution")
+	fl.BoolVar(&o.overwriteUnmanaged, "overwrite-unmanaged", false, "overwrite unmanaged customizations")
+	fl.BoolVar(&o.publish, "publish", false, "publish all customizations after the import (always done for unmanaged)")
+	fl.DurationVar(&o.wait, "wait", 60*time.Minute, "how long to wait for the import")
+	fl.BoolVar(&o.configure, "configure", false, "also run teams, share-apps, set-flow-owners and activate-flows")
+	return cmd
+}
+
+func runImport(ctx context.Context, f *Factory, o *importOptions) error {
+	if o.zipfile == "" {
+		return fmt.Errorf("--zipfile is required")
+	}
+	mode, err := steps.ParseUpgradeMode(o.upgrade)
+	if err != nil {
+		return err
+	}
+	dpath, cpath, err := o.set.paths()
+	if err != nil {
+		return err
+	}
+	ds, cds, warnings, err := steps.LoadSettings(dpath, cpath, lookupEnv(f))
+	if err != nil {
+		return err
+	}
+	dv, err := o.conn.client(ctx, f)
+	if err != nil {
+		return err
+	}
+	r := task.Detect(f.Getenv, f.Stdout, false)
+	for _, w := range warnings {
+		r.Warning(w.String(), w.File)
+	}
+	sc := &steps.Context{
+		Reporter: r, Getenv: f.Getenv, Now: time.Now,
+		Dataverse: dv, ZipFile: o.zipfile, Deployment: ds, Custom: cds,
+		Upgrade: mode, OverwriteUnmanaged: o.overwriteUnmanaged, Publish: o.publish,
+		UpgradeRequested: func(ctx context.Context) (bool, string, error) {
+			return devops.UpgradeRequested(ctx, f.Getenv)
+		},
+	}
+	pipeline := []steps.Step{steps.SettingsCheck{}, steps.Import{}}
+	if o.configure {
+		pipeline = steps.DeployPipeline()
+	}
+	// --wait bounds the whole run: the client waits on its context.
+	ctx, cancel := context.WithTimeout(ctx, o.wait)
+	defer cancel()
+	return runSteps(ctx, f, r, sc, "ppalm import "+filepath.Base(o.zipfile), pipeline)
+}
+
+// runSteps runs a pipeline and prints its report; a failure is one error
+// naming the step.
+func runSteps(ctx context.Context, f *Factory, r task.Reporter, sc *steps.Context, title string, pipeline []steps.Step) error {
+	err := steps.Runner{Reporter: r}.Run(ctx, sc, pipeline)
+	fmt.Fprint(f.Stdout, steps.Report(sc.Outcomes))
+	_ = r.Summary(steps.Markdown(title, sc.Outcomes))
+	return err
+}

@@ -1,0 +1,282 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ppalm/ppalm/settings"
+	"github.com/ppalm/ppalm/solution"
+	"github.com/ppalm/ppalm/unpack"
+)
+
+func init() { register(newSettingsCmd) }
+
+// newSettingsCmd groups the deployment settings commands.
+func newSettingsCmd(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "settings",
+		Short: "Create and check deploymentSettings.json and customDeploymentSettings.json",
+	}
+	cmd.AddCommand(newSettingsCreateCmd(f, nil), newSettingsValidateCmd(f, nil))
+	return cmd
+}
+
+// solutionSource is where a command reads the solution from.
+type solutionSource struct {
+	ZipFile string
+	Folder  string
+}
+
+func (s *solutionSource) addFlags(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&s.ZipFile, "zipfile", "", "solution zip to read")
+	cmd.Flags().StringVar(&s.Folder, "folder", "", "unpacked solution folder (SolutionPackager layout) to read")
+	cmd.MarkFlagsMutuallyExclusive("zipfile", "folder")
+	cmd.MarkFlagsOneRequired("zipfile", "folder")
+}
+
+func (s *solutionSource) read(ctx context.Context) (*solution.Solution, error) {
+	if s.ZipFile != "" {
+		return solution.ReadFile(s.ZipFile)
+	}
+	return readSolutionFolder(ctx, s.Folder)
+}
+
+// readSolutionFolder packs an unpacked tree to a temporary zip and reads it.
+// The package type is left to the tree (Managed=2 packs unmanaged), so a
+// managed tree, which cannot be packed unmanaged, reads too.
+func readSolutionFolder(ctx context.Context, folder string) (*solution.Solution, error) {
+	tmp, err := os.MkdirTemp("", "ppalm-settings-")
+	if err != nil {
+		return nil, fmt.Errorf("read solution folder %s: %w", folder, err)
+	}
+	defer os.RemoveAll(tmp)
+	zip := filepath.Join(tmp, "solution.zip")
+	if _, err := unpack.Pack(ctx, unpack.PackOptions{Folder: folder, ZipFile: zip}); err != nil {
+		return nil, fmt.Errorf("read solution folder %s: %w", folder, err)
+	}
+	sol, err := solution.ReadFile(zip)
+	if err != nil {
+		return nil, fmt.Errorf("read solution folder %s: %w", folder, err)
+	}
+	return sol, nil
+}
+
+// settingsCreateOptions are the inputs of `ppalm settings create`.
+type settingsCreateOptions struct {
+	Source       solutionSource
+	Out          string
+	CustomOut    string
+	Placeholders bool
+}
+
+func newSettingsCreateCmd(f *Factory, runF func(context.Context, *settingsCreateOptions) error) *cobra.Command {
+	opts := &settingsCreateOptions{}
+	cmd := &cobra.Command{
+		Use:   "create",
+		Short: "Write deployment settings files listing every configurable part of a solution",
+		Long: "Writes deploymentSettings.json as `pac solution create-settings` does (every connection reference and\n" +
+			"environment variable, values empty) and, with --custom-out, customDeploymentSettings.json with the\n" +
+			"ALM Accelerator's #{token}# placeholders for every cloud flow and canvas app.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runSettingsCreate(cmd.Context(), f, opts)
+		},
+	}
+	opts.Source.addFlags(cmd)
+	cmd.Flags().StringVar(&opts.Out, "out", settings.DeploymentSettingsFile, "deploymentSettings.json to write")
+	cmd.Flags().StringVar(&opts.CustomOut, "custom-out", "", "customDeploymentSettings.json to write (not written when empty)")
+	cmd.Flags().BoolVar(&opts.Placeholders, "placeholders", true, "fill the custom file with #{token}# placeholders; false leaves its values empty")
+	return cmd
+}
+
+func runSettingsCreate(ctx context.Context, f *Factory, opts *settingsCreateOptions) error {
+	sol, err := opts.Source.read(ctx)
+	if err != nil {
+		return err
+	}
+	ds := settings.NewDeploymentSettings(sol)
+	if err := writeSettings(opts.Out, ds); err != nil {
+		return err
+	}
+	fmt.Fprintf(f.Stdout, "Wrote %s: %d connection reference(s), %d environment variable(s)\n",
+		opts.Out, len(ds.ConnectionReferences), len(ds.EnvironmentVariables))
+	if opts.CustomOut != "" {
+		cds := settings.NewCustomDeploymentSettings(sol, settings.CustomOptions{Placeholders: opts.Placeholders})
+		if err := writeSettings(opts.CustomOut, cds); err != nil {
+			return err
+		}
+		fmt.Fprintf(f.Stdout, "Wrote %s: %d flow activation(s), %d owner(s), %d canvas share(s), %d flow share(s)\n",
+			opts.CustomOut, len(cds.ActivateFlowConfiguration), len(cds.SolutionComponentOwnershipConfiguration),
+			len(cds.AadGroupCanvasConfiguration), len(cds.FlowShareWithGroupTeamConfiguration))
+	}
+	return nil
+}
+
+func writeSettings(path string, v any) error {
+	data, err := settings.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("write settings %s: %w", path, err)
+	}
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("write settings %s: %w", path, err)
+		}
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		return fmt.Errorf("write settings %s: %w", path, err)
+	}
+	return nil
+}
+
+// settingsValidateOptions are the inputs of `ppalm settings validate`.
+type settingsValidateOptions struct {
+	Source         solutionSource
+	Settings       string
+	CustomSettings string
+	// ConfigDir and Environment find the files with the Accelerator's
+	// look-up order when Settings/CustomSettings are not given.
+	ConfigDir   string
+	Environment string
+	FillTokens  bool
+	// TargetChecks run after the offline checks. TARGET CHECKS PLUG IN HERE:
+	// the deploy engineer's checks against the target environment
+	// (connections exist and are shared, users and groups exist) are added
+	// to this list when a connection to the target is configured.
+	TargetChecks []settings.Checker
+}
+
+func newSettingsValidateCmd(f *Factory, runF func(context.Context, *settingsValidateOptions) error) *cobra.Command {
+	opts := &settingsValidateOptions{}
+	cmd := &cobra.Command{
+		Use:   "validate",
+		Short: "Check deployment settings against a solution without contacting any environment",
+		Long: "Checks that every connection reference and environment variable of the solution has a value of the\n" +
+			"right type, that entries name components the solution has, and that flow orders, canvas roles and\n" +
+			"group ids are well formed. Prints every problem and exits 1 if there is any.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runSettingsValidate(cmd.Context(), f, opts)
+		},
+	}
+	opts.Source.addFlags(cmd)
+	cmd.Flags().StringVar(&opts.Settings, "settings", "", "deploymentSettings.json to check")
+	cmd.Flags().StringVar(&opts.CustomSettings, "custom-settings", "", "customDeploymentSettings.json to check")
+	cmd.Flags().StringVar(&opts.ConfigDir, "config", "", "config directory to find the files in (Accelerator look-up order) when --settings is not given")
+	cmd.Flags().StringVar(&opts.Environment, "environment", "", "environment name for --config (e.g. Test)")
+	cmd.Flags().BoolVar(&opts.FillTokens, "fill-tokens", false, "replace #{name}# tokens from environment variables before checking, as a deployment would")
+	return cmd
+}
+
+func runSettingsValidate(ctx context.Context, f *Factory, opts *settingsValidateOptions) error {
+	if opts.Settings == "" && opts.CustomSettings == "" {
+		if opts.ConfigDir == "" {
+			return errors.New("validate settings: give --settings and/or --custom-settings, or --config with --environment")
+		}
+		loc, err := settings.Locate(opts.ConfigDir, opts.Environment)
+		if err != nil {
+			return fmt.Errorf("validate settings: %w", err)
+		}
+		if loc.DeploymentSettings == "" && loc.CustomDeploymentSettings == "" {
+			return fmt.Errorf("validate settings: no deploymentSettings.json or customDeploymentSettings.json for environment %q in %s", opts.Environment, opts.ConfigDir)
+		}
+		opts.Settings, opts.CustomSettings = loc.DeploymentSettings, loc.CustomDeploymentSettings
+	}
+	sol, err := opts.Source.read(ctx)
+	if err != nil {
+		return err
+	}
+	// Factory.Getenv cannot tell unset from empty; an empty variable counts
+	// as missing so a forgotten value is never deployed silently.
+	lookup := func(name string) (string, bool) {
+		v := f.Getenv(name)
+		return v, v != ""
+	}
+	var problems []settings.Problem
+	var warnings []settings.Warning
+	var ds *settings.DeploymentSettings
+	var cds *settings.CustomDeploymentSettings
+	if opts.Settings != "" {
+		data, err := readSettingsFile(opts.Settings, opts.FillTokens, lookup, &problems)
+		if err != nil {
+			return err
+		}
+		if data != nil {
+			var w []settings.Warning
+			if ds, w, err = settings.ParseDeploymentSettings(opts.Settings, data); err != nil {
+				return fmt.Errorf("validate settings: %w", err)
+			}
+			warnings = append(warnings, w...)
+		}
+	}
+	if opts.CustomSettings != "" {
+		data, err := readSettingsFile(opts.CustomSettings, opts.FillTokens, lookup, &problems)
+		if err != nil {
+			return err
+		}
+		if data != nil {
+			var w []settings.Warning
+			if cds, w, err = settings.ParseCustomDeploymentSettings(opts.CustomSettings, data); err != nil {
+				return fmt.Errorf("validate settings: %w", err)
+			}
+			warnings = append(warnings, w...)
+		}
+	}
+	problems = append(problems, settings.Validate(sol, ds, cds)...)
+	for _, c := range opts.TargetChecks {
+		more, err := c.Check(ctx, sol, ds, cds)
+		if err != nil {
+			return fmt.Errorf("validate settings: %w", err)
+		}
+		problems = append(problems, more...)
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(f.Stdout, "warning: %s\n", w)
+	}
+	for _, p := range problems {
+		fmt.Fprintf(f.Stdout, "%s: %s\n", p.Severity, p)
+	}
+	if settings.HasErrors(problems) {
+		n := 0
+		for _, p := range problems {
+			if p.Severity == settings.SeverityError {
+				n++
+			}
+		}
+		return &ExitError{Code: 1, Err: fmt.Errorf("validate settings: %d problem(s) to fix", n)}
+	}
+	fmt.Fprintf(f.Stdout, "Settings are valid for solution %s %s\n", sol.UniqueName, sol.Version)
+	return nil
+}
+
+// readSettingsFile reads a settings file and, if asked, fills its tokens;
+// missing token values become one problem and a nil result.
+func readSettingsFile(path string, fill bool, lookup settings.LookupFunc, problems *[]settings.Problem) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("validate settings: %w", err)
+	}
+	if !fill {
+		return data, nil
+	}
+	filled, err := settings.FillTokens(path, data, lookup)
+	var missing *settings.MissingTokensError
+	if errors.As(err, &missing) {
+		*problems = append(*problems, settings.Problem{Check: "missing-token", File: path, Message: missing.Error()[len(path)+2:]})
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("validate settings: %w", err)
+	}
+	return filled, nil
+}

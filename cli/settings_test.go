@@ -1,0 +1,126 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ppalm/ppalm/fixtures"
+)
+
+func runSettings(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	f := &Factory{Stdout: &out, Stderr: &errOut, Getenv: func(k string) string { return env[k] }}
+	code := run(context.Background(), f, args)
+	return code, out.String(), errOut.String()
+}
+
+func TestSettingsCreateWritesPacAndAcceleratorFiles(t *testing.T) {
+	dir := t.TempDir()
+	zip := fixtures.Path("followsites-small", "sharepoint-followsites.zip")
+	ds, cds := filepath.Join(dir, "config", "Test", "deploymentSettings.json"), filepath.Join(dir, "config", "Test", "customDeploymentSettings.json")
+	code, out, stderr := runSettings(t, nil, "settings", "create", "--zipfile", zip, "--out", ds, "--custom-out", cds)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(out, "1 connection reference(s), 1 environment variable(s)") {
+		t.Fatalf("output %q", out)
+	}
+	for file, golden := range map[string]string{ds: "deploymentSettings.json", cds: "customDeploymentSettings.json"} {
+		got, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := os.ReadFile(filepath.Join("..", "settings", "testdata", "followsites-small", golden))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s differs from settings/testdata golden:\n%s", golden, got)
+		}
+	}
+
+	// Freshly created settings have no values: validate lists both and fails.
+	code, out, _ = runSettings(t, nil, "settings", "validate", "--zipfile", zip, "--config", filepath.Join(dir, "config"), "--environment", "test")
+	if code != 1 || strings.Count(out, "error: ") != 2 ||
+		!strings.Contains(out, "ConnectionReferences[0].ConnectionId") || !strings.Contains(out, "EnvironmentVariables[0].Value") {
+		t.Fatalf("exit %d, output:\n%s", code, out)
+	}
+}
+
+func TestSettingsValidateFillsTokensFromEitherSpelling(t *testing.T) {
+	dir := t.TempDir()
+	zip := fixtures.Path("followsites-small", "sharepoint-followsites.zip")
+	ds := filepath.Join(dir, "deploymentSettings.json")
+	data := `{"EnvironmentVariables":[{"SchemaName":"alexmsft_FollowSitesSPOSite","Value":"#{environmentvariable.alexmsft_FollowSitesSPOSite}#"}],
+"ConnectionReferences":[{"LogicalName":"alexmsft_SharePointConnectionFollowSites","ConnectionId":"#{connectionreference.alexmsft_SharePointConnectionFollowSites}#",
+"ConnectorId":"/providers/Microsoft.PowerApps/apis/shared_sharepointonline"}],"Unused":1}`
+	if err := os.WriteFile(ds, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"environmentvariable.alexmsft_FollowSitesSPOSite":              "https://contoso.sharepoint.com/sites/a",
+		"CONNECTIONREFERENCE_ALEXMSFT_SHAREPOINTCONNECTIONFOLLOWSITES": "4f2b8c61d0e94a7f9b3e5c2d1a6f0e87",
+	}
+	code, out, stderr := runSettings(t, env, "settings", "validate", "--zipfile", zip, "--settings", ds, "--fill-tokens")
+	if code != 0 || !strings.Contains(out, `warning: `+ds+`: Unused: unknown section "Unused"`) || !strings.Contains(out, "Settings are valid") {
+		t.Fatalf("exit %d, output:\n%s%s", code, out, stderr)
+	}
+	if strings.Contains(out, "4f2b8c61d0e94a7f9b3e5c2d1a6f0e87") {
+		t.Fatal("a value was printed")
+	}
+
+	code, out, _ = runSettings(t, nil, "settings", "validate", "--zipfile", zip, "--settings", ds, "--fill-tokens")
+	if code != 1 || strings.Count(out, "error: ") != 1 ||
+		!strings.Contains(out, "connectionreference.alexmsft_SharePointConnectionFollowSites, environmentvariable.alexmsft_FollowSitesSPOSite") {
+		t.Fatalf("exit %d, output:\n%s", code, out)
+	}
+	// Without --fill-tokens, tokens are values to come.
+	if code, out, _ = runSettings(t, nil, "settings", "validate", "--zipfile", zip, "--settings", ds); code != 0 {
+		t.Fatalf("exit %d, output:\n%s", code, out)
+	}
+}
+
+func TestSettingsFlags(t *testing.T) {
+	var got *settingsCreateOptions
+	f := &Factory{Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, Getenv: func(string) string { return "" }}
+	cmd := newSettingsCreateCmd(f, func(_ context.Context, o *settingsCreateOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"--zipfile", "s.zip", "--custom-out", "c.json", "--placeholders=false"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got.Source.ZipFile != "s.zip" || got.Out != "deploymentSettings.json" || got.CustomOut != "c.json" || got.Placeholders {
+		t.Fatalf("options %+v", got)
+	}
+	code, _, stderr := runSettings(t, nil, "settings", "create", "--zipfile", "a.zip", "--folder", "src")
+	if code == 0 || !strings.Contains(stderr, "zipfile") {
+		t.Fatalf("both sources accepted: %d %s", code, stderr)
+	}
+	code, _, stderr = runSettings(t, nil, "settings", "validate", "--zipfile", "a.zip")
+	if code == 0 || !strings.Contains(stderr, "--settings") {
+		t.Fatalf("validate without settings: %d %s", code, stderr)
+	}
+}
+
+func TestSettingsCreateFromUnpackedFolder(t *testing.T) {
+	for _, fx := range []string{"followsites-small", "qa-assessment-managed"} {
+		dir := t.TempDir()
+		out := filepath.Join(dir, "deploymentSettings.json")
+		code, _, stderr := runSettings(t, nil, "settings", "create", "--folder", fixtures.Path(fx, "unpacked"), "--out", out)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", fx, code, stderr)
+		}
+		got, _ := os.ReadFile(out)
+		want, err := os.ReadFile(filepath.Join("..", "settings", "testdata", fx, "deploymentSettings.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s: settings from the folder differ from those of the zip:\n%s", fx, got)
+		}
+	}
+}

@@ -1,0 +1,111 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/ppalm/ppalm/task"
+)
+
+// RunTask runs ppalm as an Azure DevOps task or a GitHub Actions step: with
+// no arguments under either host, the command comes from INPUT_COMMAND and
+// its flags from the INPUT_* variables of the same names (see task.TaskArgs).
+// ok is false on a terminal, where the caller runs cobra as usual.
+//
+// The command's own stdout and stderr go through the host reporter line by
+// line, so secrets are masked and no printed text can inject a logging
+// command. The step ends with a result the host shows (task.complete on
+// Azure DevOps) and a summary; the exit code is 0 or the command's code.
+func RunTask(ctx context.Context, f *Factory) (code int, ok bool) {
+	if task.HostOf(f.Getenv) == task.HostTerminal {
+		return 0, false
+	}
+	r := task.Detect(f.Getenv, f.Stdout, false)
+	lines := task.NewLineWriter(r)
+	defer lines.Flush()
+	var conn task.Connection
+	getenv := func(k string) string {
+		// Azure DevOps gives a task the job token as the SystemVssConnection
+		// endpoint, not as SYSTEM_ACCESSTOKEN, which the commands read.
+		if v := f.Getenv(k); v != "" || k != "SYSTEM_ACCESSTOKEN" {
+			return v
+		}
+		return conn.SystemAccessToken
+	}
+	root := NewRoot(&Factory{Stdout: lines, Stderr: lines, Getenv: getenv, Reporter: r})
+
+	name := "task"
+	fail := func(err error) (int, bool) {
+		lines.Flush()
+		r.Error(err.Error(), "")
+		finish(r, name, "Failed")
+		r.Complete(true, "ppalm "+name+" failed")
+		var exit *ExitError
+		if errors.As(err, &exit) && exit.Code != 0 {
+			return exit.Code, true
+		}
+		return 1, true
+	}
+
+	cmd, path, err := task.TaskCommand(f.Getenv, root)
+	if err != nil {
+		return fail(err)
+	}
+	name = strings.Join(path, " ")
+	conn, hasConn, err := task.ResolveConnection(f.Getenv, r)
+	if err != nil {
+		return fail(err)
+	}
+	args, err := task.TaskArgs(f.Getenv, cmd)
+	if err != nil {
+		return fail(err)
+	}
+	if hasConn {
+		args = append(args, task.ConnectionArgs(conn, func(flag string) bool { return cmd.Flags().Lookup(flag) != nil }, args)...)
+	}
+	r.Info("ppalm " + name + " " + quoteArgs(args))
+
+	root.SetArgs(append(append([]string{}, path...), args...))
+	end := r.StartGroup("ppalm " + name)
+	err = root.ExecuteContext(ctx)
+	lines.Flush()
+	end()
+	if err != nil {
+		return fail(err)
+	}
+	finish(r, name, "Succeeded")
+	r.Complete(false, "ppalm "+name+" succeeded")
+	return 0, true
+}
+
+// finish publishes the step's result output and summary line. Neither may
+// fail the step: a host without the files still has the log and exit code.
+func finish(r task.Reporter, name, result string) {
+	if err := r.SetOutput("result", result); err != nil {
+		r.Warning(err.Error(), "")
+	}
+	if err := r.Summary("### ppalm " + name + "\n\n" + result + "\n"); err != nil {
+		r.Warning(err.Error(), "")
+	}
+}
+
+// quoteArgs renders args for the log line that says what runs: an argument
+// with white space, quotes or control characters is Go-quoted, so a value
+// can never start a line of its own.
+func quoteArgs(args []string) string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if strings.ContainsAny(a, " \t\r\n\"'\\") || strings.IndexFunc(a, unicode.IsControl) >= 0 {
+			if k, v, ok := strings.Cut(a, "="); ok && strings.HasPrefix(k, "--") {
+				a = k + "=" + strconv.Quote(v)
+			} else {
+				a = strconv.Quote(a)
+			}
+		}
+		out[i] = a
+	}
+	return strings.Join(out, " ")
+}

@@ -1,0 +1,258 @@
+package cli
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"net/http"
+	"net/http/httptest"
+
+	"github.com/ppalm/ppalm/fixtures"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+	buildOut  []byte
+)
+
+// ppalmBinary builds ./cmd/ppalm once per test run.
+func ppalmBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "ppalm-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "ppalm")
+		if os.PathSeparator == '\\' {
+			binPath += ".exe"
+		}
+		cmd := exec.Command("go", "build", "-o", binPath, "github.com/ppalm/ppalm/cmd/ppalm")
+		buildOut, buildErr = cmd.CombinedOutput()
+	})
+	if buildErr != nil {
+		t.Fatalf("go build ./cmd/ppalm: %v\n%s", buildErr, buildOut)
+	}
+	return binPath
+}
+
+// agentEnv is the environment an agent gives a task: only what is listed,
+// so nothing from the developer's shell leaks in.
+func runAsAgent(t *testing.T, env ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(ppalmBinary(t))
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
+	cmd.Dir = t.TempDir()
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	code := 0
+	if exit, ok := err.(*exec.ExitError); ok {
+		code = exit.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), code
+}
+
+var vsoLine = regexp.MustCompile(`^##vso\[[a-z]+\.[a-z]+( [A-Za-z]+=[^;\]]*(;[A-Za-z]+=[^;\]]*)*;?)?\][^\]\r]*$`)
+
+// checkADOLines fails on any line holding a logging command that is not one
+// well-formed command starting the line.
+func checkADOLines(t *testing.T, out string) []string {
+	t.Helper()
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	for _, l := range lines {
+		if strings.Contains(strings.ToLower(l), "##vso[") && !vsoLine.MatchString(l) {
+			t.Errorf("malformed logging command: %q", l)
+		}
+	}
+	return lines
+}
+
+func TestTaskModeAzureDevOpsUnpack(t *testing.T) {
+	zip := fixtures.Path("dynamic-forms", "DynamicFormsSample_1_0_0_1.zip")
+	folder := filepath.Join(t.TempDir(), "src")
+	temp := t.TempDir()
+	out, code := runAsAgent(t, "TF_BUILD=True", "AGENT_TEMPDIRECTORY="+temp,
+		"INPUT_COMMAND=unpack", "INPUT_ZIPFILE="+zip, "INPUT_FOLDER="+folder, "INPUT_PACKAGETYPE=Unmanaged")
+	lines := checkADOLines(t, out)
+	if code != 0 {
+		t.Fatalf("exit code %d, output:\n%s", code, out)
+	}
+	if last := lines[len(lines)-1]; last != "##vso[task.complete result=Succeeded;]ppalm unpack succeeded" {
+		t.Errorf("last line = %q, want task.complete result=Succeeded", last)
+	}
+	if !strings.Contains(out, "##vso[task.setvariable variable=result;isOutput=true]Succeeded\n") {
+		t.Errorf("no result output variable:\n%s", out)
+	}
+	if !strings.Contains(out, "##vso[task.uploadsummary]"+temp) {
+		t.Errorf("no summary uploaded from AGENT_TEMPDIRECTORY:\n%s", out)
+	}
+	entries, err := os.ReadDir(folder)
+	if err != nil || len(entries) == 0 {
+		t.Errorf("unpack wrote nothing into %s: %v", folder, err)
+	}
+}
+
+func TestTaskModeAzureDevOpsFailingInput(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "x\n##vso[task.setvariable variable=a]b.zip")
+	out, code := runAsAgent(t, "TF_BUILD=True", "AGENT_TEMPDIRECTORY="+t.TempDir(),
+		"INPUT_COMMAND=unpack", "INPUT_ZIPFILE="+missing, "INPUT_FOLDER="+t.TempDir())
+	lines := checkADOLines(t, out)
+	if code == 0 {
+		t.Fatalf("exit code 0 for a missing zip; output:\n%s", out)
+	}
+	if !strings.Contains(out, "##vso[task.logissue type=error]") {
+		t.Errorf("no error issue:\n%s", out)
+	}
+	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "##vso[task.complete result=Failed;]") {
+		t.Errorf("last line = %q, want task.complete result=Failed", last)
+	}
+	for _, l := range lines {
+		if strings.Contains(l, "##vso[task.setvariable variable=a") {
+			t.Errorf("the zip name injected a variable: %q", l)
+		}
+	}
+}
+
+func TestTaskModeAzureDevOpsBadCommand(t *testing.T) {
+	out, code := runAsAgent(t, "TF_BUILD=True", "INPUT_COMMAND=no-such-command")
+	checkADOLines(t, out)
+	if code != 1 || !strings.Contains(out, `##vso[task.logissue type=error]task mode: input "command" (INPUT_COMMAND) is "no-such-command": expected one of`) ||
+		!strings.Contains(out, "##vso[task.complete result=Failed;]") {
+		t.Errorf("code %d, output:\n%s", code, out)
+	}
+}
+
+func TestTaskModeGitHubUnpack(t *testing.T) {
+	zip := fixtures.Path("dynamic-forms", "DynamicFormsSample_1_0_0_1.zip")
+	dir := t.TempDir()
+	output, summary := filepath.Join(dir, "output"), filepath.Join(dir, "summary")
+	folder := filepath.Join(dir, "src")
+	gh := []string{"GITHUB_ACTIONS=true", "GITHUB_OUTPUT=" + output, "GITHUB_STEP_SUMMARY=" + summary}
+	out, code := runAsAgent(t, append(gh, "INPUT_COMMAND=unpack", "INPUT_ZIPFILE="+zip, "INPUT_FOLDER="+folder, "INPUT_PACKAGETYPE=Unmanaged")...)
+	if code != 0 {
+		t.Fatalf("exit code %d, output:\n%s", code, out)
+	}
+	if !strings.Contains(out, "::group::ppalm unpack\n") || !strings.Contains(out, "::endgroup::\n") {
+		t.Errorf("no group:\n%s", out)
+	}
+	got, err := os.ReadFile(output)
+	if err != nil || !regexp.MustCompile(`^result<<(ghadelimiter_[0-9a-f]{32})\nSucceeded\n(ghadelimiter_[0-9a-f]{32})\n$`).Match(got) {
+		t.Errorf("GITHUB_OUTPUT = %q, %v", got, err)
+	}
+	if got, err := os.ReadFile(summary); err != nil || !strings.Contains(string(got), "### ppalm unpack") {
+		t.Errorf("GITHUB_STEP_SUMMARY = %q, %v", got, err)
+	}
+
+	out, code = runAsAgent(t, append(gh, "INPUT_COMMAND=unpack", "INPUT_ZIPFILE="+filepath.Join(dir, "missing.zip"), "INPUT_FOLDER="+folder)...)
+	if code == 0 || !regexp.MustCompile(`(?m)^::error::`).MatchString(out) {
+		t.Errorf("missing zip: code %d, output:\n%s", code, out)
+	}
+	if got, _ := os.ReadFile(output); !strings.Contains(string(got), "\nFailed\n") {
+		t.Errorf("GITHUB_OUTPUT after failure = %q", got)
+	}
+}
+
+// TestTaskModeMasksConnectionSecret runs a Dataverse command with a service
+// connection: the secret is registered before anything else is printed and
+// never appears in clear.
+func TestTaskModeBinaryMasksConnectionSecret(t *testing.T) {
+	id := "0c1d2e3f-0000-4000-8000-00000000000a"
+	secret := "Zx9~secret;]value"
+	out, _ := runAsAgent(t, "TF_BUILD=True", "INPUT_COMMAND=export", "INPUT_SOLUTION=Contoso", "INPUT_POWERPLATFORMSPN="+id,
+		"ENDPOINT_URL_"+id+"="+refusingServer(t),
+		"ENDPOINT_AUTH_"+id+`={"scheme":"None","parameters":{"tenantId":"t","applicationId":"a","clientSecret":"`+strings.ReplaceAll(secret, `"`, `\"`)+`"}}`,
+		"INPUT_OUT="+t.TempDir())
+	checkADOLines(t, out)
+	if !strings.HasPrefix(out, "##vso[task.setsecret]Zx9~secret%3B%5Dvalue\n") {
+		t.Errorf("secret not registered first:\n%s", out)
+	}
+	if strings.Count(out, secret) != 0 {
+		t.Errorf("secret printed:\n%s", out)
+	}
+}
+
+// runTaskInProcess runs RunTask with a Factory, as Main would.
+func runTaskInProcess(t *testing.T, env map[string]string) (string, int) {
+	t.Helper()
+	var out bytes.Buffer
+	f := &Factory{Stdout: &out, Stderr: &out, Getenv: func(k string) string { return env[k] }}
+	code, ok := RunTask(t.Context(), f)
+	if !ok {
+		t.Fatal("RunTask did not take task mode")
+	}
+	return out.String(), code
+}
+
+func TestRunTaskTerminalIsNotTaskMode(t *testing.T) {
+	f := &Factory{Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, Getenv: func(string) string { return "" }}
+	if _, ok := RunTask(t.Context(), f); ok {
+		t.Error("RunTask took task mode on a terminal")
+	}
+}
+
+func TestRunTaskInProcessFailure(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{
+		"TF_BUILD": "True", "AGENT_TEMPDIRECTORY": dir,
+		"INPUT_COMMAND": "settings-validate", "INPUT_SETTINGS": filepath.Join(dir, "none;].json"),
+		"INPUT_ZIPFILE": fixtures.Path("dynamic-forms", "DynamicFormsSample_1_0_0_1.zip"),
+	}
+	out, code := runTaskInProcess(t, env)
+	lines := checkADOLines(t, out)
+	if code == 0 {
+		t.Fatalf("exit 0 for a missing settings file:\n%s", out)
+	}
+	if !strings.Contains(out, "ppalm settings validate --settings=") || !strings.Contains(out, "##vso[task.logissue type=error]") {
+		t.Errorf("output:\n%s", out)
+	}
+	if last := lines[len(lines)-1]; last != "##vso[task.complete result=Failed;]ppalm settings validate failed" {
+		t.Errorf("last line %q", last)
+	}
+}
+
+func TestRunTaskInProcessMasksSecret(t *testing.T) {
+	id := "0c1d2e3f-0000-4000-8000-00000000000a"
+	secret := "Zx9~secret;]value"
+	env := map[string]string{
+		"TF_BUILD": "True", "INPUT_COMMAND": "export", "INPUT_SOLUTION": "Contoso", "INPUT_OUT": t.TempDir(),
+		"INPUT_POWERPLATFORMSPN": id, "ENDPOINT_URL_" + id: refusingServer(t),
+		"ENDPOINT_AUTH_" + id: `{"scheme":"None","parameters":{"tenantId":"t","applicationId":"a","clientSecret":"` + secret + `"}}`,
+	}
+	out, code := runTaskInProcess(t, env)
+	checkADOLines(t, out)
+	if code == 0 {
+		t.Errorf("export to a closed port succeeded:\n%s", out)
+	}
+	if !strings.HasPrefix(out, "##vso[task.setsecret]Zx9~secret%3B%5Dvalue\n") {
+		t.Errorf("secret not registered first:\n%s", out)
+	}
+	if strings.Contains(out, secret) {
+		t.Errorf("secret printed:\n%s", out)
+	}
+	if !strings.Contains(out, "--client-secret=***") || !strings.Contains(out, "--service-connection-id="+id) {
+		t.Errorf("connection flags not passed:\n%s", out)
+	}
+}
+
+// refusingServer is an environment on loopback (so no sign-in is attempted)
+// that rejects every request at once: the step fails fast, after the
+// connection has been resolved and its secret registered.
+func refusingServer(t *testing.T) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, `{"error":{"code":"0x80040217","message":"refused by the test"}}`, http.StatusBadRequest)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/"
+}

@@ -1,0 +1,351 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/ppalm/ppalm/dataverse"
+	"github.com/ppalm/ppalm/solution"
+)
+
+// FlowResult is one line of the activate-flows report.
+type FlowResult struct {
+	ID   string
+	Name string
+	// On is the state asked for.
+	On bool
+	// As is who switched it: the e-mail or object id of the impersonated
+	// user, "" for the deploying identity.
+	As string
+	// Passes is the pass that switched it (0: it already was in that state).
+	Passes int
+	Err    error
+}
+
+func (r FlowResult) String() string {
+	state := "off"
+	if r.On {
+		state = "on"
+	}
+	as := r.As
+	if as == "" {
+		as = "deploying identity"
+	}
+	switch {
+	case r.Err != nil:
+		return fmt.Sprintf("✗ %s → %s as %s: %v", r.Name, state, as, r.Err)
+	case r.Passes == 0:
+		return fmt.Sprintf("= %s already %s", r.Name, state)
+	}
+	return fmt.Sprintf("✓ %s → %s as %s (pass %d)", r.Name, state, as, r.Passes)
+}
+
+// ActivateFlows turns the solution's flows on or off: those in
+// ActivateFlowConfiguration (in sortOrder, child flows before the parents
+// that call them), the flows given an owner, and the flows whose connection
+// references are all bound. A flow is switched as the user configured for
+// it (activateAsUser, then its connections' owner, then its configured
+// owner) through CallerObjectId. Passes repeat until one changes nothing;
+// any flow still failing fails the step, with a per-flow report.
+type ActivateFlows struct{}
+
+func (ActivateFlows) Name() string { return "activate-flows" }
+
+func (ActivateFlows) Skip(c *Context) (bool, string) {
+	if c.Custom == nil && c.Deployment == nil {
+		return true, "no settings"
+	}
+	return false, ""
+}
+
+type flowItem struct {
+	flowWork
+	as       string // who, as configured
+	asObject string // their Entra object id
+	ownerCfg string
+	where    string
+	wf       *dataverse.Workflow
+}
+
+func (ActivateFlows) Run(ctx context.Context, c *Context) error {
+	items, err := flowWorkList(ctx, c)
+	if err != nil {
+		return err
+	}
+	dv := c.Dataverse
+	// Read every flow (state, definition) and resolve who switches it,
+	// concurrently: these are independent reads.
+	errs := parallel(len(items), c.concurrency(), func(i int) error {
+		it := items[i]
+		w, err := dv.GetWorkflow(ctx, it.ID)
+		if errors.Is(err, dataverse.ErrNotFound) {
+			return fmt.Errorf("%s: flow %s is not in %s: fix solutionComponentUniqueName or import the solution first", it.where, it.ID, dv.EnvironmentURL())
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", it.where, err)
+		}
+		it.wf = w
+		if it.Name == "" {
+			it.Name = w.Name
+		}
+		if it.Children == nil {
+			if f, ok := solutionFlow(c, it.ID); ok {
+				it.Children = f.ChildFlows
+			} else if w.ClientData != "" {
+				_, it.Children, _ = solution.ParseFlowDefinition([]byte(w.ClientData))
+			}
+		}
+		if it.Activate && it.as == "" {
+			it.as, err = connectionOwner(ctx, c, it, w)
+			if err != nil {
+				return fmt.Errorf("%s: %w", it.where, err)
+			}
+			if it.as == "" {
+				it.as = it.ownerCfg
+			}
+		}
+		if it.Activate && it.as != "" {
+			if isGUID(it.as) {
+				it.asObject = strings.ToLower(strings.Trim(it.as, "{}"))
+			} else {
+				u, err := resolveUser(ctx, c, it.as)
+				if err != nil {
+					return fmt.Errorf("%s: activate as: %w", it.where, err)
+				}
+				if u.ObjectID == "" {
+					return fmt.Errorf("%s: user %q has no Entra object id to act as", it.where, it.as)
+				}
+				it.asObject = u.ObjectID
+			}
+		}
+		return nil
+	})
+	if err := joinErrors(errs); err != nil {
+		return err
+	}
+
+	works := make([]flowWork, len(items))
+	byID := map[string]*flowItem{}
+	for i, it := range items {
+		works[i] = it.flowWork
+		byID[it.ID] = it
+	}
+	results := map[string]*FlowResult{}
+	var pending []*flowItem
+	var order []string
+	for _, w := range orderFlows(works) {
+		it := byID[w.ID]
+		order = append(order, w.ID)
+		r := &FlowResult{ID: it.ID, Name: it.Name, On: it.Activate}
+		if it.Activate {
+			r.As = it.as
+		}
+		results[it.ID] = r
+		if it.wf.On() != it.Activate {
+			pending = append(pending, it)
+		}
+	}
+	for pass := 1; len(pending) > 0; pass++ {
+		var next []*flowItem
+		for _, it := range pending {
+			client := dv
+			if it.Activate && it.asObject != "" {
+				client = dv.Impersonate(it.asObject)
+			}
+			r := results[it.ID]
+			if err := client.SetWorkflowState(ctx, it.ID, it.Activate); err != nil {
+				r.Err = activationHint(err, c)
+				next = append(next, it)
+				continue
+			}
+			r.Err, r.Passes = nil, pass
+		}
+		if len(next) == len(pending) {
+			break // a pass that changes nothing ends the loop
+		}
+		pending = next
+	}
+	var failed []string
+	for _, id := range order {
+		r := results[id]
+		c.Flows = append(c.Flows, *r)
+		c.Note("%s", r)
+		if r.Err != nil {
+			failed = append(failed, r.String())
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%d flow(s) could not be switched:\n  %s", len(failed), strings.Join(failed, "\n  "))
+	}
+	return nil
+}
+
+// solutionFlow finds a flow in the zip's model, when there is one.
+func solutionFlow(c *Context, id string) (solution.Flow, bool) {
+	if c.Solution == nil {
+		return solution.Flow{}, false
+	}
+	return c.Solution.Flow(id)
+}
+
+// flowWorkList builds the flows to switch, first match per flow wins:
+// ActivateFlowConfiguration, then the owned flows, then the flows whose
+// connection references are all bound by the deployment settings.
+func flowWorkList(ctx context.Context, c *Context) ([]*flowItem, error) {
+	file := settingsFile(c.Custom)
+	var items []*flowItem
+	seen := map[string]*flowItem{}
+	var problems []error
+	owners := map[string]string{}
+	if c.Custom != nil {
+		for _, o := range c.Custom.SolutionComponentOwnershipConfiguration {
+			if id := leadingGUID(o.SolutionComponentUniqueName); id != "" && o.SolutionComponentType == 29 && strings.TrimSpace(o.OwnerEmail) != "" {
+				owners[id] = strings.TrimSpace(o.OwnerEmail)
+			}
+		}
+		for i, a := range c.Custom.ActivateFlowConfiguration {
+			where := fmt.Sprintf("ActivateFlowConfiguration[%d] (%s) in %s", i, a.SolutionComponentName, file)
+			id := leadingGUID(a.SolutionComponentUniqueName)
+			if id == "" {
+				problems = append(problems, fmt.Errorf("%s: solutionComponentUniqueName %q: expected the flow's workflow id", where, a.SolutionComponentUniqueName))
+				continue
+			}
+			on := true
+			switch strings.ToLower(strings.TrimSpace(a.Activate)) {
+			case "", "true":
+			case "false":
+				on = false
+			default:
+				problems = append(problems, fmt.Errorf("%s: activate %q: expected true or false", where, a.Activate))
+				continue
+			}
+			order := noSortOrder
+			if s := strings.TrimSpace(a.SortOrder); s != "" {
+				n, err := strconv.Atoi(s)
+				if err != nil {
+					problems = append(problems, fmt.Errorf("%s: sortOrder %q: expected a whole number", where, a.SortOrder))
+					continue
+				}
+				order = n
+			}
+			if seen[id] != nil {
+				continue
+			}
+			it := &flowItem{flowWork: flowWork{ID: id, Name: a.SolutionComponentName, Activate: on, SortOrder: order},
+				as: strings.TrimSpace(a.ActivateAsUser), ownerCfg: owners[id], where: where}
+			seen[id] = it
+			items = append(items, it)
+		}
+		for i, o := range c.Custom.SolutionComponentOwnershipConfiguration {
+			id := leadingGUID(o.SolutionComponentUniqueName)
+			if o.SolutionComponentType != 29 || id == "" || owners[id] == "" || seen[id] != nil {
+				continue
+			}
+			it := &flowItem{flowWork: flowWork{ID: id, Name: o.SolutionComponentName, Activate: true, SortOrder: noSortOrder},
+				ownerCfg: owners[id], where: fmt.Sprintf("SolutionComponentOwnershipConfiguration[%d] (%s) in %s", i, o.SolutionComponentName, file)}
+			seen[id] = it
+			items = append(items, it)
+		}
+	}
+	if err := joinErrors(problems); err != nil {
+		return nil, err
+	}
+	if c.Deployment != nil && c.Solution != nil {
+		bound := map[string]bool{}
+		for _, cr := range c.Deployment.ConnectionReferences {
+			if strings.TrimSpace(cr.ConnectionID) != "" {
+				bound[strings.ToLower(cr.LogicalName)] = true
+			}
+		}
+		for _, f := range c.Solution.CloudFlows() {
+			if seen[f.ID] != nil || len(f.ConnectionReferences) == 0 {
+				continue
+			}
+			all := true
+			for _, r := range f.ConnectionReferences {
+				all = all && bound[strings.ToLower(r)]
+			}
+			if !all {
+				continue
+			}
+			it := &flowItem{flowWork: flowWork{ID: f.ID, Name: f.Name, Activate: true, SortOrder: noSortOrder, Children: f.ChildFlows},
+				where: fmt.Sprintf("flow %q (its connection references are bound in %s)", f.Name, deploymentFile(c.Deployment))}
+			seen[f.ID] = it
+			items = append(items, it)
+		}
+	}
+	return items, nil
+}
+
+// connectionOwner picks who can use a flow's connections: the
+// ConnectionOwner of its first connection reference that has one, else the
+// creator of the bound connection (Power Apps API).
+func connectionOwner(ctx context.Context, c *Context, it *flowItem, w *dataverse.Workflow) (string, error) {
+	if c.Deployment == nil {
+		return "", nil
+	}
+	var refs []string
+	if f, ok := solutionFlow(c, it.ID); ok {
+		refs = f.ConnectionReferences
+	} else if w.ClientData != "" {
+		refs, _, _ = solution.ParseFlowDefinition([]byte(w.ClientData))
+	}
+	byName := map[string]int{}
+	for i, cr := range c.Deployment.ConnectionReferences {
+		byName[strings.ToLower(cr.LogicalName)] = i
+	}
+	var connIDs []string
+	for _, r := range refs {
+		i, ok := byName[strings.ToLower(r)]
+		if !ok {
+			continue
+		}
+		cr := c.Deployment.ConnectionReferences[i]
+		if o := strings.TrimSpace(cr.ConnectionOwner); o != "" {
+			return o, nil
+		}
+		if id := strings.TrimSpace(cr.ConnectionID); id != "" {
+			connIDs = append(connIDs, id)
+		}
+	}
+	if len(connIDs) == 0 {
+		return "", nil
+	}
+	conns, err := connections(ctx, c)
+	if err != nil {
+		return "", fmt.Errorf("find the creator of connection %s: %w", connIDs[0], err)
+	}
+	for _, id := range connIDs {
+		for _, cn := range conns {
+			if strings.EqualFold(cn.Name, id) && cn.CreatedBy.ID != "" {
+				return cn.CreatedBy.ID, nil
+			}
+		}
+	}
+	return "", nil
+}
+
+var missingConnRE = regexp.MustCompile(`logical name '([^']+)'`)
+
+// activationHint adds what to do to the service's activation errors.
+func activationHint(err error, c *Context) error {
+	msg := err.Error()
+	file := deploymentFile(c.Deployment)
+	switch {
+	case strings.Contains(msg, "XrmConnectionReferenceMissingConnection"):
+		name := "its connection reference"
+		if m := missingConnRE.FindStringSubmatch(msg); m != nil {
+			name = m[1]
+		}
+		return fmt.Errorf("connection reference %s is not bound: set ConnectionReferences[].ConnectionId for %s in %s (%w)", name, name, file, err)
+	case strings.Contains(msg, "ConnectionAuthorizationFailed"):
+		return fmt.Errorf("the caller may not use the flow's connections: set ConnectionOwner of its connection references in %s, or share the connections with the deploying identity (%w)", file, err)
+	case strings.Contains(strings.ToLower(msg), "child flow"):
+		return fmt.Errorf("a child flow it calls is off or missing: turn the child on first (list it in ActivateFlowConfiguration) (%w)", err)
+	}
+	return err
+}

@@ -1,0 +1,128 @@
+package steps
+
+import (
+	"context"
+	"encoding/xml"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ppalm/ppalm/unpack"
+)
+
+// Build configures the build steps: stamp the version, pack the tree.
+type Build struct {
+	// Folder is the unpacked tree (<Solution>/SolutionPackage/src).
+	Folder string
+	// Version is stamped when the tree carries 0.0.0.0 (the export's
+	// normalised version); a real version in source is left alone, as the
+	// Accelerator's build does. Empty: the tree's version is kept.
+	Version string
+	// OutDir receives <Solution>_<version>.zip and _managed.zip.
+	OutDir string
+	// PackageType chooses what pack writes; Both by default.
+	PackageType unpack.PackageType
+
+	// Produced.
+	SolutionName string
+	SolutionVer  string
+	UnmanagedZip string
+	ManagedZip   string
+}
+
+// StampVersion sets the build's version in Other/Solution.xml.
+type StampVersion struct{}
+
+func (StampVersion) Name() string { return "version" }
+func (StampVersion) Skip(c *Context) (bool, string) {
+	if c.Build.Version == "" {
+		return true, "no build version given"
+	}
+	return false, ""
+}
+func (StampVersion) Run(_ context.Context, c *Context) error {
+	b := c.Build
+	name, cur, err := ReadManifest(b.Folder)
+	if err != nil {
+		return err
+	}
+	b.SolutionName, b.SolutionVer = name, cur
+	if cur != "0.0.0.0" {
+		c.Note("source carries version %s: kept", cur)
+		return nil
+	}
+	if err := unpack.SetVersion(b.Folder, b.Version); err != nil {
+		return err
+	}
+	b.SolutionVer = b.Version
+	c.Note("version %s", b.Version)
+	return nil
+}
+
+// Pack packs the tree into the build's zips.
+type Pack struct{}
+
+func (Pack) Name() string                 { return "pack" }
+func (Pack) Skip(*Context) (bool, string) { return false, "" }
+func (Pack) Run(ctx context.Context, c *Context) error {
+	b := c.Build
+	name, ver, err := ReadManifest(b.Folder)
+	if err != nil {
+		return err
+	}
+	b.SolutionName, b.SolutionVer = name, ver
+	if err := os.MkdirAll(b.OutDir, 0o755); err != nil {
+		return err
+	}
+	zip := filepath.Join(b.OutDir, fmt.Sprintf("%s_%s.zip", name, strings.ReplaceAll(ver, ".", "_")))
+	pt := b.PackageType
+	if pt == 0 {
+		pt = unpack.Both
+	}
+	sum, err := unpack.Pack(ctx, unpack.PackOptions{Folder: b.Folder, ZipFile: zip, PackageType: pt, Modified: c.now()})
+	if err != nil {
+		return err
+	}
+	for _, out := range sum.Outputs {
+		if strings.HasSuffix(out, "_managed.zip") {
+			b.ManagedZip = out
+		} else {
+			b.UnmanagedZip = out
+		}
+		c.Note("%s", out)
+	}
+	return nil
+}
+
+// ReadManifest returns the unique name and version of the unpacked tree in
+// folder.
+func ReadManifest(folder string) (name, version string, err error) {
+	p := filepath.Join(folder, "Other", "Solution.xml")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return "", "", fmt.Errorf("read the solution manifest: %w", err)
+	}
+	var m struct {
+		Manifest struct {
+			UniqueName string `xml:"UniqueName"`
+			Version    string `xml:"Version"`
+		} `xml:"SolutionManifest"`
+	}
+	if err := xml.Unmarshal(data, &m); err != nil {
+		return "", "", fmt.Errorf("%s: malformed XML: %w", p, err)
+	}
+	if m.Manifest.UniqueName == "" || m.Manifest.Version == "" {
+		return "", "", fmt.Errorf("%s: SolutionManifest/UniqueName and Version are required", p)
+	}
+	return strings.TrimSpace(m.Manifest.UniqueName), strings.TrimSpace(m.Manifest.Version), nil
+}
+
+// now reads the injected clock.
+func (c *Context) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}

@@ -1,0 +1,218 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/ppalm/ppalm/dataverse"
+)
+
+// lookups caches the target's answers that several deployment steps need
+// (users, the environment id, the installed solution, connections), so a
+// full deploy asks once. Safe for concurrent use.
+type lookups struct {
+	mu          sync.Mutex
+	users       map[string]*userLookup
+	envID       string
+	solutionID  string
+	connections []dataverse.Connection
+	connLoaded  bool
+}
+
+type userLookup struct {
+	once sync.Once
+	user *dataverse.SystemUser
+	err  error
+}
+
+func (c *Context) look() *lookups {
+	c.noteMu.Lock()
+	defer c.noteMu.Unlock()
+	if c.lookups == nil {
+		c.lookups = &lookups{users: map[string]*userLookup{}}
+	}
+	return c.lookups
+}
+
+var guidRE = regexp.MustCompile(`(?i)^[{]?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})[}]?`)
+
+// isGUID reports whether s is exactly a GUID (braces allowed).
+func isGUID(s string) bool {
+	m := guidRE.FindString(strings.TrimSpace(s))
+	return m != "" && len(m) == len(strings.TrimSpace(s))
+}
+
+// leadingGUID returns the workflow id at the start of a
+// solutionComponentUniqueName, dropping suffixes such as "_1" as the
+// Accelerator does; "" when there is none.
+func leadingGUID(s string) string {
+	m := guidRE.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil {
+		return ""
+	}
+	return strings.ToLower(m[1])
+}
+
+// resolveUser finds the systemuser for an e-mail, domain name or Entra
+// object id; the error says who was looked for and what to fix.
+func resolveUser(ctx context.Context, c *Context, who string) (*dataverse.SystemUser, error) {
+	key := strings.ToLower(strings.TrimSpace(who))
+	l := c.look()
+	l.mu.Lock()
+	u, ok := l.users[key]
+	if !ok {
+		u = &userLookup{}
+		l.users[key] = u
+	}
+	l.mu.Unlock()
+	u.once.Do(func() {
+		if isGUID(key) {
+			u.user, u.err = c.Dataverse.SystemUserByObjectID(ctx, strings.Trim(key, "{}"))
+		} else {
+			u.user, u.err = c.Dataverse.SystemUserByEmail(ctx, key)
+		}
+		if errors.Is(u.err, dataverse.ErrNotFound) {
+			u.err = fmt.Errorf("user %q is not a user of %s: add them to the environment (or fix the e-mail)", who, c.Dataverse.EnvironmentURL())
+		}
+	})
+	return u.user, u.err
+}
+
+// environmentID returns the Power Platform environment id, once.
+func environmentID(ctx context.Context, c *Context) (string, error) {
+	l := c.look()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.envID == "" {
+		id, err := c.Dataverse.EnvironmentID(ctx)
+		if err != nil {
+			return "", err
+		}
+		l.envID = id
+	}
+	return l.envID, nil
+}
+
+// connections lists the environment's connections (Power Apps API), once.
+func connections(ctx context.Context, c *Context) ([]dataverse.Connection, error) {
+	envID, err := environmentID(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	l := c.look()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.connLoaded {
+		conns, err := c.Dataverse.ListConnections(ctx, envID)
+		if err != nil {
+			return nil, err
+		}
+		l.connections, l.connLoaded = conns, true
+	}
+	return l.connections, nil
+}
+
+// solutionName is the solution the configure steps act on.
+func solutionName(c *Context) string {
+	if c.SolutionName != "" {
+		return c.SolutionName
+	}
+	if c.Solution != nil {
+		return c.Solution.UniqueName
+	}
+	return ""
+}
+
+// installedSolutionID returns the id of the installed solution, once.
+func installedSolutionID(ctx context.Context, c *Context) (string, error) {
+	l := c.look()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.solutionID == "" {
+		name := solutionName(c)
+		if name == "" {
+			return "", errors.New("no solution named (--solution)")
+		}
+		s, err := c.Dataverse.GetSolution(ctx, name)
+		if errors.Is(err, dataverse.ErrNotFound) {
+			return "", fmt.Errorf("solution %q is not installed in %s: import it first", name, c.Dataverse.EnvironmentURL())
+		}
+		if err != nil {
+			return "", err
+		}
+		l.solutionID = s.ID
+	}
+	return l.solutionID, nil
+}
+
+// parallel runs fn for 0..n-1 with at most limit at a time and returns the
+// errors in index order (nil entries for successes).
+func parallel(n, limit int, fn func(i int) error) []error {
+	errs := make([]error, n)
+	sem := make(chan struct{}, max(limit, 1))
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			errs[i] = fn(i)
+		}()
+	}
+	wg.Wait()
+	return errs
+}
+
+// joinErrors keeps the non-nil errors; nil when there are none. Each error
+// goes on its own line so a report names every failing item.
+func joinErrors(errs []error) error {
+	var keep []string
+	for _, e := range errs {
+		if e != nil {
+			keep = append(keep, e.Error())
+		}
+	}
+	if len(keep) == 0 {
+		return nil
+	}
+	if len(keep) == 1 {
+		return errors.New(keep[0])
+	}
+	return fmt.Errorf("%d problems:\n  %s", len(keep), strings.Join(keep, "\n  "))
+}
+
+// concurrency is how many independent calls a step makes at once; the
+// client bounds requests per host anyway.
+func (c *Context) concurrency() int {
+	if c.Concurrency > 0 {
+		return c.Concurrency
+	}
+	return 4
+}
+
+// noteSafe is Note for steps that work concurrently.
+func (c *Context) noteSafe(format string, args ...any) {
+	c.noteMu.Lock()
+	defer c.noteMu.Unlock()
+	c.Note(format, args...)
+}
+
+// warnOnce raises a warning the first time msg is seen in this run.
+func (c *Context) warnOnce(msg string) {
+	c.noteMu.Lock()
+	defer c.noteMu.Unlock()
+	if c.warned == nil {
+		c.warned = map[string]bool{}
+	}
+	if c.warned[msg] {
+		return
+	}
+	c.warned[msg] = true
+	c.Reporter.Warning(msg, "")
+	c.Note("%s", msg)
+}

@@ -1,0 +1,196 @@
+package steps
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/ppalm/ppalm/settings"
+	"github.com/ppalm/ppalm/solution"
+)
+
+// PlanReport is what a deploy would do, computed without changing anything.
+type PlanReport struct {
+	Solution, Version string
+	// Kind is install, update or upgrade (or "refused"), Why the reason.
+	Kind, Why string
+	// Added, Changed and Removed name components ("flow Daily status
+	// changes", "canvas app x", ...) against the installed solution. Removed
+	// components are only removed by an upgrade.
+	Added, Changed, Removed []string
+	// Gaps are the settings problems a deploy would stop at.
+	Gaps []string
+}
+
+// String renders the plan for the terminal.
+func (p *PlanReport) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s: %s (%s)\n", p.Solution, p.Version, p.Kind, p.Why)
+	for _, s := range []struct {
+		mark  string
+		items []string
+	}{{"+", p.Added}, {"~", p.Changed}, {"-", p.Removed}} {
+		for _, it := range s.items {
+			fmt.Fprintf(&b, "  %s %s\n", s.mark, it)
+		}
+	}
+	if len(p.Removed) > 0 && p.Kind == ImportUpdate {
+		fmt.Fprintf(&b, "  note: an update keeps the %d removed component(s); use --upgrade always to remove them\n", len(p.Removed))
+	}
+	for _, g := range p.Gaps {
+		fmt.Fprintf(&b, "  ! %s\n", g)
+	}
+	return b.String()
+}
+
+// Plan compares the zip (c.ZipFile) with the target and the settings
+// (c.Deployment, c.Custom): update or upgrade, components added, changed and
+// removed, and every settings gap. It only reads.
+func Plan(ctx context.Context, c *Context) (*PlanReport, error) {
+	sol, err := loadSolution(c)
+	if err != nil {
+		return nil, err
+	}
+	p := &PlanReport{Solution: sol.UniqueName, Version: sol.Version}
+	_, gaps := BuildComponentParameters(sol, c.Deployment)
+	p.Gaps = append(p.Gaps, gaps...)
+	for _, pr := range settings.Validate(sol, c.Deployment, c.Custom) {
+		if pr.Severity == settings.SeverityError && pr.Check != "missing-value" {
+			p.Gaps = append(p.Gaps, pr.String())
+		}
+	}
+	d, err := DecideImport(ctx, c, sol)
+	if err != nil {
+		p.Kind, p.Why = "refused", err.Error()
+		return p, nil
+	}
+	p.Kind, p.Why = d.Kind, d.Why
+	if d.Installed == nil {
+		for _, f := range sol.Flows {
+			p.Added = append(p.Added, "process "+f.Name)
+		}
+		for _, a := range sol.CanvasApps {
+			p.Added = append(p.Added, "canvas app "+a.Name)
+		}
+		for _, r := range sol.ConnectionReferences {
+			p.Added = append(p.Added, "connection reference "+r.LogicalName)
+		}
+		for _, v := range sol.EnvironmentVariables {
+			p.Added = append(p.Added, "environment variable "+v.SchemaName)
+		}
+		return p, nil
+	}
+	dv := c.Dataverse
+	id := d.Installed.ID
+	// Processes: every workflow component, compared by id and definition.
+	comps, err := dv.SolutionComponents(ctx, id, 29)
+	if err != nil {
+		return nil, err
+	}
+	target := map[string]string{} // id -> name
+	defs := map[string]string{}
+	errs := parallel(len(comps), c.concurrency(), func(i int) error {
+		w, err := dv.GetWorkflow(ctx, comps[i].ObjectID)
+		if err != nil {
+			return err
+		}
+		c.noteMu.Lock()
+		target[strings.ToLower(w.ID)] = w.Name
+		defs[strings.ToLower(w.ID)] = w.ClientData
+		c.noteMu.Unlock()
+		return nil
+	})
+	if err := joinErrors(errs); err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, f := range sol.Flows {
+		seen[f.ID] = true
+		name, ok := target[f.ID]
+		switch {
+		case !ok:
+			p.Added = append(p.Added, "process "+f.Name)
+		case f.IsCloudFlow() && !sameJSON(f.ClientData, defs[f.ID]):
+			p.Changed = append(p.Changed, "process "+name)
+		}
+	}
+	for id, name := range target {
+		if !seen[id] {
+			p.Removed = append(p.Removed, "process "+name)
+		}
+	}
+	apps, err := dv.ListSolutionCanvasApps(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	diffNames(p, "canvas app", canvasNames(sol), func() []string {
+		var out []string
+		for _, a := range apps {
+			out = append(out, a.Name)
+		}
+		return out
+	}())
+	refs, err := dv.ListSolutionConnectionReferences(ctx, id)
+	if err == nil {
+		var names, have []string
+		for _, r := range sol.ConnectionReferences {
+			names = append(names, r.LogicalName)
+		}
+		for _, r := range refs {
+			have = append(have, r.LogicalName)
+		}
+		diffNames(p, "connection reference", names, have)
+	}
+	vars, err := dv.ListSolutionEnvironmentVariables(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var names, have []string
+	for _, v := range sol.EnvironmentVariables {
+		names = append(names, v.SchemaName)
+	}
+	for _, v := range vars {
+		have = append(have, v.SchemaName)
+	}
+	diffNames(p, "environment variable", names, have)
+	sort.Strings(p.Added)
+	sort.Strings(p.Changed)
+	sort.Strings(p.Removed)
+	return p, nil
+}
+
+func canvasNames(sol *solution.Solution) []string {
+	var out []string
+	for _, a := range sol.CanvasApps {
+		out = append(out, a.Name)
+	}
+	return out
+}
+
+func diffNames(p *PlanReport, kind string, zip, target []string) {
+	in := map[string]bool{}
+	for _, n := range target {
+		in[strings.ToLower(n)] = true
+	}
+	z := map[string]bool{}
+	for _, n := range zip {
+		z[strings.ToLower(n)] = true
+		if !in[strings.ToLower(n)] {
+			p.Added = append(p.Added, kind+" "+n)
+		}
+	}
+	for _, n := range target {
+		if !z[strings.ToLower(n)] {
+			p.Removed = append(p.Removed, kind+" "+n)
+		}
+	}
+}
+
+// sameJSON compares a flow definition from the zip with the target's
+// clientdata, ignoring a BOM and surrounding space.
+func sameJSON(zip []byte, target string) bool {
+	a := bytes.TrimSpace(bytes.TrimPrefix(zip, []byte("\xef\xbb\xbf")))
+	return string(a) == strings.TrimSpace(target)
+}

@@ -1,0 +1,223 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/ppalm/ppalm/dataverse"
+	"github.com/ppalm/ppalm/settings"
+	"github.com/ppalm/ppalm/solution"
+)
+
+// LoadSettings reads the deployment settings files (either may be ""),
+// fills their #{name}# tokens through lookup and parses them. Tokens missing
+// from both files come back as ONE *settings.MissingTokensError naming all
+// of them, so a pipeline learns every missing variable at once and before
+// anything is sent. Warnings (unknown sections and fields) are returned for
+// the caller to print.
+func LoadSettings(deploymentPath, customPath string, lookup settings.LookupFunc) (*settings.DeploymentSettings, *settings.CustomDeploymentSettings, []settings.Warning, error) {
+	var missing []string
+	var files []string
+	fill := func(path string) ([]byte, error) {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("read settings: %w", err)
+		}
+		out, err := settings.FillTokens(path, raw, lookup)
+		var me *settings.MissingTokensError
+		if errors.As(err, &me) {
+			missing = append(missing, me.Names...)
+			files = append(files, path)
+			return nil, nil
+		}
+		return out, err
+	}
+	var dsData, cdsData []byte
+	var err error
+	if deploymentPath != "" {
+		if dsData, err = fill(deploymentPath); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	if customPath != "" {
+		if cdsData, err = fill(customPath); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	if len(missing) > 0 {
+		return nil, nil, nil, &settings.MissingTokensError{File: strings.Join(files, " and "), Names: uniqueSorted(missing)}
+	}
+	var warnings []settings.Warning
+	var ds *settings.DeploymentSettings
+	var cds *settings.CustomDeploymentSettings
+	if dsData != nil {
+		var w []settings.Warning
+		if ds, w, err = settings.ParseDeploymentSettings(deploymentPath, dsData); err != nil {
+			return nil, nil, nil, err
+		}
+		warnings = append(warnings, w...)
+	}
+	if cdsData != nil {
+		var w []settings.Warning
+		if cds, w, err = settings.ParseCustomDeploymentSettings(customPath, cdsData); err != nil {
+			return nil, nil, nil, err
+		}
+		warnings = append(warnings, w...)
+	}
+	return ds, cds, warnings, nil
+}
+
+func uniqueSorted(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// SettingsCheck is the preflight of a deployment: it reads the zip, checks
+// the filled deployment settings against it and builds the import's
+// ComponentParameters. Every connection reference must be bound and every
+// environment variable must have a value (or a default); all gaps come back
+// as one error naming each, before anything is sent to the target.
+type SettingsCheck struct{}
+
+func (SettingsCheck) Name() string { return "settings-check" }
+
+func (SettingsCheck) Skip(c *Context) (bool, string) {
+	if c.ZipFile == "" && c.Solution == nil {
+		return true, "no solution zip"
+	}
+	return false, ""
+}
+
+func (SettingsCheck) Run(ctx context.Context, c *Context) error {
+	sol, err := loadSolution(c)
+	if err != nil {
+		return err
+	}
+	params, gaps := BuildComponentParameters(sol, c.Deployment)
+	if len(gaps) > 0 {
+		return fmt.Errorf("%d setting(s) missing for solution %q:\n  %s", len(gaps), sol.UniqueName, strings.Join(gaps, "\n  "))
+	}
+	c.ComponentParameters = params
+	c.Note("%d connection reference(s) and %d environment variable value(s) to apply at import",
+		countKind(params, "connectionreference"), countKind(params, "environmentvariablevalue"))
+	for _, s := range UnhandledSections(c.Custom) {
+		c.Reporter.Warning(s, settingsFile(c.Custom))
+		c.Note("%s", s)
+	}
+	return nil
+}
+
+func countKind(params []dataverse.ComponentParameter, kind string) int {
+	n := 0
+	for _, p := range params {
+		if p["@odata.type"] == "Microsoft.Dynamics.CRM."+kind {
+			n++
+		}
+	}
+	return n
+}
+
+func settingsFile(cds *settings.CustomDeploymentSettings) string {
+	if cds == nil || cds.File == "" {
+		return settings.CustomDeploymentSettingsFile
+	}
+	return cds.File
+}
+
+func deploymentFile(ds *settings.DeploymentSettings) string {
+	if ds == nil || ds.File == "" {
+		return settings.DeploymentSettingsFile
+	}
+	return ds.File
+}
+
+// BuildComponentParameters turns filled deployment settings into the
+// import's ComponentParameters for sol. gaps names each connection reference
+// without a connection and each environment variable without a value (and
+// without a default or exported value), with what to set where: the
+// Accelerator skipped these silently and the import then failed or left
+// flows unbound.
+func BuildComponentParameters(sol *solution.Solution, ds *settings.DeploymentSettings) (params []dataverse.ComponentParameter, gaps []string) {
+	file := deploymentFile(ds)
+	conns := map[string]settings.ConnectionReferenceSetting{}
+	vars := map[string]settings.EnvironmentVariableSetting{}
+	if ds != nil {
+		for _, cr := range ds.ConnectionReferences {
+			conns[strings.ToLower(cr.LogicalName)] = cr
+		}
+		for _, v := range ds.EnvironmentVariables {
+			vars[strings.ToLower(v.SchemaName)] = v
+		}
+	}
+	for _, cr := range sol.ConnectionReferences {
+		s, ok := conns[strings.ToLower(cr.LogicalName)]
+		if !ok || strings.TrimSpace(s.ConnectionID) == "" {
+			gaps = append(gaps, fmt.Sprintf("connection reference %s is not bound: set ConnectionReferences[].ConnectionId for %s in %s", cr.LogicalName, cr.LogicalName, file))
+			continue
+		}
+		connector := s.ConnectorID
+		if connector == "" {
+			connector = cr.ConnectorID
+		}
+		params = append(params, dataverse.ConnectionReferenceParameter(cr.LogicalName, connector, strings.TrimSpace(s.ConnectionID)))
+	}
+	for _, ev := range sol.EnvironmentVariables {
+		s, ok := vars[strings.ToLower(ev.SchemaName)]
+		if ok && s.Value != "" {
+			params = append(params, dataverse.EnvironmentVariableParameter(ev.SchemaName, s.Value))
+			continue
+		}
+		if ev.DefaultValue != "" || (ev.HasCurrentValue && ev.CurrentValue != "") {
+			continue // the solution carries a value the target will use
+		}
+		gaps = append(gaps, fmt.Sprintf("environment variable %s (%s) has no value: set EnvironmentVariables[].Value for %s in %s (Dataverse refuses an empty value)", ev.SchemaName, ev.TypeName(), ev.SchemaName, file))
+	}
+	return params, gaps
+}
+
+// UnhandledSections names the customDeploymentSettings sections ppalm reads
+// but does not act on, so a user never believes they were applied.
+func UnhandledSections(cds *settings.CustomDeploymentSettings) []string {
+	if cds == nil {
+		return nil
+	}
+	var out []string
+	add := func(name string, n int, what string) {
+		if n > 0 {
+			out = append(out, fmt.Sprintf("%s: %d entr(ies) NOT applied: ppalm does not %s yet; do it by hand or in a pipeline step", name, n, what))
+		}
+	}
+	add("FlowShareWithGroupTeamConfiguration", countConfigured(len(cds.FlowShareWithGroupTeamConfiguration), func(i int) string {
+		return cds.FlowShareWithGroupTeamConfiguration[i].AadGroupTeamName
+	}), "share flows with group teams (GrantAccess)")
+	add("ConnectorShareWithGroupTeamConfiguration", countConfigured(len(cds.ConnectorShareWithGroupTeamConfiguration), func(i int) string {
+		return cds.ConnectorShareWithGroupTeamConfiguration[i].AadGroupTeamName
+	}), "share custom connectors with group teams (GrantAccess)")
+	add("WebhookUrls", countConfigured(len(cds.WebhookUrls), func(i int) string { return cds.WebhookUrls[i].Value }), "update service endpoint URLs")
+	add("SDKMessages", countConfigured(len(cds.SDKMessages), func(i int) string { return cds.SDKMessages[i].Value }), "update plug-in step configurations")
+	return out
+}
+
+// countConfigured counts entries with a non-empty value: settings create
+// writes an entry per flow whose empty value means "nothing to do".
+func countConfigured(n int, value func(int) string) int {
+	c := 0
+	for i := 0; i < n; i++ {
+		if strings.TrimSpace(value(i)) != "" {
+			c++
+		}
+	}
+	return c
+}

@@ -1,0 +1,136 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/ppalm/ppalm/dataverse"
+	"github.com/ppalm/ppalm/settings"
+)
+
+// ShareApps shares canvas apps with Entra groups (AadGroupCanvasConfiguration)
+// with exactly the configured role: CanView, CanEdit or CanViewWithShare (the
+// Accelerator silently downgraded CanViewWithShare to CanView). Each share
+// is read back; a share that did not take is an error, not a log line.
+type ShareApps struct{}
+
+func (ShareApps) Name() string { return "share-apps" }
+
+func (ShareApps) Skip(c *Context) (bool, string) {
+	if c.Custom == nil || len(configuredShares(c.Custom)) == 0 {
+		return true, "no AadGroupCanvasConfiguration with a group"
+	}
+	return false, ""
+}
+
+// configuredShares drops entries whose group and role are both empty: the
+// settings file lists every app, and an empty entry means "not shared".
+func configuredShares(cds *settings.CustomDeploymentSettings) []int {
+	var out []int
+	for i, s := range cds.AadGroupCanvasConfiguration {
+		if strings.TrimSpace(s.AadGroupID) != "" || strings.TrimSpace(s.RoleName) != "" {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// canvasRole maps a configured role to the Power Apps API spelling.
+func canvasRole(s string) (string, bool) {
+	for _, r := range []string{settings.RoleCanView, settings.RoleCanEdit, settings.RoleCanViewWithShare} {
+		if strings.EqualFold(strings.TrimSpace(s), r) {
+			return r, true
+		}
+	}
+	return "", false
+}
+
+type sharePlan struct {
+	cfg   settings.CanvasAppShare
+	where string
+	role  string
+	app   *dataverse.CanvasApp
+	group dataverse.Principal
+}
+
+func (ShareApps) Run(ctx context.Context, c *Context) error {
+	file := settingsFile(c.Custom)
+	dv := c.Dataverse
+	envID, err := environmentID(ctx, c)
+	if err != nil {
+		return err
+	}
+	idx := configuredShares(c.Custom)
+	plans := make([]sharePlan, len(idx))
+	errs := parallel(len(idx), c.concurrency(), func(k int) error {
+		i := idx[k]
+		s := c.Custom.AadGroupCanvasConfiguration[i]
+		p := sharePlan{cfg: s, where: fmt.Sprintf("AadGroupCanvasConfiguration[%d] (app %s) in %s", i, s.CanvasNameInSolution, file)}
+		role, ok := canvasRole(s.RoleName)
+		if !ok {
+			return fmt.Errorf("%s: roleName %q: expected CanView, CanEdit or CanViewWithShare", p.where, s.RoleName)
+		}
+		p.role = role
+		if !isGUID(s.AadGroupID) {
+			return fmt.Errorf("%s: aadGroupId %q: expected an Entra group object id", p.where, s.AadGroupID)
+		}
+		gid := strings.ToLower(strings.Trim(s.AadGroupID, "{}"))
+		p.group = dataverse.Principal{ID: gid, Type: "Group"}
+		g, err := dv.GraphGroup(ctx, gid)
+		switch {
+		case err == nil:
+			p.group.Email = g.Mail
+		case errors.Is(err, dataverse.ErrDirectoryForbidden):
+			c.warnOnce("cannot read the directory (Microsoft Graph answered 403): Entra groups are not checked before use; grant Group.Read.All to check them")
+		case errors.Is(err, dataverse.ErrNotFound):
+			return fmt.Errorf("%s: Entra group %s does not exist: fix aadGroupId", p.where, gid)
+		default:
+			return fmt.Errorf("%s: %w", p.where, err)
+		}
+		app, err := dv.CanvasAppByName(ctx, s.CanvasNameInSolution)
+		if errors.Is(err, dataverse.ErrNotFound) {
+			return fmt.Errorf("%s: canvas app %q is not in %s: fix canvasNameInSolution (the app's unique name) or import the solution first", p.where, s.CanvasNameInSolution, dv.EnvironmentURL())
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", p.where, err)
+		}
+		p.app = app
+		plans[k] = p
+		return nil
+	})
+	if err := joinErrors(errs); err != nil {
+		return err
+	}
+	errs = parallel(len(plans), c.concurrency(), func(k int) error {
+		p := plans[k]
+		if err := dv.ShareCanvasApp(ctx, envID, p.app.AppName(), p.group, p.role); err != nil {
+			return fmt.Errorf("%s: %w", p.where, shareHint(err))
+		}
+		// The admin API has answered "success" for shares that never took
+		// (coe-starter-kit#5611, #7519): read the permissions back.
+		perms, err := dv.CanvasAppPermissions(ctx, envID, p.app.AppName())
+		if err != nil {
+			return fmt.Errorf("%s: read back the share: %w", p.where, err)
+		}
+		for _, perm := range perms {
+			if strings.EqualFold(perm.Principal.ID, p.group.ID) {
+				if !strings.EqualFold(perm.RoleName, p.role) {
+					return fmt.Errorf("%s: shared as %s but the app reports %s for group %s", p.where, p.role, perm.RoleName, p.group.ID)
+				}
+				c.noteSafe("app %q shared with group %s as %s", p.app.DisplayName, p.group.ID, p.role)
+				return nil
+			}
+		}
+		return fmt.Errorf("%s: the share was accepted but group %s is not in the app's permissions: check that the deploying identity is a Power Platform management app", p.where, p.group.ID)
+	})
+	return joinErrors(errs)
+}
+
+func shareHint(err error) error {
+	if dataverse.StatusCode(err) == 403 {
+		return fmt.Errorf("%w (register the deploying app as a Power Platform management app: pac admin application register)", err)
+	}
+	return err
+}

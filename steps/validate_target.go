@@ -1,0 +1,140 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/ppalm/ppalm/dataverse"
+	"github.com/ppalm/ppalm/settings"
+	"github.com/ppalm/ppalm/solution"
+)
+
+// ValidateAgainstTarget checks settings against the target environment,
+// without changing it: each connection exists there for the right
+// connector, and the users and Entra groups named exist. When the
+// credential may not read the directory (Graph 403) it says so once, as a
+// warning, and goes on. ppalm settings validate adds these to the offline
+// problems of settings.Validate.
+func ValidateAgainstTarget(ctx context.Context, dv *dataverse.Client, sol *solution.Solution, ds *settings.DeploymentSettings, cds *settings.CustomDeploymentSettings) []settings.Problem {
+	var out []settings.Problem
+	add := func(sev settings.Severity, check, file, entry, component, format string, args ...any) {
+		out = append(out, settings.Problem{Severity: sev, Check: check, File: file, Entry: entry, Component: component, Message: fmt.Sprintf(format, args...)})
+	}
+	env := dv.EnvironmentURL()
+	if ds != nil {
+		file := deploymentFile(ds)
+		connectors := map[string]string{}
+		if sol != nil {
+			for _, cr := range sol.ConnectionReferences {
+				connectors[strings.ToLower(cr.LogicalName)] = cr.ConnectorID
+			}
+		}
+		envID, err := dv.EnvironmentID(ctx)
+		var conns []dataverse.Connection
+		if err == nil {
+			conns, err = dv.ListConnections(ctx, envID)
+		}
+		if err != nil {
+			add(settings.SeverityError, "target-connections", file, "ConnectionReferences", "", "cannot list the connections of %s: %v", env, err)
+		}
+		for i, cr := range ds.ConnectionReferences {
+			id := strings.TrimSpace(cr.ConnectionID)
+			if id == "" || err != nil {
+				continue
+			}
+			entry := fmt.Sprintf("ConnectionReferences[%d].ConnectionId", i)
+			want := cr.ConnectorID
+			if w := connectors[strings.ToLower(cr.LogicalName)]; w != "" {
+				want = w
+			}
+			var found *dataverse.Connection
+			for k := range conns {
+				if strings.EqualFold(conns[k].Name, id) {
+					found = &conns[k]
+				}
+			}
+			switch {
+			case found == nil:
+				add(settings.SeverityError, "target-connection-missing", file, entry, cr.LogicalName,
+					"connection %s does not exist in %s: create it there (or share it with the deploying identity) and put its id here", id, env)
+			case want != "" && !strings.EqualFold(connectorName(found.ConnectorID), connectorName(want)):
+				add(settings.SeverityError, "target-connection-connector", file, entry, cr.LogicalName,
+					"connection %s is for %s but %s needs %s: pick a connection of that connector", id, connectorName(found.ConnectorID), cr.LogicalName, connectorName(want))
+			}
+			if o := strings.TrimSpace(cr.ConnectionOwner); o != "" {
+				if msg := checkUser(ctx, dv, o); msg != "" {
+					add(settings.SeverityError, "target-user", file, fmt.Sprintf("ConnectionReferences[%d].ConnectionOwner", i), cr.LogicalName, "%s", msg)
+				}
+			}
+		}
+	}
+	if cds == nil {
+		return out
+	}
+	file := settingsFile(cds)
+	for i, o := range cds.SolutionComponentOwnershipConfiguration {
+		if strings.TrimSpace(o.OwnerEmail) == "" {
+			continue
+		}
+		if msg := checkUser(ctx, dv, o.OwnerEmail); msg != "" {
+			add(settings.SeverityError, "target-user", file, fmt.Sprintf("SolutionComponentOwnershipConfiguration[%d].ownerEmail", i), o.SolutionComponentName, "%s", msg)
+		}
+	}
+	for i, a := range cds.ActivateFlowConfiguration {
+		if strings.TrimSpace(a.ActivateAsUser) == "" {
+			continue
+		}
+		if msg := checkUser(ctx, dv, a.ActivateAsUser); msg != "" {
+			add(settings.SeverityError, "target-user", file, fmt.Sprintf("ActivateFlowConfiguration[%d].activateAsUser", i), a.SolutionComponentName, "%s", msg)
+		}
+	}
+	forbidden := false
+	group := func(entry, component, id string) {
+		if forbidden || !isGUID(id) {
+			return
+		}
+		_, err := dv.GraphGroup(ctx, strings.Trim(id, "{}"))
+		switch {
+		case errors.Is(err, dataverse.ErrDirectoryForbidden):
+			forbidden = true
+			add(settings.SeverityWarning, "target-directory", file, entry, component,
+				"cannot read the directory (Microsoft Graph answered 403): Entra groups were not checked; grant Group.Read.All to check them")
+		case errors.Is(err, dataverse.ErrNotFound):
+			add(settings.SeverityError, "target-group", file, entry, component, "Entra group %s does not exist: fix the group id", id)
+		case err != nil:
+			add(settings.SeverityError, "target-group", file, entry, component, "cannot look up Entra group %s: %v", id, err)
+		}
+	}
+	for i, s := range cds.AadGroupCanvasConfiguration {
+		group(fmt.Sprintf("AadGroupCanvasConfiguration[%d].aadGroupId", i), s.CanvasNameInSolution, s.AadGroupID)
+	}
+	for i, tm := range cds.AadGroupTeamConfiguration {
+		group(fmt.Sprintf("AadGroupTeamConfiguration[%d].aadSecurityGroupId", i), tm.AadGroupTeamName, tm.AadSecurityGroupID)
+	}
+	return out
+}
+
+// connectorName is the last segment of a connector id (shared_office365).
+func connectorName(id string) string {
+	return strings.ToLower(id[strings.LastIndexByte(id, '/')+1:])
+}
+
+// checkUser returns "" when who is a user of the environment, else what to fix.
+func checkUser(ctx context.Context, dv *dataverse.Client, who string) string {
+	who = strings.TrimSpace(who)
+	var err error
+	if isGUID(who) {
+		_, err = dv.SystemUserByObjectID(ctx, strings.Trim(who, "{}"))
+	} else {
+		_, err = dv.SystemUserByEmail(ctx, who)
+	}
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, dataverse.ErrNotFound):
+		return fmt.Sprintf("user %q is not a user of %s: add them to the environment (or fix the e-mail)", who, dv.EnvironmentURL())
+	}
+	return fmt.Sprintf("cannot look up user %q: %v", who, err)
+}

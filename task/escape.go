@@ -1,0 +1,102 @@
+package task
+
+import (
+	"strings"
+)
+
+// Host escaping rules.
+//
+// Azure DevOps (azure-pipelines-task-lib taskcommand.ts; the agent undoes
+// the same mapping): in the message of a ##vso command "%" becomes "%AZP25",
+// CR "%0D" and LF "%0A"; in property values additionally "]" becomes "%5D"
+// and ";" becomes "%3B". The agent (Command.TryParse) parses only the first
+// command of a line and unescapes all five in the message too, so ppalm
+// escapes messages like properties: a message then holds no ']' and cannot
+// carry a second command even for a naive parser. The agent looks for "##vso[" anywhere in a line, not
+// only at its start, so untrusted text printed as a plain line must never
+// contain it; a line starting with "##[" is a formatting command (group,
+// error, section) and is neutralised as well.
+//
+// GitHub Actions (actions/toolkit command.ts, go-githubactions): in the
+// message "%" becomes "%25", CR "%0D", LF "%0A"; in properties additionally
+// ":" becomes "%3A" and "," becomes "%2C". The runner parses a workflow
+// command only when the trimmed line starts with "::", so such plain lines
+// are neutralised by escaping their first colon.
+
+var adoProperty = strings.NewReplacer("%", "%AZP25", "\r", "%0D", "\n", "%0A", "]", "%5D", ";", "%3B")
+
+// adoEscapeData escapes the message part of a ##vso command that a person
+// reads (issues, progress, results); "##vso[" in it is defused as well.
+// Values a later step consumes (variables, secrets, paths) use
+// adoEscapeProperty alone so they arrive unchanged.
+func adoEscapeData(s string) string {
+	return defuseADO(adoProperty.Replace(s))
+}
+
+func adoEscapeProperty(s string) string {
+	return adoProperty.Replace(s)
+}
+
+// defuseADO rewrites every "##vso[" (in any letter case) to "##vso%5B" so
+// the agent does not see a command.
+func defuseADO(s string) string {
+	lower := asciiLower(s)
+	if !strings.Contains(lower, "##vso[") {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(lower, "##vso[")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i+5])
+		b.WriteString("%5B")
+		s, lower = s[i+6:], lower[i+6:]
+	}
+}
+
+// asciiLower lower-cases ASCII letters only, so byte offsets stay valid.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// adoPlainLine makes one line of untrusted text safe to print on an agent.
+func adoPlainLine(line string) string {
+	line = defuseADO(line)
+	if strings.HasPrefix(strings.TrimLeft(line, " \t"), "##[") {
+		trimmed := strings.TrimLeft(line, " \t")
+		line = line[:len(line)-len(trimmed)] + "##%5B" + trimmed[3:]
+	}
+	return line
+}
+
+// githubPlainLine makes one line of untrusted text safe to print on a runner.
+func githubPlainLine(line string) string {
+	trimmed := strings.TrimLeft(line, " \t\v\f\u00a0")
+	if strings.HasPrefix(trimmed, "::") {
+		return line[:len(line)-len(trimmed)] + "%3A" + trimmed[1:]
+	}
+	return line
+}
+
+// oneLine joins the lines of a title (group names) with spaces.
+func oneLine(s string) string {
+	return strings.Join(splitLines(s), " ")
+}
+
+// splitLines splits on LF, CRLF and lone CR; a trailing newline does not add
+// an empty line.
+func splitLines(s string) []string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
+	s = strings.TrimSuffix(s, "\n")
+	return strings.Split(s, "\n")
+}
