@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ppalm/ppalm/steps"
-	"github.com/ppalm/ppalm/task"
 )
 
 func init() { register(newConfigureCmd) }
@@ -87,7 +86,7 @@ func runConfigure(ctx context.Context, f *Factory, o *configureOptions) error {
 	if err != nil {
 		return err
 	}
-	r := task.Detect(f.Getenv, f.Stdout, false)
+	r := f.reporter()
 	for _, w := range warnings {
 		r.Warning(w.String(), w.File)
 	}

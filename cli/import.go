@@ -128,7 +128,7 @@ func runImport(ctx context.Context, f *Factory, o *importOptions) error {
 	if err != nil {
 		return err
 	}
-	r := task.Detect(f.Getenv, f.Stdout, false)
+	r := f.reporter()
 	for _, w := range warnings {
 		r.Warning(w.String(), w.File)
 	}

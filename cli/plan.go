@@ -9,7 +9,6 @@ import (
 
 	"github.com/ppalm/ppalm/devops"
 	"github.com/ppalm/ppalm/steps"
-	"github.com/ppalm/ppalm/task"
 )
 
 func init() { register(newPlanCmd) }
@@ -58,7 +57,7 @@ func runPlan(ctx context.Context, f *Factory, o *planOptions) error {
 	if err != nil {
 		return err
 	}
-	r := task.Detect(f.Getenv, f.Stdout, false)
+	r := f.reporter()
 	for _, w := range warnings {
 		r.Warning(w.String(), w.File)
 	}
