@@ -27,7 +27,7 @@ func TestUnpackPackVersionCommands(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("unpack exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"FabrikamEnvironmental 1.1.11.71", "Entities", "Cloud flows", "Canvas apps", "Wrote " + tree} {
+	for _, want := range []string{"FabrikamEnvironmental 1.1.11.71 (unmanaged + managed)", "Entities", "Cloud flows", "Canvas apps", "Wrote " + tree} {
 		if !strings.Contains(out, want) {
 			t.Errorf("unpack output lacks %q:\n%s", want, out)
 		}

@@ -77,6 +77,8 @@ type Summary struct {
 	UniqueName string
 	Version    string
 	Managed    bool
+	// Both says the tree holds the unmanaged and the managed variants.
+	Both bool
 	// Components counts components by kind ("Entities", "Cloud flows", ...).
 	Components map[string]int
 	// FilesWritten counts the files (unpack) or zip entries (pack) written.
@@ -99,7 +101,10 @@ func (s *Summary) Kinds() []string {
 func (s *Summary) String() string {
 	var b strings.Builder
 	kind := "unmanaged"
-	if s.Managed {
+	switch {
+	case s.Both:
+		kind = "unmanaged + managed"
+	case s.Managed:
 		kind = "managed"
 	}
 	fmt.Fprintf(&b, "Solution %s %s (%s)\n", s.UniqueName, s.Version, kind)

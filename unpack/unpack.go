@@ -90,7 +90,7 @@ func buildTree(ctx context.Context, opts UnpackOptions, budget *int64) (*tree, *
 			return nil, nil, fmt.Errorf("unpack %s: %w", mzip, err)
 		}
 	}
-	sum := &Summary{UniqueName: name, Version: version, Managed: isManaged,
+	sum := &Summary{UniqueName: name, Version: version, Managed: isManaged, Both: opts.PackageType == Both,
 		Components: countComponents(ex.customizations, ex.custRoot, ex.names)}
 	return t, sum, nil
 }
