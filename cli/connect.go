@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -72,8 +73,12 @@ func (c *connectionFlags) client(ctx context.Context, f *Factory) (*dataverse.Cl
 	if u := or(c.graphURL, "PPALM_GRAPH_URL"); u != "" {
 		opts = append(opts, dataverse.WithGraphURL(u))
 	}
-	// The emulator (a loopback URL) needs no identity; anything else does.
-	if !isLoopbackURL(env) {
+	// The emulator (a loopback URL) needs no identity, and answers async
+	// operations in milliseconds, so it is polled often; anything else needs
+	// an identity and is polled at the client's default pace.
+	if isLoopbackURL(env) {
+		opts = append(opts, dataverse.WithPollInterval(100*time.Millisecond))
+	} else {
 		cred, err := dataverse.NewCredential(dataverse.CredentialOptions{
 			Auth:                or(c.auth, "PPALM_AUTH"),
 			TenantID:            or(c.tenantID, "AZURE_TENANT_ID"),

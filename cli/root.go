@@ -11,9 +11,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/ppalm/ppalm/steps"
 	"github.com/ppalm/ppalm/task"
 )
 
@@ -96,7 +98,16 @@ func run(ctx context.Context, f *Factory, args []string) int {
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintf(f.Stderr, "ppalm: %v\n", err)
+	msg := err.Error()
+	// A step's error was already reported in full where it happened; the
+	// last line only names it.
+	var step *steps.StepError
+	if errors.As(err, &step) {
+		if first, _, multi := strings.Cut(msg, "\n"); multi {
+			msg = strings.TrimSuffix(first, ":") + " (details above)"
+		}
+	}
+	fmt.Fprintf(f.Stderr, "ppalm: %s\n", msg)
 	var exit *ExitError
 	if errors.As(err, &exit) {
 		return exit.Code

@@ -94,7 +94,9 @@ func Report(outcomes []Outcome) string {
 		case o.Skipped:
 			fmt.Fprintf(&b, "  - %-18s skipped: %s\n", o.Step, o.Reason)
 		case o.Err != nil:
-			fmt.Fprintf(&b, "  ✗ %-18s %8s  %v\n", o.Step, round(o.Duration), o.Err)
+			// The first line only: the whole error is printed once, below.
+			first, _, _ := strings.Cut(o.Err.Error(), "\n")
+			fmt.Fprintf(&b, "  ✗ %-18s %8s  %s\n", o.Step, round(o.Duration), strings.TrimSuffix(first, ":"))
 		default:
 			fmt.Fprintf(&b, "  ✓ %-18s %8s\n", o.Step, round(o.Duration))
 		}
@@ -117,7 +119,8 @@ func Markdown(title string, outcomes []Outcome) string {
 		case o.Err != nil:
 			res = "❌ " + o.Err.Error()
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", o.Step, strings.ReplaceAll(res, "|", "\\|"), round(o.Duration))
+		res = strings.ReplaceAll(strings.ReplaceAll(res, "|", "\\|"), "\n", "<br>")
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", o.Step, res, round(o.Duration))
 	}
 	return b.String()
 }

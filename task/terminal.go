@@ -58,7 +58,8 @@ func (t *Terminal) Progress(percent int, msg string) {
 	percent = clampPercent(percent)
 	msg = oneLine(t.masks.mask(msg))
 	if !t.tty {
-		t.lines(fmt.Sprintf("[%3d%%] %s", percent, msg))
+		// A log file or a pipe gets no progress: the step lines already
+		// say what finished, and a line per tick would bury them.
 		return
 	}
 	filled := percent * barWidth / 100
@@ -84,10 +85,9 @@ func (t *Terminal) SetOutput(name, value string) error {
 
 func (t *Terminal) SetSecret(value string) { t.masks.add(value) }
 
-func (t *Terminal) Summary(markdown string) error {
-	t.lines(splitLines(t.masks.mask(markdown))...)
-	return nil
-}
+// Summary does nothing on a terminal: the commands print their report
+// themselves, and the markdown is for a CI host's summary page.
+func (t *Terminal) Summary(markdown string) error { return nil }
 
 func (t *Terminal) Complete(failed bool, msg string) {
 	if msg != "" {
