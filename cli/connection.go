@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newConnectionCmd) }
+
+// newConnectionCmd groups the connection subcommands: the ids a maker needs
+// for ConnectionReferences[].ConnectionId in deploymentSettings.json.
+func newConnectionCmd(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "connection",
+		Short: "Work with the connections of an environment",
+	}
+	cmd.AddCommand(newConnectionListCmd(f))
+	return cmd
+}
+
+func newConnectionListCmd(f *Factory) *cobra.Command {
+	var conn *connectionFlags
+	var connector string
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List an environment's connections: the ConnectionId values deploymentSettings.json needs",
+		Long: "Lists the connections of the environment with their connector, status and creator (the\n" +
+			"ConnectionOwner flows are turned on as). --connector filters by connector, e.g. shared_office365.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			c, err := conn.client(ctx, f)
+			if err != nil {
+				return err
+			}
+			envID, err := c.EnvironmentID(ctx)
+			if err != nil {
+				return err
+			}
+			conns, err := c.ListConnections(ctx, envID)
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(f.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "CONNECTION ID\tCONNECTOR\tSTATUS\tCREATED BY")
+			shown := 0
+			for _, cn := range conns {
+				api := cn.ConnectorID[strings.LastIndex(cn.ConnectorID, "/")+1:]
+				if connector != "" && !strings.EqualFold(api, connector) && !strings.EqualFold(cn.ConnectorID, connector) {
+					continue
+				}
+				who := cn.CreatedBy.Email
+				if who == "" {
+					who = cn.CreatedBy.ID
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", cn.Name, api, cn.Status, who)
+				shown++
+			}
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			if shown == 0 && connector != "" {
+				return fmt.Errorf("environment %s has no connection for connector %q: create one in make.powerapps.com (Connections) and share it with the deploying identity", c.EnvironmentURL(), connector)
+			}
+			return nil
+		},
+	}
+	conn = addConnectionFlags(cmd)
+	cmd.Flags().StringVar(&connector, "connector", "", "only connections of this connector (shared_x or /providers/Microsoft.PowerApps/apis/shared_x)")
+	return cmd
+}

@@ -1,0 +1,44 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/ppalm/ppalm/dataverse/emulator"
+)
+
+func TestConnectionList(t *testing.T) {
+	emu, err := emulator.New(emulator.Options{Environments: []string{"test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(emu.Handler())
+	defer srv.Close()
+	id, err := emu.AddConnection("test", "/providers/Microsoft.PowerApps/apis/shared_sql", emulator.Admin.Email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := func(args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		f := &Factory{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }}
+		base := []string{"connection", "list", "--environment", srv.URL + "/test", "--powerapps-url", srv.URL + "/powerapps"}
+		return run(context.Background(), f, append(base, args...)), out.String(), errOut.String()
+	}
+	code, out, errOut := list("--connector", "shared_sql")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[1], id) || !strings.Contains(lines[1], "shared_sql") || !strings.Contains(lines[1], emulator.Admin.Email) {
+		t.Fatalf("connection list --connector shared_sql:\n%s", out)
+	}
+	if code, out, _ := list(); code != 0 || !strings.Contains(out, "shared_office365") {
+		t.Fatalf("unfiltered list (exit %d):\n%s", code, out)
+	}
+	if code, _, errOut := list("--connector", "shared_nothing"); code == 0 || !strings.Contains(errOut, `no connection for connector "shared_nothing"`) {
+		t.Fatalf("unknown connector: exit %d, %s", code, errOut)
+	}
+}
