@@ -49,6 +49,18 @@ func TestUnpackPackVersionCommands(t *testing.T) {
 	if code == 0 || !strings.Contains(errOut, "BUILD_BUILDNUMBER") {
 		t.Errorf("no version: exit %d, stderr %q", code, errOut)
 	}
+	// --keep-existing leaves a real version alone and stamps 0.0.0.0 only.
+	code, out, _ = runPackagerCLI(t, nil, "version", "set", "--folder", tree, "--version", "3.0.0.1", "--keep-existing")
+	if code != 0 || !strings.Contains(out, "Kept version 2.0.1.7") {
+		t.Errorf("version set --keep-existing on 2.0.1.7: exit %d, %s", code, out)
+	}
+	if code, out, errOut = runPackagerCLI(t, nil, "normalize", "--folder", tree); code != 0 {
+		t.Fatalf("normalize exit %d: %s%s", code, out, errOut)
+	}
+	code, out, _ = runPackagerCLI(t, nil, "version", "set", "--folder", tree, "--version", "2.0.1.8", "--keep-existing")
+	if b, _ := os.ReadFile(filepath.Join(tree, "Other", "Solution.xml")); code != 0 || !bytes.Contains(b, []byte("<Version>2.0.1.8</Version>")) {
+		t.Errorf("version set --keep-existing after normalize: exit %d, %s", code, out)
+	}
 
 	packed := filepath.Join(dir, "out", "Fab.zip")
 	code, out, errOut = runPackagerCLI(t, nil, "pack", "--folder", tree, "--zipfile", packed, "--packagetype", "Both")
@@ -60,7 +72,7 @@ func TestUnpackPackVersionCommands(t *testing.T) {
 			t.Errorf("pack did not write (or report) %s: %v\n%s", p, err, out)
 		}
 	}
-	if !strings.Contains(out, "2.0.1.7") {
+	if !strings.Contains(out, "2.0.1.8") {
 		t.Errorf("pack output lacks the stamped version:\n%s", out)
 	}
 

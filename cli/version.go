@@ -3,11 +3,39 @@ package cli
 import (
 	"fmt"
 
+	"github.com/ppalm/ppalm/steps"
 	"github.com/ppalm/ppalm/unpack"
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newVersionCmd) }
+func init() { register(newVersionCmd); register(newNormalizeCmd) }
+
+// newNormalizeCmd is export-to-git's normalize step on its own, for
+// pipelines that export and unpack with other tools.
+func newNormalizeCmd(f *Factory) *cobra.Command {
+	var folder string
+	var opts unpack.NormalizeOptions
+	cmd := &cobra.Command{
+		Use:   "normalize --folder DIR [--keep-version] [--drop-environment-variable-values]",
+		Short: "Remove per-export noise from an unpacked solution before it is committed",
+		Long: "Sets <Version> in Other/Solution.xml to 0.0.0.0 (the build stamps the real one) unless\n" +
+			"--keep-version, and with --drop-environment-variable-values deletes the\n" +
+			"environmentvariablevalues.json files, which hold the development environment's values.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := unpack.Normalize(folder, opts); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Normalized %s\n", folder)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&folder, "folder", "", "unpacked solution folder")
+	cmd.Flags().BoolVar(&opts.KeepVersion, "keep-version", false, "keep the version instead of 0.0.0.0")
+	cmd.Flags().BoolVar(&opts.DropEnvironmentVariableValues, "drop-environment-variable-values", false, "delete environmentvariablevalues.json files")
+	_ = cmd.MarkFlagRequired("folder")
+	return cmd
+}
 
 func newVersionCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
@@ -16,6 +44,7 @@ func newVersionCmd(f *Factory) *cobra.Command {
 		Args:  cobra.NoArgs,
 	}
 	var folder, version string
+	var keepExisting bool
 	set := &cobra.Command{
 		Use:   "set --folder DIR [--version V]",
 		Short: "Stamp a version into Other/Solution.xml of an unpacked solution",
@@ -29,6 +58,16 @@ func newVersionCmd(f *Factory) *cobra.Command {
 					return fmt.Errorf("version set: no --version given and BUILD_BUILDNUMBER is not set")
 				}
 			}
+			if keepExisting {
+				_, cur, err := steps.ReadManifest(folder)
+				if err != nil {
+					return err
+				}
+				if cur != "0.0.0.0" {
+					fmt.Fprintf(cmd.OutOrStdout(), "Kept version %s in %s (--keep-existing: source carries a real version)\n", cur, folder)
+					return nil
+				}
+			}
 			if err := unpack.SetVersion(folder, version); err != nil {
 				return err
 			}
@@ -38,6 +77,7 @@ func newVersionCmd(f *Factory) *cobra.Command {
 	}
 	set.Flags().StringVar(&folder, "folder", "", "unpacked solution folder")
 	set.Flags().StringVar(&version, "version", "", "four-part version (default $BUILD_BUILDNUMBER)")
+	set.Flags().BoolVar(&keepExisting, "keep-existing", false, "stamp only a tree whose version is 0.0.0.0 (as export-to-git leaves it); keep a real version")
 	_ = set.MarkFlagRequired("folder")
 	cmd.AddCommand(set)
 	return cmd
