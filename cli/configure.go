@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -25,9 +24,10 @@ func newConfigureCmd(f *Factory) *cobra.Command {
 	o := &configureOptions{}
 	cmd := &cobra.Command{
 		Use:   "configure",
-		Short: "Configure an installed solution: group teams, app shares, owners, flow activation",
-		Long: "configure runs, in order, teams, share-apps, set-flow-owners and activate-flows from\n" +
-			"customDeploymentSettings.json (tokens filled from the environment). --only runs a subset.",
+		Short: "Configure an installed solution: endpoints, plug-in steps, teams, shares, owners, flow activation",
+		Long: "configure runs, in order, webhook-urls, plugin-step-config, teams, share-apps, share-flows,\n" +
+			"share-connectors, set-flow-owners and activate-flows from customDeploymentSettings.json\n" +
+			"(tokens filled from the environment). --only runs a subset.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runConfigure(cmd.Context(), f, o)
@@ -38,7 +38,7 @@ func newConfigureCmd(f *Factory) *cobra.Command {
 	fl.StringVar(&o.solution, "solution", "", "unique name of the installed solution (required)")
 	fl.StringVar(&o.custom, "settings", "", "customDeploymentSettings.json (required)")
 	fl.StringVar(&o.deploy, "deployment-settings", "", "deploymentSettings.json (connection owners for activation)")
-	fl.StringSliceVar(&o.only, "only", nil, "run only these steps: teams,share-apps,set-flow-owners,activate-flows")
+	fl.StringSliceVar(&o.only, "only", nil, "run only these steps: webhook-urls,plugin-step-config,teams,share-apps,share-flows,share-connectors,set-flow-owners,activate-flows")
 	return cmd
 }
 
@@ -78,22 +78,13 @@ func runConfigure(ctx context.Context, f *Factory, o *configureOptions) error {
 	if err != nil {
 		return err
 	}
-	ds, cds, warnings, err := steps.LoadSettings(o.deploy, o.custom, lookupEnv(f))
+	sc, err := deployContext(ctx, f, o.conn, o.deploy, o.custom)
 	if err != nil {
 		return err
 	}
-	dv, err := o.conn.client(ctx, f)
-	if err != nil {
-		return err
+	sc.SolutionName = o.solution
+	for _, s := range steps.UnhandledSections(sc.Custom) {
+		sc.Reporter.Warning(s, o.custom)
 	}
-	r := f.reporter()
-	for _, w := range warnings {
-		r.Warning(w.String(), w.File)
-	}
-	sc := &steps.Context{Reporter: r, Getenv: f.Getenv, Now: time.Now,
-		Dataverse: dv, SolutionName: o.solution, Deployment: ds, Custom: cds}
-	for _, s := range steps.UnhandledSections(cds) {
-		r.Warning(s, o.custom)
-	}
-	return runSteps(ctx, f, r, sc, "ppalm configure "+o.solution, pipeline)
+	return runSteps(ctx, f, sc.Reporter, sc, "ppalm configure "+o.solution, pipeline)
 }

@@ -44,6 +44,20 @@ func addConnectionFlags(cmd *cobra.Command) *connectionFlags {
 	return c
 }
 
+// withConnection makes cmd a command that works on the environment the
+// connection flags name: it adds the flags and runs run with the client.
+func withConnection(f *Factory, cmd *cobra.Command, run func(context.Context, *dataverse.Client) error) *cobra.Command {
+	conn := addConnectionFlags(cmd)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		c, err := conn.client(cmd.Context(), f)
+		if err != nil {
+			return err
+		}
+		return run(cmd.Context(), c)
+	}
+	return cmd
+}
+
 // client builds the Dataverse client the flags (or the environment) describe.
 func (c *connectionFlags) client(ctx context.Context, f *Factory) (*dataverse.Client, error) {
 	_ = ctx // credentials fetch tokens lazily, on the first request

@@ -1,11 +1,14 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/ppalm/ppalm/dataverse"
 )
 
 func init() { register(newConnectionCmd) }
@@ -22,7 +25,6 @@ func newConnectionCmd(f *Factory) *cobra.Command {
 }
 
 func newConnectionListCmd(f *Factory) *cobra.Command {
-	var conn *connectionFlags
 	var connector string
 	cmd := &cobra.Command{
 		Use:   "list",
@@ -30,45 +32,38 @@ func newConnectionListCmd(f *Factory) *cobra.Command {
 		Long: "Lists the connections of the environment with their connector, status and creator (the\n" +
 			"ConnectionOwner flows are turned on as). --connector filters by connector, e.g. shared_office365.",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			c, err := conn.client(ctx, f)
-			if err != nil {
-				return err
-			}
-			envID, err := c.EnvironmentID(ctx)
-			if err != nil {
-				return err
-			}
-			conns, err := c.ListConnections(ctx, envID)
-			if err != nil {
-				return err
-			}
-			w := tabwriter.NewWriter(f.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "CONNECTION ID\tCONNECTOR\tSTATUS\tCREATED BY")
-			shown := 0
-			for _, cn := range conns {
-				api := cn.ConnectorID[strings.LastIndex(cn.ConnectorID, "/")+1:]
-				if connector != "" && !strings.EqualFold(api, connector) && !strings.EqualFold(cn.ConnectorID, connector) {
-					continue
-				}
-				who := cn.CreatedBy.Email
-				if who == "" {
-					who = cn.CreatedBy.ID
-				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", cn.Name, api, cn.Status, who)
-				shown++
-			}
-			if err := w.Flush(); err != nil {
-				return err
-			}
-			if shown == 0 && connector != "" {
-				return fmt.Errorf("environment %s has no connection for connector %q: create one in make.powerapps.com (Connections) and share it with the deploying identity", c.EnvironmentURL(), connector)
-			}
-			return nil
-		},
 	}
-	conn = addConnectionFlags(cmd)
 	cmd.Flags().StringVar(&connector, "connector", "", "only connections of this connector (shared_x or /providers/Microsoft.PowerApps/apis/shared_x)")
-	return cmd
+	return withConnection(f, cmd, func(ctx context.Context, c *dataverse.Client) error {
+		envID, err := c.EnvironmentID(ctx)
+		if err != nil {
+			return err
+		}
+		conns, err := c.ListConnections(ctx, envID)
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(f.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "CONNECTION ID\tCONNECTOR\tSTATUS\tCREATED BY")
+		shown := 0
+		for _, cn := range conns {
+			api := cn.ConnectorID[strings.LastIndex(cn.ConnectorID, "/")+1:]
+			if connector != "" && !strings.EqualFold(api, connector) && !strings.EqualFold(cn.ConnectorID, connector) {
+				continue
+			}
+			who := cn.CreatedBy.Email
+			if who == "" {
+				who = cn.CreatedBy.ID
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", cn.Name, api, cn.Status, who)
+			shown++
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		if shown == 0 && connector != "" {
+			return fmt.Errorf("environment %s has no connection for connector %q: create one in make.powerapps.com (Connections) and share it with the deploying identity", c.EnvironmentURL(), connector)
+		}
+		return nil
+	})
 }

@@ -23,6 +23,9 @@ type emulatorOptions struct {
 	seeds        []string // env=path.zip
 	faults       string
 	asyncPolls   int
+	// graphForbidden makes Graph answer 403, to try a pipeline whose
+	// credential may not read the directory.
+	graphForbidden bool
 }
 
 func newEmulatorCmd(f *Factory) *cobra.Command {
@@ -49,6 +52,7 @@ Runs until interrupted.`,
 	fl.StringArrayVar(&o.seeds, "seed", nil, "ENV=PATH.zip: import a solution zip into ENV at start (repeatable)")
 	fl.StringVar(&o.faults, "faults", "", `inject faults, e.g. "429=0.2,503=0.05,reset=0.02,latency=30ms,seed=7"`)
 	fl.IntVar(&o.asyncPolls, "async-polls", 0, "polls an async operation stays running before it completes (0: 2, negative: at once)")
+	fl.BoolVar(&o.graphForbidden, "graph-forbidden", false, "answer every Graph call 403 Authorization_RequestDenied, as for a credential that may not read the directory")
 	return cmd
 }
 
@@ -61,7 +65,8 @@ func runEmulator(ctx context.Context, f *Factory, o *emulatorOptions) error {
 		}
 		seeds[env] = append(seeds[env], path)
 	}
-	emu, err := emulator.New(emulator.Options{Environments: o.environments, Seeds: seeds, Faults: o.faults, AsyncPolls: o.asyncPolls})
+	emu, err := emulator.New(emulator.Options{Environments: o.environments, Seeds: seeds, Faults: o.faults, AsyncPolls: o.asyncPolls,
+		GraphForbidden: o.graphForbidden})
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ppalm/ppalm/devops"
 	"github.com/ppalm/ppalm/settings"
 	"github.com/ppalm/ppalm/steps"
 	"github.com/ppalm/ppalm/task"
@@ -109,37 +108,11 @@ func newImportCmd(f *Factory) *cobra.Command {
 }
 
 func runImport(ctx context.Context, f *Factory, o *importOptions) error {
-	if o.zipfile == "" {
-		return fmt.Errorf("--zipfile is required")
-	}
-	mode, err := steps.ParseUpgradeMode(o.upgrade)
+	sc, err := zipDeployContext(ctx, f, o.conn, &o.set, o.zipfile, o.upgrade)
 	if err != nil {
 		return err
 	}
-	dpath, cpath, err := o.set.paths()
-	if err != nil {
-		return err
-	}
-	ds, cds, warnings, err := steps.LoadSettings(dpath, cpath, lookupEnv(f))
-	if err != nil {
-		return err
-	}
-	dv, err := o.conn.client(ctx, f)
-	if err != nil {
-		return err
-	}
-	r := f.reporter()
-	for _, w := range warnings {
-		r.Warning(w.String(), w.File)
-	}
-	sc := &steps.Context{
-		Reporter: r, Getenv: f.Getenv, Now: time.Now,
-		Dataverse: dv, ZipFile: o.zipfile, Deployment: ds, Custom: cds,
-		Upgrade: mode, OverwriteUnmanaged: o.overwriteUnmanaged, Publish: o.publish,
-		UpgradeRequested: func(ctx context.Context) (bool, string, error) {
-			return devops.UpgradeRequested(ctx, f.Getenv)
-		},
-	}
+	sc.OverwriteUnmanaged, sc.Publish = o.overwriteUnmanaged, o.publish
 	pipeline := []steps.Step{steps.SettingsCheck{}, steps.Import{}}
 	if o.configure {
 		pipeline = steps.DeployPipeline()
@@ -147,7 +120,7 @@ func runImport(ctx context.Context, f *Factory, o *importOptions) error {
 	// --wait bounds the whole run: the client waits on its context.
 	ctx, cancel := context.WithTimeout(ctx, o.wait)
 	defer cancel()
-	return runSteps(ctx, f, r, sc, "ppalm import "+filepath.Base(o.zipfile), pipeline)
+	return runSteps(ctx, f, sc.Reporter, sc, "ppalm import "+filepath.Base(o.zipfile), pipeline)
 }
 
 // runSteps runs a pipeline and prints its report; a failure is one error

@@ -3,11 +3,9 @@ package cli
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/ppalm/ppalm/devops"
 	"github.com/ppalm/ppalm/steps"
 )
 
@@ -38,32 +36,10 @@ func newPlanCmd(f *Factory) *cobra.Command {
 }
 
 func runPlan(ctx context.Context, f *Factory, o *planOptions) error {
-	if o.zipfile == "" {
-		return fmt.Errorf("--zipfile is required")
-	}
-	mode, err := steps.ParseUpgradeMode(o.upgrade)
+	sc, err := zipDeployContext(ctx, f, o.conn, &o.set, o.zipfile, o.upgrade)
 	if err != nil {
 		return err
 	}
-	dpath, cpath, err := o.set.paths()
-	if err != nil {
-		return err
-	}
-	ds, cds, warnings, err := steps.LoadSettings(dpath, cpath, lookupEnv(f))
-	if err != nil {
-		return err
-	}
-	dv, err := o.conn.client(ctx, f)
-	if err != nil {
-		return err
-	}
-	r := f.reporter()
-	for _, w := range warnings {
-		r.Warning(w.String(), w.File)
-	}
-	sc := &steps.Context{Reporter: r, Getenv: f.Getenv, Now: time.Now, Dataverse: dv, ZipFile: o.zipfile,
-		Deployment: ds, Custom: cds, Upgrade: mode,
-		UpgradeRequested: func(ctx context.Context) (bool, string, error) { return devops.UpgradeRequested(ctx, f.Getenv) }}
 	p, err := steps.Plan(ctx, sc)
 	if err != nil {
 		return err

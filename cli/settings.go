@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/ppalm/ppalm/dataverse"
 	"github.com/ppalm/ppalm/settings"
 	"github.com/ppalm/ppalm/solution"
+	"github.com/ppalm/ppalm/steps"
 	"github.com/ppalm/ppalm/unpack"
 )
 
@@ -141,26 +144,39 @@ type settingsValidateOptions struct {
 	Source         solutionSource
 	Settings       string
 	CustomSettings string
-	// ConfigDir and Environment find the files with the Accelerator's
+	// ConfigDir and EnvironmentName find the files with the Accelerator's
 	// look-up order when Settings/CustomSettings are not given.
-	ConfigDir   string
-	Environment string
-	FillTokens  bool
-	// TargetChecks run after the offline checks. TARGET CHECKS PLUG IN HERE:
-	// the deploy engineer's checks against the target environment
-	// (connections exist and are shared, users and groups exist) are added
-	// to this list when a connection to the target is configured.
+	ConfigDir       string
+	EnvironmentName string
+	FillTokens      bool
+	// Conn is the target environment; with --environment the settings are
+	// also checked against it (steps.ValidateAgainstTarget).
+	Conn *connectionFlags
+	// TargetChecks run after the offline checks; runSettingsValidate adds
+	// the target's checks when --environment is given.
 	TargetChecks []settings.Checker
+}
+
+// targetChecks are the checks of settings against the target environment
+// (connections exist for the right connector, users and groups exist); they
+// only read.
+type targetChecks struct{ dv *dataverse.Client }
+
+func (t targetChecks) Check(ctx context.Context, sol *solution.Solution, ds *settings.DeploymentSettings, cds *settings.CustomDeploymentSettings) ([]settings.Problem, error) {
+	return steps.ValidateAgainstTarget(ctx, t.dv, sol, ds, cds), nil
 }
 
 func newSettingsValidateCmd(f *Factory, runF func(context.Context, *settingsValidateOptions) error) *cobra.Command {
 	opts := &settingsValidateOptions{}
 	cmd := &cobra.Command{
 		Use:   "validate",
-		Short: "Check deployment settings against a solution without contacting any environment",
+		Short: "Check deployment settings against a solution and, with --environment, against the target",
 		Long: "Checks that every connection reference and environment variable of the solution has a value of the\n" +
 			"right type, that entries name components the solution has, and that flow orders, canvas roles and\n" +
-			"group ids are well formed. Prints every problem and exits 1 if there is any.",
+			"group ids are well formed. With --environment it also checks the target, changing nothing: each\n" +
+			"connection exists there for the right connector, and the users and Entra groups named exist (when\n" +
+			"Microsoft Graph refuses to let the credential read the directory, groups are a warning, not checked).\n" +
+			"Prints every problem and exits 1 if there is any error.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
@@ -173,24 +189,37 @@ func newSettingsValidateCmd(f *Factory, runF func(context.Context, *settingsVali
 	cmd.Flags().StringVar(&opts.Settings, "settings", "", "deploymentSettings.json to check")
 	cmd.Flags().StringVar(&opts.CustomSettings, "custom-settings", "", "customDeploymentSettings.json to check")
 	cmd.Flags().StringVar(&opts.ConfigDir, "config", "", "config directory to find the files in (Accelerator look-up order) when --settings is not given")
-	cmd.Flags().StringVar(&opts.Environment, "environment", "", "environment name for --config (e.g. Test)")
+	cmd.Flags().StringVar(&opts.EnvironmentName, "environment-name", "", "environment name for the --config look-up (e.g. Test)")
 	cmd.Flags().BoolVar(&opts.FillTokens, "fill-tokens", false, "replace #{name}# tokens from environment variables before checking, as a deployment would")
+	opts.Conn = addConnectionFlags(cmd)
 	return cmd
 }
 
 func runSettingsValidate(ctx context.Context, f *Factory, opts *settingsValidateOptions) error {
+	if opts.Conn != nil && opts.Conn.environment != "" && !strings.Contains(opts.Conn.environment, "://") {
+		return fmt.Errorf("validate settings: --environment %q is not an environment URL (https://org.crm.dynamics.com); the environment name for --config is --environment-name", opts.Conn.environment)
+	}
 	if opts.Settings == "" && opts.CustomSettings == "" {
 		if opts.ConfigDir == "" {
-			return errors.New("validate settings: give --settings and/or --custom-settings, or --config with --environment")
+			return errors.New("validate settings: give --settings and/or --custom-settings, or --config with --environment-name")
 		}
-		loc, err := settings.Locate(opts.ConfigDir, opts.Environment)
+		loc, err := settings.Locate(opts.ConfigDir, opts.EnvironmentName)
 		if err != nil {
 			return fmt.Errorf("validate settings: %w", err)
 		}
 		if loc.DeploymentSettings == "" && loc.CustomDeploymentSettings == "" {
-			return fmt.Errorf("validate settings: no deploymentSettings.json or customDeploymentSettings.json for environment %q in %s", opts.Environment, opts.ConfigDir)
+			return fmt.Errorf("validate settings: no deploymentSettings.json or customDeploymentSettings.json for environment %q in %s", opts.EnvironmentName, opts.ConfigDir)
 		}
 		opts.Settings, opts.CustomSettings = loc.DeploymentSettings, loc.CustomDeploymentSettings
+	}
+	target := ""
+	if opts.Conn != nil && opts.Conn.environment != "" {
+		dv, err := opts.Conn.client(ctx, f)
+		if err != nil {
+			return fmt.Errorf("validate settings: %w", err)
+		}
+		target = dv.EnvironmentURL()
+		opts.TargetChecks = append(opts.TargetChecks, targetChecks{dv: dv})
 	}
 	sol, err := opts.Source.read(ctx)
 	if err != nil {
@@ -233,6 +262,9 @@ func runSettingsValidate(ctx context.Context, f *Factory, opts *settingsValidate
 		}
 	}
 	problems = append(problems, settings.Validate(sol, ds, cds)...)
+	if target == "" {
+		fmt.Fprintln(f.Stdout, "Offline checks only: pass --environment URL to also check connections, users and groups in the target")
+	}
 	for _, c := range opts.TargetChecks {
 		more, err := c.Check(ctx, sol, ds, cds)
 		if err != nil {
@@ -254,6 +286,10 @@ func runSettingsValidate(ctx context.Context, f *Factory, opts *settingsValidate
 			}
 		}
 		return &ExitError{Code: 1, Err: fmt.Errorf("validate settings: %d problem(s) to fix", n)}
+	}
+	if target != "" {
+		fmt.Fprintf(f.Stdout, "Settings are valid for solution %s %s and target %s\n", sol.UniqueName, sol.Version, target)
+		return nil
 	}
 	fmt.Fprintf(f.Stdout, "Settings are valid for solution %s %s\n", sol.UniqueName, sol.Version)
 	return nil

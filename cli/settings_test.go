@@ -45,7 +45,7 @@ func TestSettingsCreateWritesPacAndAcceleratorFiles(t *testing.T) {
 	}
 
 	// Freshly created settings have no values: validate lists both and fails.
-	code, out, _ = runSettings(t, nil, "settings", "validate", "--zipfile", zip, "--config", filepath.Join(dir, "config"), "--environment", "test")
+	code, out, _ = runSettings(t, nil, "settings", "validate", "--zipfile", zip, "--config", filepath.Join(dir, "config"), "--environment-name", "test")
 	if code != 1 || strings.Count(out, "error: ") != 2 ||
 		!strings.Contains(out, "ConnectionReferences[0].ConnectionId") || !strings.Contains(out, "EnvironmentVariables[0].Value") {
 		t.Fatalf("exit %d, output:\n%s", code, out)

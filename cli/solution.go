@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/ppalm/ppalm/dataverse"
 )
 
 func init() { register(newSolutionCmd) }
@@ -20,29 +23,21 @@ func newSolutionCmd(f *Factory) *cobra.Command {
 }
 
 func newSolutionListCmd(f *Factory) *cobra.Command {
-	var conn *connectionFlags
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the unmanaged, visible solutions of an environment",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			c, err := conn.client(ctx, f)
-			if err != nil {
-				return err
-			}
-			sols, err := c.ListSolutions(ctx)
-			if err != nil {
-				return err
-			}
-			w := tabwriter.NewWriter(f.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "UNIQUE NAME\tDISPLAY NAME\tVERSION")
-			for _, s := range sols {
-				fmt.Fprintf(w, "%s\t%s\t%s\n", s.UniqueName, s.FriendlyName, s.Version)
-			}
-			return w.Flush()
-		},
 	}
-	conn = addConnectionFlags(cmd)
-	return cmd
+	return withConnection(f, cmd, func(ctx context.Context, c *dataverse.Client) error {
+		sols, err := c.ListSolutions(ctx)
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(f.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "UNIQUE NAME\tDISPLAY NAME\tVERSION")
+		for _, s := range sols {
+			fmt.Fprintf(w, "%s\t%s\t%s\n", s.UniqueName, s.FriendlyName, s.Version)
+		}
+		return w.Flush()
+	})
 }

@@ -83,7 +83,8 @@ func runSolutionDelete(ctx context.Context, f *Factory, o *solutionDeleteOptions
 	if err := dv.DeleteSolution(ctx, sol.ID); err != nil {
 		return fmt.Errorf("delete unmanaged solution %q: %w", o.solution, err)
 	}
-	if _, err := dv.ImportSolution(ctx, dataverse.ImportRequest{Zip: zip, SolutionName: o.solution, OverwriteUnmanagedCustomizations: true}); err != nil {
+	if _, err := dv.ImportSolution(ctx, dataverse.ImportRequest{Zip: zip, SolutionName: o.solution,
+		OverwriteUnmanagedCustomizations: true, ConvertToManaged: true}); err != nil {
 		return fmt.Errorf("import %s as managed to take over its components (the environment may need fixing, e.g. a canvas app open in the studio; then rerun: ppalm import --zipfile %s): %w", o.solution, keep, err)
 	}
 	managed, err := dv.GetSolution(ctx, o.solution)

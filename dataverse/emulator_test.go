@@ -571,8 +571,8 @@ func TestGraphLookups(t *testing.T) {
 	if _, err := c.GraphGroup(ctx, "00000000-0000-0000-0000-000000000000"); !errors.Is(err, dataverse.ErrNotFound) {
 		t.Errorf("unknown group: %v", err)
 	}
-	// The emulator's directory answers everyone; Graph 403 is covered by
-	// TestGraphForbiddenIsDistinguishable.
+	// Graph 403 (ErrDirectoryForbidden) is covered by
+	// TestGraphForbiddenIsDistinguishable and TestGraphForbiddenOnEmulator.
 }
 
 // TestExportImportLargeUnderFaults runs the largest fixture through an

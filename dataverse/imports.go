@@ -216,7 +216,11 @@ type ImportRequest struct {
 	// HoldingSolution imports as {name}_Upgrade (finish with DeleteAndPromote).
 	HoldingSolution               bool
 	SkipProductUpdateDependencies bool
-	ComponentParameters           []ComponentParameter
+	// ConvertToManaged asks a managed import to take over matching
+	// unmanaged components (documented as obsolete: the service does it
+	// anyway; the Accelerator's delete pipeline still sends it).
+	ConvertToManaged    bool
+	ComponentParameters []ComponentParameter
 	// Progress, if set, is called after each poll.
 	Progress func(ImportProgress)
 }
@@ -360,6 +364,9 @@ func importBody(req ImportRequest) ([]byte, error) {
 	}
 	if req.HoldingSolution {
 		fields["HoldingSolution"] = true
+	}
+	if req.ConvertToManaged {
+		fields["ConvertToManaged"] = true
 	}
 	if len(req.ComponentParameters) > 0 {
 		fields["ComponentParameters"] = req.ComponentParameters

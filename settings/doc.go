@@ -68,9 +68,12 @@
 // Microsoft.Dynamics.CRM.connectionreference per connection reference of the
 // solution and one Microsoft.Dynamics.CRM.environmentvariablevalue per
 // environment variable with a value. A connection reference without a
-// connection id, or an environment variable without a value and without a
-// default or shipped value, is an error naming each of them: the Accelerator
+// connection id, a value still holding a #{token}#, or an environment
+// variable without a value and without a default or shipped value, is an
+// error naming each of them and what to set in which file: the Accelerator
 // skipped them silently and the import then left flows unbound.
+// BuildImportParameters is the one implementation; the JSON array
+// (ComponentParameters) and the deploy steps' parameters adapt its result.
 //
 // # Offline checks (Validate)
 //

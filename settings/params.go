@@ -42,53 +42,56 @@ type IncompleteSettingsError struct {
 	EnvironmentVariables []string
 	// Unfilled lists values that still hold a #{token}#.
 	Unfilled []string
+	// Gaps says, for each item above in solution order, what to set in
+	// which file.
+	Gaps []string
 }
 
 func (e *IncompleteSettingsError) Error() string {
-	file := e.File
-	if file == "" {
-		file = DeploymentSettingsFile
-	}
-	var parts []string
-	if len(e.ConnectionReferences) > 0 {
-		parts = append(parts, "connection references without a ConnectionId: "+strings.Join(e.ConnectionReferences, ", "))
-	}
-	if len(e.EnvironmentVariables) > 0 {
-		parts = append(parts, "environment variables without a Value (and no default): "+strings.Join(e.EnvironmentVariables, ", "))
-	}
-	if len(e.Unfilled) > 0 {
-		parts = append(parts, "values still holding a #{token}#: "+strings.Join(e.Unfilled, ", "))
-	}
-	return file + ": " + strings.Join(parts, "; ")
+	return fmt.Sprintf("%s: %d setting(s) missing:\n  %s", fileName(e.File, DeploymentSettingsFile), len(e.Gaps), strings.Join(e.Gaps, "\n  "))
 }
 
-// ComponentParameters builds the import's ComponentParameters array from
-// the solution and its (token-filled) deployment settings: every connection
-// reference of the solution with its connection, then every environment
-// variable that has a value. It returns nil when there is nothing to send.
-// Entries for components the solution does not have are left out (Validate
-// reports them).
-func ComponentParameters(sol *solution.Solution, ds *DeploymentSettings) (json.RawMessage, error) {
+// ImportParameters are what an import applies from the deployment
+// settings, in solution order.
+type ImportParameters struct {
+	ConnectionReferences []ConnectionReferenceParameter
+	EnvironmentVariables []EnvironmentVariableValueParameter
+}
+
+// BuildImportParameters is the one place the import's ComponentParameters
+// are decided, from the solution and its (token-filled) deployment
+// settings: every connection reference of the solution with its connection,
+// then every environment variable that has a value. A connection reference
+// without a connection id, a value still holding a #{token}#, or an
+// environment variable without a value and without a default or shipped
+// value is a gap; all gaps come back as one *IncompleteSettingsError, with
+// the parameters of the entries that are fine. Entries for components the
+// solution does not have are left out (Validate reports them).
+func BuildImportParameters(sol *solution.Solution, ds *DeploymentSettings) (*ImportParameters, error) {
 	if ds == nil {
 		ds = &DeploymentSettings{}
 	}
-	var params []any
+	file := fileName(ds.File, DeploymentSettingsFile)
+	out := &ImportParameters{}
 	missing := &IncompleteSettingsError{File: ds.File}
+	gap := func(format string, args ...any) { missing.Gaps = append(missing.Gaps, fmt.Sprintf(format, args...)) }
 	for _, cr := range sol.ConnectionReferences {
 		s, ok := findConnectionReference(ds, cr.LogicalName)
 		switch {
 		case !ok || strings.TrimSpace(s.ConnectionID) == "":
 			missing.ConnectionReferences = append(missing.ConnectionReferences, cr.LogicalName)
+			gap("connection reference %s is not bound: set ConnectionReferences[].ConnectionId for %s in %s", cr.LogicalName, cr.LogicalName, file)
 			continue
 		case IsToken(s.ConnectionID):
 			missing.Unfilled = append(missing.Unfilled, cr.LogicalName)
+			gap("connection reference %s still holds a #{token}#: set the variable it names, or put the connection id in ConnectionReferences[].ConnectionId for %s in %s", cr.LogicalName, cr.LogicalName, file)
 			continue
 		}
 		connector := s.ConnectorID
 		if connector == "" {
 			connector = cr.ConnectorID
 		}
-		params = append(params, ConnectionReferenceParameter{
+		out.ConnectionReferences = append(out.ConnectionReferences, ConnectionReferenceParameter{
 			ODataType: ODataConnectionReference, LogicalName: cr.LogicalName,
 			ConnectorID: connector, ConnectionID: strings.TrimSpace(s.ConnectionID),
 		})
@@ -98,16 +101,35 @@ func ComponentParameters(sol *solution.Solution, ds *DeploymentSettings) (json.R
 		switch {
 		case ok && IsToken(s.Value):
 			missing.Unfilled = append(missing.Unfilled, ev.SchemaName)
+			gap("environment variable %s (%s) still holds a #{token}#: set the variable it names, or put the value in EnvironmentVariables[].Value for %s in %s", ev.SchemaName, ev.TypeName(), ev.SchemaName, file)
 		case ok && s.Value != "":
-			params = append(params, EnvironmentVariableValueParameter{
+			out.EnvironmentVariables = append(out.EnvironmentVariables, EnvironmentVariableValueParameter{
 				ODataType: ODataEnvironmentVariableValue, SchemaName: ev.SchemaName, Value: s.Value,
 			})
 		case !hasFallbackValue(ev):
 			missing.EnvironmentVariables = append(missing.EnvironmentVariables, ev.SchemaName)
+			gap("environment variable %s (%s) has no value: set EnvironmentVariables[].Value for %s in %s (Dataverse refuses an empty value)", ev.SchemaName, ev.TypeName(), ev.SchemaName, file)
 		}
 	}
-	if len(missing.ConnectionReferences)+len(missing.EnvironmentVariables)+len(missing.Unfilled) > 0 {
-		return nil, missing
+	if len(missing.Gaps) > 0 {
+		return out, missing
+	}
+	return out, nil
+}
+
+// ComponentParameters is BuildImportParameters as the import's JSON array,
+// nil when there is nothing to send.
+func ComponentParameters(sol *solution.Solution, ds *DeploymentSettings) (json.RawMessage, error) {
+	p, err := BuildImportParameters(sol, ds)
+	if err != nil {
+		return nil, err
+	}
+	var params []any
+	for _, cr := range p.ConnectionReferences {
+		params = append(params, cr)
+	}
+	for _, ev := range p.EnvironmentVariables {
+		params = append(params, ev)
 	}
 	if len(params) == 0 {
 		return nil, nil

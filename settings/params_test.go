@@ -81,3 +81,30 @@ func TestComponentParametersNothingToSend(t *testing.T) {
 		t.Fatalf("got %s, %v; want nil", got, err)
 	}
 }
+
+// Each gap says what to set in which file; a token is never sent as a value.
+func TestImportParametersGapsSayWhatToSetWhere(t *testing.T) {
+	sol := readFixture(t, "qa-assessment-managed", "QualityAssuranceAssessment_1_0_0_3_managed.zip")
+	ds := NewDeploymentSettings(sol)
+	ds.File = "config/Prod/deploymentSettings.json"
+	ds.ConnectionReferences[1].ConnectionID = "abc"
+	ds.ConnectionReferences = ds.ConnectionReferences[1:]
+	ds.ConnectionReferences[1].ConnectionID = "#{connectionreference.natiturt_sharedcommondataserviceforapps_40972}#"
+	p, err := BuildImportParameters(sol, ds)
+	var inc *IncompleteSettingsError
+	if !errors.As(err, &inc) || len(inc.Gaps) != 3 {
+		t.Fatalf("err = %v", err)
+	}
+	for i, want := range []string{
+		"connection reference natiturt_Office365User is not bound: set ConnectionReferences[].ConnectionId for natiturt_Office365User in config/Prod/deploymentSettings.json",
+		"connection reference natiturt_sharedcommondataserviceforapps_40972 still holds a #{token}#: set the variable it names, or put the connection id in ConnectionReferences[].ConnectionId for natiturt_sharedcommondataserviceforapps_40972 in config/Prod/deploymentSettings.json",
+		"environment variable natiturt_QualityAssuranceEnvironmentID (String) has no value: set EnvironmentVariables[].Value for natiturt_QualityAssuranceEnvironmentID in config/Prod/deploymentSettings.json",
+	} {
+		if !strings.HasPrefix(inc.Gaps[i], want) {
+			t.Errorf("gap %d = %q, want %q", i, inc.Gaps[i], want)
+		}
+	}
+	if len(p.ConnectionReferences) != 1 || p.ConnectionReferences[0].ConnectionID != "abc" {
+		t.Errorf("the bound reference is not kept: %+v", p.ConnectionReferences)
+	}
+}

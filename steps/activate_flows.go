@@ -2,7 +2,6 @@ package steps
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -81,10 +80,7 @@ func (ActivateFlows) Run(ctx context.Context, c *Context) error {
 	// concurrently: these are independent reads.
 	errs := parallel(len(items), c.concurrency(), func(i int) error {
 		it := items[i]
-		w, err := dv.GetWorkflow(ctx, it.ID)
-		if errors.Is(err, dataverse.ErrNotFound) {
-			return fmt.Errorf("%s: flow %s is not in %s: fix solutionComponentUniqueName or import the solution first", it.where, it.ID, dv.EnvironmentURL())
-		}
+		w, err := getFlow(ctx, c, it.ID)
 		if err != nil {
 			return fmt.Errorf("%s: %w", it.where, err)
 		}

@@ -9,11 +9,20 @@ func DeployPipeline() []Step {
 		// The import binds connection references and sets environment
 		// variable values atomically through ComponentParameters.
 		Import{},
+		// The import wrote the package's endpoint URLs and plug-in step
+		// configuration (the development environment's): replace them
+		// before anything else so events reach the target's endpoints.
+		WebhookURLs{},
+		PluginStepConfig{},
 		// Teams come first so the groups they stand for exist as principals
 		// before anything is shared with or owned by them.
 		Teams{},
 		// Sharing needs the imported canvas apps.
 		ShareApps{},
+		// Flows and custom connectors are shared with the teams created
+		// above (GrantAccess needs the team to exist).
+		ShareFlows{},
+		ShareConnectors{},
 		// Owners are set before activation: reassigning turns a flow off,
 		// and activate-flows turns it on again.
 		SetFlowOwners{},
@@ -27,10 +36,17 @@ func DeployPipeline() []Step {
 // solution (ppalm configure), in the same order as in DeployPipeline.
 func ConfigurePipeline() []Step {
 	return []Step{
+		// Endpoint URLs and plug-in step configuration first: the import
+		// left the development environment's values in place.
+		WebhookURLs{},
+		PluginStepConfig{},
 		// Group teams before anything is shared with the groups.
 		Teams{},
 		// Canvas app shares with Entra groups.
 		ShareApps{},
+		// Flow and custom connector shares with the group teams above.
+		ShareFlows{},
+		ShareConnectors{},
 		// Owners before activation (reassignment turns flows off).
 		SetFlowOwners{},
 		// Activation last, children before parents.

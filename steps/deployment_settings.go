@@ -90,27 +90,10 @@ func mergeDeploymentSettings(path string, fresh *settings.DeploymentSettings) (i
 	if err != nil {
 		return 0, err
 	}
-	added := 0
-	haveVar := map[string]bool{}
-	for _, v := range cur.EnvironmentVariables {
-		haveVar[v.SchemaName] = true
-	}
-	for _, v := range fresh.EnvironmentVariables {
-		if !haveVar[v.SchemaName] {
-			cur.EnvironmentVariables = append(cur.EnvironmentVariables, v)
-			added++
-		}
-	}
-	haveRef := map[string]bool{}
-	for _, r := range cur.ConnectionReferences {
-		haveRef[r.LogicalName] = true
-	}
-	for _, r := range fresh.ConnectionReferences {
-		if !haveRef[r.LogicalName] {
-			cur.ConnectionReferences = append(cur.ConnectionReferences, r)
-			added++
-		}
-	}
+	added := appendMissing(&cur.EnvironmentVariables, fresh.EnvironmentVariables,
+		func(v settings.EnvironmentVariableSetting) string { return v.SchemaName })
+	added += appendMissing(&cur.ConnectionReferences, fresh.ConnectionReferences,
+		func(r settings.ConnectionReferenceSetting) string { return r.LogicalName })
 	if added == 0 {
 		return 0, nil
 	}
@@ -127,41 +110,33 @@ func mergeCustomSettings(path string, fresh *settings.CustomDeploymentSettings) 
 	if err != nil {
 		return 0, err
 	}
-	added := 0
-	have := map[string]bool{}
-	for _, f := range cur.ActivateFlowConfiguration {
-		have[solution.NormalizeID(f.SolutionComponentUniqueName)] = true
-	}
-	for _, f := range fresh.ActivateFlowConfiguration {
-		if !have[solution.NormalizeID(f.SolutionComponentUniqueName)] {
-			cur.ActivateFlowConfiguration = append(cur.ActivateFlowConfiguration, f)
-			added++
-		}
-	}
-	owned := map[string]bool{}
-	for _, o := range cur.SolutionComponentOwnershipConfiguration {
-		owned[o.SolutionComponentName] = true
-	}
-	for _, o := range fresh.SolutionComponentOwnershipConfiguration {
-		if !owned[o.SolutionComponentName] {
-			cur.SolutionComponentOwnershipConfiguration = append(cur.SolutionComponentOwnershipConfiguration, o)
-			added++
-		}
-	}
-	shared := map[string]bool{}
-	for _, a := range cur.AadGroupCanvasConfiguration {
-		shared[a.CanvasNameInSolution] = true
-	}
-	for _, a := range fresh.AadGroupCanvasConfiguration {
-		if !shared[a.CanvasNameInSolution] {
-			cur.AadGroupCanvasConfiguration = append(cur.AadGroupCanvasConfiguration, a)
-			added++
-		}
-	}
+	added := appendMissing(&cur.ActivateFlowConfiguration, fresh.ActivateFlowConfiguration,
+		func(f settings.FlowActivation) string { return solution.NormalizeID(f.SolutionComponentUniqueName) })
+	added += appendMissing(&cur.SolutionComponentOwnershipConfiguration, fresh.SolutionComponentOwnershipConfiguration,
+		func(o settings.ComponentOwnership) string { return o.SolutionComponentName })
+	added += appendMissing(&cur.AadGroupCanvasConfiguration, fresh.AadGroupCanvasConfiguration,
+		func(a settings.CanvasAppShare) string { return a.CanvasNameInSolution })
 	if added == 0 {
 		return 0, nil
 	}
 	return added, writeSettingsFile(path, cur)
+}
+
+// appendMissing appends to *cur the entries of fresh whose key no entry of
+// *cur has, keeping the user's entries as they are, and counts them.
+func appendMissing[T any](cur *[]T, fresh []T, key func(T) string) int {
+	have := map[string]bool{}
+	for _, e := range *cur {
+		have[key(e)] = true
+	}
+	added := 0
+	for _, e := range fresh {
+		if !have[key(e)] {
+			*cur = append(*cur, e)
+			added++
+		}
+	}
+	return added
 }
 
 func writeSettingsFile(path string, v any) error {

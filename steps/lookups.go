@@ -216,3 +216,41 @@ func (c *Context) warnOnce(msg string) {
 	c.Reporter.Warning(msg, "")
 	c.Note("%s", msg)
 }
+
+// lookUpGroup finds an Entra group by object id (braces allowed). A
+// credential that may not read the directory (Graph 403) is not an error:
+// it warns once and returns nil, nil, as the target refuses an unknown group
+// itself. fix names what to correct when the group does not exist.
+func lookUpGroup(ctx context.Context, c *Context, id, fix string) (*dataverse.GraphGroup, error) {
+	g, err := c.Dataverse.GraphGroup(ctx, strings.Trim(id, "{}"))
+	switch {
+	case err == nil:
+		return g, nil
+	case errors.Is(err, dataverse.ErrDirectoryForbidden):
+		c.warnOnce("cannot read the directory (Microsoft Graph answered 403): Entra groups are not checked before use; grant Group.Read.All to check them")
+		return nil, nil
+	case errors.Is(err, dataverse.ErrNotFound):
+		return nil, fmt.Errorf("Entra group %s does not exist: fix %s", id, fix)
+	}
+	return nil, err
+}
+
+// getFlow reads a flow (workflow) of the target; an absent one says what
+// to fix.
+func getFlow(ctx context.Context, c *Context, id string) (*dataverse.Workflow, error) {
+	w, err := c.Dataverse.GetWorkflow(ctx, id)
+	if errors.Is(err, dataverse.ErrNotFound) {
+		return nil, fmt.Errorf("flow %s is not in %s: fix solutionComponentUniqueName or import the solution first", id, c.Dataverse.EnvironmentURL())
+	}
+	return w, err
+}
+
+// canvasAppByName finds a canvas app of the target by unique name; fix
+// names what to correct when it is absent.
+func canvasAppByName(ctx context.Context, c *Context, name, fix string) (*dataverse.CanvasApp, error) {
+	app, err := c.Dataverse.CanvasAppByName(ctx, name)
+	if errors.Is(err, dataverse.ErrNotFound) {
+		return nil, fmt.Errorf("canvas app %q is not in %s: fix %s", name, c.Dataverse.EnvironmentURL(), fix)
+	}
+	return app, err
+}

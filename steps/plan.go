@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/ppalm/ppalm/dataverse"
 	"github.com/ppalm/ppalm/settings"
 	"github.com/ppalm/ppalm/solution"
 )
@@ -125,46 +126,30 @@ func Plan(ctx context.Context, c *Context) (*PlanReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	diffNames(p, "canvas app", canvasNames(sol), func() []string {
-		var out []string
-		for _, a := range apps {
-			out = append(out, a.Name)
-		}
-		return out
-	}())
+	diffNames(p, "canvas app", namesOf(sol.CanvasApps, func(a solution.CanvasApp) string { return a.Name }),
+		namesOf(apps, func(a dataverse.CanvasApp) string { return a.Name }))
 	refs, err := dv.ListSolutionConnectionReferences(ctx, id)
 	if err == nil {
-		var names, have []string
-		for _, r := range sol.ConnectionReferences {
-			names = append(names, r.LogicalName)
-		}
-		for _, r := range refs {
-			have = append(have, r.LogicalName)
-		}
-		diffNames(p, "connection reference", names, have)
+		diffNames(p, "connection reference", namesOf(sol.ConnectionReferences, func(r solution.ConnectionReference) string { return r.LogicalName }),
+			namesOf(refs, func(r dataverse.ConnectionReference) string { return r.LogicalName }))
 	}
 	vars, err := dv.ListSolutionEnvironmentVariables(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	var names, have []string
-	for _, v := range sol.EnvironmentVariables {
-		names = append(names, v.SchemaName)
-	}
-	for _, v := range vars {
-		have = append(have, v.SchemaName)
-	}
-	diffNames(p, "environment variable", names, have)
+	diffNames(p, "environment variable", namesOf(sol.EnvironmentVariables, func(v solution.EnvironmentVariable) string { return v.SchemaName }),
+		namesOf(vars, func(v dataverse.EnvironmentVariableDefinition) string { return v.SchemaName }))
 	sort.Strings(p.Added)
 	sort.Strings(p.Changed)
 	sort.Strings(p.Removed)
 	return p, nil
 }
 
-func canvasNames(sol *solution.Solution) []string {
-	var out []string
-	for _, a := range sol.CanvasApps {
-		out = append(out, a.Name)
+// namesOf lists the name of each item.
+func namesOf[T any](items []T, name func(T) string) []string {
+	out := make([]string, 0, len(items))
+	for _, it := range items {
+		out = append(out, name(it))
 	}
 	return out
 }

@@ -2,7 +2,6 @@ package steps
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -64,10 +63,7 @@ func (SetFlowOwners) Run(ctx context.Context, c *Context) error {
 			if id == "" {
 				return fmt.Errorf("%s: solutionComponentUniqueName %q: expected the flow's workflow id", p.where, o.SolutionComponentUniqueName)
 			}
-			w, err := dv.GetWorkflow(ctx, id)
-			if errors.Is(err, dataverse.ErrNotFound) {
-				return fmt.Errorf("%s: flow %s is not in %s: fix solutionComponentUniqueName or import the solution first", p.where, id, dv.EnvironmentURL())
-			}
+			w, err := getFlow(ctx, c, id)
 			if err != nil {
 				return fmt.Errorf("%s: %w", p.where, err)
 			}
@@ -76,10 +72,7 @@ func (SetFlowOwners) Run(ctx context.Context, c *Context) error {
 			if u.ObjectID == "" {
 				return fmt.Errorf("%s: user %q has no Entra object id, so cannot own a canvas app", p.where, o.OwnerEmail)
 			}
-			app, err := dv.CanvasAppByName(ctx, o.SolutionComponentName)
-			if errors.Is(err, dataverse.ErrNotFound) {
-				return fmt.Errorf("%s: canvas app %q is not in %s: fix solutionComponentName (the app's unique name)", p.where, o.SolutionComponentName, dv.EnvironmentURL())
-			}
+			app, err := canvasAppByName(ctx, c, o.SolutionComponentName, "solutionComponentName (the app's unique name)")
 			if err != nil {
 				return fmt.Errorf("%s: %w", p.where, err)
 			}

@@ -143,81 +143,34 @@ func deploymentFile(ds *settings.DeploymentSettings) string {
 	return ds.File
 }
 
-// BuildComponentParameters turns filled deployment settings into the
-// import's ComponentParameters for sol. gaps names each connection reference
-// without a connection and each environment variable without a value (and
+// BuildComponentParameters is settings.BuildImportParameters (the one
+// implementation of the rules) as the client's ComponentParameters; gaps
+// names each connection reference without a connection, each value still
+// holding a #{token}# and each environment variable without a value (and
 // without a default or exported value), with what to set where: the
 // Accelerator skipped these silently and the import then failed or left
 // flows unbound.
 func BuildComponentParameters(sol *solution.Solution, ds *settings.DeploymentSettings) (params []dataverse.ComponentParameter, gaps []string) {
-	file := deploymentFile(ds)
-	conns := map[string]settings.ConnectionReferenceSetting{}
-	vars := map[string]settings.EnvironmentVariableSetting{}
-	if ds != nil {
-		for _, cr := range ds.ConnectionReferences {
-			conns[strings.ToLower(cr.LogicalName)] = cr
-		}
-		for _, v := range ds.EnvironmentVariables {
-			vars[strings.ToLower(v.SchemaName)] = v
-		}
+	p, err := settings.BuildImportParameters(sol, ds)
+	var inc *settings.IncompleteSettingsError
+	if errors.As(err, &inc) {
+		gaps = inc.Gaps
 	}
-	for _, cr := range sol.ConnectionReferences {
-		s, ok := conns[strings.ToLower(cr.LogicalName)]
-		if !ok || strings.TrimSpace(s.ConnectionID) == "" {
-			gaps = append(gaps, fmt.Sprintf("connection reference %s is not bound: set ConnectionReferences[].ConnectionId for %s in %s", cr.LogicalName, cr.LogicalName, file))
-			continue
-		}
-		connector := s.ConnectorID
-		if connector == "" {
-			connector = cr.ConnectorID
-		}
-		params = append(params, dataverse.ConnectionReferenceParameter(cr.LogicalName, connector, strings.TrimSpace(s.ConnectionID)))
+	for _, cr := range p.ConnectionReferences {
+		params = append(params, dataverse.ConnectionReferenceParameter(cr.LogicalName, cr.ConnectorID, cr.ConnectionID))
 	}
-	for _, ev := range sol.EnvironmentVariables {
-		s, ok := vars[strings.ToLower(ev.SchemaName)]
-		if ok && s.Value != "" {
-			params = append(params, dataverse.EnvironmentVariableParameter(ev.SchemaName, s.Value))
-			continue
-		}
-		if ev.DefaultValue != "" || (ev.HasCurrentValue && ev.CurrentValue != "") {
-			continue // the solution carries a value the target will use
-		}
-		gaps = append(gaps, fmt.Sprintf("environment variable %s (%s) has no value: set EnvironmentVariables[].Value for %s in %s (Dataverse refuses an empty value)", ev.SchemaName, ev.TypeName(), ev.SchemaName, file))
+	for _, ev := range p.EnvironmentVariables {
+		params = append(params, dataverse.EnvironmentVariableParameter(ev.SchemaName, ev.Value))
 	}
 	return params, gaps
 }
 
 // UnhandledSections names the customDeploymentSettings sections ppalm reads
-// but does not act on, so a user never believes they were applied.
+// but does not act on, so a user never believes they were applied. Every
+// deployment section has a step now (FlowShareWithGroupTeamConfiguration:
+// share-flows, ConnectorShareWithGroupTeamConfiguration: share-connectors,
+// WebhookUrls: webhook-urls, SDKMessages: plugin-step-config); a section
+// added to the settings before its step belongs here.
 func UnhandledSections(cds *settings.CustomDeploymentSettings) []string {
-	if cds == nil {
-		return nil
-	}
-	var out []string
-	add := func(name string, n int, what string) {
-		if n > 0 {
-			out = append(out, fmt.Sprintf("%s: %d entr(ies) NOT applied: ppalm does not %s yet; do it by hand or in a pipeline step", name, n, what))
-		}
-	}
-	add("FlowShareWithGroupTeamConfiguration", countConfigured(len(cds.FlowShareWithGroupTeamConfiguration), func(i int) string {
-		return cds.FlowShareWithGroupTeamConfiguration[i].AadGroupTeamName
-	}), "share flows with group teams (GrantAccess)")
-	add("ConnectorShareWithGroupTeamConfiguration", countConfigured(len(cds.ConnectorShareWithGroupTeamConfiguration), func(i int) string {
-		return cds.ConnectorShareWithGroupTeamConfiguration[i].AadGroupTeamName
-	}), "share custom connectors with group teams (GrantAccess)")
-	add("WebhookUrls", countConfigured(len(cds.WebhookUrls), func(i int) string { return cds.WebhookUrls[i].Value }), "update service endpoint URLs")
-	add("SDKMessages", countConfigured(len(cds.SDKMessages), func(i int) string { return cds.SDKMessages[i].Value }), "update plug-in step configurations")
-	return out
-}
-
-// countConfigured counts entries with a non-empty value: settings create
-// writes an entry per flow whose empty value means "nothing to do".
-func countConfigured(n int, value func(int) string) int {
-	c := 0
-	for i := 0; i < n; i++ {
-		if strings.TrimSpace(value(i)) != "" {
-			c++
-		}
-	}
-	return c
+	return nil
 }

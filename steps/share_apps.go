@@ -2,7 +2,6 @@ package steps
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -78,21 +77,14 @@ func (ShareApps) Run(ctx context.Context, c *Context) error {
 		}
 		gid := strings.ToLower(strings.Trim(s.AadGroupID, "{}"))
 		p.group = dataverse.Principal{ID: gid, Type: "Group"}
-		g, err := dv.GraphGroup(ctx, gid)
-		switch {
-		case err == nil:
-			p.group.Email = g.Mail
-		case errors.Is(err, dataverse.ErrDirectoryForbidden):
-			c.warnOnce("cannot read the directory (Microsoft Graph answered 403): Entra groups are not checked before use; grant Group.Read.All to check them")
-		case errors.Is(err, dataverse.ErrNotFound):
-			return fmt.Errorf("%s: Entra group %s does not exist: fix aadGroupId", p.where, gid)
-		default:
+		g, err := lookUpGroup(ctx, c, gid, "aadGroupId")
+		if err != nil {
 			return fmt.Errorf("%s: %w", p.where, err)
 		}
-		app, err := dv.CanvasAppByName(ctx, s.CanvasNameInSolution)
-		if errors.Is(err, dataverse.ErrNotFound) {
-			return fmt.Errorf("%s: canvas app %q is not in %s: fix canvasNameInSolution (the app's unique name) or import the solution first", p.where, s.CanvasNameInSolution, dv.EnvironmentURL())
+		if g != nil {
+			p.group.Email = g.Mail
 		}
+		app, err := canvasAppByName(ctx, c, s.CanvasNameInSolution, "canvasNameInSolution (the app's unique name) or import the solution first")
 		if err != nil {
 			return fmt.Errorf("%s: %w", p.where, err)
 		}

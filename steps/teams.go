@@ -103,20 +103,10 @@ func rootBusinessUnit(ctx context.Context, c *Context, root *string) (string, er
 	return *root, nil
 }
 
-// checkGroup confirms an Entra group exists. A credential that may not read
-// the directory (403) is not an error: the target will refuse an unknown
-// group itself.
+// checkGroup confirms an Entra group exists (see lookUpGroup: a directory
+// the credential may not read is a warning).
 func checkGroup(ctx context.Context, c *Context, id string) error {
-	_, err := c.Dataverse.GraphGroup(ctx, strings.Trim(id, "{}"))
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, dataverse.ErrDirectoryForbidden):
-		c.warnOnce("cannot read the directory (Microsoft Graph answered 403): Entra groups are not checked before use; grant Group.Read.All to check them")
-		return nil
-	case errors.Is(err, dataverse.ErrNotFound):
-		return fmt.Errorf("Entra group %s does not exist: fix the group id", id)
-	}
+	_, err := lookUpGroup(ctx, c, id, "the group id")
 	return err
 }
 

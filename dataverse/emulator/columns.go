@@ -22,6 +22,13 @@ var columns = map[string]string{
 	"businessunits":                  "businessunitid name _parentbusinessunitid_value createdon",
 	"roles":                          "roleid name _businessunitid_value ismanaged",
 	"entities":                       "entityid name logicalname originallocalizedname ismanaged",
+
+	// Registrations and record sharing (access.go).
+	"serviceendpoints":                      "serviceendpointid name description url contract connectionmode path namespaceaddress namespaceformat solutionnamespace authtype messageformat userclaim saskeyname ismanaged createdon modifiedon _createdby_value _modifiedby_value",
+	"sdkmessageprocessingsteps":             "sdkmessageprocessingstepid name description configuration stage mode rank filteringattributes asyncautodelete supporteddeployment invocationsource ishidden statecode statuscode _eventhandler_value _plugintypeid_value _sdkmessageid_value _sdkmessageprocessingstepsecureconfigid_value ismanaged _ownerid_value createdon modifiedon _createdby_value _modifiedby_value",
+	"sdkmessageprocessingstepsecureconfigs": "sdkmessageprocessingstepsecureconfigid secureconfig createdon modifiedon _createdby_value _modifiedby_value",
+	"connectors":                            "connectorid name displayname description connectortype connectorinternalid iconbrandcolor ismanaged statecode statuscode _ownerid_value createdon modifiedon _createdby_value _modifiedby_value",
+	"principalobjectaccessset":              "principalobjectaccessid objectid objecttypecode principalid principaltypecode accessrightsmask inheritedaccessrightsmask changedon",
 }
 
 var columnSets = func() map[string]map[string]bool {

@@ -22,11 +22,13 @@
 //     workflows, connectionreferences, environmentvariabledefinitions,
 //     environmentvariablevalues, systemusers, canvasapps, teams (with
 //     teamroles_association and its $ref forms), businessunits, roles,
-//     entities; functions WhoAmI, RetrieveCurrentOrganization (Detail.EnvironmentId),
+//     entities, serviceendpoints, sdkmessageprocessingsteps,
+//     sdkmessageprocessingstepsecureconfigs, connectors,
+//     principalobjectaccessset (read only); functions WhoAmI, RetrieveCurrentOrganization (Detail.EnvironmentId),
 //     RetrieveSolutionImportResult(ImportJobId=…); actions ImportSolution(Async),
 //     StageSolution, StageAndUpgrade(Async), DeleteAndPromote(Async),
 //     ExportSolution(Async), DownloadSolutionExportData, UninstallSolutionAsync,
-//     PublishAllXml, PublishXml.
+//     GrantAccess, PublishAllXml, PublishXml.
 //   - /powerapps/providers/Microsoft.PowerApps/scopes/admin/environments/{envId}/
 //     connections, apps, apps/{app}, apps/{app}/permissions,
 //     apps/{app}/modifyPermissions, apps/{app}/modifyAppOwner; and
@@ -71,6 +73,9 @@
 // Web API call act as that user; the caller needs the Delegate privilege
 // (Maker lacks it: 403). Options.NotManagementApp makes the Power Apps admin
 // routes answer ServicePrincipal 403 BusinessAppPlatformRequestFailed.
+// Options.GraphForbidden (ppalm emulator --graph-forbidden) makes every Graph
+// call answer 403 Authorization_RequestDenied, as for a credential without
+// directory read permission.
 // systemuserids are derived: User.SystemUserID(env).
 //
 // # Environments
@@ -156,7 +161,21 @@
 // owner and the shares. POST teams with azureactivedirectoryobjectid needs an
 // existing group; a second team for the same group and membershiptype is
 // refused 400 0x80040237 (duplicate key). Roles associate only within the
-// team's business unit.
+// team's business unit. GrantAccess shares a user-owned row (workflow,
+// connector, ...) with a team or systemuser: AccessMask is AccessRights
+// flag names ("ReadAccess, WriteAccess") or their number, granted rights add
+// to what the principal has, and the grants are principalobjectaccessset
+// rows (Emulator.SharedAccess for tests); an unknown row or principal is
+// 404, an organization-owned target 400.
+//
+// Import creates serviceendpoints, sdkmessageprocessingsteps (configuration
+// from CustomConfiguration; a linked secure configuration survives
+// re-import) and connectors from customizations.xml's ServiceEndpoints,
+// SdkMessageProcessingSteps and Connectors. A PATCH of a service endpoint's
+// url must carry an absolute http(s) URL. A managed import takes over the
+// matching components an unmanaged solution left behind whatever
+// ConvertToManaged says (documented: the parameter is obsolete), so
+// deleting that managed solution removes them.
 //
 // # Service protection and faults
 //

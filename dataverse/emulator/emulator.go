@@ -42,6 +42,10 @@ type Options struct {
 	// ServicePrincipal, as when the app is not registered as a Power
 	// Platform management application.
 	NotManagementApp bool
+	// GraphForbidden makes every Graph call answer 403
+	// Authorization_RequestDenied, as when the credential lacks
+	// User.Read.All / Group.Read.All on the directory.
+	GraphForbidden bool
 }
 
 // Emulator is an in-memory Dataverse, Power Apps and Graph service.

@@ -73,6 +73,11 @@ var tableDefs = [][3]string{
 	{"businessunits", "businessunit", "businessunitid"},
 	{"roles", "role", "roleid"},
 	{"entities", "entity", "entityid"},
+	{"serviceendpoints", "serviceendpoint", "serviceendpointid"},
+	{"sdkmessageprocessingsteps", "sdkmessageprocessingstep", "sdkmessageprocessingstepid"},
+	{"sdkmessageprocessingstepsecureconfigs", "sdkmessageprocessingstepsecureconfig", "sdkmessageprocessingstepsecureconfigid"},
+	{"connectors", "connector", "connectorid"},
+	{"principalobjectaccessset", "principalobjectaccess", "principalobjectaccessid"},
 }
 
 func newEnvironment(name string, now time.Time) *environment {
@@ -214,6 +219,7 @@ func (env *environment) inOtherSolution(objectID string, exclude ...string) bool
 // deleteComponent removes a component's row from its table (and what
 // depends on it).
 func (env *environment) deleteComponent(componentType int, objectID string) {
+	env.dropAccess(objectID)
 	switch componentType {
 	case typeEntity:
 		env.t("entities").remove(objectID)
@@ -233,5 +239,7 @@ func (env *environment) deleteComponent(componentType int, objectID string) {
 		env.t("environmentvariablevalues").remove(objectID)
 	case typeConnectionReference:
 		env.t("connectionreferences").remove(objectID)
+	default:
+		env.deleteRegistration(componentType, objectID)
 	}
 }

@@ -9,6 +9,10 @@ import (
 // serveGraph serves the small Microsoft Graph directory: the documented
 // people (not the service principal) and groups.
 func (e *Emulator) serveGraph(w http.ResponseWriter, r *http.Request, p string) {
+	if e.opts.GraphForbidden {
+		writeError(w, http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+		return
+	}
 	if r.Method != http.MethodGet {
 		writeError(w, http.StatusMethodNotAllowed, "Request_BadRequest", "The emulated directory is read-only")
 		return

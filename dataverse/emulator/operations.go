@@ -178,6 +178,8 @@ func (c *webCall) action(name string) bool {
 		err = c.downloadExport()
 	case "DeleteAndPromote", "DeleteAndPromoteAsync":
 		err = c.deleteAndPromote(name)
+	case "GrantAccess":
+		err = c.grantAccess()
 	case "UninstallSolutionAsync":
 		err = c.uninstallAction()
 	default:

@@ -350,6 +350,7 @@ func (e *Emulator) applyImport(env *environment, sol *solution.Solution, o impor
 		add(typeCanvasApp, str(row["canvasappid"]))
 		result("canvasapps", "canvasapp", app.Name, app.DisplayName)
 	}
+	importRegistrations(env, sol, solID, userID, now)
 	for _, rc := range sol.RootComponents {
 		switch rc.Type {
 		case typeEntity, typeWorkflow, typeCanvasApp, typeEnvironmentVariable, typeEnvironmentValue:

@@ -482,8 +482,8 @@ func (c *webCall) create(t *table) {
 		row, err = c.createTeam(changes)
 	case "environmentvariablevalues":
 		row, err = c.createEnvironmentValue(changes)
-	case "solutions", "solutioncomponents", "asyncoperations", "importjobs", "systemusers", "businessunits", "roles", "entities", "solutioncomponentdefinitions", "publishers":
-		err = errf(http.StatusMethodNotAllowed, "0x80040203", "Creating %s rows through the emulator's Web API is not supported: import a solution instead", t.logical)
+	case "solutions", "solutioncomponents", "asyncoperations", "importjobs", "systemusers", "businessunits", "roles", "entities", "solutioncomponentdefinitions", "publishers", "principalobjectaccessset":
+		err = errf(http.StatusMethodNotAllowed, "0x80040203", "Creating %s rows through the emulator's Web API is not supported: import a solution instead (share with GrantAccess)", t.logical)
 	default:
 		row, err = c.createGeneric(t, changes)
 	}
@@ -569,6 +569,8 @@ func (c *webCall) update(t *table, row record) {
 		err = c.updateConnectionReference(row, changes)
 	case "solutions":
 		err = c.updateSolution(row, changes)
+	case "serviceendpoints", "sdkmessageprocessingsteps":
+		err = c.updateRegistration(t, row, changes)
 	default:
 		err = c.updateGeneric(t, row, changes)
 	}
@@ -588,7 +590,7 @@ func (c *webCall) update(t *table, row record) {
 
 func (c *webCall) updateGeneric(t *table, row record, changes record) error {
 	switch t.set {
-	case "asyncoperations", "importjobs", "solutioncomponents", "solutioncomponentdefinitions", "entities":
+	case "asyncoperations", "importjobs", "solutioncomponents", "solutioncomponentdefinitions", "entities", "principalobjectaccessset":
 		return errf(http.StatusMethodNotAllowed, "0x80040203", "Updating %s rows through the emulator's Web API is not supported", t.logical)
 	}
 	for k, v := range changes {
@@ -618,7 +620,7 @@ func (c *webCall) delete(t *table, row record) {
 	case "teams":
 		t.remove(id)
 		delete(c.env.teamRoles, id)
-	case "asyncoperations", "importjobs", "solutioncomponents", "systemusers", "businessunits", "roles", "solutioncomponentdefinitions", "publishers", "entities":
+	case "asyncoperations", "importjobs", "solutioncomponents", "systemusers", "businessunits", "roles", "solutioncomponentdefinitions", "publishers", "entities", "principalobjectaccessset":
 		err = errf(http.StatusMethodNotAllowed, "0x80040203", "Deleting %s rows through the emulator's Web API is not supported", t.logical)
 	default:
 		t.remove(id)

@@ -1,0 +1,120 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ppalm/ppalm/dataverse"
+	"github.com/ppalm/ppalm/dataverse/emulator"
+	"github.com/ppalm/ppalm/fixtures"
+	"github.com/ppalm/ppalm/solution"
+)
+
+// TestSolutionDelete deletes the unmanaged PL400Demos from a development
+// environment, with and without its components, and checks what the
+// environment holds afterwards.
+func TestSolutionDelete(t *testing.T) {
+	zipPath := fixtures.Path("pl400demos-medium", "PL400Demos_1_0_24_0.zip")
+	sol, err := solution.ReadFile(zipPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const (
+		flowID      = "cc724662-8525-ee11-9cbd-00224823910f"
+		connectorID = "bedc080f-9be1-4f80-9f35-c630109a6b89"
+		endpoint    = "trickqueue pl400demosajs202307"
+	)
+	setup := func(t *testing.T) (*dataverse.Client, func(args ...string) (int, string)) {
+		emu, err := emulator.New(emulator.Options{Environments: []string{"dev"}, AsyncPolls: -1,
+			Seeds: map[string][]string{"dev": {zipPath}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(emu.Handler())
+		t.Cleanup(srv.Close)
+		dv, err := dataverse.New(srv.URL + "/dev")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dv, func(args ...string) (int, string) {
+			var out, errb bytes.Buffer
+			f := &Factory{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
+			code := run(context.Background(), f, append(args, "--environment", srv.URL+"/dev"))
+			return code, out.String() + errb.String()
+		}
+	}
+	// components reports which of the solution's components are still in
+	// the environment.
+	components := func(t *testing.T, dv *dataverse.Client) []string {
+		ctx := context.Background()
+		var left []string
+		check := func(what string, err error) {
+			switch {
+			case err == nil:
+				left = append(left, what)
+			case !errors.Is(err, dataverse.ErrNotFound):
+				t.Fatalf("%s: %v", what, err)
+			}
+		}
+		_, err := dv.GetWorkflow(ctx, flowID)
+		check("flow", err)
+		_, err = dv.GetConnector(ctx, connectorID)
+		check("connector", err)
+		_, err = dv.ServiceEndpointByName(ctx, endpoint)
+		check("service endpoint", err)
+		return left
+	}
+	installed := func(t *testing.T, dv *dataverse.Client) bool {
+		_, err := dv.GetSolution(context.Background(), sol.UniqueName)
+		if err != nil && !errors.Is(err, dataverse.ErrNotFound) {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+
+	t.Run("container only", func(t *testing.T) {
+		dv, ppalm := setup(t)
+		if got := components(t, dv); len(got) != 3 {
+			t.Fatalf("before: components %v, want flow, connector and service endpoint", got)
+		}
+		code, out := ppalm("solution", "delete", "--solution", sol.UniqueName)
+		if code != 0 || !strings.Contains(out, "deleted solution PL400Demos 1.0.24.0") {
+			t.Fatalf("exit %d\n%s", code, out)
+		}
+		if installed(t, dv) {
+			t.Error("PL400Demos is still installed")
+		}
+		// Deleting an unmanaged solution leaves its components behind.
+		if got := components(t, dv); len(got) != 3 {
+			t.Errorf("after: components %v, want all three left behind", got)
+		}
+		code, out = ppalm("solution", "delete", "--solution", sol.UniqueName)
+		if code == 0 || !strings.Contains(out, `delete solution "PL400Demos": it is not installed in`) {
+			t.Errorf("second delete: exit %d\n%s", code, out)
+		}
+	})
+
+	t.Run("with components", func(t *testing.T) {
+		dv, ppalm := setup(t)
+		keep := filepath.Join(t.TempDir(), "PL400Demos_managed.zip")
+		code, out := ppalm("solution", "delete", "--solution", sol.UniqueName, "--with-components", "--keep", keep)
+		if code != 0 || !strings.Contains(out, "deleted solution PL400Demos 1.0.24.0 and its components") {
+			t.Fatalf("exit %d\n%s", code, out)
+		}
+		if installed(t, dv) {
+			t.Error("PL400Demos (managed) is still installed")
+		}
+		if got := components(t, dv); len(got) != 0 {
+			t.Errorf("components left: %v", got)
+		}
+		kept, err := solution.ReadFile(keep)
+		if err != nil || !kept.Managed || kept.Version != sol.Version {
+			t.Errorf("kept export: %+v, %v", kept, err)
+		}
+	})
+}
