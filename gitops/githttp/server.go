@@ -263,20 +263,31 @@ func requestBody(r *http.Request) (io.Reader, error) {
 	return r.Body, nil
 }
 
-func (s *Server) serveUploadPack(w http.ResponseWriter, r *http.Request, urlPath string) {
-	name, lock, ok := s.repo(w, urlPath)
+// openService starts a POST to a git service: the repository, its lock and
+// the request body. ok is false when the request was answered already (an
+// error, or git's 4-byte probe).
+func (s *Server) openService(w http.ResponseWriter, r *http.Request, urlPath, service string) (name string, lock *sync.RWMutex, br *bufio.Reader, ok bool) {
+	name, lock, ok = s.repo(w, urlPath)
 	if !ok {
-		return
+		return "", nil, nil, false
 	}
 	body, err := requestBody(r)
 	if err != nil {
 		http.Error(w, "bad gzip body: "+err.Error(), http.StatusBadRequest)
-		return
+		return "", nil, nil, false
 	}
-	br := bufio.NewReader(body)
-	w.Header().Set("Content-Type", "application/x-"+uploadPack+"-result")
+	br = bufio.NewReader(body)
+	w.Header().Set("Content-Type", "application/x-"+service+"-result")
 	w.Header().Set("Cache-Control", "no-cache")
 	if isProbe(br) {
+		return "", nil, nil, false
+	}
+	return name, lock, br, true
+}
+
+func (s *Server) serveUploadPack(w http.ResponseWriter, r *http.Request, urlPath string) {
+	name, lock, br, ok := s.openService(w, r, urlPath, uploadPack)
+	if !ok {
 		return
 	}
 	req := packp.NewUploadPackRequest()
@@ -395,19 +406,8 @@ func readHaves(r io.Reader) (haves []plumbing.Hash, done bool, lines int, err er
 }
 
 func (s *Server) serveReceivePack(w http.ResponseWriter, r *http.Request, urlPath string) {
-	name, lock, ok := s.repo(w, urlPath)
+	name, lock, br, ok := s.openService(w, r, urlPath, receivePack)
 	if !ok {
-		return
-	}
-	body, err := requestBody(r)
-	if err != nil {
-		http.Error(w, "bad gzip body: "+err.Error(), http.StatusBadRequest)
-		return
-	}
-	br := bufio.NewReader(body)
-	w.Header().Set("Content-Type", "application/x-"+receivePack+"-result")
-	w.Header().Set("Cache-Control", "no-cache")
-	if isProbe(br) {
 		return
 	}
 	req := packp.NewReferenceUpdateRequest()
