@@ -84,6 +84,7 @@ func newExportToGitCmd(f *Factory) *cobra.Command {
 	fl.BoolVar(&noPublish, "no-publish", false, "do not publish customizations before the export")
 	fl.BoolVar(&src.Async, "async", false, "export asynchronously (large solutions)")
 	fl.StringVar(&src.LineEndings, "line-endings", "lf", "line endings of the unpacked XML: lf or crlf")
+	fl.BoolVar(&src.ProcessCanvasApps, "process-canvas-apps", false, "also commit CanvasApps/src/<App>/, a read-only review copy of each canvas app (pa.yaml or pretty-printed JSON)")
 	for _, name := range []string{"repo", "branch", "message"} {
 		_ = cmd.MarkFlagRequired(name)
 	}

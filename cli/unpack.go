@@ -39,6 +39,7 @@ func newUnpackCmd(f *Factory) *cobra.Command {
 	cmd.Flags().StringVar(&o.Folder, "folder", "", "folder to write the source tree into")
 	cmd.Flags().StringVar(&packageType, "packagetype", "", "Unmanaged, Managed or Both (default: as the zip says)")
 	cmd.Flags().StringVar(&o.LineEndings, "line-endings", "lf", "line endings of the XML files written: lf or crlf")
+	cmd.Flags().BoolVar(&o.ProcessCanvasApps, "process-canvas-apps", false, "also write CanvasApps/src/<App>/, a read-only review copy of each canvas app (pa.yaml or pretty-printed JSON); pack ignores it")
 	_ = cmd.MarkFlagRequired("zipfile")
 	_ = cmd.MarkFlagRequired("folder")
 	return cmd

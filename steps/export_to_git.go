@@ -127,7 +127,7 @@ func (Unpack) Run(ctx context.Context, c *Context) error {
 	s := c.Source
 	sum, err := unpack.Unpack(ctx, unpack.UnpackOptions{
 		ZipFile: s.UnmanagedZip, Folder: filepath.Join(s.Stage, filepath.FromSlash(SourceFolder)),
-		PackageType: unpack.Both, LineEndings: s.LineEndings,
+		PackageType: unpack.Both, LineEndings: s.LineEndings, ProcessCanvasApps: s.ProcessCanvasApps,
 	})
 	if err != nil {
 		return err

@@ -37,6 +37,9 @@ type Source struct {
 	DropEnvironmentVariableValues bool
 	// LineEndings of the unpacked XML: "lf" or "crlf".
 	LineEndings string
+	// ProcessCanvasApps writes read-only review copies of the canvas apps
+	// under CanvasApps/src/ (unpack.UnpackOptions.ProcessCanvasApps).
+	ProcessCanvasApps bool
 
 	// Produced.
 	UnmanagedZip, ManagedZip string

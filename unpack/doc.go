@@ -82,4 +82,33 @@
 // the folder, hidden folders, config/, deploymentSettings/ and
 // CanvasApps/src/ (pac --processCanvasApps sources), and refuses the YAML
 // source-control layout (solutions/*/solution.yml).
+//
+// # Canvas app review copies (UnpackOptions.ProcessCanvasApps)
+//
+// The .msapp stays the source of truth and is written verbatim. With
+// ProcessCanvasApps, each CanvasApps/<blob>_DocumentUri.msapp also gets a
+// read-only review folder CanvasApps/src/<App>/, where <App> is the Name of
+// the CanvasApp whose DocumentUri names the blob (the blob prefix when the
+// section is not split out): blob names of long app names carry a random
+// suffix that changes on every export. CanvasApps/src/README.md says so.
+//
+//   - MSAppStructureVersion 2.4.0 or later with Src\*.pa.yaml entries: those
+//     entries (Src/**/*.pa.yaml, _EditorState included) byte for byte.
+//   - Older apps: JSON with sorted keys, 2-space indent, no HTML escaping and
+//     numbers as written: Header.json without LastSavedDateTimeUTC;
+//     Properties.json without DeserializationLoadTime, AnalysisLoadTime,
+//     ControlCount, ParserErrorCount, BindingErrorCount, its
+//     LocalDatabaseReferences and LibraryDependencies strings decoded and its
+//     LocalConnectionReferences moved, decoded, to Connections/Connections.json;
+//     Controls/<n>.json and Components/<n>.json without PublishOrderIndex;
+//     DataSources/<Name>.json per entry of References\DataSources.json
+//     (TableDefinition and CdsFCBContext decoded; names made file-safe, a
+//     case-insensitive repeat gets _1, _2, ...); References/Resources.json
+//     without http(s) RootPath values (signed blob URLs).
+//
+// The msapp is a zip in the zip and gets the same guards: its backslash
+// names are read as '/' and refused when they would escape, collide in
+// letter case or not be storable on every OS; the entries read count
+// against MaxInflatedBytes. A bad msapp fails the unpack, naming the app,
+// the blob and the entry, before anything is written.
 package unpack

@@ -61,6 +61,9 @@ type UnpackOptions struct {
 	LineEndings string
 	// MaxInflatedBytes overrides DefaultMaxInflatedBytes (tests use small values).
 	MaxInflatedBytes int64
+	// ProcessCanvasApps also writes CanvasApps/src/<App>/, a read-only review
+	// copy of each canvas app (see the package documentation). Pack ignores it.
+	ProcessCanvasApps bool
 }
 
 // PackOptions configures Pack.

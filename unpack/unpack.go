@@ -34,6 +34,11 @@ func Unpack(ctx context.Context, opts UnpackOptions) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.ProcessCanvasApps {
+		if err := addCanvasReviews(t, &budget); err != nil {
+			return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
 	}
