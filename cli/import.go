@@ -103,7 +103,7 @@ func newImportCmd(f *Factory) *cobra.Command {
 	fl.BoolVar(&o.overwriteUnmanaged, "overwrite-unmanaged", false, "overwrite unmanaged customizations")
 	fl.BoolVar(&o.publish, "publish", false, "publish all customizations after the import (always done for unmanaged)")
 	fl.DurationVar(&o.wait, "wait", 60*time.Minute, "how long to wait for the import")
-	fl.BoolVar(&o.configure, "configure", false, "also run teams, share-apps, set-flow-owners and activate-flows")
+	fl.BoolVar(&o.configure, "configure", false, "also run the post-import configuration (ppalm configure's steps) after the import")
 	return cmd
 }
 

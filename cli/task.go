@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/ppalm/ppalm/task"
@@ -23,7 +24,11 @@ func RunTask(ctx context.Context, f *Factory) (code int, ok bool) {
 	if task.HostOf(f.Getenv) == task.HostTerminal {
 		return 0, false
 	}
-	r := task.Detect(f.Getenv, f.Stdout, false)
+	host := task.Detect(f.Getenv, f.Stdout, false)
+	// The command's output is grouped as "ppalm <cmd>", but neither host
+	// nests groups: a command that runs a pipeline opens a group per step,
+	// and each of those ends the group open before it (see flatGroups).
+	r := &flatGroups{Reporter: host}
 	lines := task.NewLineWriter(r)
 	defer lines.Flush()
 	var conn task.Connection
@@ -69,10 +74,10 @@ func RunTask(ctx context.Context, f *Factory) (code int, ok bool) {
 	r.Info("ppalm " + name + " " + quoteArgs(args))
 
 	root.SetArgs(append(append([]string{}, path...), args...))
-	end := r.StartGroup("ppalm " + name)
+	r.groupOutput("ppalm " + name)
 	err = root.ExecuteContext(ctx)
 	lines.Flush()
-	end()
+	r.endGroups()
 	if err != nil {
 		return fail(err)
 	}
@@ -108,4 +113,83 @@ func quoteArgs(args []string) string {
 		out[i] = a
 	}
 	return strings.Join(out, " ")
+}
+
+// flatGroups keeps a host's log groups from nesting, which neither Azure
+// DevOps nor GitHub supports: an inner ##[group] ends the outer one's
+// collapsing, and the outer ##[endgroup] then closes nothing.
+//
+// StartGroup ends the open group, if any, before it opens its own; an end
+// func whose group is no longer open does nothing. groupOutput names a
+// group for the command's own output, opened only when a line is written
+// while no group is open and before any step opened one: a command that
+// runs a pipeline shows one group per step and its final report in the
+// open, a command without steps shows one "ppalm <cmd>" group.
+type flatGroups struct {
+	task.Reporter
+	mu      sync.Mutex
+	id      int    // id of the open group, 0 for none
+	last    int    // last id given out
+	end     func() // ends the open group
+	pending string // the command's group, not yet opened
+	stepped bool   // a group other than the command's was opened
+}
+
+// StartGroup implements task.Reporter.
+func (g *flatGroups) StartGroup(name string) func() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.stepped, g.pending = true, ""
+	return g.start(name)
+}
+
+// Info implements task.Reporter: a line of the command's own output opens
+// its pending group first.
+func (g *flatGroups) Info(msg string) {
+	g.mu.Lock()
+	if g.pending != "" && g.id == 0 && !g.stepped {
+		g.start(g.pending)
+		g.pending = ""
+	}
+	g.mu.Unlock()
+	g.Reporter.Info(msg)
+}
+
+// groupOutput sets the group for the command's own output.
+func (g *flatGroups) groupOutput(name string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.pending = name
+}
+
+// endGroups ends the open group and drops the pending one.
+func (g *flatGroups) endGroups() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.pending = ""
+	g.closeOpen()
+}
+
+// start opens a group, ending the open one; g.mu is held.
+func (g *flatGroups) start(name string) func() {
+	g.closeOpen()
+	g.end = g.Reporter.StartGroup(name)
+	g.last++
+	id := g.last
+	g.id = id
+	return func() {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if g.id == id {
+			g.closeOpen()
+		}
+	}
+}
+
+// closeOpen ends the open group, if any; g.mu is held.
+func (g *flatGroups) closeOpen() {
+	if g.id != 0 {
+		g.end()
+		g.id, g.end = 0, nil
+	}
 }

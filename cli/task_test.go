@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 
+	"github.com/ppalm/ppalm/dataverse/emulator"
 	"github.com/ppalm/ppalm/fixtures"
 )
 
@@ -92,6 +93,9 @@ func TestTaskModeAzureDevOpsUnpack(t *testing.T) {
 	if last := lines[len(lines)-1]; last != "##vso[task.complete result=Succeeded;]ppalm unpack succeeded" {
 		t.Errorf("last line = %q, want task.complete result=Succeeded", last)
 	}
+	if groups := checkGroups(t, out, "##[group]", "##[endgroup]"); strings.Join(groups, ",") != "ppalm unpack" {
+		t.Errorf("groups %q, want the one group ppalm unpack", groups)
+	}
 	if !strings.Contains(out, "##vso[task.setvariable variable=result;isOutput=true]Succeeded\n") {
 		t.Errorf("no result output variable:\n%s", out)
 	}
@@ -144,8 +148,8 @@ func TestTaskModeGitHubUnpack(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit code %d, output:\n%s", code, out)
 	}
-	if !strings.Contains(out, "::group::ppalm unpack\n") || !strings.Contains(out, "::endgroup::\n") {
-		t.Errorf("no group:\n%s", out)
+	if groups := checkGroups(t, out, "::group::", "::endgroup::"); strings.Join(groups, ",") != "ppalm unpack" {
+		t.Errorf("groups %q, want the one group ppalm unpack:\n%s", groups, out)
 	}
 	got, err := os.ReadFile(output)
 	if err != nil || !regexp.MustCompile(`^result<<(ghadelimiter_[0-9a-f]{32})\nSucceeded\n(ghadelimiter_[0-9a-f]{32})\n$`).Match(got) {
@@ -255,4 +259,77 @@ func refusingServer(t *testing.T) string {
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL + "/"
+}
+
+// checkGroups fails unless every group in a task's log is closed and none
+// opens inside another (neither host nests groups); it returns the names of
+// the groups in order.
+func checkGroups(t *testing.T, out, open, end string) []string {
+	t.Helper()
+	var names []string
+	depth := 0
+	for i, l := range strings.Split(out, "\n") {
+		switch {
+		case strings.HasPrefix(l, open):
+			if depth > 0 {
+				t.Errorf("line %d: group %q opens inside an open group:\n%s", i+1, l, out)
+			}
+			depth++
+			names = append(names, strings.TrimPrefix(l, open))
+		case l == end:
+			if depth == 0 {
+				t.Errorf("line %d: %s without an open group:\n%s", i+1, end, out)
+			}
+			depth--
+		}
+	}
+	if depth != 0 {
+		t.Errorf("%d group(s) left open:\n%s", depth, out)
+	}
+	return names
+}
+
+// TestRunTaskPipelineGroupsDoNotNest runs import, a command that runs a
+// pipeline of steps, in task mode on both hosts against the emulator: each
+// step has its own group and none opens inside the command's.
+func TestRunTaskPipelineGroupsDoNotNest(t *testing.T) {
+	emu, err := emulator.New(emulator.Options{Environments: []string{"test"}, AsyncPolls: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(emu.Handler())
+	defer srv.Close()
+	zip := fixtures.Path("dynamic-forms", "DynamicFormsSample_1_0_0_1.zip")
+	for _, host := range []struct {
+		name, open, end string
+		env             map[string]string
+	}{
+		{"azure-devops", "##[group]", "##[endgroup]", map[string]string{"TF_BUILD": "True", "AGENT_TEMPDIRECTORY": t.TempDir()}},
+		{"github", "::group::", "::endgroup::", map[string]string{"GITHUB_ACTIONS": "true",
+			"GITHUB_OUTPUT": filepath.Join(t.TempDir(), "output"), "GITHUB_STEP_SUMMARY": filepath.Join(t.TempDir(), "summary")}},
+	} {
+		t.Run(host.name, func(t *testing.T) {
+			env := map[string]string{
+				"INPUT_COMMAND": "import", "INPUT_ZIPFILE": zip, "INPUT_ENVIRONMENT": srv.URL + "/test",
+				"INPUT_UPGRADE": "never", "PPALM_POWERAPPS_URL": srv.URL + "/powerapps", "PPALM_GRAPH_URL": srv.URL + "/graph",
+			}
+			for k, v := range host.env {
+				env[k] = v
+			}
+			out, code := runTaskInProcess(t, env)
+			if code != 0 {
+				t.Fatalf("exit %d:\n%s", code, out)
+			}
+			groups := checkGroups(t, out, host.open, host.end)
+			var steps []string
+			for _, g := range groups {
+				if strings.HasPrefix(g, "[") {
+					steps = append(steps, g)
+				}
+			}
+			if strings.Join(steps, ",") != "[1/2] settings-check,[2/2] import" {
+				t.Errorf("step groups %q, want [1/2] settings-check and [2/2] import:\n%s", groups, out)
+			}
+		})
+	}
 }

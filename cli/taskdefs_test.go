@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/ppalm/ppalm/task"
+	"github.com/ppalm/ppalm/taskdefs"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
@@ -334,6 +335,173 @@ func TestTemplatesMatchCLI(t *testing.T) {
 		}
 	}
 	d.report(t)
+}
+
+// TestTaskDefsAreGenerated fails when task.json or action.yml differ from
+// what go run ./scripts/gentaskdefs writes for the current command tree.
+func TestTaskDefsAreGenerated(t *testing.T) {
+	current, err := os.ReadFile(repoFile("task.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tj, ay, err := taskdefs.Generate(testRoot(), current)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string][]byte{"task.json": tj, "action.yml": ay} {
+		have, err := os.ReadFile(repoFile(path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(have, want) {
+			t.Errorf("%s is out of date with the CLI (first difference at line %d): run go run ./scripts/gentaskdefs", path, firstDiffLine(have, want))
+		}
+	}
+}
+
+func firstDiffLine(a, b []byte) int {
+	la, lb := strings.Split(string(a), "\n"), strings.Split(string(b), "\n")
+	for i := range la {
+		if i >= len(lb) || la[i] != lb[i] {
+			return i + 1
+		}
+	}
+	return len(la) + 1
+}
+
+// TestEveryTaskCommandFlagIsAnInput is the forward check, independent of
+// the generator: every runnable command but the local ones is in the
+// command pickList, and each of its flags is a task.json input whose
+// visibleRule names the command, with the CLI's type and default, and an
+// action.yml input of the flag's name.
+func TestEveryTaskCommandFlagIsAnInput(t *testing.T) {
+	root := testRoot()
+	tj := readTaskJSON(t)
+	a := readActionYAML(t)
+	var d drift
+	missingInputs(&d, root, tj, a)
+	d.report(t)
+
+	// Each local command exists and is kept out of the task.
+	var commands map[string]string
+	for _, in := range tj.Inputs {
+		if in.Name == "command" {
+			commands = in.Options
+		}
+	}
+	for name := range taskdefs.LocalCommands {
+		if _, err := findCommand(root, name); err != nil {
+			t.Errorf("taskdefs.LocalCommands names %q, which is not a command", name)
+		}
+		if _, ok := commands[name]; ok {
+			t.Errorf("local command %q is in the task.json command pickList", name)
+		}
+	}
+}
+
+// TestMissingInputsReportsANewFlag proves the forward check fails: a flag
+// added to a task command, and a new command, show up as missing inputs.
+func TestMissingInputsReportsANewFlag(t *testing.T) {
+	root := testRoot()
+	cmd, err := findCommand(root, "normalize")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Flags().Bool("brand-new", false, "a flag no input declares")
+	root.AddCommand(&cobra.Command{Use: "fresh", Short: "a command no pickList names", RunE: func(*cobra.Command, []string) error { return nil }})
+	var d drift
+	missingInputs(&d, root, readTaskJSON(t), readActionYAML(t))
+	got := strings.Join(d.problems, "\n")
+	for _, want := range []string{
+		`task.json: no input for --brand-new of ppalm normalize`,
+		`action.yml: no input "brand-new" for --brand-new of ppalm normalize`,
+		`task.json: command "fresh" is not in the command pickList`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missingInputs did not report %q; it reported:\n%s", want, got)
+		}
+	}
+}
+
+// missingInputs adds to d every flag of a task command that task.json or
+// action.yml does not declare for that command.
+func missingInputs(d *drift, root *cobra.Command, tj taskJSON, a actionYAML) {
+	var commands map[string]string
+	for _, in := range tj.Inputs {
+		if in.Name == "command" {
+			commands = in.Options
+		}
+	}
+	rule := regexp.MustCompile(`command = ([a-z-]+)`)
+	var visit func(c *cobra.Command, path []string)
+	visit = func(c *cobra.Command, path []string) {
+		for _, sub := range c.Commands() {
+			if sub.Hidden || sub.Name() == "help" || sub.Name() == "completion" {
+				continue
+			}
+			p := append(append([]string{}, path...), sub.Name())
+			name := strings.Join(p, "-")
+			if _, local := taskdefs.LocalCommands[name]; local {
+				continue
+			}
+			visit(sub, p)
+			if !sub.Runnable() {
+				continue
+			}
+			if _, ok := commands[name]; !ok {
+				d.add("task.json: command %q is not in the command pickList", name)
+			}
+			check := func(f *pflag.Flag) {
+				if f.Name == "help" || f.Hidden {
+					return
+				}
+				found := false
+				for _, in := range tj.Inputs {
+					if normal(in.Name) != normal(f.Name) {
+						continue
+					}
+					for _, m := range rule.FindAllStringSubmatch(in.VisibleRule, -1) {
+						found = found || m[1] == name
+					}
+					if !found {
+						d.add("task.json: input %q: visibleRule %q does not name %s", in.Name, in.VisibleRule, name)
+						found = true // reported
+					}
+					if in.DefaultValue != "" && in.DefaultValue != f.DefValue {
+						d.add("task.json: input %q defaults to %q, --%s of %s to %q", in.Name, in.DefaultValue, f.Name, sub.CommandPath(), f.DefValue)
+					}
+					if (in.Type == "boolean") != (f.Value.Type() == "bool") {
+						d.add("task.json: input %q is %s, --%s of %s is %s", in.Name, in.Type, f.Name, sub.CommandPath(), f.Value.Type())
+					}
+				}
+				if !found {
+					d.add("task.json: no input for --%s of %s", f.Name, sub.CommandPath())
+				}
+				in, ok := a.Inputs[f.Name]
+				if !ok {
+					d.add("action.yml: no input %q for --%s of %s", f.Name, f.Name, sub.CommandPath())
+				} else if in.Default != nil && *in.Default != f.DefValue {
+					d.add("action.yml: input %q defaults to %q, --%s of %s to %q", f.Name, *in.Default, f.Name, sub.CommandPath(), f.DefValue)
+				}
+			}
+			sub.InheritedFlags().VisitAll(check)
+			sub.LocalFlags().VisitAll(check)
+		}
+	}
+	visit(root, nil)
+}
+
+func readActionYAML(t *testing.T) actionYAML {
+	t.Helper()
+	raw, err := os.ReadFile(repoFile("action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a actionYAML
+	if err := yaml.Unmarshal(raw, &a); err != nil {
+		t.Fatalf("action.yml: %v", err)
+	}
+	return a
 }
 
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }

@@ -187,7 +187,9 @@ func TestAzureDevOpsBuildDeploySolution(t *testing.T) {
 
 // checkConfigured asserts that configure applied customDeploymentSettings.json
 // in test: the group team created, the canvas app shared with the group,
-// every flow owned by its configured owner.
+// every flow owned by its configured owner; and that it read
+// deploymentSettings.json: every flow was switched on as the ConnectionOwner
+// configured there (Maker), not as its owner or the service principal.
 func checkConfigured(ctx context.Context, t *testing.T, emu *emulator.Emulator, dv *dataverse.Client, src *solution.Solution, log string) {
 	t.Helper()
 	shared := 0
@@ -202,7 +204,7 @@ func checkConfigured(ctx context.Context, t *testing.T, emu *emulator.Emulator, 
 	if _, err := dv.TeamByGroupID(ctx, emulator.Groups[0].ID); err != nil {
 		t.Errorf("configure: team for %s: %v", emulator.Groups[0].DisplayName, err)
 	}
-	maker, err := dv.SystemUserByEmail(ctx, emulator.Maker.Email)
+	owner, err := dv.SystemUserByEmail(ctx, emulator.FlowOwner.Email)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,8 +217,23 @@ func checkConfigured(ctx context.Context, t *testing.T, emu *emulator.Emulator, 
 		t.Fatal(err)
 	}
 	for _, f := range flows {
-		if !strings.EqualFold(f.OwnerID, maker.ID) {
-			t.Errorf("configure: flow %s owned by %s, want %s (%s)", f.Name, f.OwnerID, emulator.Maker.Email, maker.ID)
+		if !strings.EqualFold(f.OwnerID, owner.ID) {
+			t.Errorf("configure: flow %s owned by %s, want %s (%s)", f.Name, f.OwnerID, emulator.FlowOwner.Email, owner.ID)
+		}
+	}
+	activatedBy := map[string]string{}
+	for _, e := range emu.Audit() {
+		if e.Environment == "test" && e.Action == "activate-flow" {
+			activatedBy[strings.ToLower(e.ObjectID)] = e.CallerName
+			if e.CallerObjectID != emulator.Maker.ObjectID || e.ImpersonatedBy != emulator.ServicePrincipal.ObjectID {
+				t.Errorf("configure: flow %s switched on by %s (%s) impersonated by %q, want the ConnectionOwner %s impersonated by %s",
+					e.ObjectID, e.CallerName, e.CallerObjectID, e.ImpersonatedBy, emulator.Maker.Name, emulator.ServicePrincipal.Name)
+			}
+		}
+	}
+	for _, f := range flows {
+		if _, ok := activatedBy[strings.ToLower(f.ID)]; !ok {
+			t.Errorf("configure: flow %s (%s) was never switched on in test\nconfigure log:\n%s", f.Name, f.ID, log)
 		}
 	}
 }
@@ -309,6 +326,9 @@ func solutionRepository(t *testing.T, bin string) string {
 	srcDir := filepath.Join(dir, solutionName, "SolutionPackage", "src")
 	cfg := filepath.Join(dir, solutionName, "config", "Test")
 	cli(t, bin, "unpack", "--zipfile", fixtures.Path("followsites-small", "sharepoint-followsites.zip"), "--folder", srcDir)
+	// As export-to-git commits it: version 0.0.0.0, which the build's
+	// version-set (keep-existing) stamps with the build number.
+	cli(t, bin, "normalize", "--folder", srcDir)
 	cli(t, bin, "settings", "create", "--folder", srcDir, "--out", filepath.Join(cfg, "deploymentSettings.json"),
 		"--custom-out", filepath.Join(cfg, "customDeploymentSettings.json"))
 	// pac leaves the values empty; a team puts the tokens in.
@@ -329,6 +349,10 @@ func solutionRepository(t *testing.T, bin string) string {
 	}
 	for _, cr := range ds.ConnectionReferences {
 		cr["ConnectionId"] = "#{connectionreference." + cr["LogicalName"] + "}#"
+		// Who turns the flows on: the connections' owner, not the flows'
+		// configured owner (who has no connections). Only configure with
+		// --deployment-settings knows it.
+		cr["ConnectionOwner"] = "#{connectionreference.user." + cr["LogicalName"] + "}#"
 	}
 	raw, _ = json.MarshalIndent(ds, "", "  ")
 	if err := os.WriteFile(path, raw, 0o644); err != nil {
@@ -392,6 +416,7 @@ func tokenVariables(ctx context.Context, t *testing.T, dv *dataverse.Client, sol
 		for _, c := range conns {
 			if strings.EqualFold(c.ConnectorID, ref.ConnectorID) {
 				v["connectionreference."+ref.LogicalName] = c.Name
+				v["connectionreference.user."+ref.LogicalName] = emulator.Maker.Email
 				break
 			}
 		}
@@ -406,7 +431,9 @@ func tokenVariables(ctx context.Context, t *testing.T, dv *dataverse.Client, sol
 		key := f.Name + "." + f.ID
 		v["activateflow.order."+key] = fmt.Sprint(i + 1)
 		v["activateflow.activate."+key] = "true"
-		v["owner.ownerEmail."+key] = emulator.Maker.Email
+		// FlowOwner has no connections: turning a flow on as its owner
+		// fails, so the flows go on only as the ConnectionOwner.
+		v["owner.ownerEmail."+key] = emulator.FlowOwner.Email
 		v["flow.sharing."+key] = emulator.Groups[0].DisplayName
 	}
 	for _, app := range sol.CanvasApps {
@@ -802,7 +829,8 @@ var (
 )
 
 // checkAgentLog checks a task's stdout as the agent would parse it:
-// well-formed logging commands of known kinds, balanced groups, no issue
+// well-formed logging commands of known kinds, balanced groups that never
+// nest, no issue
 // (error or warning), secrets only in task.setsecret, summaries that exist under the
 // temp folder, and task.complete result=Succeeded as the last line.
 func checkAgentLog(log, tempDir string) []string {
@@ -826,6 +854,11 @@ func checkAgentLog(log, tempDir string) []string {
 			}
 			continue
 		case strings.HasPrefix(l, "##[group]"):
+			// The agent does not nest groups: a second ##[group] ends the
+			// first one's collapsing and the endgroups no longer match.
+			if depth > 0 {
+				problems = append(problems, fmt.Sprintf("line %d: %q opens a group inside an open group", i+1, l))
+			}
 			depth++
 			continue
 		case strings.HasPrefix(l, "##["):
