@@ -295,11 +295,13 @@ func (d *demo) pipelineVariables(ctx context.Context, env string, sol *solution.
 		key := fl.Name + "." + fl.ID
 		v["activateflow.order."+key] = fmt.Sprint(i + 1)
 		v["activateflow.activate."+key] = "true"
-		v["owner.ownerEmail."+key] = emulator.Maker.Email
+		// The flows belong to a business owner; they are still switched on
+		// as the maker who owns their connections.
+		v["owner.ownerEmail."+key] = emulator.FlowOwner.Email
 		v["flow.sharing."+key] = emulator.Groups[0].DisplayName
 	}
 	for _, app := range sol.CanvasApps {
-		v["canvasowner.ownerEmail."+app.Name] = emulator.Maker.Email
+		v["canvasowner.ownerEmail."+app.Name] = emulator.FlowOwner.Email
 		v["canvasshare.aadGroupId."+app.Name] = emulator.Groups[0].ID
 		v["canvasshare.roleName."+app.Name] = "CanView"
 	}

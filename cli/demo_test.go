@@ -39,6 +39,8 @@ func TestDemo(t *testing.T) {
 		"upgrade FollowSites", // the import step's note: an upgrade, not an update
 		"test  FollowSites 1.0.",
 		"3 of 3 cloud flows on",
+		"now owned by bea.owner@contoso.example",
+		"→ on as alex.maker@contoso.example",
 		"git clone ",
 	} {
 		if !strings.Contains(text, want) {
