@@ -2,9 +2,11 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -59,15 +61,46 @@ func (s *settingsFlags) paths() (deploy, custom string, err error) {
 	return loc.DeploymentSettings, custom, nil
 }
 
-// lookupEnv adapts Factory.Getenv to the token lookup (an empty variable
-// counts as set: an intentionally empty value is the user's choice).
+// lookupEnv is where #{name}# tokens get their values: the process
+// environment (Azure DevOps passes pipeline variables that way), then the
+// JSON objects in PPALM_VARIABLES and PPALM_SECRETS — on GitHub a job passes
+// its variables and secrets as ${{ toJSON(vars) }} and ${{ toJSON(secrets) }},
+// since the runner puts neither in a step's environment. An empty value
+// counts as missing, so a forgotten value is never deployed silently.
 func lookupEnv(f *Factory) settings.LookupFunc {
-	return func(name string) (string, bool) {
-		if f.Getenv == nil {
-			return "", false
+	getenv := f.Getenv
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	var maps []map[string]string
+	for _, name := range []string{"PPALM_VARIABLES", "PPALM_SECRETS"} {
+		raw := getenv(name)
+		if raw == "" {
+			continue
 		}
-		v := f.Getenv(name)
-		return v, v != ""
+		var m map[string]any
+		if err := json.Unmarshal([]byte(raw), &m); err != nil {
+			f.reporter().Warning(fmt.Sprintf("%s is not a JSON object of variables (%v): it is ignored", name, err), "")
+			continue
+		}
+		vals := make(map[string]string, len(m))
+		for k, v := range m {
+			if s, ok := v.(string); ok {
+				vals[strings.ToUpper(k)] = s
+			}
+		}
+		maps = append(maps, vals)
+	}
+	return func(name string) (string, bool) {
+		if v := getenv(name); v != "" {
+			return v, true
+		}
+		for _, m := range maps {
+			if v := m[strings.ToUpper(name)]; v != "" {
+				return v, true
+			}
+		}
+		return "", false
 	}
 }
 

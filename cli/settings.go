@@ -225,12 +225,7 @@ func runSettingsValidate(ctx context.Context, f *Factory, opts *settingsValidate
 	if err != nil {
 		return err
 	}
-	// Factory.Getenv cannot tell unset from empty; an empty variable counts
-	// as missing so a forgotten value is never deployed silently.
-	lookup := func(name string) (string, bool) {
-		v := f.Getenv(name)
-		return v, v != ""
-	}
+	lookup := lookupEnv(f)
 	var problems []settings.Problem
 	var warnings []settings.Warning
 	var ds *settings.DeploymentSettings

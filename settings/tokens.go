@@ -19,8 +19,8 @@ type MissingTokensError struct {
 
 func (e *MissingTokensError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d token(s) have no value; set these variables (or their Azure DevOps spelling, e.g. %s): ",
-		e.File, len(e.Names), AzureDevOpsName(e.Names[0]))
+	fmt.Fprintf(&b, "%s: %d token(s) have no value; set these variables (or their Azure DevOps spelling, e.g. %s, or on GitHub %s): ",
+		e.File, len(e.Names), AzureDevOpsName(e.Names[0]), GitHubName(e.Names[0]))
 	b.WriteString(strings.Join(e.Names, ", "))
 	return b.String()
 }
@@ -36,14 +36,36 @@ func AzureDevOpsName(name string) string {
 	}, strings.ToUpper(name))
 }
 
+// GitHubName is how name can be spelt as a GitHub Actions variable or
+// secret, whose names hold only letters, digits and "_" (upper case): every
+// other character becomes "_".
+func GitHubName(name string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_':
+			return r
+		case r >= 'a' && r <= 'z':
+			return r - 'a' + 'A'
+		}
+		return '_'
+	}, name)
+}
+
 // Lookup finds the value for token name: by the name as written, then by
-// its Azure DevOps spelling.
+// its Azure DevOps spelling, then by its GitHub spelling.
 func Lookup(lookup LookupFunc, name string) (string, bool) {
 	if v, ok := lookup(name); ok {
 		return v, true
 	}
-	if alt := AzureDevOpsName(name); alt != name {
-		return lookup(alt)
+	tried := name
+	for _, alt := range []string{AzureDevOpsName(name), GitHubName(name)} {
+		if alt == tried {
+			continue
+		}
+		if v, ok := lookup(alt); ok {
+			return v, true
+		}
+		tried = alt
 	}
 	return "", false
 }

@@ -184,3 +184,28 @@ func FuzzParseCustom(f *testing.F) {
 		_, _, _ = ParseDeploymentSettings("f", data)
 	})
 }
+
+func TestGitHubNameAndLookupOrder(t *testing.T) {
+	name := "activateflow.order.Find sites.3e587800-9a7c-ee11-8178-002248c6b93d"
+	if got := GitHubName(name); got != "ACTIVATEFLOW_ORDER_FIND_SITES_3E587800_9A7C_EE11_8178_002248C6B93D" {
+		t.Fatalf("GitHubName = %q", got)
+	}
+	vars := map[string]string{GitHubName(name): "2"}
+	lookup := func(n string) (string, bool) { v, ok := vars[n]; return v, ok }
+	if v, ok := Lookup(lookup, name); !ok || v != "2" {
+		t.Fatalf("Lookup by GitHub spelling = %q, %v", v, ok)
+	}
+	// The Azure DevOps spelling keeps dashes and wins over GitHub's.
+	vars[AzureDevOpsName(name)] = "1"
+	if v, _ := Lookup(lookup, name); v != "1" {
+		t.Fatalf("Lookup prefers %q, want the Azure DevOps spelling's 1", v)
+	}
+	vars[name] = "0"
+	if v, _ := Lookup(lookup, name); v != "0" {
+		t.Fatalf("Lookup prefers %q, want the name as written", v)
+	}
+	err := &MissingTokensError{File: "ds.json", Names: []string{"connectionreference.a-b"}}
+	if msg := err.Error(); !strings.Contains(msg, "CONNECTIONREFERENCE_A-B") || !strings.Contains(msg, "on GitHub CONNECTIONREFERENCE_A_B") {
+		t.Fatalf("missing-token message does not give both spellings: %s", msg)
+	}
+}
