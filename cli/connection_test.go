@@ -42,3 +42,14 @@ func TestConnectionList(t *testing.T) {
 		t.Fatalf("unknown connector: exit %d, %s", code, errOut)
 	}
 }
+
+func TestVersionFlag(t *testing.T) {
+	var out bytes.Buffer
+	f := &Factory{Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }}
+	old := version
+	version = "9.8.7"
+	defer func() { version = old }()
+	if code := run(context.Background(), f, []string{"--version"}); code != 0 || strings.TrimSpace(out.String()) != "ppalm version 9.8.7" {
+		t.Fatalf("ppalm --version: exit %d, %q", code, out.String())
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -56,6 +57,7 @@ func NewRoot(f *Factory) *cobra.Command {
 		Long:          "ppalm exports, unpacks, commits, packs, imports and configures Dataverse solutions.\nRun `ppalm demo` to see the whole pipeline against the built-in Dataverse emulator.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       buildVersion(),
 	}
 	root.SetOut(f.Stdout)
 	root.SetErr(f.Stderr)
@@ -129,4 +131,28 @@ func setOutputs(r task.Reporter, nameValues ...string) error {
 		}
 	}
 	return nil
+}
+
+// version is set at release: go build -ldflags "-X github.com/ppalm/ppalm/cli.version=1.2.3".
+var version string
+
+// buildVersion is the release version, else what the Go build recorded
+// (a module version or a VCS revision), else "dev".
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			return "dev-" + s.Value[:12]
+		}
+	}
+	return "dev"
 }

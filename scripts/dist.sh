@@ -24,7 +24,7 @@ for p in "${platforms[@]}"; do
   out="$task/bin/ppalm-$os-$arch"
   [[ $os == windows ]] && out+=.exe
   echo "build $out"
-  CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build -trimpath -ldflags "-s -w" -o "$out" ./cmd/ppalm
+  CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build -trimpath -ldflags "-s -w -X github.com/ppalm/ppalm/cli.version=$version" -o "$out" ./cmd/ppalm
   chmod 0755 "$out"
 done
 
