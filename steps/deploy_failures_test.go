@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/ppalm/ppalm/fixtures"
 	"github.com/ppalm/ppalm/settings"
 	"github.com/ppalm/ppalm/solution"
+	"github.com/ppalm/ppalm/task"
 )
 
 // Each failure names what is wrong and what to set, and the target is left
@@ -186,5 +188,16 @@ func TestLeftoverHoldingSolutionIsFinished(t *testing.T) {
 	}
 	if _, err := dv.GetSolution(ctx, "FabrikamEnvironmental_Upgrade"); err == nil {
 		t.Error("holding solution still there")
+	}
+}
+
+// With no settings file at all, the error says how to make one.
+func TestSettingsCheckWithoutSettingsSaysHowToMakeThem(t *testing.T) {
+	zip := fixtures.Path("followsites-small", "sharepoint-followsites.zip")
+	c := &Context{Reporter: task.NewTerminal(&bytes.Buffer{}, false), ZipFile: zip}
+	err := SettingsCheck{}.Run(context.Background(), c)
+	if err == nil || !strings.Contains(err.Error(), "no deployment settings were given: write them with `ppalm settings create --zipfile "+zip) ||
+		!strings.Contains(err.Error(), "alexmsft_SharePointConnectionFollowSites is not bound") {
+		t.Fatalf("error = %v", err)
 	}
 }

@@ -107,7 +107,12 @@ func (SettingsCheck) Run(ctx context.Context, c *Context) error {
 	}
 	params, gaps := BuildComponentParameters(sol, c.Deployment)
 	if len(gaps) > 0 {
-		return fmt.Errorf("%d setting(s) missing for solution %q:\n  %s", len(gaps), sol.UniqueName, strings.Join(gaps, "\n  "))
+		hint := ""
+		if c.Deployment == nil {
+			hint = "\n  no deployment settings were given: write them with `ppalm settings create --zipfile " + c.ZipFile +
+				" --out deploymentSettings.json`, fill in the values (`ppalm connection list` shows the connection ids) and pass --settings"
+		}
+		return fmt.Errorf("%d setting(s) missing for solution %q:\n  %s%s", len(gaps), sol.UniqueName, strings.Join(gaps, "\n  "), hint)
 	}
 	c.ComponentParameters = params
 	c.Note("%d connection reference(s) and %d environment variable value(s) to apply at import",
