@@ -1,14 +1,58 @@
 package steps
 
+// The pipelines: every ordered list of steps ppalm runs, in one place.
+
+// ExportToGitPipeline is the maker's "Commit Solution": from the
+// development environment to a branch.
+func ExportToGitPipeline() []Step {
+	return []Step{
+		// Publish first so the export carries unpublished app and form edits.
+		Publish{},
+		// Both kinds, so the tree holds the managed variants too (Both).
+		Export{},
+		// The branch's folder is read before anything is written, so config/
+		// and files beside the tree survive the replace.
+		Checkout{},
+		// The unpack replaces SolutionPackage/src exactly: dropped
+		// components disappear from source.
+		Unpack{},
+		// Remove per-export noise (version, dev variable values) before the
+		// diff is taken.
+		Normalize{},
+		// New environments and new components get tokenised settings entries.
+		DeploymentSettingsFiles{},
+		// Last: one commit of everything above, pushed.
+		Commit{},
+	}
+}
+
+// BuildPipeline turns the tree in git into the zips a deployment imports.
+func BuildPipeline() []Step {
+	return []Step{
+		// The version goes in before packing so both zips carry it.
+		StampVersion{},
+		Pack{},
+	}
+}
+
 // DeployPipeline imports a solution and configures it in the target.
 func DeployPipeline() []Step {
-	return []Step{
+	return append([]Step{
 		// Cheap and offline: every unbound connection reference and empty
 		// environment variable is reported before anything is sent.
 		SettingsCheck{},
 		// The import binds connection references and sets environment
 		// variable values atomically through ComponentParameters.
 		Import{},
+	},
+		// Then everything the import cannot carry, in configure's order.
+		ConfigurePipeline()...)
+}
+
+// ConfigurePipeline is the post-import configuration of an installed
+// solution (ppalm configure), and the tail of DeployPipeline.
+func ConfigurePipeline() []Step {
+	return []Step{
 		// The import wrote the package's endpoint URLs and plug-in step
 		// configuration (the development environment's): replace them
 		// before anything else so events reach the target's endpoints.
@@ -28,28 +72,6 @@ func DeployPipeline() []Step {
 		SetFlowOwners{},
 		// Last: activation needs bound connections, owners and child flows
 		// in place, and its failures are the most common ones.
-		ActivateFlows{},
-	}
-}
-
-// ConfigurePipeline is the post-import configuration of an installed
-// solution (ppalm configure), in the same order as in DeployPipeline.
-func ConfigurePipeline() []Step {
-	return []Step{
-		// Endpoint URLs and plug-in step configuration first: the import
-		// left the development environment's values in place.
-		WebhookURLs{},
-		PluginStepConfig{},
-		// Group teams before anything is shared with the groups.
-		Teams{},
-		// Canvas app shares with Entra groups.
-		ShareApps{},
-		// Flow and custom connector shares with the group teams above.
-		ShareFlows{},
-		ShareConnectors{},
-		// Owners before activation (reassignment turns flows off).
-		SetFlowOwners{},
-		// Activation last, children before parents.
 		ActivateFlows{},
 	}
 }
