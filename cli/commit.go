@@ -62,8 +62,7 @@ func newCommitCmd(f *Factory) *cobra.Command {
 	fl.StringVar(&o.Folder, "folder", "", "folder whose files are published")
 	fl.StringVar(&o.Path, "path", "", "repository folder to replace, slash-separated (e.g. MySolution/SolutionPackage/src)")
 	fl.StringVar(&o.Message, "message", "", "commit message, used as typed (#123 links a work item)")
-	fl.StringVar(&o.Author.Name, "author-name", "", "author and committer name (default $BUILD_REQUESTEDFOR or $GITHUB_ACTOR)")
-	fl.StringVar(&o.Author.Email, "author-email", "", "author and committer e-mail (default $BUILD_REQUESTEDFOREMAIL or <actor>@users.noreply.github.com)")
+	addAuthorFlags(fl, &o.Author)
 	fl.BoolVar(&o.Push, "push", false, "push the branch after committing")
 	fl.StringVar(&o.Token, "token", "", "git token (default $PPALM_GIT_TOKEN, $SYSTEM_ACCESSTOKEN or $GITHUB_TOKEN); never printed")
 	for _, name := range []string{"repo", "branch", "folder", "path", "message"} {

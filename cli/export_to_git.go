@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/ppalm/ppalm/gitops"
 	"github.com/ppalm/ppalm/steps"
@@ -74,8 +75,7 @@ func newExportToGitCmd(f *Factory) *cobra.Command {
 	fl.StringVar(&src.Branch, "branch", "", "branch to commit to (created from --base when missing)")
 	fl.StringVar(&src.Base, "base", "main", "branch a new --branch starts from")
 	fl.StringVar(&src.Message, "message", "", "commit message, used as typed (#123 links a work item)")
-	fl.StringVar(&src.Author.Name, "author-name", "", "author and committer name (default $BUILD_REQUESTEDFOR or $GITHUB_ACTOR)")
-	fl.StringVar(&src.Author.Email, "author-email", "", "author and committer e-mail (default $BUILD_REQUESTEDFOREMAIL)")
+	addAuthorFlags(fl, &src.Author)
 	fl.StringVar(&src.Token, "token", "", "git token (default $PPALM_GIT_TOKEN, $SYSTEM_ACCESSTOKEN or $GITHUB_TOKEN); never printed")
 	fl.BoolVar(&src.Push, "push", true, "push the branch after committing")
 	fl.StringVar(&environments, "environments", "", "comma-separated environment names that get config/<env>/ settings, e.g. validation,test,prod")
@@ -89,6 +89,13 @@ func newExportToGitCmd(f *Factory) *cobra.Command {
 		_ = cmd.MarkFlagRequired(name)
 	}
 	return cmd
+}
+
+// addAuthorFlags registers --author-name and --author-email; defaultAuthor
+// fills what they leave empty.
+func addAuthorFlags(fl *pflag.FlagSet, a *gitops.Signature) {
+	fl.StringVar(&a.Name, "author-name", "", "author and committer name (default $BUILD_REQUESTEDFOR or $GITHUB_ACTOR)")
+	fl.StringVar(&a.Email, "author-email", "", "author and committer e-mail (default $BUILD_REQUESTEDFOREMAIL or <actor>@users.noreply.github.com)")
 }
 
 // defaultAuthor fills the commit author from the CI host when no flag gave
