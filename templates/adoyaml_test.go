@@ -445,6 +445,10 @@ func bindParameters(decl any, given map[string]any) (map[string]any, error) {
 				return nil, fmt.Errorf("parameter %s (string): %w", name, err)
 			}
 			v = s
+		case "boolean":
+			if _, ok := v.(bool); !ok {
+				return nil, fmt.Errorf("parameter %s (boolean): %v (%T) is not true or false", name, v, v)
+			}
 		case "object":
 		default:
 			return nil, fmt.Errorf("parameter %s: type %q is not supported by this evaluator", name, typ)

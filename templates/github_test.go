@@ -19,7 +19,6 @@ import (
 	"time"
 
 	git "github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"go.yaml.in/yaml/v3"
@@ -399,6 +398,10 @@ func (r *ghRun) triggered(on map[string]any) bool {
 		return false
 	}
 	f := mapOf(t, spec, r.caller+" on."+r.ev.name)
+	if r.ev.name == "workflow_dispatch" {
+		r.dispatchInputs(f) // fails on a missing required input
+		return true
+	}
 	checkKeys(t, r.caller+" on."+r.ev.name, f, "branches", "paths", "types")
 	branch := strings.TrimPrefix(r.ev.ref, "refs/heads/")
 	types := []string{"opened", "synchronize", "reopened"}
@@ -451,7 +454,11 @@ func (r *ghRun) run() string {
 		return "(not triggered)"
 	}
 	gh := r.githubContext()
-	scope := ghScope{contexts: map[string]any{"github": gh, "vars": map[string]any{}, "inputs": ghStrict{}, "needs": ghStrict{}}}
+	inputs := ghStrict{}
+	if r.ev.name == "workflow_dispatch" {
+		inputs = r.dispatchInputs(mapOf(t, mapOf(t, caller["on"], r.caller+" on")["workflow_dispatch"], r.caller+" on.workflow_dispatch"))
+	}
+	scope := ghScope{contexts: map[string]any{"github": gh, "vars": map[string]any{}, "inputs": inputs, "needs": ghStrict{}}}
 	jobs := mapOf(t, caller["jobs"], r.caller+" jobs")
 	if len(jobs) != 1 {
 		t.Fatalf("%s: %d jobs: this emulation runs callers with one job", r.caller, len(jobs))
@@ -822,26 +829,9 @@ func (j *ghJob) runStep(i int, step map[string]any) {
 	var name, log string
 	switch {
 	case uses == "actions/checkout@v4":
-		withOnly(uses)
+		withOnly(uses, "ref", "fetch-depth")
 		name = j.id + ": " + uses
-		if err := os.RemoveAll(j.ws); err != nil {
-			t.Fatal(err)
-		}
-		repo, err := git.PlainClone(j.ws, false, &git.CloneOptions{URL: j.origin, NoCheckout: true})
-		if err != nil {
-			t.Fatalf("%s: clone: %v", name, err)
-		}
-		// actions/checkout fetches GITHUB_REF and checks out GITHUB_SHA.
-		if err := repo.Fetch(&git.FetchOptions{RefSpecs: []config.RefSpec{config.RefSpec("+" + j.ev.ref + ":" + j.ev.ref)}}); err != nil && err != git.NoErrAlreadyUpToDate {
-			t.Fatalf("%s: fetch %s: %v", name, j.ev.ref, err)
-		}
-		wt, err := repo.Worktree()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := wt.Checkout(&git.CheckoutOptions{Hash: plumbing.NewHash(j.ev.sha)}); err != nil {
-			t.Fatalf("%s: checkout %s: %v", name, j.ev.sha, err)
-		}
+		j.checkout(name, with)
 	case uses == "actions/upload-artifact@v4":
 		withOnly(uses, "name", "path")
 		name = j.id + ": " + uses + " " + with["name"]

@@ -192,9 +192,15 @@ func TestAzureDevOpsBuildDeploySolution(t *testing.T) {
 // configured there (Maker), not as its owner or the service principal.
 func checkConfigured(ctx context.Context, t *testing.T, emu *emulator.Emulator, dv *dataverse.Client, src *solution.Solution, log string) {
 	t.Helper()
+	checkConfiguredIn(ctx, t, emu, "test", dv, src, log)
+}
+
+// checkConfiguredIn is checkConfigured for the emulator environment env.
+func checkConfiguredIn(ctx context.Context, t *testing.T, emu *emulator.Emulator, env string, dv *dataverse.Client, src *solution.Solution, log string) {
+	t.Helper()
 	shared := 0
 	for _, e := range emu.Audit() {
-		if e.Environment == "test" && e.Action == "share-app" && strings.Contains(e.Detail, emulator.Groups[0].ID) && strings.Contains(e.Detail, "CanView") {
+		if e.Environment == env && e.Action == "share-app" && strings.Contains(e.Detail, emulator.Groups[0].ID) && strings.Contains(e.Detail, "CanView") {
 			shared++
 		}
 	}
@@ -223,7 +229,7 @@ func checkConfigured(ctx context.Context, t *testing.T, emu *emulator.Emulator, 
 	}
 	activatedBy := map[string]string{}
 	for _, e := range emu.Audit() {
-		if e.Environment == "test" && e.Action == "activate-flow" {
+		if e.Environment == env && e.Action == "activate-flow" {
 			activatedBy[strings.ToLower(e.ObjectID)] = e.CallerName
 			if e.CallerObjectID != emulator.Maker.ObjectID || e.ImpersonatedBy != emulator.ServicePrincipal.ObjectID {
 				t.Errorf("configure: flow %s switched on by %s (%s) impersonated by %q, want the ConnectionOwner %s impersonated by %s",
@@ -233,7 +239,7 @@ func checkConfigured(ctx context.Context, t *testing.T, emu *emulator.Emulator, 
 	}
 	for _, f := range flows {
 		if _, ok := activatedBy[strings.ToLower(f.ID)]; !ok {
-			t.Errorf("configure: flow %s (%s) was never switched on in test\nconfigure log:\n%s", f.Name, f.ID, log)
+			t.Errorf("configure: flow %s (%s) was never switched on in %s\nconfigure log:\n%s", f.Name, f.ID, env, log)
 		}
 	}
 }
@@ -271,6 +277,14 @@ func checkDeployed(ctx context.Context, t *testing.T, dv *dataverse.Client, src 
 	if s.Version != version || !s.IsManaged {
 		t.Errorf("solution %s in test: version %s managed %v, want %s managed", solutionName, s.Version, s.IsManaged, version)
 	}
+	checkSettingsApplied(ctx, t, dv, src, s, tokens)
+}
+
+// checkSettingsApplied asserts that the installed solution s has its
+// connection references bound and its environment variables set to the
+// tokens' values, and every flow on.
+func checkSettingsApplied(ctx context.Context, t *testing.T, dv *dataverse.Client, src *solution.Solution, s *dataverse.Solution, tokens map[string]string) {
+	t.Helper()
 	refs, err := dv.ListSolutionConnectionReferences(ctx, s.ID)
 	if err != nil || len(refs) != len(src.ConnectionReferences) {
 		t.Fatalf("connection references: %+v %v, want %d", refs, err, len(src.ConnectionReferences))
@@ -533,6 +547,12 @@ func (a *agentRun) predefined(collectionURI, buildNumber string) {
 	if err != nil {
 		a.t.Fatal(err)
 	}
+	a.predefinedRun(collectionURI, buildNumber, "IndividualCI", solutionName, ref.Hash().String())
+}
+
+// predefinedRun sets the run's predefined variables for a run of branch at
+// commit sha, started for reason.
+func (a *agentRun) predefinedRun(collectionURI, buildNumber, reason, branch, sha string) {
 	for k, v := range map[string]string{
 		"System.CollectionUri":               collectionURI,
 		"System.TeamFoundationCollectionUri": collectionURI,
@@ -545,10 +565,10 @@ func (a *agentRun) predefined(collectionURI, buildNumber string) {
 		"Build.BuildId":                      "4711",
 		"Build.BuildNumber":                  buildNumber,
 		"Build.DefinitionName":               "FollowSites-build-deploy",
-		"Build.Reason":                       "IndividualCI",
-		"Build.SourceBranch":                 "refs/heads/" + solutionName,
-		"Build.SourceBranchName":             solutionName,
-		"Build.SourceVersion":                ref.Hash().String(),
+		"Build.Reason":                       reason,
+		"Build.SourceBranch":                 "refs/heads/" + branch,
+		"Build.SourceBranchName":             branch,
+		"Build.SourceVersion":                sha,
 		"Build.Repository.Name":              "alm",
 		"Build.Repository.Provider":          "TfsGit",
 		"Build.Repository.Uri":               strings.Replace(collectionURI, "://", "://contoso@", 1) + "ALM/_git/alm",
@@ -615,12 +635,16 @@ func (a *agentRun) runJob(stage string, job map[string]any) {
 		steps = listOf(t, deploy["steps"], "deployment "+name+" steps")
 		v.set("Environment.Name", str(job["environment"]))
 		v.set("Strategy.Name", "runOnce")
-		// runOnce deploy downloads the run's artifacts first.
+		// runOnce deploy downloads the run's artifacts first, unless a
+		// download: none step says not to.
 		names := make([]string, 0, len(a.artifacts))
 		for n := range a.artifacts {
 			names = append(names, n)
 		}
 		sort.Strings(names)
+		if downloadNone(steps) {
+			names = nil
+		}
 		for _, n := range names {
 			a.ran = append(a.ran, stage+"/"+name+": download "+n)
 			copyTree(t, a.artifacts[n], filepath.Join(ws, n))
@@ -668,18 +692,18 @@ func (a *agentRun) runStep(job string, v *variables, step map[string]any) {
 	}
 	switch {
 	case step["checkout"] != nil:
-		keys("checkout")
+		keys("checkout", "fetchDepth", "persistCredentials")
 		if step["checkout"] != "self" {
 			t.Fatalf("%s: checkout %v: only self is supported", job, step["checkout"])
 		}
 		a.ran = append(a.ran, job+": checkout self")
-		dest, _ := v.get("Build.SourcesDirectory")
-		if err := os.RemoveAll(dest); err != nil {
-			t.Fatal(err)
-		}
-		branch, _ := v.get("Build.SourceBranch")
-		if _, err := git.PlainClone(dest, false, &git.CloneOptions{URL: a.origin, ReferenceName: plumbing.ReferenceName(branch), SingleBranch: true}); err != nil {
-			t.Fatalf("%s: checkout %s: %v", job, branch, err)
+		a.checkoutSelf(job, v)
+	case step["download"] != nil:
+		// download: none turns off a deployment job's artifact download
+		// (runJob honours it); downloading a named artifact is not emulated.
+		keys("download")
+		if step["download"] != "none" {
+			t.Fatalf("%s: download %v: only none is supported", job, step["download"])
 		}
 	case step["publish"] != nil:
 		keys("publish", "artifact", "displayName")
