@@ -44,12 +44,26 @@ func (r FlowResult) String() string {
 }
 
 // ActivateFlows turns the solution's flows on or off: those in
-// ActivateFlowConfiguration (in sortOrder, child flows before the parents
-// that call them), the flows given an owner, and the flows whose connection
-// references are all bound. A flow is switched as the user configured for
-// it (activateAsUser, then its connections' owner, then its configured
-// owner) through CallerObjectId. Passes repeat until one changes nothing;
-// any flow still failing fails the step, with a per-flow report.
+// ActivateFlowConfiguration, the flows given an owner, and the flows whose
+// connection references are all bound. A flow is switched as the user
+// configured for it (activateAsUser, then its connections' owner, then its
+// configured owner) through CallerObjectId.
+//
+// Order. The serial switching order is sortOrder (none: after every
+// numbered flow), then name, moved only where a dependency demands it: a
+// child flow goes on before the parents that call it, a parent goes off
+// before its children (orderFlows). Up to Context.Concurrency flows are
+// switched at once, and a flow starts only once these have finished:
+//   - its children being turned on (its parents being turned off);
+//   - every flow ahead of it with a different sortOrder: flows of different
+//     sort orders never overlap and keep the serial order between them;
+//     flows of one sortOrder (or all without one) go together.
+//
+// With Concurrency 1 the flows go one by one in the serial order.
+//
+// Passes repeat until one changes nothing; a flow that failed is retried in
+// the next pass. Any flow still failing fails the step. The per-flow report
+// follows the serial order, whatever order the calls finished in.
 type ActivateFlows struct{}
 
 func (ActivateFlows) Name() string { return "activate-flows" }
@@ -146,19 +160,31 @@ func (ActivateFlows) Run(ctx context.Context, c *Context) error {
 		}
 	}
 	for pass := 1; len(pending) > 0; pass++ {
-		var next []*flowItem
-		for _, it := range pending {
+		// pending keeps the switching order; each call writes only its
+		// own result and failed slot.
+		failed := make([]bool, len(pending))
+		work := make([]flowWork, len(pending))
+		for i, it := range pending {
+			work[i] = it.flowWork
+		}
+		switchInOrder(work, c.concurrency(), func(i int) {
+			it := pending[i]
 			client := dv
 			if it.Activate && it.asObject != "" {
 				client = dv.Impersonate(it.asObject)
 			}
 			r := results[it.ID]
 			if err := client.SetWorkflowState(ctx, it.ID, it.Activate); err != nil {
-				r.Err = activationHint(err, c)
-				next = append(next, it)
-				continue
+				r.Err, failed[i] = activationHint(err, c), true
+				return
 			}
 			r.Err, r.Passes = nil, pass
+		})
+		var next []*flowItem
+		for i, it := range pending {
+			if failed[i] {
+				next = append(next, it)
+			}
 		}
 		if len(next) == len(pending) {
 			break // a pass that changes nothing ends the loop

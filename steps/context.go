@@ -56,7 +56,8 @@ type Context struct {
 	PublishWorkflows bool
 
 	// Concurrency bounds the independent calls a step makes at once
-	// (lookups, shares, role changes); 4 when 0, 1 for a serial run.
+	// (lookups, shares, role changes, flow switches that no order rule
+	// keeps apart); 4 when 0, 1 for a serial run.
 	Concurrency int
 
 	// Produced by the deployment steps.
