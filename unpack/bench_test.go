@@ -43,8 +43,8 @@ func TestUnpackCostComparedWithUnzip(t *testing.T) {
 	if err != nil {
 		t.Skip("unzip not installed")
 	}
-	if testing.Short() {
-		t.Skip("timing test")
+	if testing.Short() || raceEnabled {
+		t.Skip("timing test: not with -short or -race")
 	}
 	zips := allZips(t)
 	runUnzip := func(dir string) {
