@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"context"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -25,11 +23,9 @@ func TestCommitCommand(t *testing.T) {
 
 	env := map[string]string{"SYSTEM_ACCESSTOKEN": "cli-token-77", "BUILD_REQUESTEDFOR": "Maker", "BUILD_REQUESTEDFOREMAIL": "maker@contoso.com"}
 	runCommit := func(env map[string]string) (int, string, string) {
-		var out, errOut bytes.Buffer
-		f := &Factory{Stdout: &out, Stderr: &errOut, Getenv: func(k string) string { return env[k] }}
-		code := run(context.Background(), f, []string{"commit", "--repo", ts.URL + "/sol.git", "--branch", "main",
-			"--folder", folder, "--path", "Sol/src", "--message", "Export #42", "--push"})
-		return code, out.String(), errOut.String()
+		out, errOut, code := runCLI(t, env, "commit", "--repo", ts.URL+"/sol.git", "--branch", "main",
+			"--folder", folder, "--path", "Sol/src", "--message", "Export #42", "--push")
+		return code, out, errOut
 	}
 	code, out, errOut := runCommit(env)
 	if code != 0 || !strings.Contains(out, "A Sol/src/Other/Solution.xml") || !strings.Contains(out, "committed=true") || !strings.Contains(out, "pushed=true") {

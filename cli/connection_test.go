@@ -3,29 +3,23 @@ package cli
 import (
 	"bytes"
 	"context"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/ppalm/ppalm/dataverse/emulator"
+	"github.com/ppalm/ppalm/dataverse/emulator/emulatortest"
 )
 
 func TestConnectionList(t *testing.T) {
-	emu, err := emulator.New(emulator.Options{Environments: []string{"test"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(emu.Handler())
-	defer srv.Close()
-	id, err := emu.AddConnection("test", "/providers/Microsoft.PowerApps/apis/shared_sql", emulator.Admin.Email)
+	srv := emulatortest.Start(t, emulator.Options{Environments: []string{"test"}})
+	id, err := srv.Emulator.AddConnection("test", "/providers/Microsoft.PowerApps/apis/shared_sql", emulator.Admin.Email)
 	if err != nil {
 		t.Fatal(err)
 	}
 	list := func(args ...string) (int, string, string) {
-		var out, errOut bytes.Buffer
-		f := &Factory{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }}
-		base := []string{"connection", "list", "--environment", srv.URL + "/test", "--powerapps-url", srv.URL + "/powerapps"}
-		return run(context.Background(), f, append(base, args...)), out.String(), errOut.String()
+		base := []string{"connection", "list", "--environment", srv.EnvURL("test"), "--powerapps-url", srv.PowerAppsURL()}
+		out, errOut, code := runCLI(t, nil, append(base, args...)...)
+		return code, out, errOut
 	}
 	code, out, errOut := list("--connector", "shared_sql")
 	if code != 0 {

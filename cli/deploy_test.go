@@ -1,16 +1,14 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/ppalm/ppalm/dataverse"
 	"github.com/ppalm/ppalm/dataverse/emulator"
+	"github.com/ppalm/ppalm/dataverse/emulator/emulatortest"
 	"github.com/ppalm/ppalm/fixtures"
 	"github.com/ppalm/ppalm/settings"
 	"github.com/ppalm/ppalm/solution"
@@ -21,13 +19,8 @@ import (
 // one missing-token error, then a deploy whose flows end up on.
 func TestImportPlanConfigureCommands(t *testing.T) {
 	zipPath := fixtures.Path("fabrikam-environmental-large", "FabrikamEnvironmental_1_1_11_71_managed.zip")
-	emu, err := emulator.New(emulator.Options{Environments: []string{"dev", "test"}, AsyncPolls: -1,
+	srv := emulatortest.Start(t, emulator.Options{Environments: []string{"dev", "test"}, AsyncPolls: -1,
 		Seeds: map[string][]string{"dev": {fixtures.Path("fabrikam-environmental-large", "FabrikamEnvironmental_1_1_11_71.zip")}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(emu.Handler())
-	defer srv.Close()
 	sol, err := solution.ReadFile(zipPath)
 	if err != nil {
 		t.Fatal(err)
@@ -35,7 +28,7 @@ func TestImportPlanConfigureCommands(t *testing.T) {
 	dir := t.TempDir()
 	ds := settings.NewDeploymentSettings(sol)
 	env := map[string]string{}
-	dv, _ := dataverse.New(srv.URL+"/test", dataverse.WithPowerAppsURL(srv.URL+"/powerapps"))
+	dv := srv.Client(t, "test")
 	envID, _ := dv.EnvironmentID(context.Background())
 	conns, _ := dv.ListConnections(context.Background(), envID)
 	for i, cr := range ds.ConnectionReferences {
@@ -59,10 +52,8 @@ func TestImportPlanConfigureCommands(t *testing.T) {
 		os.WriteFile(p, b, 0o644)
 	}
 	ppalm := func(getenv map[string]string, args ...string) (int, string) {
-		var out, errb bytes.Buffer
-		f := &Factory{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return getenv[k] }}
-		code := run(context.Background(), f, append(args, "--environment", srv.URL+"/test", "--powerapps-url", srv.URL+"/powerapps", "--graph-url", srv.URL+"/graph"))
-		return code, out.String() + errb.String()
+		out, errOut, code := runCLI(t, getenv, append(args, "--environment", srv.EnvURL("test"), "--powerapps-url", srv.PowerAppsURL(), "--graph-url", srv.GraphURL())...)
+		return code, out + errOut
 	}
 
 	if code, out := ppalm(map[string]string{}, "import", "--zipfile", zipPath, "--settings", dpath); code == 0 ||

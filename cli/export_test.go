@@ -1,9 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"context"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,30 +8,18 @@ import (
 
 	"github.com/ppalm/ppalm/dataverse"
 	"github.com/ppalm/ppalm/dataverse/emulator"
+	"github.com/ppalm/ppalm/dataverse/emulator/emulatortest"
 	"github.com/ppalm/ppalm/fixtures"
 )
 
-func emulatorServer(t *testing.T) *httptest.Server {
+// emulatorServer serves dev holding FollowSites.
+func emulatorServer(t *testing.T) *emulatortest.Server {
 	t.Helper()
-	emu, err := emulator.New(emulator.Options{
+	return emulatortest.Start(t, emulator.Options{
 		Environments: []string{"dev"},
 		Seeds:        map[string][]string{"dev": {fixtures.Path("followsites-small", "sharepoint-followsites.zip")}},
 		AsyncPolls:   -1,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(emu.Handler())
-	t.Cleanup(srv.Close)
-	return srv
-}
-
-func runCLI(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, code int) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	f := &Factory{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }}
-	code = run(context.Background(), f, args)
-	return out.String(), errb.String(), code
 }
 
 func TestWhoamiAgainstEmulator(t *testing.T) {

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -10,24 +8,16 @@ import (
 	"github.com/ppalm/ppalm/devops/devopstest"
 )
 
-func runWith(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, code int) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	f := &Factory{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }}
-	code = run(context.Background(), f, args)
-	return out.String(), errb.String(), code
-}
-
 func TestPRCreateAzureDevOpsFlags(t *testing.T) {
 	s := devopstest.NewAzureDevOps(t)
 	args := []string{"pr", "create", "--source", "feature/contoso", "--target", "main", "--title", "Contoso", "--label", "solution-upgrade", "--work-item", "42",
 		"--organization-url", s.OrganizationURL(), "--project", s.Project, "--repository", s.Repository, "--token", s.Token}
-	out, errOut, code := runWith(t, map[string]string{}, args...)
+	out, errOut, code := runCLI(t, map[string]string{}, args...)
 	link := s.OrganizationURL() + "Power%20Apps/_git/alm-repo/pullrequest/100\n"
 	if code != 0 || out != link || !strings.Contains(errOut, "created pull request 100") {
 		t.Fatalf("code %d, stdout %q, stderr %q; want link %q", code, out, errOut, link)
 	}
-	out, errOut, code = runWith(t, map[string]string{}, args...)
+	out, errOut, code = runCLI(t, map[string]string{}, args...)
 	if code != 0 || out != link || !strings.Contains(errOut, "already open; nothing changed") {
 		t.Errorf("second run: code %d, stdout %q, stderr %q", code, out, errOut)
 	}
@@ -39,11 +29,11 @@ func TestPRCreateAzureDevOpsFlags(t *testing.T) {
 func TestPRCreateGitHubEnvAndBadToken(t *testing.T) {
 	s := devopstest.NewGitHub(t)
 	env := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_API_URL": s.APIURL(), "GITHUB_REPOSITORY": s.Repository(), "GITHUB_TOKEN": s.Token}
-	out, _, code := runWith(t, env, "pr", "create", "--source", "f", "--target", "main", "--title", "t")
+	out, _, code := runCLI(t, env, "pr", "create", "--source", "f", "--target", "main", "--title", "t")
 	if code != 0 || out != s.URL+"/contoso/alm-repo/pull/1\n" {
 		t.Errorf("code %d, stdout %q", code, out)
 	}
-	out, errOut, code := runWith(t, env, "pr", "create", "--source", "g", "--target", "main", "--title", "t", "--token", "ghp_badBadBad")
+	out, errOut, code := runCLI(t, env, "pr", "create", "--source", "g", "--target", "main", "--title", "t", "--token", "ghp_badBadBad")
 	if code != 1 || out != "" || !strings.Contains(errOut, "HTTP 401: Bad credentials") || strings.Contains(errOut, "ghp_badBadBad") {
 		t.Errorf("bad token: code %d, stdout %q, stderr %q", code, out, errOut)
 	}
@@ -53,12 +43,12 @@ func TestUpgradeRequestedCommand(t *testing.T) {
 	s := devopstest.NewGitHub(t)
 	s.AddPull(devopstest.GitHubPull{Number: 5, Head: "f", Base: "main", State: "closed", Merged: true, MergeCommitSHA: "abc123", Labels: []string{"solution-upgrade"}})
 	env := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_API_URL": s.APIURL(), "GITHUB_REPOSITORY": s.Repository(), "GITHUB_TOKEN": s.Token, "GITHUB_SHA": "abc123"}
-	out, errOut, code := runWith(t, env, "upgrade-requested")
+	out, errOut, code := runCLI(t, env, "upgrade-requested")
 	if code != 0 || out != "true\nupgradeRequested=true\n" || !strings.Contains(errOut, "pull request #5 has label solution-upgrade") {
 		t.Errorf("code %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	env["TriggerSolutionUpgrade"] = "false"
-	out, _, code = runWith(t, env, "upgrade-requested")
+	out, _, code = runCLI(t, env, "upgrade-requested")
 	if code != 0 || out != "false\nupgradeRequested=false\n" {
 		t.Errorf("variable false: code %d, stdout %q", code, out)
 	}
@@ -68,13 +58,13 @@ func TestHistoryCommand(t *testing.T) {
 	s := devopstest.NewGitHub(t)
 	s.AddCommit(devopstest.GitHubCommit{SHA: "aaaa", Message: "Contoso: add flow", Author: "Ada", Login: "ada", Date: time.Date(2024, 5, 1, 9, 30, 0, 0, time.UTC), Paths: []string{"Contoso/x"}})
 	env := map[string]string{"GITHUB_TOKEN": s.Token}
-	out, errOut, code := runWith(t, env, "history", "--solution", "Contoso", "--repository", s.Repository(), "--github-api-url", s.APIURL())
+	out, errOut, code := runCLI(t, env, "history", "--solution", "Contoso", "--repository", s.Repository(), "--github-api-url", s.APIURL())
 	want := "WHEN              KIND    STATUS     BY   WHAT               LINK\n" +
 		"2024-05-01 09:30  commit  committed  ada  Contoso: add flow  " + s.URL + "/contoso/alm-repo/commit/aaaa\n"
 	if code != 0 || out != want {
 		t.Errorf("code %d, stderr %q, stdout:\n%s\nwant:\n%s", code, errOut, out, want)
 	}
-	_, errOut, code = runWith(t, env, "history", "--solution", "Contoso", "--limit", "0", "--repository", s.Repository(), "--github-api-url", s.APIURL())
+	_, errOut, code = runCLI(t, env, "history", "--solution", "Contoso", "--limit", "0", "--repository", s.Repository(), "--github-api-url", s.APIURL())
 	if code != 1 || !strings.Contains(errOut, "limit 0: expected a positive number") {
 		t.Errorf("limit 0: code %d, stderr %q", code, errOut)
 	}

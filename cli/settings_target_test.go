@@ -107,7 +107,7 @@ func validateAgainst(t *testing.T, base string, args ...string) (int, string) {
 	if base != "" {
 		args = append(args, "--environment", base+"/test", "--powerapps-url", base+"/powerapps", "--graph-url", base+"/graph")
 	}
-	code, out, errOut := runSettings(t, nil, append([]string{"settings", "validate"}, args...)...)
+	out, errOut, code := runCLI(t, nil, append([]string{"settings", "validate"}, args...)...)
 	return code, out + errOut
 }
 

@@ -11,19 +11,11 @@ import (
 	"github.com/ppalm/ppalm/fixtures"
 )
 
-func runSettings(t *testing.T, env map[string]string, args ...string) (int, string, string) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	f := &Factory{Stdout: &out, Stderr: &errOut, Getenv: func(k string) string { return env[k] }}
-	code := run(context.Background(), f, args)
-	return code, out.String(), errOut.String()
-}
-
 func TestSettingsCreateWritesPacAndAcceleratorFiles(t *testing.T) {
 	dir := t.TempDir()
 	zip := fixtures.Path("followsites-small", "sharepoint-followsites.zip")
 	ds, cds := filepath.Join(dir, "config", "Test", "deploymentSettings.json"), filepath.Join(dir, "config", "Test", "customDeploymentSettings.json")
-	code, out, stderr := runSettings(t, nil, "settings", "create", "--zipfile", zip, "--out", ds, "--custom-out", cds)
+	out, stderr, code := runCLI(t, nil, "settings", "create", "--zipfile", zip, "--out", ds, "--custom-out", cds)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -45,7 +37,7 @@ func TestSettingsCreateWritesPacAndAcceleratorFiles(t *testing.T) {
 	}
 
 	// Freshly created settings have no values: validate lists both and fails.
-	code, out, _ = runSettings(t, nil, "settings", "validate", "--zipfile", zip, "--config", filepath.Join(dir, "config"), "--environment-name", "test")
+	out, _, code = runCLI(t, nil, "settings", "validate", "--zipfile", zip, "--config", filepath.Join(dir, "config"), "--environment-name", "test")
 	if code != 1 || strings.Count(out, "error: ") != 2 ||
 		!strings.Contains(out, "ConnectionReferences[0].ConnectionId") || !strings.Contains(out, "EnvironmentVariables[0].Value") {
 		t.Fatalf("exit %d, output:\n%s", code, out)
@@ -66,7 +58,7 @@ func TestSettingsValidateFillsTokensFromEitherSpelling(t *testing.T) {
 		"environmentvariable.alexmsft_FollowSitesSPOSite":              "https://contoso.sharepoint.com/sites/a",
 		"CONNECTIONREFERENCE_ALEXMSFT_SHAREPOINTCONNECTIONFOLLOWSITES": "4f2b8c61d0e94a7f9b3e5c2d1a6f0e87",
 	}
-	code, out, stderr := runSettings(t, env, "settings", "validate", "--zipfile", zip, "--settings", ds, "--fill-tokens")
+	out, stderr, code := runCLI(t, env, "settings", "validate", "--zipfile", zip, "--settings", ds, "--fill-tokens")
 	if code != 0 || !strings.Contains(out, `warning: `+ds+`: Unused: unknown section "Unused"`) || !strings.Contains(out, "Settings are valid") {
 		t.Fatalf("exit %d, output:\n%s%s", code, out, stderr)
 	}
@@ -74,13 +66,13 @@ func TestSettingsValidateFillsTokensFromEitherSpelling(t *testing.T) {
 		t.Fatal("a value was printed")
 	}
 
-	code, out, _ = runSettings(t, nil, "settings", "validate", "--zipfile", zip, "--settings", ds, "--fill-tokens")
+	out, _, code = runCLI(t, nil, "settings", "validate", "--zipfile", zip, "--settings", ds, "--fill-tokens")
 	if code != 1 || strings.Count(out, "error: ") != 1 ||
 		!strings.Contains(out, "connectionreference.alexmsft_SharePointConnectionFollowSites, environmentvariable.alexmsft_FollowSitesSPOSite") {
 		t.Fatalf("exit %d, output:\n%s", code, out)
 	}
 	// Without --fill-tokens, tokens are values to come.
-	if code, out, _ = runSettings(t, nil, "settings", "validate", "--zipfile", zip, "--settings", ds); code != 0 {
+	if out, _, code = runCLI(t, nil, "settings", "validate", "--zipfile", zip, "--settings", ds); code != 0 {
 		t.Fatalf("exit %d, output:\n%s", code, out)
 	}
 }
@@ -96,11 +88,11 @@ func TestSettingsFlags(t *testing.T) {
 	if got.Source.ZipFile != "s.zip" || got.Out != "deploymentSettings.json" || got.CustomOut != "c.json" || got.Placeholders {
 		t.Fatalf("options %+v", got)
 	}
-	code, _, stderr := runSettings(t, nil, "settings", "create", "--zipfile", "a.zip", "--folder", "src")
+	_, stderr, code := runCLI(t, nil, "settings", "create", "--zipfile", "a.zip", "--folder", "src")
 	if code == 0 || !strings.Contains(stderr, "zipfile") {
 		t.Fatalf("both sources accepted: %d %s", code, stderr)
 	}
-	code, _, stderr = runSettings(t, nil, "settings", "validate", "--zipfile", "a.zip")
+	_, stderr, code = runCLI(t, nil, "settings", "validate", "--zipfile", "a.zip")
 	if code == 0 || !strings.Contains(stderr, "--settings") {
 		t.Fatalf("validate without settings: %d %s", code, stderr)
 	}
@@ -110,7 +102,7 @@ func TestSettingsCreateFromUnpackedFolder(t *testing.T) {
 	for _, fx := range []string{"followsites-small", "qa-assessment-managed"} {
 		dir := t.TempDir()
 		out := filepath.Join(dir, "deploymentSettings.json")
-		code, _, stderr := runSettings(t, nil, "settings", "create", "--folder", fixtures.Path(fx, "unpacked"), "--out", out)
+		_, stderr, code := runCLI(t, nil, "settings", "create", "--folder", fixtures.Path(fx, "unpacked"), "--out", out)
 		if code != 0 {
 			t.Fatalf("%s: exit %d: %s", fx, code, stderr)
 		}

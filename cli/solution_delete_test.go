@@ -1,16 +1,15 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/ppalm/ppalm/dataverse"
 	"github.com/ppalm/ppalm/dataverse/emulator"
+	"github.com/ppalm/ppalm/dataverse/emulator/emulatortest"
 	"github.com/ppalm/ppalm/fixtures"
 	"github.com/ppalm/ppalm/solution"
 )
@@ -30,22 +29,11 @@ func TestSolutionDelete(t *testing.T) {
 		endpoint    = "trickqueue pl400demosajs202307"
 	)
 	setup := func(t *testing.T) (*dataverse.Client, func(args ...string) (int, string)) {
-		emu, err := emulator.New(emulator.Options{Environments: []string{"dev"}, AsyncPolls: -1,
+		srv := emulatortest.Start(t, emulator.Options{Environments: []string{"dev"}, AsyncPolls: -1,
 			Seeds: map[string][]string{"dev": {zipPath}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv := httptest.NewServer(emu.Handler())
-		t.Cleanup(srv.Close)
-		dv, err := dataverse.New(srv.URL + "/dev")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return dv, func(args ...string) (int, string) {
-			var out, errb bytes.Buffer
-			f := &Factory{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
-			code := run(context.Background(), f, append(args, "--environment", srv.URL+"/dev"))
-			return code, out.String() + errb.String()
+		return srv.Client(t, "dev"), func(args ...string) (int, string) {
+			out, errOut, code := runCLI(t, nil, append(args, "--environment", srv.EnvURL("dev"))...)
+			return code, out + errOut
 		}
 	}
 	// components reports which of the solution's components are still in

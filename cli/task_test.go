@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 
 	"github.com/ppalm/ppalm/dataverse/emulator"
+	"github.com/ppalm/ppalm/dataverse/emulator/emulatortest"
 	"github.com/ppalm/ppalm/fixtures"
 )
 
@@ -293,12 +294,7 @@ func checkGroups(t *testing.T, out, open, end string) []string {
 // pipeline of steps, in task mode on both hosts against the emulator: each
 // step has its own group and none opens inside the command's.
 func TestRunTaskPipelineGroupsDoNotNest(t *testing.T) {
-	emu, err := emulator.New(emulator.Options{Environments: []string{"test"}, AsyncPolls: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(emu.Handler())
-	defer srv.Close()
+	srv := emulatortest.Start(t, emulator.Options{Environments: []string{"test"}, AsyncPolls: -1})
 	zip := fixtures.Path("dynamic-forms", "DynamicFormsSample_1_0_0_1.zip")
 	for _, host := range []struct {
 		name, open, end string
@@ -310,8 +306,8 @@ func TestRunTaskPipelineGroupsDoNotNest(t *testing.T) {
 	} {
 		t.Run(host.name, func(t *testing.T) {
 			env := map[string]string{
-				"INPUT_COMMAND": "import", "INPUT_ZIPFILE": zip, "INPUT_ENVIRONMENT": srv.URL + "/test",
-				"INPUT_UPGRADE": "never", "PPALM_POWERAPPS_URL": srv.URL + "/powerapps", "PPALM_GRAPH_URL": srv.URL + "/graph",
+				"INPUT_COMMAND": "import", "INPUT_ZIPFILE": zip, "INPUT_ENVIRONMENT": srv.EnvURL("test"),
+				"INPUT_UPGRADE": "never", "PPALM_POWERAPPS_URL": srv.PowerAppsURL(), "PPALM_GRAPH_URL": srv.GraphURL(),
 			}
 			for k, v := range host.env {
 				env[k] = v

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,19 +10,11 @@ import (
 	"github.com/ppalm/ppalm/fixtures"
 )
 
-func runPackagerCLI(t *testing.T, env map[string]string, args ...string) (int, string, string) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	f := &Factory{Stdout: &out, Stderr: &errOut, Getenv: func(k string) string { return env[k] }}
-	code := run(context.Background(), f, args)
-	return code, out.String(), errOut.String()
-}
-
 func TestUnpackPackVersionCommands(t *testing.T) {
 	dir := t.TempDir()
 	tree := filepath.Join(dir, "src")
 	zip := fixtures.Path("fabrikam-environmental-large", "FabrikamEnvironmental_1_1_11_71.zip")
-	code, out, errOut := runPackagerCLI(t, nil, "unpack", "--zipfile", zip, "--folder", tree, "--packagetype", "Both", "--line-endings", "crlf")
+	out, errOut, code := runCLI(t, nil, "unpack", "--zipfile", zip, "--folder", tree, "--packagetype", "Both", "--line-endings", "crlf")
 	if code != 0 {
 		t.Fatalf("unpack exit %d: %s", code, errOut)
 	}
@@ -37,33 +28,33 @@ func TestUnpackPackVersionCommands(t *testing.T) {
 		t.Errorf("Both/crlf flags not applied to Other/Solution.xml: %v", err)
 	}
 
-	code, out, errOut = runPackagerCLI(t, map[string]string{"BUILD_BUILDNUMBER": "2.0.1.7"}, "version", "set", "--folder", tree)
+	out, errOut, code = runCLI(t, map[string]string{"BUILD_BUILDNUMBER": "2.0.1.7"}, "version", "set", "--folder", tree)
 	if code != 0 || !strings.Contains(out, "2.0.1.7") {
 		t.Fatalf("version set exit %d: %s%s", code, out, errOut)
 	}
-	code, _, errOut = runPackagerCLI(t, nil, "version", "set", "--folder", tree, "--version", "2.0.1")
+	_, errOut, code = runCLI(t, nil, "version", "set", "--folder", tree, "--version", "2.0.1")
 	if code == 0 || !strings.Contains(errOut, "four numbers") {
 		t.Errorf("bad version: exit %d, stderr %q", code, errOut)
 	}
-	code, _, errOut = runPackagerCLI(t, nil, "version", "set", "--folder", tree)
+	_, errOut, code = runCLI(t, nil, "version", "set", "--folder", tree)
 	if code == 0 || !strings.Contains(errOut, "BUILD_BUILDNUMBER") {
 		t.Errorf("no version: exit %d, stderr %q", code, errOut)
 	}
 	// --keep-existing leaves a real version alone and stamps 0.0.0.0 only.
-	code, out, _ = runPackagerCLI(t, nil, "version", "set", "--folder", tree, "--version", "3.0.0.1", "--keep-existing")
+	out, _, code = runCLI(t, nil, "version", "set", "--folder", tree, "--version", "3.0.0.1", "--keep-existing")
 	if code != 0 || !strings.Contains(out, "Kept version 2.0.1.7") {
 		t.Errorf("version set --keep-existing on 2.0.1.7: exit %d, %s", code, out)
 	}
-	if code, out, errOut = runPackagerCLI(t, nil, "normalize", "--folder", tree); code != 0 {
+	if out, errOut, code = runCLI(t, nil, "normalize", "--folder", tree); code != 0 {
 		t.Fatalf("normalize exit %d: %s%s", code, out, errOut)
 	}
-	code, out, _ = runPackagerCLI(t, nil, "version", "set", "--folder", tree, "--version", "2.0.1.8", "--keep-existing")
+	out, _, code = runCLI(t, nil, "version", "set", "--folder", tree, "--version", "2.0.1.8", "--keep-existing")
 	if b, _ := os.ReadFile(filepath.Join(tree, "Other", "Solution.xml")); code != 0 || !bytes.Contains(b, []byte("<Version>2.0.1.8</Version>")) {
 		t.Errorf("version set --keep-existing after normalize: exit %d, %s", code, out)
 	}
 
 	packed := filepath.Join(dir, "out", "Fab.zip")
-	code, out, errOut = runPackagerCLI(t, nil, "pack", "--folder", tree, "--zipfile", packed, "--packagetype", "Both")
+	out, errOut, code = runCLI(t, nil, "pack", "--folder", tree, "--zipfile", packed, "--packagetype", "Both")
 	if code != 0 {
 		t.Fatalf("pack exit %d: %s", code, errOut)
 	}
@@ -76,11 +67,11 @@ func TestUnpackPackVersionCommands(t *testing.T) {
 		t.Errorf("pack output lacks the stamped version:\n%s", out)
 	}
 
-	code, _, errOut = runPackagerCLI(t, nil, "unpack", "--zipfile", filepath.Join(tree, "Other", "Solution.xml"), "--folder", filepath.Join(dir, "x"))
+	_, errOut, code = runCLI(t, nil, "unpack", "--zipfile", filepath.Join(tree, "Other", "Solution.xml"), "--folder", filepath.Join(dir, "x"))
 	if code == 0 || !strings.Contains(errOut, "not a zip") {
 		t.Errorf("unpack of a non-zip: exit %d, stderr %q", code, errOut)
 	}
-	code, _, errOut = runPackagerCLI(t, nil, "pack", "--folder", tree, "--zipfile", packed, "--packagetype", "Sideways")
+	_, errOut, code = runCLI(t, nil, "pack", "--folder", tree, "--zipfile", packed, "--packagetype", "Sideways")
 	if code == 0 || !strings.Contains(errOut, "Unmanaged, Managed or Both") {
 		t.Errorf("bad package type: exit %d, stderr %q", code, errOut)
 	}

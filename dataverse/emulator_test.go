@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/ppalm/ppalm/dataverse"
 	"github.com/ppalm/ppalm/dataverse/emulator"
+	"github.com/ppalm/ppalm/dataverse/emulator/emulatortest"
 	"github.com/ppalm/ppalm/fixtures"
 )
 
@@ -28,12 +28,9 @@ var (
 	fabrikamMngZip = fixtures.Path("fabrikam-environmental-large", "FabrikamEnvironmental_1_1_11_71_managed.zip")
 )
 
-type rig struct {
-	emu *emulator.Emulator
-	srv *httptest.Server
-}
-
-func newRig(t testing.TB, o emulator.Options) *rig {
+// newRig serves the emulator with dev and test and two polls per async
+// operation unless o says otherwise.
+func newRig(t testing.TB, o emulator.Options) *emulatortest.Server {
 	t.Helper()
 	if o.Environments == nil {
 		o.Environments = []string{"dev", "test"}
@@ -41,13 +38,7 @@ func newRig(t testing.TB, o emulator.Options) *rig {
 	if o.AsyncPolls == 0 {
 		o.AsyncPolls = 2
 	}
-	emu, err := emulator.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(emu.Handler())
-	t.Cleanup(srv.Close)
-	return &rig{emu: emu, srv: srv}
+	return emulatortest.Start(t, o)
 }
 
 // staticToken calls the emulator as one documented user.
@@ -55,23 +46,6 @@ type staticToken string
 
 func (s staticToken) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
 	return azcore.AccessToken{Token: string(s), ExpiresOn: time.Now().Add(time.Hour)}, nil
-}
-
-func noSleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }
-
-func (r *rig) client(t testing.TB, env string, opts ...dataverse.Option) *dataverse.Client {
-	t.Helper()
-	base := []dataverse.Option{
-		dataverse.WithSleep(noSleep),
-		dataverse.WithPollInterval(time.Millisecond),
-		dataverse.WithPowerAppsURL(r.srv.URL + "/powerapps"),
-		dataverse.WithGraphURL(r.srv.URL + "/graph"),
-	}
-	c, err := dataverse.New(r.srv.URL+"/"+env, append(base, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
 }
 
 func readFile(t testing.TB, path string) []byte {
@@ -83,7 +57,7 @@ func readFile(t testing.TB, path string) []byte {
 	return b
 }
 
-func seeded(t testing.TB, o emulator.Options) *rig {
+func seeded(t testing.TB, o emulator.Options) *emulatortest.Server {
 	if o.Seeds == nil {
 		o.Seeds = map[string][]string{"dev": {followSitesZip}}
 	}
@@ -92,7 +66,7 @@ func seeded(t testing.TB, o emulator.Options) *rig {
 
 func TestWhoAmIAndEnvironmentID(t *testing.T) {
 	r := seeded(t, emulator.Options{})
-	c := r.client(t, "dev")
+	c := r.Client(t, "dev")
 	ctx := context.Background()
 	who, err := c.WhoAmI(ctx)
 	if err != nil {
@@ -102,7 +76,7 @@ func TestWhoAmIAndEnvironmentID(t *testing.T) {
 		t.Errorf("UserID = %s, want the SPN's systemuser", who.UserID)
 	}
 	envID, err := c.EnvironmentID(ctx)
-	want, _ := r.emu.EnvironmentID("dev")
+	want, _ := r.Emulator.EnvironmentID("dev")
 	if err != nil || envID != want {
 		t.Errorf("EnvironmentID = %q, %v; want %q", envID, err, want)
 	}
@@ -111,11 +85,11 @@ func TestWhoAmIAndEnvironmentID(t *testing.T) {
 func TestAuthFailuresAreAPIErrors(t *testing.T) {
 	r := seeded(t, emulator.Options{})
 	ctx := context.Background()
-	_, err := r.client(t, "dev", dataverse.WithCredential(staticToken(emulator.InvalidToken))).ListSolutions(ctx)
+	_, err := r.Client(t, "dev", dataverse.WithCredential(staticToken(emulator.InvalidToken))).ListSolutions(ctx)
 	if dataverse.StatusCode(err) != 401 {
 		t.Errorf("invalid token: err = %v, want 401", err)
 	}
-	_, err = r.client(t, "dev", dataverse.WithCredential(staticToken(emulator.NoAccess.ObjectID))).ListSolutions(ctx)
+	_, err = r.Client(t, "dev", dataverse.WithCredential(staticToken(emulator.NoAccess.ObjectID))).ListSolutions(ctx)
 	var apiErr *dataverse.APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 403 || apiErr.Message == "" {
 		t.Errorf("no-access user: err = %v, want 403 with a message", err)
@@ -124,7 +98,7 @@ func TestAuthFailuresAreAPIErrors(t *testing.T) {
 
 func TestListAndGetSolutions(t *testing.T) {
 	r := seeded(t, emulator.Options{})
-	c := r.client(t, "dev")
+	c := r.Client(t, "dev")
 	ctx := context.Background()
 	sols, err := c.ListSolutions(ctx)
 	if err != nil {
@@ -157,7 +131,7 @@ func TestListAndGetSolutions(t *testing.T) {
 
 func TestSolutionComponents(t *testing.T) {
 	r := seeded(t, emulator.Options{})
-	c := r.client(t, "dev")
+	c := r.Client(t, "dev")
 	ctx := context.Background()
 	s, err := c.GetSolution(ctx, "FollowSites")
 	if err != nil {
@@ -198,7 +172,7 @@ func TestSolutionComponents(t *testing.T) {
 
 func TestExportSyncAndAsync(t *testing.T) {
 	r := seeded(t, emulator.Options{})
-	c := r.client(t, "dev")
+	c := r.Client(t, "dev")
 	ctx := context.Background()
 	for _, async := range []bool{false, true} {
 		for _, managed := range []bool{false, true} {
@@ -226,7 +200,7 @@ func TestExportSyncAndAsync(t *testing.T) {
 
 func TestImportUpgradeAndDelete(t *testing.T) {
 	r := seeded(t, emulator.Options{})
-	test := r.client(t, "test")
+	test := r.Client(t, "test")
 	ctx := context.Background()
 	managed := readFile(t, fabrikamMngZip)
 
@@ -292,7 +266,7 @@ func TestImportRefusedIsImportError(t *testing.T) {
 	r := seeded(t, emulator.Options{})
 	ctx := context.Background()
 	// An unmanaged solution cannot be imported over the managed one.
-	test := r.client(t, "test")
+	test := r.Client(t, "test")
 	if _, err := test.ImportSolution(ctx, dataverse.ImportRequest{Zip: readFile(t, fabrikamMngZip)}); err != nil {
 		t.Fatal(err)
 	}
@@ -333,17 +307,17 @@ func TestImportRefusedIsImportError(t *testing.T) {
 
 func TestPublishAllXml(t *testing.T) {
 	r := seeded(t, emulator.Options{})
-	if err := r.client(t, "dev").PublishAllXml(context.Background()); err != nil {
+	if err := r.Client(t, "dev").PublishAllXml(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.client(t, "dev", dataverse.WithCredential(staticToken(emulator.NoAccess.ObjectID))).PublishAllXml(context.Background()); dataverse.StatusCode(err) != 403 {
+	if err := r.Client(t, "dev", dataverse.WithCredential(staticToken(emulator.NoAccess.ObjectID))).PublishAllXml(context.Background()); dataverse.StatusCode(err) != 403 {
 		t.Errorf("no-access publish: %v", err)
 	}
 }
 
 func TestWorkflowsStateOwnerAndImpersonation(t *testing.T) {
 	r := seeded(t, emulator.Options{})
-	c := r.client(t, "dev")
+	c := r.Client(t, "dev")
 	ctx := context.Background()
 	s, _ := c.GetSolution(ctx, "FollowSites")
 	flows, err := c.ListSolutionFlows(ctx, s.ID)
@@ -387,7 +361,7 @@ func TestWorkflowsStateOwnerAndImpersonation(t *testing.T) {
 
 func TestSystemUsersTeamsAndRoles(t *testing.T) {
 	r := seeded(t, emulator.Options{})
-	c := r.client(t, "dev")
+	c := r.Client(t, "dev")
 	ctx := context.Background()
 	u, err := c.SystemUserByObjectID(ctx, emulator.Maker.ObjectID)
 	if err != nil || u.ID != emulator.Maker.SystemUserID("dev") {
@@ -452,9 +426,9 @@ func TestSystemUsersTeamsAndRoles(t *testing.T) {
 
 func TestConnectionReferencesAndEnvironmentVariables(t *testing.T) {
 	r := seeded(t, emulator.Options{})
-	c := r.client(t, "dev")
+	c := r.Client(t, "dev")
 	ctx := context.Background()
-	envID, _ := r.emu.EnvironmentID("dev")
+	envID, _ := r.Emulator.EnvironmentID("dev")
 	conns, err := c.ListConnections(ctx, envID)
 	if err != nil || len(conns) == 0 {
 		t.Fatalf("connections = %+v, %v", conns, err)
@@ -512,9 +486,9 @@ func TestConnectionReferencesAndEnvironmentVariables(t *testing.T) {
 
 func TestCanvasAppSharing(t *testing.T) {
 	r := seeded(t, emulator.Options{})
-	c := r.client(t, "dev")
+	c := r.Client(t, "dev")
 	ctx := context.Background()
-	envID, _ := r.emu.EnvironmentID("dev")
+	envID, _ := r.Emulator.EnvironmentID("dev")
 	s, _ := c.GetSolution(ctx, "FollowSites")
 	apps, err := c.ListSolutionCanvasApps(ctx, s.ID)
 	if err != nil || len(apps) == 0 {
@@ -544,9 +518,9 @@ func TestCanvasAppSharing(t *testing.T) {
 	}
 
 	r2 := seeded(t, emulator.Options{NotManagementApp: true})
-	envID2, _ := r2.emu.EnvironmentID("dev")
+	envID2, _ := r2.Emulator.EnvironmentID("dev")
 	var apiErr *dataverse.APIError
-	err = r2.client(t, "dev").ShareCanvasApp(ctx, envID2, app, dataverse.Principal{ID: group.ID, Type: "Group"}, "CanView")
+	err = r2.Client(t, "dev").ShareCanvasApp(ctx, envID2, app, dataverse.Principal{ID: group.ID, Type: "Group"}, "CanView")
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 403 || apiErr.Code != "BusinessAppPlatformRequestFailed" {
 		t.Errorf("not a management app: err = %v", err)
 	}
@@ -554,7 +528,7 @@ func TestCanvasAppSharing(t *testing.T) {
 
 func TestGraphLookups(t *testing.T) {
 	r := seeded(t, emulator.Options{})
-	c := r.client(t, "dev")
+	c := r.Client(t, "dev")
 	ctx := context.Background()
 	u, err := c.GraphUser(ctx, emulator.Maker.ObjectID)
 	if err != nil || !strings.EqualFold(u.UserPrincipalName, emulator.Maker.Email) {
@@ -598,8 +572,8 @@ func TestExportImportLargeUnderFaults(t *testing.T) {
 				mu.Unlock()
 				return ctx.Err()
 			}
-			dev := r.client(t, "dev", dataverse.WithSleep(sleep), dataverse.WithMaxRetries(20))
-			test := r.client(t, "test", dataverse.WithSleep(sleep), dataverse.WithMaxRetries(20))
+			dev := r.Client(t, "dev", dataverse.WithSleep(sleep), dataverse.WithMaxRetries(20))
+			test := r.Client(t, "test", dataverse.WithSleep(sleep), dataverse.WithMaxRetries(20))
 			ctx := context.Background()
 			zip, err := dev.Export(ctx, "FabrikamEnvironmental", dataverse.ExportOptions{Managed: true, Async: true})
 			if err != nil {
@@ -611,7 +585,7 @@ func TestExportImportLargeUnderFaults(t *testing.T) {
 			if _, err := test.ImportSolution(ctx, dataverse.ImportRequest{Zip: managed, OverwriteUnmanagedCustomizations: true}); err != nil {
 				t.Fatalf("import: %v", err)
 			}
-			clean := r.client(t, "test", dataverse.WithMaxRetries(50))
+			clean := r.Client(t, "test", dataverse.WithMaxRetries(50))
 			jobs, err := clean.ListImportJobs(ctx, "FabrikamEnvironmental")
 			if err != nil {
 				t.Fatal(err)
@@ -622,7 +596,7 @@ func TestExportImportLargeUnderFaults(t *testing.T) {
 			if s, err := clean.GetSolution(ctx, "FabrikamEnvironmental"); err != nil || s.Version != "1.1.11.71" {
 				t.Errorf("imported solution = %+v, %v", s, err)
 			}
-			stats := r.emu.Stats()
+			stats := r.Emulator.Stats()
 			for k, v := range stats.Faults {
 				total[k] += v
 			}
@@ -682,8 +656,8 @@ func BenchmarkExportImportLarge(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
 				r := newRig(b, emulator.Options{Seeds: map[string][]string{"dev": {fabrikamZip}}, AsyncPolls: bc.polls, Faults: bc.faults})
-				dev := r.client(b, "dev", dataverse.WithMaxRetries(20))
-				test := r.client(b, "test", dataverse.WithMaxRetries(20))
+				dev := r.Client(b, "dev", dataverse.WithMaxRetries(20))
+				test := r.Client(b, "test", dataverse.WithMaxRetries(20))
 				b.StartTimer()
 				zip, err := dev.Export(ctx, "FabrikamEnvironmental", dataverse.ExportOptions{Managed: true, Async: true})
 				if err != nil {
@@ -747,13 +721,13 @@ func withVersion(t testing.TB, zipData []byte, v string) []byte {
 func TestImportWithBadComponentParameter(t *testing.T) {
 	r := seeded(t, emulator.Options{})
 	ctx := context.Background()
-	dev := r.client(t, "dev")
+	dev := r.Client(t, "dev")
 	s, _ := dev.GetSolution(ctx, "FollowSites")
 	refs, err := dev.ListSolutionConnectionReferences(ctx, s.ID)
 	if err != nil || len(refs) == 0 {
 		t.Fatalf("refs: %v", err)
 	}
-	test := r.client(t, "test")
+	test := r.Client(t, "test")
 	_, err = test.ImportSolution(ctx, dataverse.ImportRequest{Zip: readFile(t, followSitesZip),
 		ComponentParameters: []dataverse.ComponentParameter{
 			dataverse.ConnectionReferenceParameter(refs[0].LogicalName, refs[0].ConnectorID, "no-such-connection"),

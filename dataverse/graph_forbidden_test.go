@@ -14,7 +14,7 @@ import (
 // error, and are not mistaken for "not found"; Dataverse is unaffected.
 func TestGraphForbiddenOnEmulator(t *testing.T) {
 	r := newRig(t, emulator.Options{GraphForbidden: true})
-	c := r.client(t, "dev")
+	c := r.Client(t, "dev")
 	ctx := context.Background()
 	_, gerr := c.GraphGroup(ctx, emulator.Groups[0].ID)
 	_, uerr := c.GraphUser(ctx, emulator.Maker.Email)
@@ -31,7 +31,7 @@ func TestGraphForbiddenOnEmulator(t *testing.T) {
 		t.Errorf("Dataverse refused too: %v", err)
 	}
 	// The same emulator without the option answers the lookup.
-	if _, err := newRig(t, emulator.Options{}).client(t, "dev").GraphGroup(ctx, emulator.Groups[0].ID); err != nil {
+	if _, err := newRig(t, emulator.Options{}).Client(t, "dev").GraphGroup(ctx, emulator.Groups[0].ID); err != nil {
 		t.Errorf("Graph without GraphForbidden: %v", err)
 	}
 }

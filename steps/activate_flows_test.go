@@ -13,6 +13,7 @@ import (
 
 	"github.com/ppalm/ppalm/dataverse"
 	"github.com/ppalm/ppalm/dataverse/emulator"
+	"github.com/ppalm/ppalm/dataverse/emulator/emulatortest"
 	"github.com/ppalm/ppalm/fixtures"
 	"github.com/ppalm/ppalm/settings"
 	"github.com/ppalm/ppalm/solution"
@@ -89,16 +90,13 @@ type activationEnv struct {
 func newActivationEnv(tb testing.TB, ctx context.Context, latency time.Duration) *activationEnv {
 	tb.Helper()
 	e := newDeployEnv(tb, emulator.Options{Faults: "latency=" + latency.String() + ",seed=1"})
-	rec := &flowSwitches{next: e.emu.Handler()}
-	e.srv = httptest.NewServer(rec)
-	tb.Cleanup(e.srv.Close)
-	dv, err := dataverse.New(e.srv.URL+"/test", dataverse.WithPowerAppsURL(e.srv.URL+"/powerapps"),
-		dataverse.WithGraphURL(e.srv.URL+"/graph"), dataverse.WithMaxConcurrency(8),
-		dataverse.WithSleep(func(ctx context.Context, _ time.Duration) error { return ctx.Err() }),
-		dataverse.WithPollInterval(time.Millisecond))
-	if err != nil {
-		tb.Fatal(err)
-	}
+	// The recorder stands in front of the emulator: every client goes
+	// through it.
+	rec := &flowSwitches{next: e.Emulator.Handler()}
+	srv := httptest.NewServer(rec)
+	tb.Cleanup(srv.Close)
+	e.Server = &emulatortest.Server{Emulator: e.Emulator, URL: srv.URL}
+	dv := e.Client(tb, "test", dataverse.WithMaxConcurrency(8))
 	zipPath := fixtures.Path("fabrikam-environmental-large", fabrikamManaged)
 	a := &activationEnv{e: e, rec: rec, dv: dv, sol: mustRead(tb, zipPath)}
 	a.dpath, a.cpath = writeSettings(tb, tb.TempDir(), a.sol, nil)
@@ -156,12 +154,12 @@ func (a *activationEnv) switchOff(tb testing.TB, ctx context.Context) {
 // activate runs activate-flows with these variables and concurrency.
 func (a *activationEnv) activate(tb testing.TB, ctx context.Context, vars map[string]string, conc int) activation {
 	tb.Helper()
-	auditFrom := len(a.e.emu.Audit())
+	auditFrom := len(a.e.Emulator.Audit())
 	ds, cds := a.load(tb, vars)
 	c := deployContext(a.dv, "")
 	c.SolutionName, c.Deployment, c.Custom, c.Concurrency = a.sol.UniqueName, ds, cds, conc
 	r := activation{err: ActivateFlows{}.Run(ctx, c), report: c.Flows}
-	for _, e := range a.e.emu.Audit()[auditFrom:] {
+	for _, e := range a.e.Emulator.Audit()[auditFrom:] {
 		if e.Environment == "test" && e.Action == "activate-flow" {
 			r.on = append(r.on, strings.ToLower(e.ObjectID))
 		}

@@ -3,7 +3,6 @@ package steps
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/ppalm/ppalm/dataverse"
 	"github.com/ppalm/ppalm/dataverse/emulator"
@@ -36,15 +35,12 @@ func BenchmarkDeployFabrikam(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
 				e := newDeployEnv(b, emulator.Options{Faults: "latency=30ms,seed=1"})
-				vars := fabrikamVariables(b, ctx, e.client(b, "test"), sol)
+				vars := fabrikamVariables(b, ctx, e.Client(b, "test"), sol)
 				ds, cds, _, err := LoadSettings(dpath, cpath, mapLookup(vars))
 				if err != nil {
 					b.Fatal(err)
 				}
-				dv := e.client(b, "test")
-				dv, _ = dataverse.New(dv.EnvironmentURL(), dataverse.WithPowerAppsURL(e.srv.URL+"/powerapps"),
-					dataverse.WithGraphURL(e.srv.URL+"/graph"), dataverse.WithMaxConcurrency(bc.conc),
-					dataverse.WithSleep(func(ctx context.Context, _ time.Duration) error { return ctx.Err() }))
+				dv := e.Client(b, "test", dataverse.WithMaxConcurrency(bc.conc))
 				c := deployContext(dv, zipPath)
 				c.Deployment, c.Custom, c.Concurrency = ds, cds, bc.conc
 				b.StartTimer()

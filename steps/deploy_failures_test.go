@@ -24,7 +24,7 @@ func fabrikamSettings(t *testing.T, ctx context.Context, e *deployEnv, env strin
 		t.Fatal(err)
 	}
 	dpath, cpath := writeSettings(t, t.TempDir(), sol, nil)
-	vars := fabrikamVariables(t, ctx, e.client(t, env), sol)
+	vars := fabrikamVariables(t, ctx, e.Client(t, env), sol)
 	if edit != nil {
 		edit(vars)
 	}
@@ -58,7 +58,7 @@ func TestFailureUnboundConnectionReference(t *testing.T) {
 	ds, _ := fabrikamSettings(t, ctx, e, "test", func(v map[string]string) {
 		v["connectionreference.contoso_sharedapprovals_ea5ad"] = ""
 	})
-	c := deployContext(e.client(t, "test"), fixtures.Path("fabrikam-environmental-large", fabrikamManaged))
+	c := deployContext(e.Client(t, "test"), fixtures.Path("fabrikam-environmental-large", fabrikamManaged))
 	c.Deployment = ds
 	runExpectingFailure(t, e, "test", c, DeployPipeline(),
 		"connection reference contoso_sharedapprovals_ea5ad is not bound: set ConnectionReferences[].ConnectionId for contoso_sharedapprovals_ea5ad in")
@@ -112,7 +112,7 @@ func installFabrikam(t *testing.T) (*deployEnv, *settings.DeploymentSettings, *s
 }
 
 func configureContext(e *deployEnv, t *testing.T, ds *settings.DeploymentSettings, cds *settings.CustomDeploymentSettings) *Context {
-	c := deployContext(e.client(t, "test"), "")
+	c := deployContext(e.Client(t, "test"), "")
 	c.SolutionName, c.Deployment, c.Custom = "FabrikamEnvironmental", ds, cds
 	return c
 }
@@ -149,7 +149,7 @@ func TestFailureManagedOverUnmanaged(t *testing.T) {
 	ctx := context.Background()
 	e := newDeployEnv(t, emulator.Options{Seeds: map[string][]string{"test": {fixtures.Path("fabrikam-environmental-large", fabrikamUnmanaged)}}})
 	ds, _ := fabrikamSettings(t, ctx, e, "test", nil)
-	c := deployContext(e.client(t, "test"), fixtures.Path("fabrikam-environmental-large", fabrikamManaged))
+	c := deployContext(e.Client(t, "test"), fixtures.Path("fabrikam-environmental-large", fabrikamManaged))
 	c.Deployment = ds
 	runExpectingFailure(t, e, "test", c, []Step{SettingsCheck{}, Import{}},
 		"is managed but", "has it unmanaged", "ppalm solution delete")
@@ -158,7 +158,7 @@ func TestFailureManagedOverUnmanaged(t *testing.T) {
 func TestFailureLowerVersion(t *testing.T) {
 	e, ds, _ := installFabrikam(t)
 	older := editZip(t, fixtures.Path("fabrikam-environmental-large", fabrikamManaged), "1.1.11.70", "")
-	c := deployContext(e.client(t, "test"), older)
+	c := deployContext(e.Client(t, "test"), older)
 	c.Deployment = ds
 	runExpectingFailure(t, e, "test", c, []Step{SettingsCheck{}, Import{}},
 		`"FabrikamEnvironmental" 1.1.11.70 is older than version 1.1.11.71`, "build a version higher than 1.1.11.71")
@@ -167,7 +167,7 @@ func TestFailureLowerVersion(t *testing.T) {
 func TestLeftoverHoldingSolutionIsFinished(t *testing.T) {
 	ctx := context.Background()
 	e, ds, _ := installFabrikam(t)
-	dv := e.client(t, "test")
+	dv := e.Client(t, "test")
 	v2 := editZip(t, fixtures.Path("fabrikam-environmental-large", fabrikamManaged), "1.1.11.72", "")
 	params, gaps := BuildComponentParameters(mustRead(t, v2), ds)
 	if len(gaps) > 0 {

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/ppalm/ppalm/dataverse"
 	"github.com/ppalm/ppalm/dataverse/emulator"
+	"github.com/ppalm/ppalm/dataverse/emulator/emulatortest"
 	"github.com/ppalm/ppalm/fixtures"
 	"github.com/ppalm/ppalm/settings"
 	"github.com/ppalm/ppalm/solution"
@@ -54,10 +54,8 @@ const (
 	parentFlow        = "e9d7c2ea-062d-ed11-9db1-0022481dae3d" // "Daily status changes" calls three children
 )
 
-type deployEnv struct {
-	emu *emulator.Emulator
-	srv *httptest.Server
-}
+// deployEnv is the emulator a deploy test runs against.
+type deployEnv struct{ *emulatortest.Server }
 
 func newDeployEnv(t testing.TB, opts emulator.Options) *deployEnv {
 	t.Helper()
@@ -72,32 +70,13 @@ func newDeployEnv(t testing.TB, opts emulator.Options) *deployEnv {
 	if opts.AsyncPolls == 0 {
 		opts.AsyncPolls = -1
 	}
-	emu, err := emulator.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(emu.Handler())
-	t.Cleanup(srv.Close)
-	return &deployEnv{emu: emu, srv: srv}
-}
-
-func (e *deployEnv) client(t testing.TB, env string) *dataverse.Client {
-	t.Helper()
-	c, err := dataverse.New(e.srv.URL+"/"+env,
-		dataverse.WithPowerAppsURL(e.srv.URL+"/powerapps"),
-		dataverse.WithGraphURL(e.srv.URL+"/graph"),
-		dataverse.WithSleep(func(ctx context.Context, _ time.Duration) error { return ctx.Err() }),
-		dataverse.WithPollInterval(time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return &deployEnv{emulatortest.Start(t, opts)}
 }
 
 // changes counts the audited changes in an environment.
 func (e *deployEnv) changes(env string) int {
 	n := 0
-	for _, a := range e.emu.Audit() {
+	for _, a := range e.Emulator.Audit() {
 		if a.Environment == env {
 			n++
 		}
@@ -196,7 +175,7 @@ func deployContext(dv *dataverse.Client, zipPath string) *Context {
 func TestDeployFabrikamEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	e := newDeployEnv(t, emulator.Options{})
-	dv := e.client(t, "test")
+	dv := e.Client(t, "test")
 	zipPath := fixtures.Path("fabrikam-environmental-large", fabrikamManaged)
 	sol, err := solution.ReadFile(zipPath)
 	if err != nil {
@@ -314,14 +293,14 @@ func TestDeployFabrikamEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	auditFrom := len(e.emu.Audit())
+	auditFrom := len(e.Emulator.Audit())
 	c3 := deployContext(dv, "")
 	c3.SolutionName, c3.Deployment, c3.Custom = sol.UniqueName, ds, cds
 	if err := (Runner{Reporter: c3.Reporter}).Run(ctx, c3, []Step{ActivateFlows{}}); err != nil {
 		t.Fatalf("activate-flows: %v", err)
 	}
 	var activated []string
-	for _, a := range e.emu.Audit()[auditFrom:] {
+	for _, a := range e.Emulator.Audit()[auditFrom:] {
 		if a.Environment == "test" && a.Action == "activate-flow" {
 			activated = append(activated, strings.ToLower(a.ObjectID))
 			// Flows with connections act as their owner; the parent, which

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ppalm/ppalm/dataverse"
 	"github.com/ppalm/ppalm/dataverse/emulator"
+	"github.com/ppalm/ppalm/dataverse/emulator/emulatortest"
 	"github.com/ppalm/ppalm/fixtures"
 	"github.com/ppalm/ppalm/gitops"
 	"github.com/ppalm/ppalm/gitops/githttp"
@@ -35,17 +36,8 @@ func gitRemote(t *testing.T) string {
 
 func devEnvironment(t *testing.T, zips ...string) *dataverse.Client {
 	t.Helper()
-	emu, err := emulator.New(emulator.Options{Environments: []string{"dev"}, Seeds: map[string][]string{"dev": zips}, AsyncPolls: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(emu.Handler())
-	t.Cleanup(hs.Close)
-	c, err := dataverse.New(hs.URL+"/dev", dataverse.WithPollInterval(time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	srv := emulatortest.Start(t, emulator.Options{Environments: []string{"dev"}, Seeds: map[string][]string{"dev": zips}, AsyncPolls: -1})
+	return srv.Client(t, "dev")
 }
 
 func TestExportToGitThenBuild(t *testing.T) {

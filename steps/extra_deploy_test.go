@@ -29,10 +29,10 @@ func TestDeployExtraSolutions(t *testing.T) {
 		t.Run(filepath.Base(z), func(t *testing.T) {
 			ctx := context.Background()
 			e := newDeployEnv(t, emulator.Options{Environments: []string{"test"}, Seeds: map[string][]string{}})
-			dv := e.client(t, "test")
+			dv := e.Client(t, "test")
 			vars := map[string]string{}
 			for _, cr := range sol.ConnectionReferences {
-				name, err := e.emu.AddConnection("test", cr.ConnectorID, emulator.Maker.Email, emulator.ServicePrincipal.Email)
+				name, err := e.Emulator.AddConnection("test", cr.ConnectorID, emulator.Maker.Email, emulator.ServicePrincipal.Email)
 				if err != nil {
 					t.Fatalf("connection for %s: %v", cr.ConnectorID, err)
 				}

@@ -12,7 +12,7 @@ import (
 func TestPlanShowsRemovedComponentAndChangesNothing(t *testing.T) {
 	e, ds, cds := installFabrikam(t)
 	v2 := editZip(t, fixtures.Path("fabrikam-environmental-large", fabrikamManaged), "1.1.11.72", "7faeff67-f0d3-ef11-a730-0022480b5362")
-	c := deployContext(e.client(t, "test"), v2)
+	c := deployContext(e.Client(t, "test"), v2)
 	c.Deployment, c.Custom, c.Upgrade = ds, cds, UpgradeAlways
 	before := e.changes("test")
 	p, err := Plan(context.Background(), c)

@@ -34,7 +34,7 @@ func newPL400Env(t *testing.T) *deployEnv {
 func pl400Context(e *deployEnv, t *testing.T, cds *settings.CustomDeploymentSettings) *Context {
 	cds.File = "customDeploymentSettings.json"
 	return &Context{Reporter: &quietReporter{}, Getenv: func(string) string { return "" },
-		Dataverse: e.client(t, "test"), SolutionName: "PL400Demos", Custom: cds}
+		Dataverse: e.Client(t, "test"), SolutionName: "PL400Demos", Custom: cds}
 }
 
 var salesTeam = settings.GroupTeam{AadGroupTeamName: "Contoso Sales", AadSecurityGroupID: emulator.Groups[0].ID,
@@ -66,12 +66,12 @@ func TestShareFlowsAndConnectorsWithTeams(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range []string{pl400Flow, pl400Connector} {
-		got := e.emu.SharedAccess("test", id)
+		got := e.Emulator.SharedAccess("test", id)
 		if len(got) != 1 || got[0].PrincipalID != team.ID || got[0].PrincipalType != "team" || got[0].AccessMask != "ReadAccess" {
 			t.Errorf("access on %s = %+v, want ReadAccess for team %s", id, got, team.ID)
 		}
 	}
-	if got := e.emu.SharedAccess("test", "cd18cef3-a124-ee11-9cbd-00224823910f"); len(got) != 0 {
+	if got := e.Emulator.SharedAccess("test", "cd18cef3-a124-ee11-9cbd-00224823910f"); len(got) != 0 {
 		t.Errorf("the entry without a team shared the flow: %+v", got)
 	}
 	// Again: GrantAccess of what the team has changes nothing.
@@ -79,7 +79,7 @@ func TestShareFlowsAndConnectorsWithTeams(t *testing.T) {
 	if err := (Runner{Reporter: c.Reporter}).Run(ctx, c, []Step{ShareFlows{}, ShareConnectors{}}); err != nil {
 		t.Fatal(err)
 	}
-	if got := e.emu.SharedAccess("test", pl400Flow); len(got) != 1 || got[0].AccessMask != "ReadAccess" {
+	if got := e.Emulator.SharedAccess("test", pl400Flow); len(got) != 1 || got[0].AccessMask != "ReadAccess" {
 		t.Errorf("after a second run: %+v", got)
 	}
 	if !strings.Contains(strings.Join(c.Outcomes[0].Notes, "\n"), `flow "New Pet" shared with team "Contoso Sales" (read)`) {
@@ -132,7 +132,7 @@ func TestShareFailuresChangeNothing(t *testing.T) {
 			}
 			// Lookups come first: the valid entry next to a bad one is not shared either.
 			for _, id := range []string{pl400Flow, pl400Connector} {
-				if got := e.emu.SharedAccess("test", id); len(got) != 0 {
+				if got := e.Emulator.SharedAccess("test", id); len(got) != 0 {
 					t.Errorf("%s shared despite the failure: %+v", id, got)
 				}
 			}
@@ -143,7 +143,7 @@ func TestShareFailuresChangeNothing(t *testing.T) {
 func TestWebhookURLs(t *testing.T) {
 	ctx := context.Background()
 	e := newPL400Env(t)
-	dv := e.client(t, "test")
+	dv := e.Client(t, "test")
 	before, err := dv.ServiceEndpointByName(ctx, pl400Endpoint)
 	if err != nil {
 		t.Fatalf("the endpoint of the zip's ServiceEndpoints section: %v", err)
@@ -198,7 +198,7 @@ func (s *secretSpy) SetSecret(v string) {
 func TestPluginStepConfig(t *testing.T) {
 	ctx := context.Background()
 	e := newPL400Env(t)
-	dv := e.client(t, "test")
+	dv := e.Client(t, "test")
 	const secure = "ApiKey=very-secret-value"
 	cds := &settings.CustomDeploymentSettings{SDKMessages: []settings.SDKMessageStepConfig{
 		{Config: "unsec." + pl400Plugin, Value: `{"maxTricks":5}`},
@@ -229,7 +229,7 @@ func TestPluginStepConfig(t *testing.T) {
 			t.Errorf("secure value printed: %s", l)
 		}
 	}
-	for _, a := range e.emu.Audit() {
+	for _, a := range e.Emulator.Audit() {
 		if strings.Contains(a.Detail, "very-secret") {
 			t.Errorf("secure value in the audit: %+v", a)
 		}
@@ -264,7 +264,7 @@ func TestPluginStepConfig(t *testing.T) {
 // secureConfig reads a secure configuration row over the Web API.
 func secureConfig(t *testing.T, e *deployEnv, id string) string {
 	t.Helper()
-	resp, err := http.Get(e.srv.URL + "/test/api/data/v9.2/sdkmessageprocessingstepsecureconfigs(" + id + ")?$select=secureconfig")
+	resp, err := http.Get(e.URL + "/test/api/data/v9.2/sdkmessageprocessingstepsecureconfigs(" + id + ")?$select=secureconfig")
 	if err != nil {
 		t.Fatal(err)
 	}

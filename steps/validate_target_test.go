@@ -11,7 +11,7 @@ import (
 
 func TestValidateAgainstTarget(t *testing.T) {
 	e, ds, cds := installFabrikam(t)
-	dv := e.client(t, "test")
+	dv := e.Client(t, "test")
 	sol := mustRead(t, fixtures.Path("fabrikam-environmental-large", fabrikamManaged))
 	if probs := ValidateAgainstTarget(context.Background(), dv, sol, ds, cds); len(probs) != 0 {
 		t.Fatalf("valid settings: %v", probs)

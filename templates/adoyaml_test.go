@@ -29,28 +29,11 @@ type exprNode struct {
 	args  []*exprNode
 }
 
-type exprParser struct {
-	src string
-	pos int
-}
+type exprParser struct{ exprScanner }
 
 func parseExpr(src string) (*exprNode, error) {
-	p := &exprParser{src: src}
-	n, err := p.expr()
-	if err != nil {
-		return nil, fmt.Errorf("expression %q: %w", src, err)
-	}
-	p.space()
-	if p.pos != len(p.src) {
-		return nil, fmt.Errorf("expression %q: unexpected %q at offset %d", src, p.src[p.pos:], p.pos)
-	}
-	return n, nil
-}
-
-func (p *exprParser) space() {
-	for p.pos < len(p.src) && strings.ContainsRune(" \t\r\n", rune(p.src[p.pos])) {
-		p.pos++
-	}
+	p := &exprParser{exprScanner{src: src}}
+	return parseWhole(&p.exprScanner, p.expr)
 }
 
 func (p *exprParser) peek() byte {
@@ -61,32 +44,12 @@ func (p *exprParser) peek() byte {
 	return 0
 }
 
-func (p *exprParser) str() (string, error) {
-	var b strings.Builder
-	p.pos++ // opening quote
-	for p.pos < len(p.src) {
-		c := p.src[p.pos]
-		p.pos++
-		if c != '\'' {
-			b.WriteByte(c)
-			continue
-		}
-		if p.pos < len(p.src) && p.src[p.pos] == '\'' { // '' is a quote
-			b.WriteByte('\'')
-			p.pos++
-			continue
-		}
-		return b.String(), nil
-	}
-	return "", fmt.Errorf("unterminated string literal")
-}
-
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.\-]*`)
 
 func (p *exprParser) expr() (*exprNode, error) {
 	switch c := p.peek(); {
 	case c == '\'':
-		s, err := p.str()
+		s, err := p.quoted()
 		return &exprNode{lit: &s}, err
 	case c == 0:
 		return nil, fmt.Errorf("unexpected end")
@@ -99,27 +62,11 @@ func (p *exprParser) expr() (*exprNode, error) {
 	switch p.peek() {
 	case '(':
 		p.pos++
-		n := &exprNode{fn: strings.ToLower(id)}
-		if p.peek() == ')' {
-			p.pos++
-			return n, nil
+		args, err := callArgs(&p.exprScanner, id, p.expr)
+		if err != nil {
+			return nil, err
 		}
-		for {
-			a, err := p.expr()
-			if err != nil {
-				return nil, err
-			}
-			n.args = append(n.args, a)
-			switch p.peek() {
-			case ',':
-				p.pos++
-			case ')':
-				p.pos++
-				return n, nil
-			default:
-				return nil, fmt.Errorf("expected , or ) at offset %d in call of %s", p.pos, id)
-			}
-		}
+		return &exprNode{fn: strings.ToLower(id), args: args}, nil
 	case '[':
 		if id != "variables" {
 			return nil, fmt.Errorf("indexing %s: only variables['Name'] is supported", id)
@@ -128,7 +75,7 @@ func (p *exprParser) expr() (*exprNode, error) {
 		if p.peek() != '\'' {
 			return nil, fmt.Errorf("variables[...] at offset %d: expected a quoted name", p.pos)
 		}
-		name, err := p.str()
+		name, err := p.quoted()
 		if err != nil {
 			return nil, err
 		}
@@ -177,13 +124,9 @@ func (s exprScope) eval(n *exprNode) (any, error) {
 		}
 		return v, nil
 	}
-	args := make([]any, len(n.args))
-	for i, a := range n.args {
-		v, err := s.eval(a)
-		if err != nil {
-			return nil, err
-		}
-		args[i] = v
+	args, err := evalArgs(n.args, s.eval)
+	if err != nil {
+		return nil, err
 	}
 	want := func(k int) error {
 		if len(args) != k {

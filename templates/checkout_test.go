@@ -325,6 +325,14 @@ func moveConfig(t *testing.T, dir, from, to string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sig := &object.Signature{Name: "Alex Maker", Email: "alex@contoso.example", When: time.Date(2026, 3, 1, 11, 0, 0, 0, time.UTC)}
+	commitAll(t, repo, fmt.Sprintf("%s: settings for %s", solutionName, to), sig, solutionName)
+}
+
+// commitAll commits every file of repo's work tree as sig and points
+// branch at the commit.
+func commitAll(t *testing.T, repo *git.Repository, message string, sig *object.Signature, branch string) plumbing.Hash {
+	t.Helper()
 	wt, err := repo.Worktree()
 	if err != nil {
 		t.Fatal(err)
@@ -332,14 +340,14 @@ func moveConfig(t *testing.T, dir, from, to string) {
 	if err := wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
 		t.Fatal(err)
 	}
-	sig := &object.Signature{Name: "Alex Maker", Email: "alex@contoso.example", When: time.Date(2026, 3, 1, 11, 0, 0, 0, time.UTC)}
-	h, err := wt.Commit(fmt.Sprintf("%s: settings for %s", solutionName, to), &git.CommitOptions{Author: sig, Committer: sig})
+	h, err := wt.Commit(message, &git.CommitOptions{Author: sig, Committer: sig})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := repo.Storer.SetReference(plumbing.NewHashReference(plumbing.NewBranchReferenceName(solutionName), h)); err != nil {
+	if err := repo.Storer.SetReference(plumbing.NewHashReference(plumbing.NewBranchReferenceName(branch), h)); err != nil {
 		t.Fatal(err)
 	}
+	return h
 }
 
 // branchHead is the commit branch points at in the repository on disk.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ppalm/ppalm/dataverse"
 	"github.com/ppalm/ppalm/dataverse/emulator"
+	"github.com/ppalm/ppalm/dataverse/emulator/emulatortest"
 	"github.com/ppalm/ppalm/fixtures"
 	"github.com/ppalm/ppalm/settings"
 	"github.com/ppalm/ppalm/solution"
@@ -47,29 +48,14 @@ func followSites(t *testing.T) (string, *solution.Solution) {
 
 // devEmulator serves the emulator with the named environments, those in
 // seeded holding the unmanaged FollowSites as a maker left it.
-func devEmulator(t *testing.T, envs []string, seeded ...string) (*emulator.Emulator, string) {
+func devEmulator(t *testing.T, envs []string, seeded ...string) *emulatortest.Server {
 	t.Helper()
 	zip, _ := followSites(t)
 	seeds := map[string][]string{}
 	for _, e := range seeded {
 		seeds[e] = []string{zip}
 	}
-	emu, err := emulator.New(emulator.Options{Environments: envs, AsyncPolls: -1, Seeds: seeds})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(emu.Handler())
-	t.Cleanup(srv.Close)
-	return emu, srv.URL
-}
-
-func envClient(t *testing.T, base, env string) *dataverse.Client {
-	t.Helper()
-	c, err := dataverse.New(base+"/"+env, dataverse.WithPowerAppsURL(base+"/powerapps"), dataverse.WithGraphURL(base+"/graph"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return emulatortest.Start(t, emulator.Options{Environments: envs, AsyncPolls: -1, Seeds: seeds})
 }
 
 // noREST is a host REST API none of these runs may call.
@@ -176,7 +162,7 @@ func checkExported(t *testing.T, bin string, c *object.Commit, message, authorNa
 // branch. A second run with nothing changed in dev makes no commit.
 func TestAzureDevOpsExportSolutionToGit(t *testing.T) {
 	bin := buildPpalm(t)
-	_, base := devEmulator(t, []string{"dev"}, "dev")
+	srv := devEmulator(t, []string{"dev"}, "dev")
 	ado := noREST(t, "Azure DevOps")
 	remote := newGitRemote(t, "contoso", accessToken)
 	// Azure Repos' clone URL carries the organisation as user name.
@@ -188,7 +174,7 @@ func TestAzureDevOpsExportSolutionToGit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	endpoints := map[string]endpoint{"contoso-dev": devEndpoint(devConnectionID, base+"/dev/")}
+	endpoints := map[string]endpoint{"contoso-dev": devEndpoint(devConnectionID, srv.URL+"/dev/")}
 	mainHead := remote.head(t, "main").Hash
 	run := func(n int) *agentRun {
 		a := newAgentRun(t, bin, origin, newVariables(), endpoints)
@@ -237,18 +223,18 @@ func TestAzureDevOpsExportSolutionToGit(t *testing.T) {
 // second dispatch with nothing changed makes no commit.
 func TestGitHubExportSolutionToGit(t *testing.T) {
 	bin := buildPpalm(t)
-	_, base := devEmulator(t, []string{"dev"}, "dev")
+	srv := devEmulator(t, []string{"dev"}, "dev")
 	api := noREST(t, "GitHub")
 	remote := newGitRemote(t, "x-access-token", ghJobToken)
 	environments := map[string]map[string]string{"dev": {
-		"DATAVERSE_URL": base + "/dev/", "AZURE_TENANT_ID": ghTenantID, "AZURE_CLIENT_ID": emulator.ServicePrincipal.ApplicationID,
+		"DATAVERSE_URL": srv.URL + "/dev/", "AZURE_TENANT_ID": ghTenantID, "AZURE_CLIENT_ID": emulator.ServicePrincipal.ApplicationID,
 	}}
 	mainHead := remote.head(t, "main").Hash
 	const step = "export: ppalm export-to-git"
 	run := func(n int) *ghRun {
 		r := newGHRun(t, bin, remote.url, "export.yml", dispatchEvent("refs/heads/main", mainHead.String(), n, map[string]any{
 			"solution-name": solutionName, "commit-message": ghCommitMessage, "branch": solutionName,
-		}), api, base, environments)
+		}), api, srv, environments)
 		if got := r.run(); got != "export@dev" {
 			t.Fatalf("dispatch ran %q, want export@dev", got)
 		}
@@ -287,11 +273,11 @@ func TestGitHubExportSolutionToGit(t *testing.T) {
 // newGHRun is a run of the caller example against origin, on a runner
 // whose machine environment points ppalm at the emulator's Power Apps and
 // Graph.
-func newGHRun(t *testing.T, bin, origin, caller string, ev ghEvent, api, base string, environments map[string]map[string]string) *ghRun {
+func newGHRun(t *testing.T, bin, origin, caller string, ev ghEvent, api string, dv *emulatortest.Server, environments map[string]map[string]string) *ghRun {
 	return &ghRun{
 		t: t, bin: bin, origin: origin, work: t.TempDir(), caller: caller, ev: ev,
 		apiURL: api, oidcURL: api + "/oidc?api-version=2.0", environments: environments,
-		machineEnv: map[string]string{"PPALM_POWERAPPS_URL": base + "/powerapps", "PPALM_GRAPH_URL": base + "/graph"},
+		machineEnv: map[string]string{"PPALM_POWERAPPS_URL": dv.PowerAppsURL(), "PPALM_GRAPH_URL": dv.GraphURL()},
 		artifacts:  map[string]string{}, logs: map[string]string{}, summaries: map[string]string{}, outputs: map[string]map[string]string{},
 	}
 }
@@ -333,8 +319,8 @@ func TestAzureDevOpsImportUnmanagedToDev(t *testing.T) {
 	ctx := context.Background()
 	bin := buildPpalm(t)
 	_, src := followSites(t)
-	emu, base := devEmulator(t, []string{"dev"})
-	dv := envClient(t, base, "dev")
+	srv := devEmulator(t, []string{"dev"})
+	dv := srv.Client(t, "dev")
 	ado := noREST(t, "Azure DevOps")
 	origin := devRepository(t, bin)
 	tokens := tokenVariables(ctx, t, dv, src)
@@ -347,9 +333,9 @@ func TestAzureDevOpsImportUnmanagedToDev(t *testing.T) {
 	for k, val := range tokens {
 		v.set(k, val)
 	}
-	v.set("PPALM_POWERAPPS_URL", base+"/powerapps")
-	v.set("PPALM_GRAPH_URL", base+"/graph")
-	a := newAgentRun(t, bin, origin, v, map[string]endpoint{"contoso-dev": devEndpoint(devConnectionID, base+"/dev/")})
+	v.set("PPALM_POWERAPPS_URL", srv.PowerAppsURL())
+	v.set("PPALM_GRAPH_URL", srv.GraphURL())
+	a := newAgentRun(t, bin, origin, v, map[string]endpoint{"contoso-dev": devEndpoint(devConnectionID, srv.URL+"/dev/")})
 	a.predefinedRun(ado+"/contoso/", "20260301.1", "Manual", solutionName, branchHead(t, origin, solutionName))
 	runADO(t, a, doc)
 	checkRan(t, a.ran,
@@ -360,7 +346,7 @@ func TestAzureDevOpsImportUnmanagedToDev(t *testing.T) {
 		"import/import: ppalm import",
 		"import/import: ppalm configure",
 	)
-	checkImportedUnmanaged(ctx, t, emu, dv, src, tokens, a.logs["import/import: ppalm configure"])
+	checkImportedUnmanaged(ctx, t, srv.Emulator, dv, src, tokens, a.logs["import/import: ppalm configure"])
 }
 
 // TestGitHubImportUnmanagedToDev runs github/import-unmanaged-to-dev.yml,
@@ -370,22 +356,22 @@ func TestGitHubImportUnmanagedToDev(t *testing.T) {
 	ctx := context.Background()
 	bin := buildPpalm(t)
 	_, src := followSites(t)
-	emu, base := devEmulator(t, []string{"dev"})
-	dv := envClient(t, base, "dev")
+	srv := devEmulator(t, []string{"dev"})
+	dv := srv.Client(t, "dev")
 	api := noREST(t, "GitHub")
 	origin := devRepository(t, bin)
 	tokens := tokenVariables(ctx, t, dv, src)
-	vars := map[string]string{"DATAVERSE_URL": base + "/dev/", "AZURE_TENANT_ID": ghTenantID, "AZURE_CLIENT_ID": emulator.ServicePrincipal.ApplicationID}
+	vars := map[string]string{"DATAVERSE_URL": srv.URL + "/dev/", "AZURE_TENANT_ID": ghTenantID, "AZURE_CLIENT_ID": emulator.ServicePrincipal.ApplicationID}
 	for name, val := range tokens {
 		vars[settings.GitHubName(name)] = val
 	}
 	r := newGHRun(t, bin, origin, "import-dev.yml", dispatchEvent("refs/heads/"+solutionName, branchHead(t, origin, solutionName), 1,
-		map[string]any{"environment": "dev", "config": "JohannaDev"}), api, base, map[string]map[string]string{"dev": vars})
+		map[string]any{"environment": "dev", "config": "JohannaDev"}), api, srv, map[string]map[string]string{"dev": vars})
 	if got := r.run(); got != "import@dev" {
 		t.Fatalf("dispatch ran %q, want import@dev", got)
 	}
 	checkRan(t, r.ran, "import: actions/checkout@v4", "import: ppalm pack", "import: ppalm import", "import: ppalm configure")
-	checkImportedUnmanaged(ctx, t, emu, dv, src, tokens, r.logs["import: ppalm configure"])
+	checkImportedUnmanaged(ctx, t, srv.Emulator, dv, src, tokens, r.logs["import: ppalm configure"])
 }
 
 // componentsLeft names FollowSites' flows, connection references and
@@ -444,11 +430,11 @@ func TestAzureDevOpsDeleteSolution(t *testing.T) {
 	ctx := context.Background()
 	bin := buildPpalm(t)
 	_, src := followSites(t)
-	_, base := devEmulator(t, []string{"dev", "dev2"}, "dev", "dev2")
+	srv := devEmulator(t, []string{"dev", "dev2"}, "dev", "dev2")
 	ado := noREST(t, "Azure DevOps")
 	endpoints := map[string]endpoint{
-		"contoso-dev":  devEndpoint(devConnectionID, base+"/dev/"),
-		"contoso-dev2": devEndpoint(dev2ConnectionID, base+"/dev2/"),
+		"contoso-dev":  devEndpoint(devConnectionID, srv.URL+"/dev/"),
+		"contoso-dev2": devEndpoint(dev2ConnectionID, srv.URL+"/dev2/"),
 	}
 	all := len(src.CloudFlows()) + len(src.ConnectionReferences) + len(src.EnvironmentVariables)
 	for _, tt := range []struct {
@@ -460,7 +446,7 @@ func TestAzureDevOpsDeleteSolution(t *testing.T) {
 		{"dev", map[string]any{}, 0, "and its components"},
 		{"dev2", map[string]any{"withComponents": false}, all, "deleted solution FollowSites"},
 	} {
-		dv := envClient(t, base, tt.env)
+		dv := srv.Client(t, tt.env)
 		if !installed(ctx, t, dv) || len(componentsLeft(ctx, t, dv, src)) != all {
 			t.Fatalf("%s before: installed %v, components %v", tt.env, installed(ctx, t, dv), componentsLeft(ctx, t, dv, src))
 		}
@@ -494,17 +480,17 @@ func TestGitHubDeleteSolution(t *testing.T) {
 	ctx := context.Background()
 	bin := buildPpalm(t)
 	_, src := followSites(t)
-	_, base := devEmulator(t, []string{"dev"}, "dev")
-	dv := envClient(t, base, "dev")
+	srv := devEmulator(t, []string{"dev"}, "dev")
+	dv := srv.Client(t, "dev")
 	api := noREST(t, "GitHub")
 	if !installed(ctx, t, dv) || len(componentsLeft(ctx, t, dv, src)) == 0 {
 		t.Fatalf("before: installed %v, components %v", installed(ctx, t, dv), componentsLeft(ctx, t, dv, src))
 	}
 	environments := map[string]map[string]string{"dev": {
-		"DATAVERSE_URL": base + "/dev/", "AZURE_TENANT_ID": ghTenantID, "AZURE_CLIENT_ID": emulator.ServicePrincipal.ApplicationID,
+		"DATAVERSE_URL": srv.URL + "/dev/", "AZURE_TENANT_ID": ghTenantID, "AZURE_CLIENT_ID": emulator.ServicePrincipal.ApplicationID,
 	}}
 	r := newGHRun(t, bin, "", "delete.yml", dispatchEvent("refs/heads/main", "0000000000000000000000000000000000000000", 1,
-		map[string]any{"solution-name": solutionName}), api, base, environments)
+		map[string]any{"solution-name": solutionName}), api, srv, environments)
 	if got := r.run(); got != "delete@dev" {
 		t.Fatalf("dispatch ran %q, want delete@dev", got)
 	}

@@ -34,37 +34,11 @@ type ghExpr struct {
 	args []*ghExpr
 }
 
-type ghParser struct {
-	src string
-	pos int
-}
+type ghParser struct{ exprScanner }
 
 func parseGHExpr(src string) (*ghExpr, error) {
-	p := &ghParser{src: src}
-	n, err := p.or()
-	if err != nil {
-		return nil, fmt.Errorf("expression %q: %w", src, err)
-	}
-	if p.skip(); p.pos != len(p.src) {
-		return nil, fmt.Errorf("expression %q: unexpected %q at offset %d", src, p.src[p.pos:], p.pos)
-	}
-	return n, nil
-}
-
-func (p *ghParser) skip() {
-	for p.pos < len(p.src) && strings.ContainsRune(" \t\r\n", rune(p.src[p.pos])) {
-		p.pos++
-	}
-}
-
-// eat consumes tok if it comes next.
-func (p *ghParser) eat(tok string) bool {
-	p.skip()
-	if strings.HasPrefix(p.src[p.pos:], tok) {
-		p.pos += len(tok)
-		return true
-	}
-	return false
+	p := &ghParser{exprScanner{src: src}}
+	return parseWhole(&p.exprScanner, p.or)
 }
 
 func (p *ghParser) binary(next func() (*ghExpr, error), ops ...string) (*ghExpr, error) {
@@ -76,7 +50,7 @@ func (p *ghParser) binary(next func() (*ghExpr, error), ops ...string) (*ghExpr,
 		op := ""
 		for _, o := range ops {
 			// "<" must not take the first byte of "<=", nor "!" of "!=".
-			if p.skip(); strings.HasPrefix(p.src[p.pos:], o) && !(len(o) == 1 && strings.HasPrefix(p.src[p.pos+1:], "=")) {
+			if p.space(); strings.HasPrefix(p.src[p.pos:], o) && !(len(o) == 1 && strings.HasPrefix(p.src[p.pos+1:], "=")) {
 				op = o
 				break
 			}
@@ -100,7 +74,7 @@ func (p *ghParser) eq() (*ghExpr, error)  { return p.binary(p.cmp, "==", "!=") }
 func (p *ghParser) cmp() (*ghExpr, error) { return p.binary(p.unary, "<=", ">=", "<", ">") }
 
 func (p *ghParser) unary() (*ghExpr, error) {
-	if p.skip(); strings.HasPrefix(p.src[p.pos:], "!") && !strings.HasPrefix(p.src[p.pos:], "!=") {
+	if p.space(); strings.HasPrefix(p.src[p.pos:], "!") && !strings.HasPrefix(p.src[p.pos:], "!=") {
 		p.pos++
 		n, err := p.unary()
 		if err != nil {
@@ -146,7 +120,7 @@ func (p *ghParser) postfix() (*ghExpr, error) {
 }
 
 func (p *ghParser) primary() (*ghExpr, error) {
-	p.skip()
+	p.space()
 	if p.pos == len(p.src) {
 		return nil, fmt.Errorf("unexpected end")
 	}
@@ -163,21 +137,11 @@ func (p *ghParser) primary() (*ghExpr, error) {
 		}
 		return n, nil
 	case rest[0] == '\'':
-		var b strings.Builder
-		for i := 1; i < len(rest); i++ {
-			if rest[i] != '\'' {
-				b.WriteByte(rest[i])
-				continue
-			}
-			if i+1 < len(rest) && rest[i+1] == '\'' { // '' is a quote
-				b.WriteByte('\'')
-				i++
-				continue
-			}
-			p.pos += i + 1
-			return &ghExpr{op: "lit", val: b.String()}, nil
+		s, err := p.quoted()
+		if err != nil {
+			return nil, err
 		}
-		return nil, fmt.Errorf("unterminated string literal")
+		return &ghExpr{op: "lit", val: s}, nil
 	}
 	if num := ghNumberRE.FindString(rest); num != "" {
 		p.pos += len(num)
@@ -210,24 +174,11 @@ func (p *ghParser) primary() (*ghExpr, error) {
 	if !p.eat("(") {
 		return &ghExpr{op: "ctx", val: id}, nil
 	}
-	n := &ghExpr{op: "call", val: strings.ToLower(id)}
-	if p.eat(")") {
-		return n, nil
+	args, err := callArgs(&p.exprScanner, id, p.or)
+	if err != nil {
+		return nil, err
 	}
-	for {
-		a, err := p.or()
-		if err != nil {
-			return nil, err
-		}
-		n.args = append(n.args, a)
-		if p.eat(",") {
-			continue
-		}
-		if p.eat(")") {
-			return n, nil
-		}
-		return nil, fmt.Errorf("expected , or ) at offset %d in call of %s", p.pos, id)
-	}
+	return &ghExpr{op: "call", val: strings.ToLower(id), args: args}, nil
 }
 
 // ghScope is what an expression may read: the contexts available where it
@@ -305,13 +256,9 @@ func (s ghScope) call(n *ghExpr) (any, error) {
 		}
 		return v, nil
 	}
-	args := make([]any, len(n.args))
-	for i, a := range n.args {
-		v, err := s.eval(a)
-		if err != nil {
-			return nil, err
-		}
-		args[i] = v
+	args, err := evalArgs(n.args, s.eval)
+	if err != nil {
+		return nil, err
 	}
 	switch name {
 	case "tojson":

@@ -6,15 +6,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,11 +20,9 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/ppalm/ppalm/dataverse"
 	"github.com/ppalm/ppalm/dataverse/emulator"
-	"github.com/ppalm/ppalm/fixtures"
+	"github.com/ppalm/ppalm/dataverse/emulator/emulatortest"
 	"github.com/ppalm/ppalm/settings"
-	"github.com/ppalm/ppalm/solution"
 )
 
 const (
@@ -51,35 +46,14 @@ const (
 func TestGitHubBuildDeploySolution(t *testing.T) {
 	ctx := context.Background()
 	bin := buildPpalm(t)
-	emu, err := emulator.New(emulator.Options{Environments: []string{"validation", "test", "prod"}, AsyncPolls: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dvSrv := httptest.NewServer(emu.Handler())
-	defer dvSrv.Close()
+	dvSrv := emulatortest.Start(t, emulator.Options{Environments: []string{"validation", "test", "prod"}, AsyncPolls: -1})
+	emu := dvSrv.Emulator
 	// GitHub's REST API and the OIDC token endpoint: nothing in these runs
 	// may need them (the upgrade label comes from the event payload, and
 	// a loopback environment needs no token).
-	var ghCalls atomic.Int64
-	ghSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ghCalls.Add(1)
-		t.Errorf("unexpected GitHub call %s %s", r.Method, r.URL)
-		http.Error(w, "not expected", http.StatusTeapot)
-	}))
-	defer ghSrv.Close()
-
-	src, err := solution.ReadFile(fixtures.Path("followsites-small", "sharepoint-followsites.zip"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := func(env string) *dataverse.Client {
-		c, err := dataverse.New(dvSrv.URL+"/"+env, dataverse.WithPowerAppsURL(dvSrv.URL+"/powerapps"), dataverse.WithGraphURL(dvSrv.URL+"/graph"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
-	dvTest, dvValidation := client("test"), client("validation")
+	api := noREST(t, "GitHub")
+	_, src := followSites(t)
+	dvTest, dvValidation := dvSrv.Client(t, "test"), dvSrv.Client(t, "validation")
 	tokens := map[string]map[string]string{
 		"Test":       tokenVariables(ctx, t, dvTest, src),
 		"Validation": tokenVariables(ctx, t, dvValidation, src),
@@ -104,16 +78,10 @@ func TestGitHubBuildDeploySolution(t *testing.T) {
 			environments[env][settings.GitHubName(name)] = v
 		}
 	}
+	// The runner machine's own environment (a self-hosted runner's .env)
+	// says where the emulator serves Power Apps and Graph.
 	newRun := func(caller string, ev ghEvent) *ghRun {
-		return &ghRun{
-			t: t, bin: bin, origin: origin, work: t.TempDir(), caller: caller, ev: ev,
-			apiURL: ghSrv.URL, oidcURL: ghSrv.URL + "/oidc?api-version=2.0", environments: environments,
-			// The runner machine's own environment (a self-hosted
-			// runner's .env): where the emulator serves Power Apps and
-			// Graph.
-			machineEnv: map[string]string{"PPALM_POWERAPPS_URL": dvSrv.URL + "/powerapps", "PPALM_GRAPH_URL": dvSrv.URL + "/graph"},
-			artifacts:  map[string]string{}, logs: map[string]string{}, summaries: map[string]string{}, outputs: map[string]map[string]string{},
-		}
+		return newGHRun(t, bin, origin, caller, ev, api, dvSrv, environments)
 	}
 	head := func(ref string) string {
 		r, err := git.PlainOpen(origin)
@@ -218,9 +186,6 @@ func TestGitHubBuildDeploySolution(t *testing.T) {
 	if log := r.logs["deploy: ppalm import"]; !strings.Contains(log, "upgrade FollowSites 1.0.2.1") || !strings.Contains(log, "solution-upgrade") {
 		t.Errorf("labeled import is not an upgrade asked for by the label:\n%s", log)
 	}
-	if ghCalls.Load() != 0 {
-		t.Errorf("%d GitHub calls", ghCalls.Load())
-	}
 }
 
 // ghEvent is the event that starts a run: its name, payload and ref.
@@ -282,19 +247,10 @@ func ghSolutionRepository(t *testing.T, bin string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sig := &object.Signature{Name: "Alex Maker", Email: emulator.Maker.Email, When: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
+	h := commitAll(t, repo, "FollowSites: settings for test and validation", sig, solutionName)
 	wt, err := repo.Worktree()
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
-		t.Fatal(err)
-	}
-	sig := &object.Signature{Name: "Alex Maker", Email: emulator.Maker.Email, When: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
-	h, err := wt.Commit("FollowSites: settings for test and validation", &git.CommitOptions{Author: sig, Committer: sig})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := repo.Storer.SetReference(plumbing.NewHashReference(plumbing.NewBranchReferenceName(solutionName), h)); err != nil {
 		t.Fatal(err)
 	}
 	sig.When = sig.When.Add(time.Hour)

@@ -11,7 +11,8 @@
 //
 // The first line printed is "listening on http://ADDR" (port 0 picks a free
 // port). Point a pipeline at http://ADDR/dev as its environment URL. In Go
-// tests: e, _ := emulator.New(emulator.Options{...}); httptest.NewServer(e.Handler()).
+// tests, package emulatortest starts one for the test and builds clients:
+// srv := emulatortest.Start(t, emulator.Options{...}); dv := srv.Client(t, "dev").
 //
 // # Routes
 //
