@@ -14,7 +14,13 @@ func init() { register(newCommitCmd) }
 func newCommitCmd(f *Factory) *cobra.Command {
 	var o gitops.CommitOptions
 	cmd := &cobra.Command{
-		Use:   "commit --repo PATH|URL --branch NAME --folder DIR --path REPO_DIR --message TEXT",
+		Use: "commit --repo PATH|URL --branch NAME --folder DIR --path REPO_DIR --message TEXT",
+		Example: `  # publish an unpacked solution to a branch of the CI checkout and push it
+  ppalm commit --repo . --branch MySolution --folder out/src --path MySolution/SolutionPackage/src --message "Update MySolution" --push
+
+  # outside Azure DevOps and GitHub Actions, name the author
+  ppalm commit --repo https://github.com/contoso/alm --branch MySolution --folder out/src --path MySolution/SolutionPackage/src \
+      --message "Update MySolution" --push --author-name "Alex Maker" --author-email alex@contoso.com`,
 		Short: "Commit an unpacked solution folder to a git branch and push it",
 		Long: "Replaces the repository folder --path with the contents of --folder exactly (deletions included,\n" +
 			"nothing outside --path touched), commits on --branch (created from --base when missing) and,\n" +

@@ -2,11 +2,13 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/ppalm/ppalm/dataverse"
 	"github.com/ppalm/ppalm/steps"
 )
 
@@ -23,7 +25,12 @@ type configureOptions struct {
 func newConfigureCmd(f *Factory) *cobra.Command {
 	o := &configureOptions{}
 	cmd := &cobra.Command{
-		Use:   "configure",
+		Use: "configure",
+		Example: `  ppalm configure --environment https://contoso-test.crm.dynamics.com --solution MySolution \
+      --settings MySolution/config/test/customDeploymentSettings.json --deployment-settings MySolution/config/test/deploymentSettings.json
+
+  # only turn the flows on
+  ppalm configure --environment https://contoso-test.crm.dynamics.com --solution MySolution --settings customDeploymentSettings.json --only activate-flows`,
 		Short: "Configure an installed solution: endpoints, plug-in steps, teams, shares, owners, flow activation",
 		Long: "configure runs, in order, webhook-urls, plugin-step-config, teams, share-apps, share-flows,\n" +
 			"share-connectors, set-flow-owners and activate-flows from customDeploymentSettings.json\n" +
@@ -83,6 +90,13 @@ func runConfigure(ctx context.Context, f *Factory, o *configureOptions) error {
 		return err
 	}
 	sc.SolutionName = o.solution
+	// Every step looks components up by id, not through the solution, so a
+	// mistyped name would configure whatever the environment holds.
+	if _, err := sc.Dataverse.GetSolution(ctx, o.solution); errors.Is(err, dataverse.ErrNotFound) {
+		return fmt.Errorf("--solution %q: no such solution in %s: import it first, or check the unique name (not the display name)", o.solution, sc.Dataverse.EnvironmentURL())
+	} else if err != nil {
+		return fmt.Errorf("configure %s: %w", o.solution, err)
+	}
 	for _, s := range steps.UnhandledSections(sc.Custom) {
 		sc.Reporter.Warning(s, o.custom)
 	}

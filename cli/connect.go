@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -81,11 +82,23 @@ func (c *connectionFlags) client(ctx context.Context, f *Factory) (*dataverse.Cl
 		return nil, fmt.Errorf("no environment: pass --environment or set PPALM_ENVIRONMENT_URL")
 	}
 	opts := []dataverse.Option{dataverse.WithMaxConcurrency(c.maxConcurrency), dataverse.WithUserAgent("ppalm")}
-	if u := or(c.powerAppsURL, "PPALM_POWERAPPS_URL"); u != "" {
-		opts = append(opts, dataverse.WithPowerAppsURL(u))
+	powerApps, graph := or(c.powerAppsURL, "PPALM_POWERAPPS_URL"), or(c.graphURL, "PPALM_GRAPH_URL")
+	// A loopback environment is the emulator, which serves the Power Apps
+	// and Graph APIs on the same address; the public defaults would need a
+	// credential and could never answer for it.
+	if host := loopbackOrigin(env); host != "" {
+		if powerApps == "" {
+			powerApps = host + "/powerapps"
+		}
+		if graph == "" {
+			graph = host + "/graph"
+		}
 	}
-	if u := or(c.graphURL, "PPALM_GRAPH_URL"); u != "" {
-		opts = append(opts, dataverse.WithGraphURL(u))
+	if powerApps != "" {
+		opts = append(opts, dataverse.WithPowerAppsURL(powerApps))
+	}
+	if graph != "" {
+		opts = append(opts, dataverse.WithGraphURL(graph))
 	}
 	// The emulator (a loopback URL) needs no identity, and answers async
 	// operations in milliseconds, so it is polled often; anything else needs
@@ -93,6 +106,11 @@ func (c *connectionFlags) client(ctx context.Context, f *Factory) (*dataverse.Cl
 	if isLoopbackURL(env) {
 		opts = append(opts, dataverse.WithPollInterval(100*time.Millisecond))
 	} else {
+		// A malformed or plain-http URL is the first thing to fix, before
+		// which credential to use (New only parses; it sends nothing).
+		if _, err := dataverse.New(env); err != nil {
+			return nil, err
+		}
 		cred, err := dataverse.NewCredential(dataverse.CredentialOptions{
 			Auth:                or(c.auth, "PPALM_AUTH"),
 			TenantID:            or(c.tenantID, "AZURE_TENANT_ID"),
@@ -110,6 +128,18 @@ func (c *connectionFlags) client(ctx context.Context, f *Factory) (*dataverse.Cl
 		opts = append(opts, dataverse.WithCredential(cred))
 	}
 	return dataverse.New(env, opts...)
+}
+
+// loopbackOrigin is "http://HOST:PORT" of a loopback URL, else "".
+func loopbackOrigin(raw string) string {
+	if !isLoopbackURL(raw) {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 func isLoopbackURL(raw string) bool {

@@ -27,7 +27,9 @@ func newConnectionCmd(f *Factory) *cobra.Command {
 func newConnectionListCmd(f *Factory) *cobra.Command {
 	var connector string
 	cmd := &cobra.Command{
-		Use:   "list",
+		Use: "list",
+		Example: `  # the ids to put in ConnectionReferences[].ConnectionId
+  ppalm connection list --environment https://contoso-test.crm.dynamics.com --connector shared_sharepointonline`,
 		Short: "List an environment's connections: the ConnectionId values deploymentSettings.json needs",
 		Long: "Lists the connections of the environment with their connector, status and creator (the\n" +
 			"ConnectionOwner flows are turned on as). --connector filters by connector, e.g. shared_office365.",

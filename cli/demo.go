@@ -38,7 +38,10 @@ type demoOptions struct {
 func newDemoCmd(f *Factory) *cobra.Command {
 	o := &demoOptions{}
 	cmd := &cobra.Command{
-		Use:   "demo",
+		Use: "demo",
+		Example: `  ppalm demo
+  # keep the emulator and the git server running afterwards, the files in ./ppalm-demo
+  ppalm demo --dir ./ppalm-demo --serve`,
 		Short: "Run the whole ALM flow end to end on the built-in Dataverse emulator (no account needed)",
 		Long: "demo starts the Dataverse emulator (dev seeded with a real solution, test and prod empty) and a\n" +
 			"git server on loopback, then runs what a team's pipelines run: commit the solution from dev to\n" +

@@ -25,7 +25,9 @@ func deployContext(ctx context.Context, f *Factory, conn *connectionFlags, deplo
 	}
 	r := f.reporter()
 	for _, w := range warnings {
-		r.Warning(w.String(), w.File)
+		// The file goes in the file argument (a host links it); the
+		// message would otherwise name it twice.
+		r.Warning(w.Path+": "+w.Message, w.File)
 	}
 	return &steps.Context{Reporter: r, Getenv: f.Getenv, Now: time.Now, Dataverse: dv, Deployment: ds, Custom: cds}, nil
 }

@@ -27,7 +27,9 @@ type exportOptions struct {
 func newExportCmd(f *Factory) *cobra.Command {
 	o := &exportOptions{}
 	cmd := &cobra.Command{
-		Use:   "export",
+		Use: "export",
+		Example: `  ppalm export --environment https://contoso-dev.crm.dynamics.com --solution MySolution --out build
+  ppalm export --environment https://contoso-dev.crm.dynamics.com --solution MySolution --managed --async --out build`,
 		Short: "Export a solution as NAME.zip and NAME_managed.zip",
 		Long: "Export a solution from an environment. Both the unmanaged (NAME.zip) and the managed\n" +
 			"(NAME_managed.zip) package are written unless --managed or --unmanaged picks one.\n" +

@@ -21,7 +21,9 @@ func newExportToGitCmd(f *Factory) *cobra.Command {
 	var environments string
 	var noPublish bool
 	cmd := &cobra.Command{
-		Use:   "export-to-git --environment URL --solution NAME --repo PATH|URL --branch NAME --message TEXT",
+		Use: "export-to-git --environment URL --solution NAME --repo PATH|URL --branch NAME --message TEXT",
+		Example: `  ppalm export-to-git --environment https://contoso-dev.crm.dynamics.com --solution MySolution --repo . --branch MySolution \
+      --message "Add the approval flow" --environments validation,test,prod`,
 		Short: "Export a solution from its development environment and commit it to a branch",
 		Long: "The maker's \"Commit Solution\": publish, export managed and unmanaged, unpack both into\n" +
 			"<Solution>/SolutionPackage/src, normalise (version 0.0.0.0 unless --keep-version), write\n" +

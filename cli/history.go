@@ -14,8 +14,9 @@ func newHistoryCmd(f *Factory) *cobra.Command {
 	var limit int
 	var repo *repoFlags
 	cmd := &cobra.Command{
-		Use:   "history --solution NAME",
-		Short: "List a solution's commits and pipeline runs, newest first",
+		Use:     "history --solution NAME",
+		Example: `  ppalm history --solution MySolution --limit 10`,
+		Short:   "List a solution's commits and pipeline runs, newest first",
 		Long: "Lists the commits under NAME/ and the pipeline runs for the solution: runs of pipelines whose\n" +
 			"name contains it, and runs tagged with it, started with it as a parameter or on a branch\n" +
 			"named for it (GitHub: workflow runs whose name or title mention it).",

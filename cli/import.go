@@ -53,6 +53,10 @@ func (s *settingsFlags) paths() (deploy, custom string, err error) {
 		return "", "", fmt.Errorf("--settings %s: %w", deploy, err)
 	}
 	if loc.DeploymentSettings == "" && loc.CustomDeploymentSettings == "" {
+		if s.environmentName == "" {
+			return "", "", fmt.Errorf("--settings %s is a folder without deploymentSettings.json or customDeploymentSettings.json: pass --environment-name NAME to read %s, or pass the file itself",
+				deploy, filepath.Join(deploy, "NAME", "deploymentSettings.json"))
+		}
 		return "", "", fmt.Errorf("--settings %s: no deploymentSettings.json or customDeploymentSettings.json for environment %q", deploy, s.environmentName)
 	}
 	if custom == "" {
@@ -118,7 +122,11 @@ type importOptions struct {
 func newImportCmd(f *Factory) *cobra.Command {
 	o := &importOptions{}
 	cmd := &cobra.Command{
-		Use:   "import",
+		Use: "import",
+		Example: `  ppalm import --environment https://contoso-test.crm.dynamics.com --zipfile MySolution_managed.zip --settings MySolution/config/test/deploymentSettings.json
+
+  # the settings files for environment "test" from a config folder, then the post-import configuration
+  ppalm import --environment https://contoso-test.crm.dynamics.com --zipfile MySolution_managed.zip --settings MySolution/config --environment-name test --configure`,
 		Short: "Import a solution zip with its deployment settings (update or upgrade)",
 		Long: "import checks the deployment settings against the zip (every connection reference bound, every\n" +
 			"environment variable set), then imports it asynchronously: a new install, an update, or an upgrade\n" +

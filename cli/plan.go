@@ -21,9 +21,10 @@ type planOptions struct {
 func newPlanCmd(f *Factory) *cobra.Command {
 	o := &planOptions{}
 	cmd := &cobra.Command{
-		Use:   "plan",
-		Short: "Show what an import would do (update or upgrade, components, settings gaps) without changing anything",
-		Args:  cobra.NoArgs,
+		Use:     "plan",
+		Example: `  ppalm plan --environment https://contoso-test.crm.dynamics.com --zipfile MySolution_managed.zip --settings MySolution/config --environment-name test`,
+		Short:   "Show what an import would do (update or upgrade, components, settings gaps) without changing anything",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runPlan(cmd.Context(), f, o)
 		},

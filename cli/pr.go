@@ -49,8 +49,9 @@ func newPRCreateCmd(f *Factory) *cobra.Command {
 	var in devops.NewPullRequest
 	var repo *repoFlags
 	cmd := &cobra.Command{
-		Use:   "create --source BRANCH --target BRANCH --title TITLE",
-		Short: "Open a pull request, or show the one already open for the same branches",
+		Use:     "create --source BRANCH --target BRANCH --title TITLE",
+		Example: `  ppalm pr create --source MySolution --target main --title "Deploy MySolution" --label solution-upgrade`,
+		Short:   "Open a pull request, or show the one already open for the same branches",
 		Long: "Opens a pull request from --source to --target and prints its link. If an active pull request\n" +
 			"for the same branches exists, nothing is changed and its link is printed.",
 		Args: cobra.NoArgs,

@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -101,13 +100,11 @@ func run(ctx context.Context, f *Factory, args []string) int {
 		return 0
 	}
 	msg := err.Error()
-	// A step's error was already reported in full where it happened; the
-	// last line only names it.
+	// A step's error was already reported in full where it happened, and
+	// the report names it again; the last line only names the step.
 	var step *steps.StepError
 	if errors.As(err, &step) {
-		if first, _, multi := strings.Cut(msg, "\n"); multi {
-			msg = strings.TrimSuffix(first, ":") + " (details above)"
-		}
+		msg = step.Step + " failed (details above)"
 	}
 	fmt.Fprintf(f.Stderr, "ppalm: %s\n", msg)
 	var exit *ExitError

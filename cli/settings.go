@@ -80,7 +80,9 @@ type settingsCreateOptions struct {
 func newSettingsCreateCmd(f *Factory, runF func(context.Context, *settingsCreateOptions) error) *cobra.Command {
 	opts := &settingsCreateOptions{}
 	cmd := &cobra.Command{
-		Use:   "create",
+		Use: "create",
+		Example: `  ppalm settings create --zipfile MySolution.zip --out deploymentSettings.json --custom-out customDeploymentSettings.json
+  ppalm settings create --folder MySolution/SolutionPackage/src --out MySolution/config/test/deploymentSettings.json`,
 		Short: "Write deployment settings files listing every configurable part of a solution",
 		Long: "Writes deploymentSettings.json as `pac solution create-settings` does (every connection reference and\n" +
 			"environment variable, values empty) and, with --custom-out, customDeploymentSettings.json with the\n" +
@@ -169,7 +171,11 @@ func (t targetChecks) Check(ctx context.Context, sol *solution.Solution, ds *set
 func newSettingsValidateCmd(f *Factory, runF func(context.Context, *settingsValidateOptions) error) *cobra.Command {
 	opts := &settingsValidateOptions{}
 	cmd := &cobra.Command{
-		Use:   "validate",
+		Use: "validate",
+		Example: `  ppalm settings validate --zipfile MySolution_managed.zip --settings deploymentSettings.json --custom-settings customDeploymentSettings.json
+
+  # also check the connections, users and groups in the target
+  ppalm settings validate --zipfile MySolution_managed.zip --settings deploymentSettings.json --environment https://contoso-test.crm.dynamics.com`,
 		Short: "Check deployment settings against a solution and, with --environment, against the target",
 		Long: "Checks that every connection reference and environment variable of the solution has a value of the\n" +
 			"right type, that entries name components the solution has, and that flow orders, canvas roles and\n" +

@@ -24,9 +24,10 @@ func newSolutionCmd(f *Factory) *cobra.Command {
 
 func newSolutionListCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List the unmanaged, visible solutions of an environment",
-		Args:  cobra.NoArgs,
+		Use:     "list",
+		Example: `  ppalm solution list --environment https://contoso-dev.crm.dynamics.com`,
+		Short:   "List the unmanaged, visible solutions of an environment",
+		Args:    cobra.NoArgs,
 	}
 	return withConnection(f, cmd, func(ctx context.Context, c *dataverse.Client) error {
 		sols, err := c.ListSolutions(ctx)

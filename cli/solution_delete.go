@@ -24,7 +24,9 @@ type solutionDeleteOptions struct {
 func newSolutionDeleteCmd(f *Factory) *cobra.Command {
 	o := &solutionDeleteOptions{}
 	cmd := &cobra.Command{
-		Use:   "delete",
+		Use: "delete",
+		Example: `  ppalm solution delete --environment https://contoso-dev.crm.dynamics.com --solution MySolution
+  ppalm solution delete --environment https://contoso-dev.crm.dynamics.com --solution MySolution --with-components --keep MySolution_managed.zip`,
 		Short: "Delete a solution, optionally with its components",
 		Long: "delete removes a solution. Deleting an unmanaged solution leaves its components behind; with\n" +
 			"--with-components ppalm first exports it as managed, deletes the unmanaged container, imports the\n" +

@@ -13,8 +13,9 @@ func newUnpackCmd(f *Factory) *cobra.Command {
 	var o unpack.UnpackOptions
 	var packageType string
 	cmd := &cobra.Command{
-		Use:   "unpack --zipfile ZIP --folder DIR [--packagetype Unmanaged|Managed|Both]",
-		Short: "Unpack a solution zip into a SolutionPackager source tree",
+		Use:     "unpack --zipfile ZIP --folder DIR [--packagetype Unmanaged|Managed|Both]",
+		Example: `  ppalm unpack --zipfile MySolution.zip --folder MySolution/SolutionPackage/src --packagetype Both --process-canvas-apps`,
+		Short:   "Unpack a solution zip into a SolutionPackager source tree",
 		Long: "Writes the SolutionPackager tree (Other/, Entities/, Workflows/, CanvasApps/, ...) of a\n" +
 			"Dataverse solution zip into --folder. Files of components that are gone are deleted; files\n" +
 			"beside the tree that the packager does not own (README, config/) stay. With --packagetype Both\n" +

@@ -13,7 +13,9 @@ func init() { register(newUpgradeRequestedCmd) }
 func newUpgradeRequestedCmd(f *Factory) *cobra.Command {
 	var repo *repoFlags
 	cmd := &cobra.Command{
-		Use:   "upgrade-requested",
+		Use: "upgrade-requested",
+		Example: `  # in a pull request build (Azure DevOps or GitHub Actions)
+  ppalm upgrade-requested`,
 		Short: "Print whether this deployment should upgrade the solution (true or false)",
 		Long: "Prints true when the TriggerSolutionUpgrade variable is true, or, when it is not set, when the\n" +
 			"pull request behind this build carries the label " + devops.UpgradeLabel + "; false otherwise.\n" +

@@ -16,8 +16,9 @@ func newNormalizeCmd(f *Factory) *cobra.Command {
 	var folder string
 	var opts unpack.NormalizeOptions
 	cmd := &cobra.Command{
-		Use:   "normalize --folder DIR [--keep-version] [--drop-environment-variable-values]",
-		Short: "Remove per-export noise from an unpacked solution before it is committed",
+		Use:     "normalize --folder DIR [--keep-version] [--drop-environment-variable-values]",
+		Example: `  ppalm normalize --folder MySolution/SolutionPackage/src --drop-environment-variable-values`,
+		Short:   "Remove per-export noise from an unpacked solution before it is committed",
 		Long: "Sets <Version> in Other/Solution.xml to 0.0.0.0 (the build stamps the real one) unless\n" +
 			"--keep-version, and with --drop-environment-variable-values deletes the\n" +
 			"environmentvariablevalues.json files, which hold the development environment's values.",
@@ -46,7 +47,10 @@ func newVersionCmd(f *Factory) *cobra.Command {
 	var folder, version string
 	var keepExisting bool
 	set := &cobra.Command{
-		Use:   "set --folder DIR [--version V]",
+		Use: "set --folder DIR [--version V]",
+		Example: `  ppalm version set --folder MySolution/SolutionPackage/src --version 1.2.3.4
+  # in Azure DevOps, from the build number
+  ppalm version set --folder MySolution/SolutionPackage/src --keep-existing`,
 		Short: "Stamp a version into Other/Solution.xml of an unpacked solution",
 		Long: "Writes V into <Version> of DIR/Other/Solution.xml. V must have four numbers (1.2.3.4);\n" +
 			"without --version it is taken from $BUILD_BUILDNUMBER (the Azure DevOps build number).",

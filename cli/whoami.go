@@ -13,7 +13,10 @@ func init() { register(newWhoamiCmd) }
 
 func newWhoamiCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "whoami",
+		Use: "whoami",
+		Example: `  ppalm whoami --environment https://contoso-dev.crm.dynamics.com
+  # the emulator (ppalm emulator) needs no credentials
+  ppalm whoami --environment http://127.0.0.1:8080/dev`,
 		Short: "Show who ppalm signs in as and the environment's ids",
 		Args:  cobra.NoArgs,
 	}

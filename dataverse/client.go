@@ -339,6 +339,15 @@ func (c *Client) doOnce(ctx context.Context, r request) (*response, error) {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, ctxErr
 		}
+		// net/http's *url.Error repeats the URL with its query; the
+		// message names the redacted URL once.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		if unreachable(err) {
+			err = fmt.Errorf("%w (check the URL: nothing answers at %s)", err, u.Host)
+		}
 		err = fmt.Errorf("%s %s: %w", r.method, redact(u), err)
 		if !r.idempotent {
 			err = fmt.Errorf("%w: %w", errUncertain, err)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -134,6 +135,15 @@ func NewCredential(o CredentialOptions) (azcore.TokenCredential, error) {
 		}
 		cred, err = azidentity.NewManagedIdentityCredential(opts)
 	case AuthAzureCLI:
+		// auto ends here when nothing else is configured; without the CLI
+		// the token request would fail later with no hint of the others.
+		if o.Auth == "" || o.Auth == AuthAuto {
+			if _, lookErr := exec.LookPath("az"); lookErr != nil {
+				return nil, fmt.Errorf("auth auto: no credential configured: pass --tenant-id, --client-id and --client-secret " +
+					"(or set AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET), or --certificate-path, or choose --auth; " +
+					"the Azure CLI fallback is not installed (az is not on PATH)")
+			}
+		}
 		cred, err = azidentity.NewAzureCLICredential(&azidentity.AzureCLICredentialOptions{TenantID: o.TenantID})
 	default:
 		return nil, fmt.Errorf("auth %q: expected one of %s", o.Auth, strings.Join(AuthKinds, ", "))

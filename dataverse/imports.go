@@ -400,6 +400,9 @@ func (c *Client) waitImport(ctx context.Context, name string, ans asyncImportAns
 	var failure string
 	if ans.AsyncOperationID != "" {
 		op, err := c.WaitAsyncOperation(ctx, ans.AsyncOperationID, func(op AsyncOperation) { report(op.StateCode) })
+		if err != nil && ctx.Err() != nil {
+			return nil, stoppedWaiting(c, name, res, err)
+		}
 		if err != nil && (op == nil || op.Succeeded()) {
 			return nil, fmt.Errorf("import solution %q: %w", name, err)
 		}
@@ -407,6 +410,9 @@ func (c *Client) waitImport(ctx context.Context, name string, ans asyncImportAns
 			failure = op.failure()
 		}
 	} else if err := c.waitImportJob(ctx, res.ImportJobID, progress); err != nil {
+		if ctx.Err() != nil {
+			return nil, stoppedWaiting(c, name, res, err)
+		}
 		return nil, fmt.Errorf("import solution %q: %w", name, err)
 	}
 	if res.ImportJobID == "" {
@@ -430,6 +436,21 @@ func (c *Client) waitImport(ctx context.Context, name string, ans asyncImportAns
 		failure = "result " + result.Status
 	}
 	return nil, &ImportError{Solution: name, ImportJobID: res.ImportJobID, Status: failure, Messages: result.Errors()}
+}
+
+// stoppedWaiting is the error of an import ppalm stopped waiting for
+// (interrupted, or out of time): the server goes on with it, and a second
+// import started now would be refused or race it.
+func stoppedWaiting(c *Client, name string, res *ImportResult, err error) error {
+	var ids []string
+	if res.AsyncOperationID != "" {
+		ids = append(ids, "async operation "+res.AsyncOperationID)
+	}
+	if res.ImportJobID != "" {
+		ids = append(ids, "import job "+res.ImportJobID)
+	}
+	return fmt.Errorf("import solution %q: stopped waiting (%w), but the import goes on in %s (%s): let it finish, or watch it in the maker portal's solution history, before importing again",
+		name, err, c.envURL.String(), strings.Join(ids, ", "))
 }
 
 // waitImportJob polls an import job until it has completedon; used when the

@@ -6,8 +6,10 @@ import (
 	"crypto/x509"
 	"errors"
 	"math"
+	"net"
 	"net/http"
 	"strconv"
+	"syscall"
 	"time"
 )
 
@@ -26,6 +28,11 @@ func retryPolicy(idempotent bool) func(context.Context, *http.Response, error) (
 			if errors.As(err, &certErr) || errors.As(err, &authErr) {
 				return false, nil
 			}
+			// Neither will a host that does not exist or a port nobody
+			// listens on: retrying them only hides a wrong URL for minutes.
+			if unreachable(err) {
+				return false, nil
+			}
 			return idempotent, nil
 		}
 		switch code := resp.StatusCode; {
@@ -38,6 +45,16 @@ func retryPolicy(idempotent bool) func(context.Context, *http.Response, error) (
 		}
 		return false, nil
 	}
+}
+
+// unreachable reports whether err says the URL's host does not exist or
+// refuses connections, which a retry does not change.
+func unreachable(err error) bool {
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
+		return true
+	}
+	return errors.Is(err, syscall.ECONNREFUSED)
 }
 
 // backoff returns the Backoff of one call. It waits through the injected

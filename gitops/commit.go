@@ -122,13 +122,13 @@ func commit(ctx context.Context, opts CommitOptions) (*CommitResult, error) {
 	}
 
 	var co *checkout
-	if isURL(opts.Repo) {
+	if remote, ok := remoteRepo(opts.Repo); ok {
 		tmp, err := os.MkdirTemp("", "ppalm-git-")
 		if err != nil {
 			return nil, err
 		}
 		defer os.RemoveAll(tmp)
-		co, err = cloneBranch(ctx, opts.Repo, opts.Branch, opts.Base, opts.Token, tmp)
+		co, err = cloneBranch(ctx, remote, opts.Branch, opts.Base, opts.Token, tmp)
 		if err != nil {
 			return nil, err
 		}
@@ -136,6 +136,9 @@ func commit(ctx context.Context, opts CommitOptions) (*CommitResult, error) {
 		co, err = openWorkingCopy(ctx, opts.Repo, opts.Branch, opts.Base, opts.Token)
 		if err != nil {
 			return nil, err
+		}
+		if opts.Push && co.remote == "" {
+			return nil, fmt.Errorf("push: working copy %s has no remote \"origin\" to push to: add one, or pass the repository's URL as --repo", opts.Repo)
 		}
 		if err := checkNoOverlap(co.dir, opts.Path, opts.Folder); err != nil {
 			return nil, err
@@ -279,6 +282,27 @@ func cloneBranch(ctx context.Context, raw, branch, base, token, dir string) (*ch
 		}
 	}
 	return nil, fmt.Errorf("clone %s: neither branch %q nor base branch %q exists on the remote", remote, branch, base)
+}
+
+// remoteRepo says whether repo is committed to through a clone: a URL, or
+// a bare repository on disk (it has no working tree to write into, and is
+// what a remote is), which is cloned by its absolute path.
+func remoteRepo(repo string) (string, bool) {
+	if isURL(repo) {
+		return repo, true
+	}
+	r, err := git.PlainOpen(repo)
+	if err != nil {
+		return "", false
+	}
+	if _, err := r.Worktree(); !errors.Is(err, git.ErrIsBareRepository) {
+		return "", false
+	}
+	abs, err := filepath.Abs(repo)
+	if err != nil {
+		return "", false
+	}
+	return abs, true
 }
 
 // openWorkingCopy finds where branch starts in the working copy at dir:

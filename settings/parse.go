@@ -78,7 +78,8 @@ func ParseDeploymentSettings(file string, data []byte) (*DeploymentSettings, []W
 		return nil, nil, err
 	}
 	ds := &DeploymentSettings{File: file}
-	top := r.fields("", root, "EnvironmentVariables", "ConnectionReferences")
+	top := r.fields("", root, deploymentSections...)
+	r.wrongFile(root, top, "deploymentSettings.json", "customDeploymentSettings.json", customSections)
 	for i, item := range r.array("EnvironmentVariables", top["EnvironmentVariables"]) {
 		p := index("EnvironmentVariables", i)
 		f := r.object(p, item, "SchemaName", "Value")
@@ -117,9 +118,8 @@ func ParseCustomDeploymentSettings(file string, data []byte) (*CustomDeploymentS
 		return nil, nil, err
 	}
 	c := &CustomDeploymentSettings{File: file}
-	top := r.fields("", root, "ActivateFlowConfiguration", "SolutionComponentOwnershipConfiguration",
-		"AadGroupCanvasConfiguration", "AadGroupTeamConfiguration", "FlowShareWithGroupTeamConfiguration",
-		"ConnectorShareWithGroupTeamConfiguration", "WebhookUrls", "SDKMessages", "DefaultEnvironmentVariables")
+	top := r.fields("", root, customSections...)
+	r.wrongFile(root, top, "customDeploymentSettings.json", "deploymentSettings.json", deploymentSections)
 
 	const sec1 = "ActivateFlowConfiguration"
 	for i, item := range r.array(sec1, top[sec1]) {
@@ -260,6 +260,36 @@ func (r *reader) err() error {
 		return nil
 	}
 	return &ParseError{File: r.file, Fields: r.errs}
+}
+
+// The top-level sections of each settings file.
+var (
+	deploymentSections = []string{"EnvironmentVariables", "ConnectionReferences"}
+	customSections     = []string{"ActivateFlowConfiguration", "SolutionComponentOwnershipConfiguration",
+		"AadGroupCanvasConfiguration", "AadGroupTeamConfiguration", "FlowShareWithGroupTeamConfiguration",
+		"ConnectorShareWithGroupTeamConfiguration", "WebhookUrls", "SDKMessages", "DefaultEnvironmentVariables"}
+)
+
+// wrongFile fails a file that has none of the sections of the kind it is
+// read as (top) but some of the other kind: the two files were swapped, and
+// reading on would ignore every section and deploy nothing.
+func (r *reader) wrongFile(root, top map[string]any, want, other string, otherSections []string) {
+	if len(top) > 0 {
+		return
+	}
+	var found []string
+	for k := range root {
+		for _, o := range otherSections {
+			if strings.EqualFold(k, o) {
+				found = append(found, k)
+			}
+		}
+	}
+	if len(found) == 0 {
+		return
+	}
+	sort.Strings(found)
+	r.fail("(top level)", "a "+want, "the sections of a "+other+" ("+strings.Join(found, ", ")+"): was it given in place of the other file?")
 }
 
 func (r *reader) fail(path, expected, got string) {

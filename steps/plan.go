@@ -57,8 +57,10 @@ func Plan(ctx context.Context, c *Context) (*PlanReport, error) {
 	p := &PlanReport{Solution: sol.UniqueName, Version: sol.Version}
 	_, gaps := BuildComponentParameters(sol, c.Deployment)
 	p.Gaps = append(p.Gaps, gaps...)
+	// BuildComponentParameters has named every connection reference and
+	// variable without a value; Validate would name them again.
 	for _, pr := range settings.Validate(sol, c.Deployment, c.Custom) {
-		if pr.Severity == settings.SeverityError && pr.Check != "missing-value" {
+		if pr.Severity == settings.SeverityError && pr.Check != settings.CheckMissingValue && pr.Check != settings.CheckMissingEntry {
 			p.Gaps = append(p.Gaps, pr.String())
 		}
 	}
