@@ -201,3 +201,26 @@ func TestSettingsCheckWithoutSettingsSaysHowToMakeThem(t *testing.T) {
 		t.Fatalf("error = %v", err)
 	}
 }
+
+// Settings that name what the target lacks (a connection id, an owner, a
+// group) stop the deployment before the import, not halfway through it.
+func TestFailureTargetMismatchStopsBeforeImport(t *testing.T) {
+	ctx := context.Background()
+	e := newDeployEnv(t, emulator.Options{})
+	ds, cds := fabrikamSettings(t, ctx, e, "test", func(v map[string]string) {
+		v["connectionreference.contoso_sharedapprovals_ea5ad"] = "0123456789abcdef0123456789abcdef"
+	})
+	cds.SolutionComponentOwnershipConfiguration[0].OwnerEmail = "nobody@contoso.example"
+	c := deployContext(e.Client(t, "test"), fixtures.Path("fabrikam-environmental-large", fabrikamManaged))
+	c.Deployment, c.Custom = ds, cds
+	runExpectingFailure(t, e, "test", c, DeployPipeline(),
+		"setting(s) do not match", "0123456789abcdef0123456789abcdef", "nobody@contoso.example")
+	if c.Imported != nil {
+		t.Fatalf("the import ran: %+v", c.Imported)
+	}
+	for route := range e.Emulator.Stats().Requests {
+		if strings.Contains(route, "ImportSolution") || strings.Contains(route, "StageAndUpgrade") {
+			t.Fatalf("an import was sent: %s", route)
+		}
+	}
+}

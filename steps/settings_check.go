@@ -114,6 +114,22 @@ func (SettingsCheck) Run(ctx context.Context, c *Context) error {
 		}
 		return fmt.Errorf("%d setting(s) missing for solution %q:\n  %s%s", len(gaps), sol.UniqueName, strings.Join(gaps, "\n  "), hint)
 	}
+	// Then the target, still before anything changes: a connection id
+	// that does not exist there, or a user or group that does not, would
+	// otherwise fail halfway through the deployment.
+	if c.Dataverse != nil {
+		var errs []string
+		for _, p := range ValidateAgainstTarget(ctx, c.Dataverse, sol, c.Deployment, c.Custom) {
+			if p.Severity == settings.SeverityError {
+				errs = append(errs, p.String())
+			} else {
+				c.Reporter.Warning(p.String(), p.File)
+			}
+		}
+		if len(errs) > 0 {
+			return fmt.Errorf("%d setting(s) do not match %s:\n  %s", len(errs), c.Dataverse.EnvironmentURL(), strings.Join(errs, "\n  "))
+		}
+	}
 	c.ComponentParameters = params
 	c.Note("%d connection reference(s) and %d environment variable value(s) to apply at import",
 		countKind(params, "connectionreference"), countKind(params, "environmentvariablevalue"))
