@@ -76,10 +76,15 @@ func (Pack) Run(ctx context.Context, c *Context) error {
 	if err := os.MkdirAll(b.OutDir, 0o755); err != nil {
 		return err
 	}
-	zip := filepath.Join(b.OutDir, fmt.Sprintf("%s_%s.zip", name, strings.ReplaceAll(ver, ".", "_")))
 	pt := b.PackageType
 	if pt == 0 {
 		pt = unpack.Both
+	}
+	// Named as the Accelerator's build names its drop: NAME_VERSION.zip
+	// and NAME_VERSION_managed.zip.
+	zip := filepath.Join(b.OutDir, fmt.Sprintf("%s_%s.zip", name, strings.ReplaceAll(ver, ".", "_")))
+	if pt == unpack.Managed {
+		zip = unpack.ManagedZipName(zip)
 	}
 	sum, err := unpack.Pack(ctx, unpack.PackOptions{Folder: b.Folder, ZipFile: zip, PackageType: pt, Modified: c.now()})
 	if err != nil {
