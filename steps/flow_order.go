@@ -3,7 +3,6 @@ package steps
 import (
 	"math"
 	"slices"
-	"sort"
 )
 
 // flowWork is one flow the activate-flows step turns on or off.
@@ -169,9 +168,3 @@ func switchInOrder(order []flowWork, limit int, fn func(i int)) {
 // Accelerator's [int]::MaxValue): after every numbered flow.
 const noSortOrder = math.MaxInt
 
-// sortStrings returns a sorted copy.
-func sortStrings(in []string) []string {
-	out := append([]string(nil), in...)
-	sort.Strings(out)
-	return out
-}

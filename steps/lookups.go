@@ -18,7 +18,6 @@ type lookups struct {
 	mu          sync.Mutex
 	users       map[string]*userLookup
 	envID       string
-	solutionID  string
 	connections []dataverse.Connection
 	connLoaded  bool
 }
@@ -116,38 +115,6 @@ func connections(ctx context.Context, c *Context) ([]dataverse.Connection, error
 	return l.connections, nil
 }
 
-// solutionName is the solution the configure steps act on.
-func solutionName(c *Context) string {
-	if c.SolutionName != "" {
-		return c.SolutionName
-	}
-	if c.Solution != nil {
-		return c.Solution.UniqueName
-	}
-	return ""
-}
-
-// installedSolutionID returns the id of the installed solution, once.
-func installedSolutionID(ctx context.Context, c *Context) (string, error) {
-	l := c.look()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.solutionID == "" {
-		name := solutionName(c)
-		if name == "" {
-			return "", errors.New("no solution named (--solution)")
-		}
-		s, err := c.Dataverse.GetSolution(ctx, name)
-		if errors.Is(err, dataverse.ErrNotFound) {
-			return "", fmt.Errorf("solution %q is not installed in %s: import it first", name, c.Dataverse.EnvironmentURL())
-		}
-		if err != nil {
-			return "", err
-		}
-		l.solutionID = s.ID
-	}
-	return l.solutionID, nil
-}
 
 // parallel runs fn for 0..n-1 with at most limit at a time and returns the
 // errors in index order (nil entries for successes).

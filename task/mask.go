@@ -18,9 +18,7 @@ type masker struct {
 func (m *masker) add(value string) (added []string) {
 	candidates := []string{value}
 	if strings.ContainsAny(value, "\r\n") {
-		for _, line := range strings.FieldsFunc(value, func(r rune) bool { return r == '\r' || r == '\n' }) {
-			candidates = append(candidates, line)
-		}
+		candidates = append(candidates, strings.FieldsFunc(value, func(r rune) bool { return r == '\r' || r == '\n' })...)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

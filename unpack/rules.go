@@ -5,18 +5,6 @@ import (
 	"strings"
 )
 
-// sectionOrder is the order of the top-level sections of customizations.xml
-// (union over ~190 real exports); pack inserts a missing section here.
-var sectionOrder = []string{
-	"Entities", "Roles", "Workflows", "FieldSecurityProfiles", "Templates", "ConnectionRoles",
-	"EntityImageConfigs", "AttributeImageConfigs", "EntityMaps", "EntityRelationships",
-	"OrganizationSettings", "optionsets", "Dashboards", "WebResources",
-	"InteractionCentricDashboards", "CustomControls", "SolutionPluginAssemblies",
-	"SdkMessageProcessingSteps", "ServiceEndpoints", "AppModuleSiteMaps", "AppModules",
-	"EntityDataProviders", "CanvasApps", "EntityDataSources", "AIModels", "Connectors",
-	"connectionreferences", "Languages",
-}
-
 // itemRule splits each child of a customizations.xml section into its own
 // file, the SolutionPackager way.
 type itemRule struct {

@@ -114,13 +114,15 @@ func writeZip(ctx context.Context, out string, z *packed, modified time.Time) er
 	dosDate, dosTime := msDosTime(modified)
 	for _, e := range entries {
 		fh := &zip.FileHeader{
-			Name:               e.name,
-			Method:             zip.Deflate,
-			Flags:              0x2,
-			CreatorVersion:     45, // 4.5, FAT (high byte 0)
-			ReaderVersion:      20,
-			ModifiedDate:       dosDate,
-			ModifiedTime:       dosTime,
+			Name:           e.name,
+			Method:         zip.Deflate,
+			Flags:          0x2,
+			CreatorVersion: 45, // 4.5, FAT (high byte 0)
+			ReaderVersion:  20,
+			// The DOS fields alone, as Dataverse writes them: Modified
+			// would add an extended-timestamp extra field exports lack.
+			ModifiedDate:       dosDate, //lint:ignore SA1019 see above
+			ModifiedTime:       dosTime, //lint:ignore SA1019 see above
 			CRC32:              e.crc,
 			CompressedSize64:   uint64(len(e.compressed)),
 			UncompressedSize64: uint64(len(e.data)),

@@ -114,6 +114,9 @@ func TestFlowActivationNeedsBoundUsableConnections(t *testing.T) {
 	conn, _ := connectionFor(t, base, envID, cr["connectorid"].(string))
 	crURL := api(base, "test") + "connectionreferences(" + cr["connectionreferenceid"].(string) + ")"
 	a = must(t, call(t, "PATCH", crURL, map[string]any{"connectionid": "nope"}), 400)
+	if _, msg := a.errorCode(t); !strings.Contains(msg, "nope") {
+		t.Errorf("binding an unknown connection: %s", msg)
+	}
 	must(t, call(t, "PATCH", crURL, map[string]any{"connectionid": conn}), 204)
 	must(t, call(t, "PATCH", wfURL, on), 204)
 

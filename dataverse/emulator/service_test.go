@@ -43,6 +43,9 @@ func TestPagingFollowsNextLink(t *testing.T) {
 		t.Errorf("unknown $select column: %s", msg)
 	}
 	a = must(t, call(t, "GET", api(base, "dev")+"systemusers?$filter=fullname eq", nil), 400)
+	if _, msg := a.errorCode(t); !strings.Contains(msg, "$filter") {
+		t.Errorf("malformed $filter: %s", msg)
+	}
 	must(t, call(t, "GET", api(base, "dev")+"nosuchset", nil), 404)
 	rows := must(t, call(t, "GET", api(base, "dev")+"systemusers?$filter=(azureactivedirectoryobjectid eq '"+strings.ToUpper(Maker.ObjectID)+"' or internalemailaddress eq 'BEA.OWNER@contoso.example') and isdisabled eq false", nil), 200).values(t)
 	if len(rows) != 2 {

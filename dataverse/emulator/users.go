@@ -131,14 +131,6 @@ func groupByID(id string) (Group, bool) {
 
 func (u User) privileged() bool { return len(u.Roles) > 0 }
 
-func (u User) hasRole(name string) bool {
-	for _, r := range u.Roles {
-		if strings.EqualFold(r, name) {
-			return true
-		}
-	}
-	return false
-}
 
 // StandardRoles are the security roles every environment starts with.
 var StandardRoles = []string{"Basic User", "System Customizer", "System Administrator", "Environment Maker"}
