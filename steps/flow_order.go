@@ -167,4 +167,3 @@ func switchInOrder(order []flowWork, limit int, fn func(i int)) {
 // noSortOrder is the sort order of a flow configured without one (the
 // Accelerator's [int]::MaxValue): after every numbered flow.
 const noSortOrder = math.MaxInt
-

@@ -115,7 +115,6 @@ func connections(ctx context.Context, c *Context) ([]dataverse.Connection, error
 	return l.connections, nil
 }
 
-
 // parallel runs fn for 0..n-1 with at most limit at a time and returns the
 // errors in index order (nil entries for successes).
 func parallel(n, limit int, fn func(i int) error) []error {

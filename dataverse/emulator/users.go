@@ -131,7 +131,6 @@ func groupByID(id string) (Group, bool) {
 
 func (u User) privileged() bool { return len(u.Roles) > 0 }
 
-
 // StandardRoles are the security roles every environment starts with.
 var StandardRoles = []string{"Basic User", "System Customizer", "System Administrator", "Environment Maker"}
 
