@@ -45,6 +45,11 @@
 //	Dashboards/<FormId>.xml, SdkMessageProcessingSteps/<id>.xml,
 //	Controls/<Name>/ControlManifest.xml.data.xml,
 //	AppModules/<UniqueName>/AppModule.xml, AppModuleSiteMaps/<UniqueName>/AppModuleSiteMap.xml
+//	Connectors/<name>.xml       the custom <Connector>, named by its <name>; the
+//	                            files it names under /Connector/ (OpenAPI
+//	                            definition, connection parameters, policy
+//	                            templates, icon) move to Connectors/<file>, while
+//	                            the XML keeps the /Connector/ paths for pack
 //	everything else             copied verbatim under its zip path
 //
 // The entity folder is the text of Entity/Name. A component that can differ

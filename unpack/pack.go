@@ -305,19 +305,23 @@ func (ts *treeSource) fillItems(r *itemRule, fills map[string][]byte, used map[s
 		}
 		out = append(out, "\n    "...)
 		out = itemElement(out, src, root, 4)
-		if r.section == "WebResources" {
-			name := root.childText(src, "Name")
-			blob := "WebResources/" + name
-			data, ok := ts.files[blob]
+		if r.blobs == nil {
+			continue
+		}
+		moves, ok := r.blobs(src, root)
+		if !ok {
+			return fmt.Errorf("%s: a file this <%s> names cannot sit beside it in the tree (expected one safe file name, not ending in .xml)", p, r.item)
+		}
+		for _, m := range moves {
+			data, ok := ts.files[m.tree]
 			if !ok {
 				continue
 			}
-			zipName := trimSlash(root.childText(src, "FileName"))
-			if zipName == "" || checkEntryName(zipName) != nil {
-				return fmt.Errorf("%s: <FileName> %q is not a usable zip entry name", p, zipName)
+			if err := checkEntryName(m.zip); err != nil {
+				return fmt.Errorf("%s names the zip part of %s: %w", p, m.tree, err)
 			}
-			used[blob] = true
-			parts[zipName] = data
+			used[m.tree] = true
+			parts[m.zip] = data
 		}
 	}
 	out = append(out, "\n  </"+r.section+">"...)

@@ -20,7 +20,14 @@ type itemRule struct {
 	managedVariant bool
 	// bare: the fragment root gets no xmlns:xsi (observed for AppModule).
 	bare bool
+	// blobs lists the zip parts an item names that SolutionPackager moves
+	// to another tree path (web resource content, custom connector files);
+	// ok false keeps the section inline.
+	blobs func(src []byte, n *node) (moves []blobMove, ok bool)
 }
+
+// blobMove is one zip part that lives elsewhere in the tree.
+type blobMove struct{ zip, tree string }
 
 func trimSlash(s string) string { return strings.TrimPrefix(s, "/") }
 
@@ -101,7 +108,8 @@ var itemRules = []itemRule{
 			}
 			return "WebResources/" + name + ".data.xml"
 		},
-		owns: under("WebResources", ".data.xml"),
+		owns:  under("WebResources", ".data.xml"),
+		blobs: webResourceBlobs,
 	},
 	{
 		section: "SolutionPluginAssemblies", item: "PluginAssembly",
@@ -130,6 +138,14 @@ var itemRules = []itemRule{
 		owns: under("Controls", "/ControlManifest.xml.data.xml"),
 	},
 	{
+		section: "Connectors", item: "Connector",
+		file: func(src []byte, n *node) string {
+			return segPath("Connectors/", n.childText(src, "name"), ".xml")
+		},
+		owns:  directlyUnder("Connectors", ".xml"),
+		blobs: connectorBlobs,
+	},
+	{
 		section: "AppModules", item: "AppModule", managedVariant: true, bare: true,
 		file: func(src []byte, n *node) string {
 			return segPath("AppModules/", n.childText(src, "UniqueName"), "/AppModule.xml")
@@ -144,6 +160,37 @@ var itemRules = []itemRule{
 		owns: inSubfolder("AppModuleSiteMaps", "AppModuleSiteMap.xml"),
 	},
 }
+
+// webResourceBlobs: the content, zip name in <FileName>, is written under
+// the web resource's logical name. (An empty <FileName> is kept as the zip
+// name "", which pack refuses when the tree has the content.)
+func webResourceBlobs(src []byte, n *node) ([]blobMove, bool) {
+	zipName := trimSlash(n.childText(src, "FileName"))
+	return []blobMove{{zip: zipName, tree: "WebResources/" + n.childText(src, "Name")}}, true
+}
+
+// connectorBlobs: every file a custom connector names under /Connector/
+// (OpenAPI definition, connection parameters, policy templates, icon,
+// script) moves to Connectors/ beside the connector's XML; the XML keeps
+// the /Connector/ paths. A name that is not one safe segment, or that ends
+// in .xml like the connector files themselves, keeps the section inline.
+func connectorBlobs(src []byte, n *node) ([]blobMove, bool) {
+	var moves []blobMove
+	for _, c := range n.children {
+		base, ok := strings.CutPrefix(trimSlash(c.text(src)), connectorZipDir)
+		if !ok {
+			continue
+		}
+		if !safeSegment(base) || strings.HasSuffix(strings.ToLower(base), ".xml") {
+			return nil, false
+		}
+		moves = append(moves, blobMove{zip: connectorZipDir + base, tree: "Connectors/" + base})
+	}
+	return moves, true
+}
+
+// connectorZipDir is where an export keeps custom connector files.
+const connectorZipDir = "Connector/"
 
 // segPath is prefix+name+suffix when name is a safe single path segment.
 func segPath(prefix, name, suffix string) string {

@@ -117,7 +117,8 @@ type unpacker struct {
 	managed bool // names "differs in managed" files with _managed
 	// variantsOnly writes only the managed variants (second half of Both).
 	variantsOnly bool
-	consumed     map[string]bool // zip parts moved (web resource blobs)
+	consumed     map[string]bool // zip parts moved (web resource and connector blobs)
+	lowerNames   map[string]bool // lower-case zip entry names, built when needed
 }
 
 func (u *unpacker) variantName(p string) string {
@@ -223,9 +224,17 @@ func (u *unpacker) items(r *itemRule, sec *node) (bool, error) {
 		return false, nil
 	}
 	paths := make([]string, len(sec.children))
+	moves := make([][]blobMove, len(sec.children))
 	for i, it := range sec.children {
 		if paths[i] = r.file(src, it); paths[i] == "" {
 			return false, nil
+		}
+		if r.blobs != nil {
+			m, ok := r.blobs(src, it)
+			if !ok || !u.movable(m) {
+				return false, nil
+			}
+			moves[i] = m
 		}
 	}
 	if u.variantsOnly && !r.managedVariant {
@@ -239,8 +248,8 @@ func (u *unpacker) items(r *itemRule, sec *node) (bool, error) {
 		if err := u.add(p, fragmentFile(src, it, r.bare, nil)); err != nil {
 			return false, err
 		}
-		if r.section == "WebResources" {
-			if err := u.webResourceBlob(it); err != nil {
+		for _, m := range moves[i] {
+			if err := u.moveBlob(m); err != nil {
 				return false, err
 			}
 		}
@@ -248,17 +257,35 @@ func (u *unpacker) items(r *itemRule, sec *node) (bool, error) {
 	return true, nil
 }
 
-// webResourceBlob moves a web resource's content from its server file name
-// to its logical name, as SolutionPackager does.
-func (u *unpacker) webResourceBlob(n *node) error {
-	src := u.ex.customizations
-	part := trimSlash(n.childText(src, "FileName"))
-	data, ok := u.ex.parts[part]
+// movable: no zip entry already lies where a blob would move (the entry
+// would collide with it in the tree).
+func (u *unpacker) movable(moves []blobMove) bool {
+	for _, m := range moves {
+		if _, ok := u.ex.parts[m.zip]; !ok || m.tree == m.zip {
+			continue
+		}
+		if u.lowerNames == nil {
+			u.lowerNames = make(map[string]bool, len(u.ex.names))
+			for _, n := range u.ex.names {
+				u.lowerNames[strings.ToLower(n)] = true
+			}
+		}
+		if u.lowerNames[strings.ToLower(m.tree)] {
+			return false
+		}
+	}
+	return true
+}
+
+// moveBlob writes a zip part an item names under its tree path, as
+// SolutionPackager does (a part the zip lacks is skipped).
+func (u *unpacker) moveBlob(m blobMove) error {
+	data, ok := u.ex.parts[m.zip]
 	if !ok {
 		return nil
 	}
-	u.consumed[part] = true
-	return u.t.add("WebResources/"+n.childText(src, "Name"), data, false)
+	u.consumed[m.zip] = true
+	return u.t.add(m.tree, data, false)
 }
 
 // entities writes Entities/<Name>/... for every entity.

@@ -257,8 +257,8 @@ func TestUnpackReplacesTreeKeepsOtherFiles(t *testing.T) {
 			t.Errorf("%s differs", p)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, "Connector")); err == nil {
-		t.Errorf("Connector/ of the removed custom connector is still there")
+	if _, err := os.Stat(filepath.Join(dir, "Connectors")); err == nil {
+		t.Errorf("Connectors/ of the removed custom connector is still there")
 	}
 	leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(dir), ".repo.ppalm-*"))
 	if len(leftovers) > 0 {
