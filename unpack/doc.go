@@ -37,6 +37,13 @@
 //	Entities/<Name>/SavedQueries/<savedqueryid>.xml <savedqueries><savedquery>
 //	Entities/<Name>/Visualizations/<id>.xml       <Visualizations><visualization>
 //	Entities/<Name>/RibbonDiff.xml
+//	Entities/<Name>/Formulas/<file>  a formula column's definition (.xaml, or the
+//	                            table's FormulaDefinitions.yaml): each Formulas/<file>
+//	                            that a <FormulaDefinitionFileName> inside exactly one
+//	                            entity names, byte for byte; the attribute keeps the
+//	                            /Formulas/ path, and pack puts the file back at the
+//	                            zip path it names (Formulas/<file> when none does).
+//	                            Formulas/ files no entity, or two, name stay at the top
 //	Workflows/<file>.data.xml   the <Workflow>, beside the verbatim .json/.xaml
 //	CanvasApps/<Name>.meta.xml  the <CanvasApp>, beside the verbatim blobs
 //	WebResources/<Name>(.data.xml)  the blob renamed to its logical name; <FileName>
@@ -76,6 +83,13 @@
 // export order of workflows, forms, views, roles and other items is the
 // server's and is not recorded in a SolutionPackager tree; Pack writes them
 // sorted by file name. Dataverse import does not depend on that order.
+//
+// Pack also accepts two files found in some trees that hold nothing to
+// pack: an Other/Relationships.xml whose <EntityRelationships />
+// is empty when Other/Relationships/ holds no file (no relationships), and
+// Other/[Content_Types].xml ([Content_Types].xml is always regenerated).
+// Any other file it does not know in Other/, Entities/ or a component
+// folder is refused, naming it.
 //
 // # Writing the folder
 //

@@ -16,6 +16,11 @@ import (
 // repositories and are never part of the solution.
 var ignoredFolders = map[string]bool{"config": true, "deploymentsettings": true}
 
+// ignoredTreeFiles are tree files pack reads nothing from: the
+// [Content_Types].xml some trees keep under Other/ (pack always writes a
+// fresh one).
+var ignoredTreeFiles = map[string]bool{"Other/[Content_Types].xml": true}
+
 // canvasSourcePrefix holds PASopa sources written by pac --processCanvasApps.
 const canvasSourcePrefix = "CanvasApps/src/"
 
@@ -202,7 +207,7 @@ func (ts *treeSource) assemble(managed bool) (*packed, error) {
 	used := map[string]bool{"Other/Solution.xml": true, "Other/Customizations.xml": true}
 	parts := map[string][]byte{}
 
-	if err := ts.fillEntities(fills, used, managed); err != nil {
+	if err := ts.fillEntities(fills, used, parts, managed); err != nil {
 		return nil, err
 	}
 	if err := ts.fillRelationships(fills, used); err != nil {
@@ -225,12 +230,19 @@ func (ts *treeSource) assemble(managed bool) (*packed, error) {
 			return nil, err
 		}
 	}
+	moved := make(map[string]string, len(parts)) // lower-case zip path → zip path
+	for z := range parts {
+		moved[strings.ToLower(z)] = z
+	}
 	for _, p := range ts.paths {
-		if used[p] {
+		if used[p] || ignoredTreeFiles[p] {
 			continue
 		}
 		if ownedByPacker(p) {
 			return nil, fmt.Errorf("%s: unexpected file in a folder ppalm generates (not a component file it knows)", p)
+		}
+		if z, dup := moved[strings.ToLower(p)]; dup {
+			return nil, fmt.Errorf("%s: a component file elsewhere in the tree (formula, web resource or connector file) also packs to the zip part %s; keep one of them", p, z)
 		}
 		parts[p] = ts.files[p]
 	}
@@ -361,7 +373,7 @@ func (ts *treeSource) fillRelationships(fills map[string][]byte, used map[string
 		}
 	}
 	if len(byName) == 0 {
-		return nil
+		return ts.noRelationships(used)
 	}
 	var order []string
 	listed := map[string]bool{}
@@ -395,8 +407,30 @@ func (ts *treeSource) fillRelationships(fills map[string][]byte, used map[string
 	return nil
 }
 
-// fillEntities rebuilds <Entities> from Entities/<Name>/.
-func (ts *treeSource) fillEntities(fills map[string][]byte, used map[string]bool, managed bool) error {
+// noRelationships accepts an Other/Relationships.xml that lists no
+// relationship when Other/Relationships/ holds none (some trees carry an
+// empty <EntityRelationships />); one that lists relationships without
+// their files is an error.
+func (ts *treeSource) noRelationships(used map[string]bool) error {
+	const list = "Other/Relationships.xml"
+	if _, ok := ts.files[list]; !ok {
+		return nil
+	}
+	src, root, err := ts.xml(list, "EntityRelationships")
+	if err != nil {
+		return err
+	}
+	if len(root.children) > 0 {
+		name, _ := root.children[0].attr(src, "Name")
+		return fmt.Errorf("%s lists <%s Name=%q> (%d in all) but Other/Relationships/ has no <Entity>.xml holding relationships", list, root.children[0].name, name, len(root.children))
+	}
+	used[list] = true
+	return nil
+}
+
+// fillEntities rebuilds <Entities> from Entities/<Name>/; formula files go
+// into parts.
+func (ts *treeSource) fillEntities(fills map[string][]byte, used map[string]bool, zipParts map[string][]byte, managed bool) error {
 	byEntity := map[string][]string{}
 	var dirs []string
 	for _, p := range ts.paths {
@@ -421,7 +455,7 @@ func (ts *treeSource) fillEntities(fills map[string][]byte, used map[string]bool
 	for _, d := range dirs {
 		var err error
 		out = append(out, "\n    "...)
-		if out, err = ts.entity(out, "Entities/"+d+"/", byEntity[d], managed); err != nil {
+		if out, err = ts.entity(out, "Entities/"+d+"/", byEntity[d], zipParts, managed); err != nil {
 			return err
 		}
 	}
@@ -429,10 +463,16 @@ func (ts *treeSource) fillEntities(fills map[string][]byte, used map[string]bool
 	return nil
 }
 
-func (ts *treeSource) entity(out []byte, dir string, files []string, managed bool) ([]byte, error) {
+// entity renders one entity's <Entity> and puts its formula files into
+// zipParts.
+func (ts *treeSource) entity(out []byte, dir string, files []string, zipParts map[string][]byte, managed bool) ([]byte, error) {
 	src, root, err := ts.xml(dir+"Entity.xml", "Entity")
 	if err != nil {
 		return nil, err
+	}
+	lowerParts := map[string]string{}
+	for z := range zipParts {
+		lowerParts[strings.ToLower(z)] = z
 	}
 	forms := map[string][]string{} // type → form file bases
 	var views, vis []string
@@ -451,6 +491,16 @@ func (ts *treeSource) entity(out []byte, dir string, files []string, managed boo
 			views = append(views, f)
 		case len(parts) == 2 && parts[0] == "Visualizations" && strings.HasSuffix(f, ".xml"):
 			vis = append(vis, f)
+		case len(parts) == 2 && parts[0]+"/" == formulaDir:
+			z, err := formulaZipPath(src, root, dir, parts[1])
+			if err != nil {
+				return nil, err
+			}
+			if prev, dup := lowerParts[strings.ToLower(z)]; dup {
+				return nil, fmt.Errorf("%s%s: packs to the zip part %s, which another formula file already fills (%s)", dir, f, z, prev)
+			}
+			lowerParts[strings.ToLower(z)] = z
+			zipParts[z] = ts.files[dir+f]
 		default:
 			return nil, fmt.Errorf("%s%s: unexpected file in an entity folder", dir, f)
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"path"
 	"sort"
 	"strings"
 )
@@ -117,7 +118,7 @@ type unpacker struct {
 	managed bool // names "differs in managed" files with _managed
 	// variantsOnly writes only the managed variants (second half of Both).
 	variantsOnly bool
-	consumed     map[string]bool // zip parts moved (web resource and connector blobs)
+	consumed     map[string]bool // zip parts moved (web resource, connector and formula files)
 	lowerNames   map[string]bool // lower-case zip entry names, built when needed
 }
 
@@ -299,15 +300,26 @@ func (u *unpacker) entities(sec *node) (bool, error) {
 			return false, nil
 		}
 	}
-	for _, e := range sec.children {
-		if err := u.entity(e); err != nil {
+	var owners map[string]int
+	if !u.variantsOnly {
+		owners = formulaOwners(src, sec.children, u.ex.parts)
+	}
+	formulas := make([][]string, len(sec.children))
+	for z, i := range owners {
+		formulas[i] = append(formulas[i], z)
+	}
+	for i, e := range sec.children {
+		sort.Strings(formulas[i])
+		if err := u.entity(e, formulas[i]); err != nil {
 			return false, err
 		}
 	}
 	return true, nil
 }
 
-func (u *unpacker) entity(e *node) error {
+// entity writes one entity's folder; formulas are the Formulas/ zip parts
+// only this entity references, moved to its Formulas/ folder.
+func (u *unpacker) entity(e *node, formulas []string) error {
 	src := u.ex.customizations
 	dir := "Entities/" + e.childText(src, "Name") + "/"
 	var files []treeFile
@@ -359,6 +371,11 @@ func (u *unpacker) entity(e *node) error {
 			continue
 		}
 		if err := u.add(f.path, f.data); err != nil {
+			return err
+		}
+	}
+	for _, z := range formulas {
+		if err := u.moveBlob(blobMove{zip: z, tree: dir + formulaDir + path.Base(z)}); err != nil {
 			return err
 		}
 	}
