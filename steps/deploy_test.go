@@ -116,21 +116,9 @@ func writeSettings(t testing.TB, dir string, sol *solution.Solution, teams []set
 // an owner for one flow, a CanViewWithShare share.
 func fabrikamVariables(t testing.TB, ctx context.Context, dv *dataverse.Client, sol *solution.Solution) map[string]string {
 	t.Helper()
-	envID, err := dv.EnvironmentID(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conns, err := dv.ListConnections(ctx, envID)
-	if err != nil {
-		t.Fatal(err)
-	}
 	vars := map[string]string{}
-	for _, cr := range sol.ConnectionReferences {
-		for _, cn := range conns {
-			if strings.EqualFold(cn.ConnectorID, cr.ConnectorID) {
-				vars["connectionreference."+cr.LogicalName] = cn.Name
-			}
-		}
+	for name, cn := range emulatortest.ConnectionsFor(t, ctx, dv, sol) {
+		vars["connectionreference."+name] = cn.Name
 	}
 	for _, ev := range sol.EnvironmentVariables {
 		vars["environmentvariable."+ev.SchemaName] = "https://test.contoso.example/outcome?id="

@@ -382,26 +382,10 @@ func solutionRepository(t *testing.T, bin string) string {
 // the settings' tokens for test, with connections that exist there.
 func tokenVariables(ctx context.Context, t *testing.T, dv *dataverse.Client, sol *solution.Solution) map[string]string {
 	t.Helper()
-	envID, err := dv.EnvironmentID(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conns, err := dv.ListConnections(ctx, envID)
-	if err != nil {
-		t.Fatal(err)
-	}
 	v := map[string]string{}
-	for _, ref := range sol.ConnectionReferences {
-		for _, c := range conns {
-			if strings.EqualFold(c.ConnectorID, ref.ConnectorID) {
-				v["connectionreference."+ref.LogicalName] = c.Name
-				v["connectionreference.user."+ref.LogicalName] = emulator.Maker.Email
-				break
-			}
-		}
-		if v["connectionreference."+ref.LogicalName] == "" {
-			t.Fatalf("test has no connection for %s", ref.ConnectorID)
-		}
+	for name, c := range emulatortest.ConnectionsFor(t, ctx, dv, sol) {
+		v["connectionreference."+name] = c.Name
+		v["connectionreference.user."+name] = emulator.Maker.Email
 	}
 	for _, ev := range sol.EnvironmentVariables {
 		v["environmentvariable."+ev.SchemaName] = "https://contoso.sharepoint.com/sites/test"

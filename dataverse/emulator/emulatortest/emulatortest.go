@@ -11,11 +11,13 @@ package emulatortest
 import (
 	"context"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/ppalm/ppalm/dataverse"
 	"github.com/ppalm/ppalm/dataverse/emulator"
+	"github.com/ppalm/ppalm/solution"
 )
 
 // Server is an emulator served over loopback for the length of one test.
@@ -76,3 +78,32 @@ func (s *Server) Client(t testing.TB, env string, opts ...dataverse.Option) *dat
 // NoSleep is a dataverse.WithSleep function that returns at once (with the
 // context's error, if it is done).
 func NoSleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+
+// ConnectionsFor returns, for each connection reference of sol (by logical
+// name), a connection of dv's environment for the same connector: the
+// ConnectionId a deployment's settings would bind it to. It fails the test
+// when the environment has none for a connector.
+func ConnectionsFor(t testing.TB, ctx context.Context, dv *dataverse.Client, sol *solution.Solution) map[string]dataverse.Connection {
+	t.Helper()
+	envID, err := dv.EnvironmentID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns, err := dv.ListConnections(ctx, envID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]dataverse.Connection{}
+	for _, ref := range sol.ConnectionReferences {
+		for _, c := range conns {
+			if strings.EqualFold(c.ConnectorID, ref.ConnectorID) {
+				out[ref.LogicalName] = c
+				break
+			}
+		}
+		if _, ok := out[ref.LogicalName]; !ok {
+			t.Fatalf("%s has no connection for %s (connection reference %s)", dv.EnvironmentURL(), ref.ConnectorID, ref.LogicalName)
+		}
+	}
+	return out
+}
