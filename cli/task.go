@@ -71,6 +71,14 @@ func RunTask(ctx context.Context, f *Factory) (code int, ok bool) {
 	if hasConn {
 		args = append(args, task.ConnectionArgs(conn, func(flag string) bool { return cmd.Flags().Lookup(flag) != nil }, args)...)
 	}
+	// A secret given as a plain input (not through a service connection or
+	// a secret variable, which the host masks itself) is masked before the
+	// command line is echoed.
+	for _, a := range args {
+		if k, v, ok := strings.Cut(a, "="); ok && secretFlag(strings.TrimPrefix(k, "--")) && v != "" {
+			r.SetSecret(v)
+		}
+	}
 	r.Info("ppalm " + name + " " + quoteArgs(args))
 
 	root.SetArgs(append(append([]string{}, path...), args...))
@@ -192,4 +200,11 @@ func (g *flatGroups) closeOpen() {
 		g.end()
 		g.id, g.end = 0, nil
 	}
+}
+
+// secretFlag says whether a flag carries a credential: its value is masked
+// wherever the host prints it.
+func secretFlag(name string) bool {
+	name = strings.ToLower(name)
+	return strings.Contains(name, "secret") || strings.Contains(name, "token") || strings.Contains(name, "password")
 }

@@ -329,3 +329,29 @@ func TestRunTaskPipelineGroupsDoNotNest(t *testing.T) {
 		})
 	}
 }
+
+// A credential given as a plain input (here a git token on commit) is
+// registered as a secret before the command line is echoed, on both hosts.
+func TestRunTaskMasksSecretInputs(t *testing.T) {
+	token := "ghp_plainInputToken123"
+	for _, host := range []map[string]string{{"TF_BUILD": "True"}, {"GITHUB_ACTIONS": "true"}} {
+		env := map[string]string{"INPUT_COMMAND": "commit", "INPUT_TOKEN": token, "INPUT_REPO": t.TempDir(),
+			"INPUT_BRANCH": "b", "INPUT_FOLDER": t.TempDir(), "INPUT_PATH": "x", "INPUT_MESSAGE": "m",
+			"INPUT_AUTHOR-NAME": "A", "INPUT_AUTHORNAME": "A", "INPUT_AUTHOR-EMAIL": "a@b.c", "INPUT_AUTHOREMAIL": "a@b.c"}
+		for k, v := range host {
+			env[k] = v
+		}
+		out, code := runTaskInProcess(t, env)
+		if code == 0 {
+			t.Errorf("commit into a folder that is no repository succeeded:\n%s", out)
+		}
+		for _, line := range strings.Split(out, "\n") {
+			if strings.Contains(line, token) && !strings.HasPrefix(line, "##vso[task.setsecret]") && !strings.HasPrefix(line, "::add-mask::") {
+				t.Errorf("token printed: %q", line)
+			}
+		}
+		if !strings.Contains(out, "--token=***") {
+			t.Errorf("the echoed command line does not mask the token:\n%s", out)
+		}
+	}
+}
