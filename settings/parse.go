@@ -80,30 +80,22 @@ func ParseDeploymentSettings(file string, data []byte) (*DeploymentSettings, []W
 	ds := &DeploymentSettings{File: file}
 	top := r.fields("", root, deploymentSections...)
 	r.wrongFile(root, top, "deploymentSettings.json", "customDeploymentSettings.json", customSections)
-	for i, item := range r.array("EnvironmentVariables", top["EnvironmentVariables"]) {
-		p := index("EnvironmentVariables", i)
-		f := r.object(p, item, "SchemaName", "Value")
-		if f == nil {
-			continue
-		}
-		ds.EnvironmentVariables = append(ds.EnvironmentVariables, EnvironmentVariableSetting{
-			SchemaName: r.name(p+".SchemaName", f["SchemaName"]),
-			Value:      r.text(p+".Value", f["Value"], "a string (a JSON variable holds its JSON as a string)"),
+	ds.EnvironmentVariables = section(r, top, "EnvironmentVariables", []string{"SchemaName", "Value"},
+		func(it item) EnvironmentVariableSetting {
+			return EnvironmentVariableSetting{
+				SchemaName: it.name("SchemaName"),
+				Value:      it.text("Value", "a string (a JSON variable holds its JSON as a string)"),
+			}
 		})
-	}
-	for i, item := range r.array("ConnectionReferences", top["ConnectionReferences"]) {
-		p := index("ConnectionReferences", i)
-		f := r.object(p, item, "LogicalName", "ConnectionId", "ConnectorId", "ConnectionOwner")
-		if f == nil {
-			continue
-		}
-		ds.ConnectionReferences = append(ds.ConnectionReferences, ConnectionReferenceSetting{
-			LogicalName:     r.name(p+".LogicalName", f["LogicalName"]),
-			ConnectionID:    r.str(p+".ConnectionId", f["ConnectionId"]),
-			ConnectorID:     r.str(p+".ConnectorId", f["ConnectorId"]),
-			ConnectionOwner: r.str(p+".ConnectionOwner", f["ConnectionOwner"]),
+	ds.ConnectionReferences = section(r, top, "ConnectionReferences", []string{"LogicalName", "ConnectionId", "ConnectorId", "ConnectionOwner"},
+		func(it item) ConnectionReferenceSetting {
+			return ConnectionReferenceSetting{
+				LogicalName:     it.name("LogicalName"),
+				ConnectionID:    it.str("ConnectionId"),
+				ConnectorID:     it.str("ConnectorId"),
+				ConnectionOwner: it.str("ConnectionOwner"),
+			}
 		})
-	}
 	if err := r.err(); err != nil {
 		return nil, r.warns, err
 	}
@@ -121,114 +113,71 @@ func ParseCustomDeploymentSettings(file string, data []byte) (*CustomDeploymentS
 	top := r.fields("", root, customSections...)
 	r.wrongFile(root, top, "customDeploymentSettings.json", "deploymentSettings.json", deploymentSections)
 
-	const sec1 = "ActivateFlowConfiguration"
-	for i, item := range r.array(sec1, top[sec1]) {
-		p := index(sec1, i)
-		f := r.object(p, item, "solutionComponentName", "solutionComponentUniqueName", "sortOrder", "activate", "activateAsUser")
-		if f == nil {
-			continue
-		}
-		c.ActivateFlowConfiguration = append(c.ActivateFlowConfiguration, FlowActivation{
-			SolutionComponentName:       r.str(p+".solutionComponentName", f["solutionComponentName"]),
-			SolutionComponentUniqueName: r.str(p+".solutionComponentUniqueName", f["solutionComponentUniqueName"]),
-			SortOrder:                   r.text(p+".sortOrder", f["sortOrder"], "a whole number (as a string or a number)"),
-			Activate:                    r.text(p+".activate", f["activate"], `"true" or "false"`),
-			ActivateAsUser:              r.str(p+".activateAsUser", f["activateAsUser"]),
+	c.ActivateFlowConfiguration = section(r, top, "ActivateFlowConfiguration",
+		[]string{"solutionComponentName", "solutionComponentUniqueName", "sortOrder", "activate", "activateAsUser"},
+		func(it item) FlowActivation {
+			return FlowActivation{
+				SolutionComponentName:       it.str("solutionComponentName"),
+				SolutionComponentUniqueName: it.str("solutionComponentUniqueName"),
+				SortOrder:                   it.text("sortOrder", "a whole number (as a string or a number)"),
+				Activate:                    it.text("activate", `"true" or "false"`),
+				ActivateAsUser:              it.str("activateAsUser"),
+			}
 		})
-	}
-	const sec2 = "SolutionComponentOwnershipConfiguration"
-	for i, item := range r.array(sec2, top[sec2]) {
-		p := index(sec2, i)
-		f := r.object(p, item, "solutionComponentType", "solutionComponentName", "solutionComponentUniqueName", "ownerEmail")
-		if f == nil {
-			continue
-		}
-		c.SolutionComponentOwnershipConfiguration = append(c.SolutionComponentOwnershipConfiguration, ComponentOwnership{
-			SolutionComponentType:       r.integer(p+".solutionComponentType", f["solutionComponentType"], "29 (flow) or 300 (canvas app)"),
-			SolutionComponentName:       r.str(p+".solutionComponentName", f["solutionComponentName"]),
-			SolutionComponentUniqueName: r.str(p+".solutionComponentUniqueName", f["solutionComponentUniqueName"]),
-			OwnerEmail:                  r.str(p+".ownerEmail", f["ownerEmail"]),
+	c.SolutionComponentOwnershipConfiguration = section(r, top, "SolutionComponentOwnershipConfiguration",
+		[]string{"solutionComponentType", "solutionComponentName", "solutionComponentUniqueName", "ownerEmail"},
+		func(it item) ComponentOwnership {
+			return ComponentOwnership{
+				SolutionComponentType:       it.integer("solutionComponentType", "29 (flow) or 300 (canvas app)"),
+				SolutionComponentName:       it.str("solutionComponentName"),
+				SolutionComponentUniqueName: it.str("solutionComponentUniqueName"),
+				OwnerEmail:                  it.str("ownerEmail"),
+			}
 		})
-	}
-	const sec3 = "AadGroupCanvasConfiguration"
-	for i, item := range r.array(sec3, top[sec3]) {
-		p := index(sec3, i)
-		f := r.object(p, item, "aadGroupId", "canvasNameInSolution", "canvasDisplayName", "roleName")
-		if f == nil {
-			continue
-		}
-		c.AadGroupCanvasConfiguration = append(c.AadGroupCanvasConfiguration, CanvasAppShare{
-			AadGroupID:           r.str(p+".aadGroupId", f["aadGroupId"]),
-			CanvasNameInSolution: r.str(p+".canvasNameInSolution", f["canvasNameInSolution"]),
-			CanvasDisplayName:    r.str(p+".canvasDisplayName", f["canvasDisplayName"]),
-			RoleName:             r.str(p+".roleName", f["roleName"]),
+	c.AadGroupCanvasConfiguration = section(r, top, "AadGroupCanvasConfiguration",
+		[]string{"aadGroupId", "canvasNameInSolution", "canvasDisplayName", "roleName"},
+		func(it item) CanvasAppShare {
+			return CanvasAppShare{
+				AadGroupID:           it.str("aadGroupId"),
+				CanvasNameInSolution: it.str("canvasNameInSolution"),
+				CanvasDisplayName:    it.str("canvasDisplayName"),
+				RoleName:             it.str("roleName"),
+			}
 		})
-	}
-	const sec4 = "AadGroupTeamConfiguration"
-	for i, item := range r.array(sec4, top[sec4]) {
-		p := index(sec4, i)
-		f := r.object(p, item, "aadGroupTeamName", "aadSecurityGroupId", "aadGroupTeamBusinessUnitId", "dataverseSecurityRoleNames", "skipRolesDeletion")
-		if f == nil {
-			continue
-		}
-		c.AadGroupTeamConfiguration = append(c.AadGroupTeamConfiguration, GroupTeam{
-			AadGroupTeamName:           r.str(p+".aadGroupTeamName", f["aadGroupTeamName"]),
-			AadSecurityGroupID:         r.str(p+".aadSecurityGroupId", f["aadSecurityGroupId"]),
-			AadGroupTeamBusinessUnitID: r.str(p+".aadGroupTeamBusinessUnitId", f["aadGroupTeamBusinessUnitId"]),
-			DataverseSecurityRoleNames: r.strings(p+".dataverseSecurityRoleNames", f["dataverseSecurityRoleNames"]),
-			SkipRolesDeletion:          r.text(p+".skipRolesDeletion", f["skipRolesDeletion"], `"true" or "false"`),
+	c.AadGroupTeamConfiguration = section(r, top, "AadGroupTeamConfiguration",
+		[]string{"aadGroupTeamName", "aadSecurityGroupId", "aadGroupTeamBusinessUnitId", "dataverseSecurityRoleNames", "skipRolesDeletion"},
+		func(it item) GroupTeam {
+			return GroupTeam{
+				AadGroupTeamName:           it.str("aadGroupTeamName"),
+				AadSecurityGroupID:         it.str("aadSecurityGroupId"),
+				AadGroupTeamBusinessUnitID: it.str("aadGroupTeamBusinessUnitId"),
+				DataverseSecurityRoleNames: it.strings("dataverseSecurityRoleNames"),
+				SkipRolesDeletion:          it.text("skipRolesDeletion", `"true" or "false"`),
+			}
 		})
-	}
-	const sec5 = "FlowShareWithGroupTeamConfiguration"
-	for i, item := range r.array(sec5, top[sec5]) {
-		p := index(sec5, i)
-		f := r.object(p, item, "solutionComponentName", "solutionComponentUniqueName", "aadGroupTeamName")
-		if f == nil {
-			continue
-		}
-		c.FlowShareWithGroupTeamConfiguration = append(c.FlowShareWithGroupTeamConfiguration, FlowShare{
-			SolutionComponentName:       r.str(p+".solutionComponentName", f["solutionComponentName"]),
-			SolutionComponentUniqueName: r.str(p+".solutionComponentUniqueName", f["solutionComponentUniqueName"]),
-			AadGroupTeamName:            r.str(p+".aadGroupTeamName", f["aadGroupTeamName"]),
+	shareFields := []string{"solutionComponentName", "solutionComponentUniqueName", "aadGroupTeamName"}
+	c.FlowShareWithGroupTeamConfiguration = section(r, top, "FlowShareWithGroupTeamConfiguration", shareFields,
+		func(it item) FlowShare {
+			return FlowShare{
+				SolutionComponentName:       it.str("solutionComponentName"),
+				SolutionComponentUniqueName: it.str("solutionComponentUniqueName"),
+				AadGroupTeamName:            it.str("aadGroupTeamName"),
+			}
 		})
-	}
-	const sec6 = "ConnectorShareWithGroupTeamConfiguration"
-	for i, item := range r.array(sec6, top[sec6]) {
-		p := index(sec6, i)
-		f := r.object(p, item, "solutionComponentName", "solutionComponentUniqueName", "aadGroupTeamName")
-		if f == nil {
-			continue
-		}
-		c.ConnectorShareWithGroupTeamConfiguration = append(c.ConnectorShareWithGroupTeamConfiguration, ConnectorShare{
-			SolutionComponentName:       r.str(p+".solutionComponentName", f["solutionComponentName"]),
-			SolutionComponentUniqueName: r.str(p+".solutionComponentUniqueName", f["solutionComponentUniqueName"]),
-			AadGroupTeamName:            r.str(p+".aadGroupTeamName", f["aadGroupTeamName"]),
+	c.ConnectorShareWithGroupTeamConfiguration = section(r, top, "ConnectorShareWithGroupTeamConfiguration", shareFields,
+		func(it item) ConnectorShare {
+			return ConnectorShare{
+				SolutionComponentName:       it.str("solutionComponentName"),
+				SolutionComponentUniqueName: it.str("solutionComponentUniqueName"),
+				AadGroupTeamName:            it.str("aadGroupTeamName"),
+			}
 		})
-	}
-	const sec7 = "WebhookUrls"
-	for i, item := range r.array(sec7, top[sec7]) {
-		p := index(sec7, i)
-		f := r.object(p, item, "SchemaName", "Value")
-		if f == nil {
-			continue
-		}
-		c.WebhookUrls = append(c.WebhookUrls, WebhookURL{
-			SchemaName: r.name(p+".SchemaName", f["SchemaName"]),
-			Value:      r.str(p+".Value", f["Value"]),
+	c.WebhookUrls = section(r, top, "WebhookUrls", []string{"SchemaName", "Value"},
+		func(it item) WebhookURL { return WebhookURL{SchemaName: it.name("SchemaName"), Value: it.str("Value")} })
+	c.SDKMessages = section(r, top, "SDKMessages", []string{"Config", "Value"},
+		func(it item) SDKMessageStepConfig {
+			return SDKMessageStepConfig{Config: it.name("Config"), Value: it.str("Value")}
 		})
-	}
-	const sec8 = "SDKMessages"
-	for i, item := range r.array(sec8, top[sec8]) {
-		p := index(sec8, i)
-		f := r.object(p, item, "Config", "Value")
-		if f == nil {
-			continue
-		}
-		c.SDKMessages = append(c.SDKMessages, SDKMessageStepConfig{
-			Config: r.name(p+".Config", f["Config"]),
-			Value:  r.str(p+".Value", f["Value"]),
-		})
-	}
 	const sec9 = "DefaultEnvironmentVariables"
 	for i, item := range r.array(sec9, top[sec9]) {
 		p := index(sec9, i)
@@ -246,6 +195,38 @@ func ParseCustomDeploymentSettings(file string, data []byte) (*CustomDeploymentS
 	}
 	return c, r.warns, nil
 }
+
+// section reads each object of the array top[name] (warning about fields
+// other than known) and builds an entry from it; entries that are not
+// objects are errors and are skipped.
+func section[T any](r *reader, top map[string]any, name string, known []string, build func(item) T) []T {
+	var out []T
+	for i, v := range r.array(name, top[name]) {
+		p := index(name, i)
+		if f := r.object(p, v, known...); f != nil {
+			out = append(out, build(item{r: r, path: p, fields: f}))
+		}
+	}
+	return out
+}
+
+// item is one object of a section: its fields, read by name, with errors
+// reported at path.field.
+type item struct {
+	r      *reader
+	path   string
+	fields map[string]any
+}
+
+func (it item) str(k string) string  { return it.r.str(it.path+"."+k, it.fields[k]) }
+func (it item) name(k string) string { return it.r.name(it.path+"."+k, it.fields[k]) }
+func (it item) text(k, expected string) string {
+	return it.r.text(it.path+"."+k, it.fields[k], expected)
+}
+func (it item) integer(k, expected string) int {
+	return it.r.integer(it.path+"."+k, it.fields[k], expected)
+}
+func (it item) strings(k string) []string { return it.r.strings(it.path+"."+k, it.fields[k]) }
 
 // reader turns decoded JSON into typed settings, collecting every error and
 // warning with its JSON path.
