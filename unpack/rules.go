@@ -69,36 +69,10 @@ var itemRules = []itemRule{
 		},
 		owns: under("Workflows", ".data.xml"),
 	},
-	{
-		section: "CanvasApps", item: "CanvasApp",
-		file: func(src []byte, n *node) string {
-			return segPath("CanvasApps/", n.childText(src, "Name"), ".meta.xml")
-		},
-		owns: directlyUnder("CanvasApps", ".meta.xml"),
-	},
-	{
-		section: "Roles", item: "Role",
-		file: func(src []byte, n *node) string {
-			name, _ := n.attr(src, "name")
-			return segPath("Roles/", name, ".xml")
-		},
-		owns: directlyUnder("Roles", ".xml"),
-	},
-	{
-		section: "optionsets", item: "optionset",
-		file: func(src []byte, n *node) string {
-			name, _ := n.attr(src, "Name")
-			return segPath("OptionSets/", name, ".xml")
-		},
-		owns: directlyUnder("OptionSets", ".xml"),
-	},
-	{
-		section: "Dashboards", item: "Dashboard",
-		file: func(src []byte, n *node) string {
-			return segPath("Dashboards/", n.childText(src, "FormId"), ".xml")
-		},
-		owns: directlyUnder("Dashboards", ".xml"),
-	},
+	flatRule("CanvasApps", "CanvasApp", "CanvasApps", ".meta.xml", childKey("Name")),
+	flatRule("Roles", "Role", "Roles", ".xml", attrKey("name")),
+	flatRule("optionsets", "optionset", "OptionSets", ".xml", attrKey("Name")),
+	flatRule("Dashboards", "Dashboard", "Dashboards", ".xml", childKey("FormId")),
 	{
 		section: "WebResources", item: "WebResource",
 		file: func(src []byte, n *node) string {
@@ -122,14 +96,7 @@ var itemRules = []itemRule{
 		},
 		owns: under("PluginAssemblies", ".data.xml"),
 	},
-	{
-		section: "SdkMessageProcessingSteps", item: "SdkMessageProcessingStep",
-		file: func(src []byte, n *node) string {
-			id, _ := n.attr(src, "SdkMessageProcessingStepId")
-			return segPath("SdkMessageProcessingSteps/", id, ".xml")
-		},
-		owns: directlyUnder("SdkMessageProcessingSteps", ".xml"),
-	},
+	flatRule("SdkMessageProcessingSteps", "SdkMessageProcessingStep", "SdkMessageProcessingSteps", ".xml", attrKey("SdkMessageProcessingStepId")),
 	{
 		section: "CustomControls", item: "CustomControl",
 		file: func(src []byte, n *node) string {
@@ -137,28 +104,42 @@ var itemRules = []itemRule{
 		},
 		owns: under("Controls", "/ControlManifest.xml.data.xml"),
 	},
-	{
-		section: "Connectors", item: "Connector",
-		file: func(src []byte, n *node) string {
-			return segPath("Connectors/", n.childText(src, "name"), ".xml")
-		},
-		owns:  directlyUnder("Connectors", ".xml"),
-		blobs: connectorBlobs,
-	},
-	{
-		section: "AppModules", item: "AppModule", managedVariant: true, bare: true,
-		file: func(src []byte, n *node) string {
-			return segPath("AppModules/", n.childText(src, "UniqueName"), "/AppModule.xml")
-		},
-		owns: inSubfolder("AppModules", "AppModule.xml"),
-	},
-	{
-		section: "AppModuleSiteMaps", item: "AppModuleSiteMap", managedVariant: true,
-		file: func(src []byte, n *node) string {
-			return segPath("AppModuleSiteMaps/", n.childText(src, "SiteMapUniqueName"), "/AppModuleSiteMap.xml")
-		},
-		owns: inSubfolder("AppModuleSiteMaps", "AppModuleSiteMap.xml"),
-	},
+	withBlobs(flatRule("Connectors", "Connector", "Connectors", ".xml", childKey("name")), connectorBlobs),
+	// Model-driven apps and their site maps differ in managed packages.
+	bareRule(managedRule(folderRule("AppModules", "AppModule", "AppModules", "AppModule.xml", childKey("UniqueName")))),
+	managedRule(folderRule("AppModuleSiteMaps", "AppModuleSiteMap", "AppModuleSiteMaps", "AppModuleSiteMap.xml", childKey("SiteMapUniqueName"))),
+}
+
+// itemKey reads the value an item's file is named by.
+type itemKey func(src []byte, n *node) string
+
+func attrKey(name string) itemKey {
+	return func(src []byte, n *node) string { v, _ := n.attr(src, name); return v }
+}
+
+func childKey(name string) itemKey {
+	return func(src []byte, n *node) string { return n.childText(src, name) }
+}
+
+// flatRule writes each item as dir/<key><suffix>.
+func flatRule(section, item, dir, suffix string, key itemKey) itemRule {
+	return itemRule{section: section, item: item,
+		file: func(src []byte, n *node) string { return segPath(dir+"/", key(src, n), suffix) },
+		owns: directlyUnder(dir, suffix)}
+}
+
+// folderRule writes each item as dir/<key>/<base>.
+func folderRule(section, item, dir, base string, key itemKey) itemRule {
+	return itemRule{section: section, item: item,
+		file: func(src []byte, n *node) string { return segPath(dir+"/", key(src, n), "/"+base) },
+		owns: inSubfolder(dir, base)}
+}
+
+func managedRule(r itemRule) itemRule { r.managedVariant = true; return r }
+func bareRule(r itemRule) itemRule    { r.bare = true; return r }
+func withBlobs(r itemRule, blobs func(src []byte, n *node) ([]blobMove, bool)) itemRule {
+	r.blobs = blobs
+	return r
 }
 
 // webResourceBlobs: the content, zip name in <FileName>, is written under
