@@ -124,16 +124,25 @@ func (v *validator) warn(check, entry, component, format string, args ...any) {
 	v.problems[len(v.problems)-1].Severity = SeverityWarning
 }
 
+// firstEntry records name as the entry at section[i]; a later entry for
+// the same name (in any letter case) is reported as a duplicate and false.
+func (v *validator) firstEntry(seen map[string]int, section string, i int, name, kind string) bool {
+	key := strings.ToLower(name)
+	if j, dup := seen[key]; dup {
+		v.add(CheckDuplicate, index(section, i), name, "%s %q is also at %s[%d]; keep one entry", kind, name, section, j)
+		return false
+	}
+	seen[key] = i
+	return true
+}
+
 func (v *validator) connectionReferences(ds *DeploymentSettings) {
 	byName := map[string]int{}
 	for i, s := range ds.ConnectionReferences {
 		p := index("ConnectionReferences", i)
-		key := strings.ToLower(s.LogicalName)
-		if j, dup := byName[key]; dup {
-			v.add(CheckDuplicate, p, s.LogicalName, "connection reference %q is also at ConnectionReferences[%d]; keep one entry", s.LogicalName, j)
+		if !v.firstEntry(byName, "ConnectionReferences", i, s.LogicalName, "connection reference") {
 			continue
 		}
-		byName[key] = i
 		cr, ok := v.connectionReference(s.LogicalName)
 		if !ok {
 			v.add(CheckUnknownComponent, p+".LogicalName", s.LogicalName, "the solution has no connection reference %q; remove the entry or fix the name", s.LogicalName)
@@ -182,12 +191,9 @@ func (v *validator) environmentVariables(ds *DeploymentSettings) {
 	byName := map[string]int{}
 	for i, s := range ds.EnvironmentVariables {
 		p := index("EnvironmentVariables", i)
-		key := strings.ToLower(s.SchemaName)
-		if j, dup := byName[key]; dup {
-			v.add(CheckDuplicate, p, s.SchemaName, "environment variable %q is also at EnvironmentVariables[%d]; keep one entry", s.SchemaName, j)
+		if !v.firstEntry(byName, "EnvironmentVariables", i, s.SchemaName, "environment variable") {
 			continue
 		}
-		byName[key] = i
 		ev, ok := v.environmentVariable(s.SchemaName)
 		if !ok {
 			v.add(CheckUnknownComponent, p+".SchemaName", s.SchemaName, "the solution has no environment variable %q; remove the entry or fix the name", s.SchemaName)
