@@ -89,16 +89,21 @@ type taskJSON struct {
 }
 
 func readTaskJSON(t *testing.T) taskJSON {
+	return readRepoFile[taskJSON](t, "task.json", json.Unmarshal)
+}
+
+// readRepoFile decodes a file at the repository root.
+func readRepoFile[T any](t *testing.T, name string, unmarshal func([]byte, any) error) T {
 	t.Helper()
-	raw, err := os.ReadFile(repoFile("task.json"))
+	var v T
+	raw, err := os.ReadFile(repoFile(name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var tj taskJSON
-	if err := json.Unmarshal(raw, &tj); err != nil {
-		t.Fatalf("task.json: %v", err)
+	if err := unmarshal(raw, &v); err != nil {
+		t.Fatalf("%s: %v", name, err)
 	}
-	return tj
+	return v
 }
 
 var adoInputName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*$`)
@@ -107,7 +112,7 @@ var adoInputName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*$`)
 type drift struct{ problems []string }
 
 func (d *drift) add(format string, args ...any) {
-	d.problems = append(d.problems, strings.TrimSpace(sprintf(format, args...)))
+	d.problems = append(d.problems, strings.TrimSpace(fmt.Sprintf(format, args...)))
 }
 
 func (d *drift) report(t *testing.T) {
@@ -492,16 +497,5 @@ func missingInputs(d *drift, root *cobra.Command, tj taskJSON, a actionYAML) {
 }
 
 func readActionYAML(t *testing.T) actionYAML {
-	t.Helper()
-	raw, err := os.ReadFile(repoFile("action.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var a actionYAML
-	if err := yaml.Unmarshal(raw, &a); err != nil {
-		t.Fatalf("action.yml: %v", err)
-	}
-	return a
+	return readRepoFile[actionYAML](t, "action.yml", yaml.Unmarshal)
 }
-
-func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
