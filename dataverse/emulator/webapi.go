@@ -465,18 +465,27 @@ func (c *webCall) applyBody(t *table, body map[string]any) (record, error) {
 	return changes, nil
 }
 
-func (c *webCall) create(t *table) {
+// bodyChanges reads the request body as column changes of a t row; on a
+// bad body it answers the error and returns false.
+func (c *webCall) bodyChanges(t *table) (map[string]any, bool) {
 	body, err := c.readBody()
-	if err != nil {
-		writeAPIError(c.w, err)
-		return
+	if err == nil {
+		var changes map[string]any
+		if changes, err = c.applyBody(t, body); err == nil {
+			return changes, true
+		}
 	}
-	changes, err := c.applyBody(t, body)
-	if err != nil {
-		writeAPIError(c.w, err)
+	writeAPIError(c.w, err)
+	return nil, false
+}
+
+func (c *webCall) create(t *table) {
+	changes, ok := c.bodyChanges(t)
+	if !ok {
 		return
 	}
 	var row record
+	var err error
 	switch t.set {
 	case "teams":
 		row, err = c.createTeam(changes)
@@ -548,20 +557,15 @@ func (c *webCall) createGeneric(t *table, changes record) (record, error) {
 }
 
 func (c *webCall) update(t *table, row record) {
-	body, err := c.readBody()
-	if err != nil {
-		writeAPIError(c.w, err)
-		return
-	}
-	changes, err := c.applyBody(t, body)
-	if err != nil {
-		writeAPIError(c.w, err)
+	changes, ok := c.bodyChanges(t)
+	if !ok {
 		return
 	}
 	if _, ok := changes[t.key]; ok && !valuesEqual(changes[t.key], row[t.key]) {
 		writeError(c.w, http.StatusBadRequest, "0x80060888", fmt.Sprintf("The key column %s cannot be changed", t.key))
 		return
 	}
+	var err error
 	switch t.set {
 	case "workflows":
 		err = c.updateWorkflow(row, changes)
