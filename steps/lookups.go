@@ -56,6 +56,13 @@ func leadingGUID(s string) string {
 	return strings.ToLower(m[1])
 }
 
+// unknownUserError says a user named in the settings is not in the target.
+type unknownUserError struct{ who, env string }
+
+func (e *unknownUserError) Error() string {
+	return fmt.Sprintf("user %q is not a user of %s: add them to the environment (or fix the e-mail)", e.who, e.env)
+}
+
 // resolveUser finds the systemuser for an e-mail, domain name or Entra
 // object id; the error says who was looked for and what to fix.
 func resolveUser(ctx context.Context, c *Context, who string) (*dataverse.SystemUser, error) {
@@ -75,7 +82,7 @@ func resolveUser(ctx context.Context, c *Context, who string) (*dataverse.System
 			u.user, u.err = c.Dataverse.SystemUserByEmail(ctx, key)
 		}
 		if errors.Is(u.err, dataverse.ErrNotFound) {
-			u.err = fmt.Errorf("user %q is not a user of %s: add them to the environment (or fix the e-mail)", who, c.Dataverse.EnvironmentURL())
+			u.err = &unknownUserError{who: who, env: c.Dataverse.EnvironmentURL()}
 		}
 	})
 	return u.user, u.err

@@ -119,7 +119,7 @@ func (SettingsCheck) Run(ctx context.Context, c *Context) error {
 	// otherwise fail halfway through the deployment.
 	if c.Dataverse != nil {
 		var errs []string
-		for _, p := range ValidateAgainstTarget(ctx, c.Dataverse, sol, c.Deployment, c.Custom) {
+		for _, p := range validateTarget(ctx, c, sol, c.Deployment, c.Custom) {
 			if p.Severity == settings.SeverityError {
 				errs = append(errs, p.String())
 			} else {

@@ -18,6 +18,14 @@ import (
 // warning, and goes on. ppalm settings validate adds these to the offline
 // problems of settings.Validate.
 func ValidateAgainstTarget(ctx context.Context, dv *dataverse.Client, sol *solution.Solution, ds *settings.DeploymentSettings, cds *settings.CustomDeploymentSettings) []settings.Problem {
+	return validateTarget(ctx, &Context{Dataverse: dv}, sol, ds, cds)
+}
+
+// validateTarget is ValidateAgainstTarget through c's look-ups, so a
+// deployment that checks first asks the target once for each connection
+// list and user the later steps need too.
+func validateTarget(ctx context.Context, c *Context, sol *solution.Solution, ds *settings.DeploymentSettings, cds *settings.CustomDeploymentSettings) []settings.Problem {
+	dv := c.Dataverse
 	var out []settings.Problem
 	add := func(sev settings.Severity, check, file, entry, component, format string, args ...any) {
 		out = append(out, settings.Problem{Severity: sev, Check: check, File: file, Entry: entry, Component: component, Message: fmt.Sprintf(format, args...)})
@@ -31,11 +39,7 @@ func ValidateAgainstTarget(ctx context.Context, dv *dataverse.Client, sol *solut
 				connectors[strings.ToLower(cr.LogicalName)] = cr.ConnectorID
 			}
 		}
-		envID, err := dv.EnvironmentID(ctx)
-		var conns []dataverse.Connection
-		if err == nil {
-			conns, err = dv.ListConnections(ctx, envID)
-		}
+		conns, err := connections(ctx, c)
 		if err != nil {
 			add(settings.SeverityError, "target-connections", file, "ConnectionReferences", "", "cannot list the connections of %s: %v", env, err)
 		}
@@ -64,7 +68,7 @@ func ValidateAgainstTarget(ctx context.Context, dv *dataverse.Client, sol *solut
 					"connection %s is for %s but %s needs %s: pick a connection of that connector", id, connectorName(found.ConnectorID), cr.LogicalName, connectorName(want))
 			}
 			if o := strings.TrimSpace(cr.ConnectionOwner); o != "" {
-				if msg := checkUser(ctx, dv, o); msg != "" {
+				if msg := checkUser(ctx, c, o); msg != "" {
 					add(settings.SeverityError, "target-user", file, fmt.Sprintf("ConnectionReferences[%d].ConnectionOwner", i), cr.LogicalName, "%s", msg)
 				}
 			}
@@ -78,7 +82,7 @@ func ValidateAgainstTarget(ctx context.Context, dv *dataverse.Client, sol *solut
 		if strings.TrimSpace(o.OwnerEmail) == "" {
 			continue
 		}
-		if msg := checkUser(ctx, dv, o.OwnerEmail); msg != "" {
+		if msg := checkUser(ctx, c, o.OwnerEmail); msg != "" {
 			add(settings.SeverityError, "target-user", file, fmt.Sprintf("SolutionComponentOwnershipConfiguration[%d].ownerEmail", i), o.SolutionComponentName, "%s", msg)
 		}
 	}
@@ -86,7 +90,7 @@ func ValidateAgainstTarget(ctx context.Context, dv *dataverse.Client, sol *solut
 		if strings.TrimSpace(a.ActivateAsUser) == "" {
 			continue
 		}
-		if msg := checkUser(ctx, dv, a.ActivateAsUser); msg != "" {
+		if msg := checkUser(ctx, c, a.ActivateAsUser); msg != "" {
 			add(settings.SeverityError, "target-user", file, fmt.Sprintf("ActivateFlowConfiguration[%d].activateAsUser", i), a.SolutionComponentName, "%s", msg)
 		}
 	}
@@ -122,19 +126,14 @@ func connectorName(id string) string {
 }
 
 // checkUser returns "" when who is a user of the environment, else what to fix.
-func checkUser(ctx context.Context, dv *dataverse.Client, who string) string {
-	who = strings.TrimSpace(who)
-	var err error
-	if isGUID(who) {
-		_, err = dv.SystemUserByObjectID(ctx, strings.Trim(who, "{}"))
-	} else {
-		_, err = dv.SystemUserByEmail(ctx, who)
-	}
+func checkUser(ctx context.Context, c *Context, who string) string {
+	_, err := resolveUser(ctx, c, strings.TrimSpace(who))
+	var unknown *unknownUserError
 	switch {
 	case err == nil:
 		return ""
-	case errors.Is(err, dataverse.ErrNotFound):
-		return fmt.Sprintf("user %q is not a user of %s: add them to the environment (or fix the e-mail)", who, dv.EnvironmentURL())
+	case errors.As(err, &unknown):
+		return err.Error()
 	}
-	return fmt.Sprintf("cannot look up user %q: %v", who, err)
+	return fmt.Sprintf("cannot look up user %q: %v", strings.TrimSpace(who), err)
 }
