@@ -163,6 +163,10 @@ func (g *flatGroups) Info(msg string) {
 	g.Reporter.Info(msg)
 }
 
+// Mask implements task.Masker by forwarding to the host reporter, which
+// embedding the interface alone would hide.
+func (g *flatGroups) Mask(s string) string { return task.Mask(g.Reporter, s) }
+
 // groupOutput sets the group for the command's own output.
 func (g *flatGroups) groupOutput(name string) {
 	g.mu.Lock()
