@@ -20,7 +20,8 @@ type masker struct {
 // line of a multi-line value (hosts print long values line by line), and
 // the value as Go's %q, JSON and URLs escape it (an error that quotes a
 // flag value, a settings file, a URL's userinfo). A secret holding '"' or
-// '\' would otherwise leak in every quoted message.
+// '\' would otherwise leak in every quoted message. added is what the host
+// must be told to mask.
 func (m *masker) add(value string) (added []string) {
 	if strings.TrimSpace(value) == "" {
 		return nil
@@ -29,15 +30,21 @@ func (m *masker) add(value string) (added []string) {
 	if strings.ContainsAny(value, "\r\n") {
 		candidates = append(candidates, strings.FieldsFunc(value, func(r rune) bool { return r == '\r' || r == '\n' })...)
 	}
+	// The hosts derive the escaped forms themselves (the agent's and the
+	// runner's secret maskers register JSON, URI and other encodings of
+	// each secret), so they are told the value and its lines only.
+	told := len(candidates)
 	candidates = append(candidates, SecretVariants(value)...)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, c := range candidates {
+	for i, c := range candidates {
 		if strings.TrimSpace(c) == "" || contains(m.secrets, c) {
 			continue
 		}
 		m.secrets = append(m.secrets, c)
-		added = append(added, c)
+		if i < told {
+			added = append(added, c)
+		}
 	}
 	sort.SliceStable(m.secrets, func(i, j int) bool { return len(m.secrets[i]) > len(m.secrets[j]) })
 	return added
