@@ -355,3 +355,45 @@ func TestRunTaskMasksSecretInputs(t *testing.T) {
 		}
 	}
 }
+
+// The echoed command line never shows a URL's credentials, and a secret
+// holding '"' or '\' is masked in its quoted form too, on both hosts; the
+// URL's password is masked in every later line (the error included).
+func TestRunTaskEchoRedactsURLCredentials(t *testing.T) {
+	urlToken := "urlT0ken_s3cret"
+	quoted := `tok"en\with`
+	for _, host := range []map[string]string{{"TF_BUILD": "True"}, {"GITHUB_ACTIONS": "true"}} {
+		for _, repo := range []string{
+			"https://alex:" + urlToken + "@127.0.0.1:1/contoso/alm.git",
+			"https://" + urlToken + "@127.0.0.1:1/contoso/alm.git",
+		} {
+			env := map[string]string{"INPUT_COMMAND": "commit", "INPUT_REPO": repo, "INPUT_TOKEN": quoted,
+				"INPUT_BRANCH": "b", "INPUT_FOLDER": t.TempDir(), "INPUT_PATH": "x", "INPUT_MESSAGE": "m",
+				"INPUT_AUTHOR-NAME": "A", "INPUT_AUTHORNAME": "A", "INPUT_AUTHOR-EMAIL": "a@b.c", "INPUT_AUTHOREMAIL": "a@b.c"}
+			for k, v := range host {
+				env[k] = v
+			}
+			out, code := runTaskInProcess(t, env)
+			if code == 0 {
+				t.Errorf("commit to a closed port succeeded:\n%s", out)
+			}
+			echoed := false
+			for _, line := range strings.Split(out, "\n") {
+				if strings.HasPrefix(line, "##vso[task.setsecret]") || strings.HasPrefix(line, "::add-mask::") {
+					continue
+				}
+				if strings.Contains(line, "ppalm commit --") {
+					echoed = true
+				}
+				for _, leak := range []string{urlToken, quoted, `tok\"en\\with`} {
+					if strings.Contains(line, leak) {
+						t.Errorf("%v: %q printed: %q", host, leak, line)
+					}
+				}
+			}
+			if !echoed {
+				t.Errorf("no echoed command line:\n%s", out)
+			}
+		}
+	}
+}

@@ -55,7 +55,8 @@ type CommitResult struct {
 func Commit(ctx context.Context, opts CommitOptions) (*CommitResult, error) {
 	res, err := commit(ctx, opts)
 	if err != nil {
-		return nil, scrub(fmt.Errorf("commit %s to branch %q of %s: %w", opts.Path, opts.Branch, opts.Repo, err), opts.Token)
+		_, _, password := remoteURL(opts.Repo)
+		return nil, scrub(scrub(fmt.Errorf("commit %s to branch %q of %s: %w", opts.Path, opts.Branch, displayURL(opts.Repo), err), opts.Token), password)
 	}
 	return res, nil
 }
@@ -107,6 +108,7 @@ type checkout struct {
 	dir    string // working tree on disk; empty for a temporary clone
 	remote string // origin's URL
 	user   string // username from the URL
+	pass   string // password from the URL
 	start  plumbing.Hash
 	exists bool // the branch existed before this run
 }
@@ -220,10 +222,14 @@ func commit(ctx context.Context, opts CommitOptions) (*CommitResult, error) {
 		if isAzureRepos(co.remote) {
 			allowMultiACK()
 		}
-		err := co.repo.PushContext(ctx, &git.PushOptions{
+		auth, err := authFor(co.remote, co.user, co.pass, opts.Token)
+		if err != nil {
+			return res, fmt.Errorf("push: %w", err)
+		}
+		err = co.repo.PushContext(ctx, &git.PushOptions{
 			RemoteName: "origin",
 			RefSpecs:   []config.RefSpec{config.RefSpec(branchRef + ":" + branchRef)},
-			Auth:       authFor(co.remote, co.user, opts.Token),
+			Auth:       auth,
 		})
 		if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
 			return res, fmt.Errorf("push to %s: %w", co.remote, err)
@@ -237,12 +243,15 @@ func commit(ctx context.Context, opts CommitOptions) (*CommitResult, error) {
 // dir: shallow, one branch, no checkout. An empty remote gives an empty
 // repository with origin set.
 func cloneBranch(ctx context.Context, raw, branch, base, token, dir string) (*checkout, error) {
-	remote, user := remoteURL(raw)
+	remote, user, pass := remoteURL(raw)
 	if isAzureRepos(remote) {
 		allowMultiACK()
 	}
-	auth := authFor(remote, user, token)
-	co := &checkout{remote: remote, user: user}
+	auth, err := authFor(remote, user, pass, token)
+	if err != nil {
+		return nil, fmt.Errorf("clone: %w", err)
+	}
+	co := &checkout{remote: remote, user: user, pass: pass}
 	for i, name := range []string{branch, base} {
 		if i == 1 && base == branch {
 			break
@@ -315,7 +324,7 @@ func openWorkingCopy(ctx context.Context, dir, branch, base, token string) (*che
 	}
 	co := &checkout{repo: repo, dir: dir}
 	if rem, err := repo.Remote("origin"); err == nil && len(rem.Config().URLs) > 0 {
-		co.remote, co.user = remoteURL(rem.Config().URLs[0])
+		co.remote, co.user, co.pass = remoteURL(rem.Config().URLs[0])
 	}
 	find := func(name string) (plumbing.Hash, bool) {
 		for _, ref := range []plumbing.ReferenceName{plumbing.NewBranchReferenceName(name), plumbing.NewRemoteReferenceName("origin", name)} {
@@ -333,7 +342,11 @@ func openWorkingCopy(ctx context.Context, dir, branch, base, token string) (*che
 			allowMultiACK()
 		}
 		spec := config.RefSpec(fmt.Sprintf("+refs/heads/%s:refs/remotes/origin/%s", name, name))
-		err := repo.FetchContext(ctx, &git.FetchOptions{RemoteName: "origin", RefSpecs: []config.RefSpec{spec}, Depth: 1, Tags: git.NoTags, Auth: authFor(co.remote, co.user, token)})
+		auth, err := authFor(co.remote, co.user, co.pass, token)
+		if err != nil {
+			return fmt.Errorf("fetch branch %q: %w", name, err)
+		}
+		err = repo.FetchContext(ctx, &git.FetchOptions{RemoteName: "origin", RefSpecs: []config.RefSpec{spec}, Depth: 1, Tags: git.NoTags, Auth: auth})
 		if err == nil || errors.Is(err, git.NoErrAlreadyUpToDate) || errors.Is(err, git.NoMatchingRefSpecError{}) {
 			return nil
 		}

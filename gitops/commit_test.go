@@ -532,3 +532,34 @@ func TestCommitGitHTTPBackend(t *testing.T) {
 		t.Fatalf("rerun = %+v, %v", again, err)
 	}
 }
+
+// --repo over plain http with a token to a host that is not loopback is
+// refused before any connection; nothing is cloned.
+func TestCommitRefusesTokenOverHTTP(t *testing.T) {
+	_, err := Commit(context.Background(), CommitOptions{Repo: "http://git.contoso.example/alm.git", Branch: "b",
+		Folder: solutionFolder(t), Path: solPath, Message: "m", Author: Signature{"A", "a@b.c"}, Token: token, Now: clock})
+	if err == nil || !strings.Contains(err.Error(), "plain http to git.contoso.example") {
+		t.Fatalf("err = %v, want a refusal naming the host", err)
+	}
+	if strings.Contains(err.Error(), token) {
+		t.Fatalf("token in error: %v", err)
+	}
+}
+
+// A password written in the --repo URL is the credential used (the server
+// takes no other), and it never shows in an error.
+func TestCommitUsesURLPassword(t *testing.T) {
+	rem := newRemote(t)
+	withPass := strings.Replace(rem.url, "http://", "http://x-access-token:"+token+"@", 1)
+	res, err := Commit(context.Background(), CommitOptions{Repo: withPass, Branch: "main", Folder: solutionFolder(t),
+		Path: solPath, Message: "m", Author: Signature{"A", "a@b.c"}, Push: true, Token: "ambient-wrong", Now: clock})
+	if err != nil || !res.Pushed {
+		t.Fatalf("commit with the URL's password: %v %+v", err, res)
+	}
+	wrong := strings.Replace(rem.url, "http://", "http://x-access-token:wr0ngpass@", 1)
+	_, err = Commit(context.Background(), CommitOptions{Repo: wrong, Branch: "main", Folder: solutionFolder(t),
+		Path: solPath, Message: "m", Author: Signature{"A", "a@b.c"}, Push: true, Now: clock})
+	if err == nil || strings.Contains(err.Error(), "wr0ngpass") {
+		t.Fatalf("wrong URL password: %v (want a failure without the password)", err)
+	}
+}

@@ -32,7 +32,8 @@ type ReadOptions struct {
 func ReadFolder(ctx context.Context, opts ReadOptions) (int, error) {
 	n, err := readFolder(ctx, opts)
 	if err != nil {
-		return 0, scrub(fmt.Errorf("read %s at %q of %s: %w", opts.Path, opts.Ref, opts.Repo, err), opts.Token)
+		_, _, password := remoteURL(opts.Repo)
+		return 0, scrub(scrub(fmt.Errorf("read %s at %q of %s: %w", opts.Path, opts.Ref, displayURL(opts.Repo), err), opts.Token), password)
 	}
 	return n, nil
 }
@@ -52,13 +53,17 @@ func readFolder(ctx context.Context, opts ReadOptions) (int, error) {
 	var repo *git.Repository
 	var hash plumbing.Hash
 	if isURL(opts.Repo) {
-		remote, user := remoteURL(opts.Repo)
+		remote, user, pass := remoteURL(opts.Repo)
 		if isAzureRepos(remote) {
 			allowMultiACK()
 		}
+		auth, err := authFor(remote, user, pass, opts.Token)
+		if err != nil {
+			return 0, fmt.Errorf("clone: %w", err)
+		}
 		r, err := git.CloneContext(ctx, memory.NewStorage(), nil, &git.CloneOptions{
 			URL:           remote,
-			Auth:          authFor(remote, user, opts.Token),
+			Auth:          auth,
 			ReferenceName: plumbing.NewBranchReferenceName(opts.Ref),
 			SingleBranch:  true,
 			Depth:         1,
