@@ -80,6 +80,7 @@ func newExportToGitCmd(f *Factory) *cobra.Command {
 	addAuthorFlags(fl, &src.Author)
 	fl.StringVar(&src.Token, "token", "", "git token (default $PPALM_GIT_TOKEN, $SYSTEM_ACCESSTOKEN or $GITHUB_TOKEN); never printed")
 	fl.BoolVar(&src.Push, "push", true, "push the branch after committing")
+	fl.BoolVar(&src.DiscardChanges, "discard-changes", false, "replace the solution folder of a working copy even when it holds uncommitted or untracked files (refused otherwise)")
 	fl.StringVar(&environments, "environments", "", "comma-separated environment names that get config/<env>/ settings, e.g. validation,test,prod")
 	fl.BoolVar(&src.KeepVersion, "keep-version", false, "keep the development version instead of 0.0.0.0")
 	fl.BoolVar(&src.DropEnvironmentVariableValues, "drop-environment-variable-values", false, "remove the development environment's variable values from source")

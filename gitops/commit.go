@@ -142,6 +142,16 @@ func commit(ctx context.Context, opts CommitOptions) (*CommitResult, error) {
 			return nil, err
 		}
 	} else {
+		// The folder is replaced (and the branch maybe switched) below:
+		// work nobody committed there would be lost. Publishing the folder
+		// itself replaces nothing on disk.
+		if same, err := sameDir(filepath.Join(opts.Repo, filepath.FromSlash(opts.Path)), opts.Folder); err != nil {
+			return nil, err
+		} else if !same && !opts.DiscardChanges {
+			if err := checkUnsaved(opts.Repo, opts.Path); err != nil {
+				return nil, err
+			}
+		}
 		co, err = openWorkingCopy(ctx, opts.Repo, opts.Branch, opts.Base, opts.Token)
 		if err != nil {
 			return nil, err

@@ -624,3 +624,49 @@ func TestHungServerFailsInBoundedTime(t *testing.T) {
 		}
 	}
 }
+
+// Uncommitted and untracked files under the path are not wiped: commit
+// refuses naming them (on the same branch and when it switches branch),
+// leaves them as they were, and replaces them only with DiscardChanges.
+func TestCommitRefusesToDestroyUncommittedWork(t *testing.T) {
+	rem := newRemote(t)
+	ctx := context.Background()
+	for _, branch := range []string{"main", "DynamicForms"} {
+		dir := t.TempDir()
+		if _, err := git.PlainClone(dir, false, &git.CloneOptions{URL: rem.url, Auth: &gogithttp.BasicAuth{Username: "x-access-token", Password: token}}); err != nil {
+			t.Fatal(err)
+		}
+		target := filepath.Join(dir, filepath.FromSlash(solPath))
+		os.WriteFile(filepath.Join(target, "old.txt"), []byte("edited, not committed"), 0o644)
+		os.MkdirAll(filepath.Join(target, "Notes"), 0o755)
+		os.WriteFile(filepath.Join(target, "Notes", "draft.md"), []byte("untracked"), 0o644)
+		opts := baseOptions(dir, solutionFolder(t))
+		opts.Branch, opts.Push = branch, false
+		_, err := Commit(ctx, opts)
+		var ue *UncommittedError
+		if !errors.As(err, &ue) {
+			t.Fatalf("%s: err = %v, want an UncommittedError", branch, err)
+		}
+		for _, f := range []string{solPath + "/old.txt", solPath + "/Notes/draft.md"} {
+			if !strings.Contains(err.Error(), f) {
+				t.Errorf("%s: error does not name %s: %v", branch, f, err)
+			}
+		}
+		if !strings.Contains(err.Error(), "--discard-changes") {
+			t.Errorf("%s: error does not say how to go on: %v", branch, err)
+		}
+		if b, _ := os.ReadFile(filepath.Join(target, "Notes", "draft.md")); string(b) != "untracked" {
+			t.Fatalf("%s: the untracked file was touched", branch)
+		}
+		if b, _ := os.ReadFile(filepath.Join(target, "old.txt")); string(b) != "edited, not committed" {
+			t.Fatalf("%s: the edit was touched", branch)
+		}
+		opts.DiscardChanges = true
+		if res, err := Commit(ctx, opts); err != nil || !res.Committed {
+			t.Fatalf("%s with DiscardChanges: %+v, %v", branch, res, err)
+		}
+		if _, err := os.Stat(filepath.Join(target, "Notes", "draft.md")); !os.IsNotExist(err) {
+			t.Fatalf("%s: DiscardChanges kept the untracked file", branch)
+		}
+	}
+}
