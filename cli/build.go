@@ -30,19 +30,13 @@ func newBuildCmd(f *Factory) *cobra.Command {
 			if b.Version == "" {
 				b.Version = f.Getenv("BUILD_BUILDNUMBER")
 			}
-			if b.Version != "" {
-				if err := unpack.CheckVersion(b.Version); err != nil {
-					return fmt.Errorf("--version: %w", err)
-				}
-			}
 			pt, err := unpack.ParsePackageType(packageType)
 			if err != nil {
 				return fmt.Errorf("--packagetype: %w", err)
 			}
 			b.PackageType = pt
 			r := f.reporter()
-			c := &steps.Context{Reporter: r, Getenv: f.Getenv, Now: time.Now, Build: b}
-			err = steps.Runner{Reporter: r}.Run(cmd.Context(), c, steps.BuildPipeline())
+			c, err := steps.RunBuild(cmd.Context(), steps.Services{Reporter: r, Getenv: f.Getenv, Now: time.Now}, b)
 			fmt.Fprint(f.Stdout, steps.Report(c.Outcomes))
 			_ = r.Summary(steps.Markdown("build "+b.SolutionName, c.Outcomes))
 			if err != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ppalm/ppalm/gitops"
+	"github.com/ppalm/ppalm/steps"
 	"github.com/spf13/cobra"
 )
 
@@ -40,7 +41,7 @@ func newCommitCmd(f *Factory) *cobra.Command {
 			if o.Token != "" {
 				f.reporter().SetSecret(o.Token)
 			}
-			if err := defaultAuthor(f, &o.Author); err != nil {
+			if err := steps.DefaultAuthor(f.Getenv, &o.Author); err != nil {
 				return fmt.Errorf("commit: %w", err)
 			}
 			o.Now = time.Now
@@ -79,13 +80,4 @@ func newCommitCmd(f *Factory) *cobra.Command {
 		_ = cmd.MarkFlagRequired(name)
 	}
 	return cmd
-}
-
-func firstEnv(getenv func(string) string, names ...string) string {
-	for _, n := range names {
-		if v := getenv(n); v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -39,11 +38,7 @@ func newExportToGitCmd(f *Factory) *cobra.Command {
 			if src.Token == "" {
 				src.Token = gitops.TokenFromEnv(f.Getenv)
 			}
-			r := f.reporter()
-			if src.Token != "" {
-				r.SetSecret(src.Token)
-			}
-			if err := defaultAuthor(f, &src.Author); err != nil {
+			if err := steps.DefaultAuthor(f.Getenv, &src.Author); err != nil {
 				return err
 			}
 			src.Publish = !noPublish
@@ -57,14 +52,8 @@ func newExportToGitCmd(f *Factory) *cobra.Command {
 				return err
 			}
 			src.Dataverse = client
-			work, err := os.MkdirTemp("", "ppalm-export-")
-			if err != nil {
-				return err
-			}
-			defer os.RemoveAll(work)
-			src.WorkDir = work
-			c := &steps.Context{Reporter: r, Getenv: f.Getenv, Now: time.Now, Source: src}
-			err = steps.Runner{Reporter: r}.Run(ctx, c, steps.ExportToGitPipeline())
+			r := f.reporter()
+			c, err := steps.ExportToGit(ctx, steps.Services{Reporter: r, Getenv: f.Getenv, Now: time.Now}, src)
 			fmt.Fprint(f.Stdout, steps.Report(c.Outcomes))
 			_ = r.Summary(steps.Markdown("export-to-git "+src.Solution, c.Outcomes))
 			return err
@@ -94,27 +83,9 @@ func newExportToGitCmd(f *Factory) *cobra.Command {
 	return cmd
 }
 
-// addAuthorFlags registers --author-name and --author-email; defaultAuthor
+// addAuthorFlags registers --author-name and --author-email; steps.DefaultAuthor
 // fills what they leave empty.
 func addAuthorFlags(fl *pflag.FlagSet, a *gitops.Signature) {
 	fl.StringVar(&a.Name, "author-name", "", "author and committer name (default $BUILD_REQUESTEDFOR or $GITHUB_ACTOR)")
 	fl.StringVar(&a.Email, "author-email", "", "author and committer e-mail (default $BUILD_REQUESTEDFOREMAIL or <actor>@users.noreply.github.com)")
-}
-
-// defaultAuthor fills the commit author from the CI host when no flag gave
-// one: the person who queued the run.
-func defaultAuthor(f *Factory, a *gitops.Signature) error {
-	if a.Name == "" {
-		a.Name = firstEnv(f.Getenv, "BUILD_REQUESTEDFOR", "GITHUB_ACTOR")
-	}
-	if a.Email == "" {
-		a.Email = f.Getenv("BUILD_REQUESTEDFOREMAIL")
-		if a.Email == "" && f.Getenv("GITHUB_ACTOR") != "" {
-			a.Email = f.Getenv("GITHUB_ACTOR") + "@users.noreply.github.com"
-		}
-	}
-	if a.Name == "" || a.Email == "" {
-		return fmt.Errorf("--author-name and --author-email are required outside Azure DevOps and GitHub Actions")
-	}
-	return nil
 }

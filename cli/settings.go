@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -14,7 +13,6 @@ import (
 	"github.com/ppalm/ppalm/settings"
 	"github.com/ppalm/ppalm/solution"
 	"github.com/ppalm/ppalm/steps"
-	"github.com/ppalm/ppalm/unpack"
 )
 
 func init() { register(newSettingsCmd) }
@@ -43,30 +41,7 @@ func (s *solutionSource) addFlags(cmd *cobra.Command) {
 }
 
 func (s *solutionSource) read(ctx context.Context) (*solution.Solution, error) {
-	if s.ZipFile != "" {
-		return solution.ReadFile(s.ZipFile)
-	}
-	return readSolutionFolder(ctx, s.Folder)
-}
-
-// readSolutionFolder packs an unpacked tree to a temporary zip and reads it.
-// The package type is left to the tree (Managed=2 packs unmanaged), so a
-// managed tree, which cannot be packed unmanaged, reads too.
-func readSolutionFolder(ctx context.Context, folder string) (*solution.Solution, error) {
-	tmp, err := os.MkdirTemp("", "ppalm-settings-")
-	if err != nil {
-		return nil, fmt.Errorf("read solution folder %s: %w", folder, err)
-	}
-	defer os.RemoveAll(tmp)
-	zip := filepath.Join(tmp, "solution.zip")
-	if _, err := unpack.Pack(ctx, unpack.PackOptions{Folder: folder, ZipFile: zip}); err != nil {
-		return nil, fmt.Errorf("read solution folder %s: %w", folder, err)
-	}
-	sol, err := solution.ReadFile(zip)
-	if err != nil {
-		return nil, fmt.Errorf("read solution folder %s: %w", folder, err)
-	}
-	return sol, nil
+	return steps.ReadSolution(ctx, s.ZipFile, s.Folder)
 }
 
 // settingsCreateOptions are the inputs of `ppalm settings create`.
@@ -107,36 +82,17 @@ func runSettingsCreate(ctx context.Context, f *Factory, opts *settingsCreateOpti
 	if err != nil {
 		return err
 	}
-	ds := settings.NewDeploymentSettings(sol)
-	if err := writeSettings(opts.Out, ds); err != nil {
+	files, err := steps.CreateSettings(sol, opts.Out, opts.CustomOut, opts.Placeholders)
+	if err != nil {
 		return err
 	}
+	ds := files.Deployment
 	fmt.Fprintf(f.Stdout, "Wrote %s: %d connection reference(s), %d environment variable(s)\n",
 		opts.Out, len(ds.ConnectionReferences), len(ds.EnvironmentVariables))
-	if opts.CustomOut != "" {
-		cds := settings.NewCustomDeploymentSettings(sol, settings.CustomOptions{Placeholders: opts.Placeholders})
-		if err := writeSettings(opts.CustomOut, cds); err != nil {
-			return err
-		}
+	if cds := files.Custom; cds != nil {
 		fmt.Fprintf(f.Stdout, "Wrote %s: %d flow activation(s), %d owner(s), %d canvas share(s), %d flow share(s)\n",
 			opts.CustomOut, len(cds.ActivateFlowConfiguration), len(cds.SolutionComponentOwnershipConfiguration),
 			len(cds.AadGroupCanvasConfiguration), len(cds.FlowShareWithGroupTeamConfiguration))
-	}
-	return nil
-}
-
-func writeSettings(path string, v any) error {
-	data, err := settings.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("write settings %s: %w", path, err)
-	}
-	if dir := filepath.Dir(path); dir != "." {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("write settings %s: %w", path, err)
-		}
-	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		return fmt.Errorf("write settings %s: %w", path, err)
 	}
 	return nil
 }
