@@ -7,6 +7,7 @@ import (
 
 	"github.com/ppalm/ppalm/gitops"
 	"github.com/ppalm/ppalm/steps"
+	"github.com/ppalm/ppalm/task"
 	"github.com/spf13/cobra"
 )
 
@@ -38,9 +39,7 @@ func newCommitCmd(f *Factory) *cobra.Command {
 			if o.Token == "" {
 				o.Token = gitops.TokenFromEnv(f.Getenv)
 			}
-			if o.Token != "" {
-				f.reporter().SetSecret(o.Token)
-			}
+			task.RegisterSecrets(f.reporter(), o.Token, gitops.URLPassword(o.Repo))
 			if err := steps.DefaultAuthor(f.Getenv, &o.Author); err != nil {
 				return fmt.Errorf("commit: %w", err)
 			}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ppalm/ppalm/gitops"
 	"github.com/ppalm/ppalm/steps"
+	"github.com/ppalm/ppalm/task"
 )
 
 func init() { register(newExportToGitCmd) }
@@ -38,6 +39,7 @@ func newExportToGitCmd(f *Factory) *cobra.Command {
 			if src.Token == "" {
 				src.Token = gitops.TokenFromEnv(f.Getenv)
 			}
+			task.RegisterSecrets(f.reporter(), gitops.URLPassword(src.Repo))
 			if err := steps.DefaultAuthor(f.Getenv, &src.Author); err != nil {
 				return err
 			}
