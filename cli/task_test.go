@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/ppalm/ppalm/dataverse/emulator"
 	"github.com/ppalm/ppalm/dataverse/emulator/emulatortest"
 	"github.com/ppalm/ppalm/fixtures"
+	"github.com/ppalm/ppalm/task"
 )
 
 var (
@@ -395,5 +397,22 @@ func TestRunTaskEchoRedactsURLCredentials(t *testing.T) {
 				t.Errorf("no echoed command line:\n%s", out)
 			}
 		}
+	}
+}
+
+// The last error line on stderr goes through the reporter's masking too,
+// in a terminal as on a host.
+func TestFinalErrorIsMasked(t *testing.T) {
+	var out, errOut bytes.Buffer
+	secret := `s3cret"value`
+	r := task.NewTerminal(&out, false)
+	task.RegisterSecrets(r, secret)
+	f := &Factory{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }, Reporter: r}
+	code := run(context.Background(), f, []string{"unpack", "--zipfile", filepath.Join(t.TempDir(), secret+".zip"), "--folder", t.TempDir()})
+	if code == 0 {
+		t.Fatal("unpack of a missing zip succeeded")
+	}
+	if strings.Contains(errOut.String(), "s3cret") || !strings.Contains(errOut.String(), "***") {
+		t.Errorf("stderr = %q, want the secret masked", errOut.String())
 	}
 }
