@@ -52,6 +52,13 @@ func remoteURL(raw string) (clean, user, password string) {
 	return u.String(), user, password
 }
 
+// URLPassword is the password written in an http(s) repository URL, if
+// any: callers register it as a secret before anything is printed.
+func URLPassword(raw string) string {
+	_, _, password := remoteURL(raw)
+	return password
+}
+
 // displayURL is raw without its user information, for error texts.
 func displayURL(raw string) string {
 	u, err := url.Parse(raw)

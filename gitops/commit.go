@@ -39,6 +39,13 @@ type CommitOptions struct {
 	Push    bool
 	Token   string           // PAT, System.AccessToken or GITHUB_TOKEN; never logged
 	Now     func() time.Time // clock for the signatures; time.Now when nil
+	// StallTimeout is how long the git server may stay silent before the
+	// run fails naming it; DefaultStallTimeout when zero.
+	StallTimeout time.Duration
+	// DiscardChanges lets Commit replace a working copy's folder that
+	// holds uncommitted or untracked files; without it Commit refuses,
+	// naming them.
+	DiscardChanges bool
 }
 
 // CommitResult says what Commit did.
@@ -53,7 +60,7 @@ type CommitResult struct {
 // Commit replaces opts.Path in opts.Branch with opts.Folder, commits when
 // anything changed and pushes when asked. See the package doc for the rules.
 func Commit(ctx context.Context, opts CommitOptions) (*CommitResult, error) {
-	res, err := commit(ctx, opts)
+	res, err := commit(withStall(ctx, opts.StallTimeout), opts)
 	if err != nil {
 		_, _, password := remoteURL(opts.Repo)
 		return nil, scrub(scrub(fmt.Errorf("commit %s to branch %q of %s: %w", opts.Path, opts.Branch, displayURL(opts.Repo), err), opts.Token), password)
@@ -135,6 +142,16 @@ func commit(ctx context.Context, opts CommitOptions) (*CommitResult, error) {
 			return nil, err
 		}
 	} else {
+		// The folder is replaced (and the branch maybe switched) below:
+		// work nobody committed there would be lost. Publishing the folder
+		// itself replaces nothing on disk.
+		if same, err := sameDir(filepath.Join(opts.Repo, filepath.FromSlash(opts.Path)), opts.Folder); err != nil {
+			return nil, err
+		} else if !same && !opts.DiscardChanges {
+			if err := checkUnsaved(opts.Repo, opts.Path); err != nil {
+				return nil, err
+			}
+		}
 		co, err = openWorkingCopy(ctx, opts.Repo, opts.Branch, opts.Base, opts.Token)
 		if err != nil {
 			return nil, err
@@ -232,7 +249,7 @@ func commit(ctx context.Context, opts CommitOptions) (*CommitResult, error) {
 			Auth:       auth,
 		})
 		if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
-			return res, fmt.Errorf("push to %s: %w", co.remote, err)
+			return res, fmt.Errorf("push to %s: %w", co.remote, networkError(co.remote, err, opts.StallTimeout))
 		}
 		res.Pushed = true
 	}
@@ -287,7 +304,7 @@ func cloneBranch(ctx context.Context, raw, branch, base, token, dir string) (*ch
 		case errors.Is(err, git.NoMatchingRefSpecError{}), errors.Is(err, plumbing.ErrReferenceNotFound):
 			continue
 		default:
-			return nil, fmt.Errorf("clone %s: %w", remote, err)
+			return nil, fmt.Errorf("clone %s: %w", remote, networkError(remote, err, stallOf(ctx)))
 		}
 	}
 	return nil, fmt.Errorf("clone %s: neither branch %q nor base branch %q exists on the remote", remote, branch, base)
@@ -350,7 +367,7 @@ func openWorkingCopy(ctx context.Context, dir, branch, base, token string) (*che
 		if err == nil || errors.Is(err, git.NoErrAlreadyUpToDate) || errors.Is(err, git.NoMatchingRefSpecError{}) {
 			return nil
 		}
-		return fmt.Errorf("fetch branch %q from %s: %w", name, co.remote, err)
+		return fmt.Errorf("fetch branch %q from %s: %w", name, co.remote, networkError(co.remote, err, stallOf(ctx)))
 	}
 	start, ok := find(branch)
 	co.exists = ok
