@@ -72,6 +72,18 @@
 // bodies naming a column the table lacks, or an action parameter the action
 // lacks (ImportJobId on ImportSolutionAsync), are refused with 400.
 //
+// # Power Apps and BAP lists page with nextLink
+//
+// The Power Apps and BAP admin APIs are ARM-style: a list answers
+// {"value": [...], "nextLink": "…$skiptoken=…"} and the client must follow
+// nextLink, not @odata.nextLink. Microsoft's own clients do
+// (Microsoft.PowerApps.Administration.PowerShell's RestClientModule loops
+// on nextLink; the coe-starter-kit and coe-alm-accelerator-templates
+// scripts list connections through it). The emulator pages the connections
+// and apps lists at Options.PowerAppsPageSize items (250 by default, as the
+// service's size is not documented; `ppalm emulator --powerapps-page-size`),
+// so a client that reads one page misses connections that exist.
+//
 // # Identity: how to test 401 and 403
 //
 // Any bearer token, or none, calls as the documented application user
