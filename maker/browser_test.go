@@ -60,7 +60,7 @@ func shot(name string) chromedp.Action[chromedp.Void] {
 		if os.Getenv("PPALM_SCREENSHOTS") == "" {
 			return nil
 		}
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		if err != nil {
 			return err
 		}
@@ -97,12 +97,15 @@ func TestBrowserSeedFlow(t *testing.T) {
 	}
 	submit := chromedp.Click(chromedp.CSS(`main button[type=submit]`))
 	loaded := chromedp.WaitVisible(chromedp.CSS("main h1"))
+	on := func(page string) chromedp.Action[chromedp.Void] {
+		return chromedp.WaitVisible(chromedp.CSS(`main[data-page="` + page + `"]`))
+	}
 
 	run("choose environment", chromedp.Navigate(base+"/"), loaded, shot("1-environment"),
-		chromedp.Click(chromedp.CSS(`input[value="dev"]`)), submit, loaded)
+		chromedp.Click(chromedp.CSS(`input[value="dev"]`)), submit, on("solutions"))
 	body("Unmanaged solutions in dev", sol)
 	run("profile", chromedp.Navigate(base+"/solutions/"+sol+"/profile"), loaded,
-		chromedp.Click(chromedp.CSS(`input[name=profile]`)), shot("3-profile"), submit, loaded)
+		chromedp.Click(chromedp.CSS(`input[name=profile]`)), shot("3-profile"), submit, on("solutions"))
 	body(DemoProfile)
 
 	// Bad input first: an empty comment and a branch git refuses.
@@ -112,25 +115,25 @@ func TestBrowserSeedFlow(t *testing.T) {
 	body("Enter a comment", "not a branch name git accepts")
 	run("commit", chromedp.SetValue(chromedp.CSS("#branch"), sol),
 		chromedp.SendKeys(chromedp.CSS("#comment"), "First version #123"), shot("4-commit"), submit,
-		chromedp.WaitVisible(chromedp.CSS("p.result")))
+		on("result"))
 	body("succeeded", "#123")
 
 	run("deploy test", chromedp.Navigate(base+"/solutions/"+sol+"/deploy"), loaded,
 		chromedp.Click(chromedp.CSS(`input[value="test"]`)), chromedp.Click(chromedp.CSS(`input[name=upgrade]`)),
-		shot("5-deploy"), submit, chromedp.WaitVisible(chromedp.CSS("p.result")))
+		shot("5-deploy"), submit, on("result"))
 	body("succeeded", "pull request #1", "labelled solution-upgrade", "deployed to test")
 	run("deploy prod", chromedp.Navigate(base+"/solutions/"+sol+"/deploy"), loaded,
-		chromedp.Click(chromedp.CSS(`input[value="prod"]`)), submit, chromedp.WaitVisible(chromedp.CSS("p.result")))
+		chromedp.Click(chromedp.CSS(`input[value="prod"]`)), submit, on("result"))
 	body("succeeded", "deployed branch "+sol+" to prod")
 	run("list", chromedp.Navigate(base+"/"), loaded, shot("2-solutions"))
 
 	run("delete", chromedp.Navigate(base+"/solutions/"+sol+"/delete"), loaded,
-		chromedp.SendKeys(chromedp.CSS("#confirm"), sol), shot("6-delete"), submit, chromedp.WaitVisible(chromedp.CSS("p.result")))
+		chromedp.SendKeys(chromedp.CSS("#confirm"), sol), shot("6-delete"), submit, on("result"))
 	body("deleted " + sol + " from dev")
 	run("import", chromedp.Navigate(base+"/import"), loaded,
 		chromedp.SetValue(chromedp.CSS("#profile"), DemoProfile),
 		chromedp.SendKeys(chromedp.CSS("#branch"), sol), chromedp.SendKeys(chromedp.CSS("#folder"), sol),
-		shot("7-import"), submit, chromedp.WaitVisible(chromedp.CSS("p.result")))
+		shot("7-import"), submit, on("result"))
 	body("imported " + sol)
 	run("history", chromedp.Navigate(base+"/solutions/"+sol+"/history"), loaded, shot("8-history"))
 	body("import", "delete", "deploy", "commit", "pull request #1")

@@ -139,6 +139,8 @@ type page struct {
 	Message     string
 	Failed      bool
 	Link        string
+	// Page is the screen's name, on <main data-page>, for tests and styles.
+	Page string
 }
 
 func (s *Server) parsePages() error {
@@ -170,6 +172,7 @@ func (s *Server) parsePages() error {
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
+	p.Page = name
 	p.CSRF = s.csrfToken(r.Context().Value(sessionKey{}).(string))
 	p.Maker = s.opts.Maker.Email
 	if env, ok := s.environment(r); ok {
