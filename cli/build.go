@@ -50,6 +50,7 @@ func newBuildCmd(f *Factory) *cobra.Command {
 	fl.StringVar(&b.OutDir, "out", "", "folder for the zips")
 	fl.StringVar(&b.Version, "version", "", "four-part version for a tree at 0.0.0.0 (default $BUILD_BUILDNUMBER; none: keep the tree's)")
 	fl.StringVar(&packageType, "packagetype", "Both", "what to pack: Unmanaged, Managed or Both")
+	fl.StringSliceVar(&b.AllowExtra, "allow-extra", nil, "tree paths to carry into the zip as they are though no rule places them (patterns, e.g. 'Extras/**')")
 	_ = cmd.MarkFlagRequired("folder")
 	_ = cmd.MarkFlagRequired("out")
 	return cmd

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ppalm/ppalm/gitops"
 	"github.com/ppalm/ppalm/steps"
+	"github.com/ppalm/ppalm/task"
 	"github.com/spf13/cobra"
 )
 
@@ -28,6 +29,9 @@ func newCommitCmd(f *Factory) *cobra.Command {
 			"with --push, pushes the branch. --repo is a working copy (a CI checkout, detached HEAD is fine)\n" +
 			"or a URL, which is cloned shallow into a temporary folder. When nothing changed no commit is\n" +
 			"made and committed=false is printed.\n\n" +
+			"A working copy whose --path holds uncommitted or untracked files is refused, naming them,\n" +
+			"unless --discard-changes is given. A password in a --repo URL is the credential sent; a token\n" +
+			"or password is never sent over plain http (loopback hosts aside).\n\n" +
 			"The token comes from --token or $PPALM_GIT_TOKEN, $SYSTEM_ACCESSTOKEN, $GITHUB_TOKEN (first set)\n" +
 			"and is sent as HTTP basic auth; it is never printed.",
 		Args: cobra.NoArgs,
@@ -35,9 +39,7 @@ func newCommitCmd(f *Factory) *cobra.Command {
 			if o.Token == "" {
 				o.Token = gitops.TokenFromEnv(f.Getenv)
 			}
-			if o.Token != "" {
-				f.reporter().SetSecret(o.Token)
-			}
+			task.RegisterSecrets(f.reporter(), o.Token, gitops.URLPassword(o.Repo))
 			if err := steps.DefaultAuthor(f.Getenv, &o.Author); err != nil {
 				return fmt.Errorf("commit: %w", err)
 			}
@@ -71,6 +73,7 @@ func newCommitCmd(f *Factory) *cobra.Command {
 	fl.StringVar(&o.Message, "message", "", "commit message, used as typed (#123 links a work item)")
 	addAuthorFlags(fl, &o.Author)
 	fl.BoolVar(&o.Push, "push", false, "push the branch after committing")
+	fl.BoolVar(&o.DiscardChanges, "discard-changes", false, "replace --path of a working copy even when it holds uncommitted or untracked files (refused otherwise, naming them)")
 	fl.StringVar(&o.Token, "token", "", "git token (default $PPALM_GIT_TOKEN, $SYSTEM_ACCESSTOKEN or $GITHUB_TOKEN); never printed")
 	for _, name := range []string{"repo", "branch", "folder", "path", "message"} {
 		_ = cmd.MarkFlagRequired(name)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ppalm/ppalm/gitops"
 	"github.com/ppalm/ppalm/steps"
+	"github.com/ppalm/ppalm/task"
 )
 
 func init() { register(newExportToGitCmd) }
@@ -38,6 +39,7 @@ func newExportToGitCmd(f *Factory) *cobra.Command {
 			if src.Token == "" {
 				src.Token = gitops.TokenFromEnv(f.Getenv)
 			}
+			task.RegisterSecrets(f.reporter(), gitops.URLPassword(src.Repo))
 			if err := steps.DefaultAuthor(f.Getenv, &src.Author); err != nil {
 				return err
 			}
@@ -69,6 +71,7 @@ func newExportToGitCmd(f *Factory) *cobra.Command {
 	addAuthorFlags(fl, &src.Author)
 	fl.StringVar(&src.Token, "token", "", "git token (default $PPALM_GIT_TOKEN, $SYSTEM_ACCESSTOKEN or $GITHUB_TOKEN); never printed")
 	fl.BoolVar(&src.Push, "push", true, "push the branch after committing")
+	fl.BoolVar(&src.DiscardChanges, "discard-changes", false, "replace the solution folder of a working copy even when it holds uncommitted or untracked files (refused otherwise)")
 	fl.StringVar(&environments, "environments", "", "comma-separated environment names that get config/<env>/ settings, e.g. validation,test,prod")
 	fl.BoolVar(&src.KeepVersion, "keep-version", false, "keep the development version instead of 0.0.0.0")
 	fl.BoolVar(&src.DropEnvironmentVariableValues, "drop-environment-variable-values", false, "remove the development environment's variable values from source")

@@ -20,7 +20,10 @@ func newPackCmd(f *Factory) *cobra.Command {
 		Short:   "Pack a SolutionPackager source tree into a solution zip",
 		Long: "Builds a Dataverse solution zip from the tree in --folder, in the container format of a\n" +
 			"Dataverse export. --packagetype Both writes ZIP and NAME_managed.zip; the default follows\n" +
-			"Other/Solution.xml (a Both tree, Managed=2, packs unmanaged).",
+			"Other/Solution.xml (a Both tree, Managed=2, packs unmanaged).\n\n" +
+			"Every file of the tree is placed by a rule; a file none places (an unknown folder, files\n" +
+			"another packager split out of a section ppalm keeps inline) fails the pack, naming it,\n" +
+			"rather than travelling as a loose part the import ignores.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			pt, err := unpack.ParsePackageType(packageType)
@@ -42,6 +45,7 @@ func newPackCmd(f *Factory) *cobra.Command {
 	cmd.Flags().StringVar(&o.Folder, "folder", "", "unpacked solution folder")
 	cmd.Flags().StringVar(&o.ZipFile, "zipfile", "", "solution zip to write")
 	cmd.Flags().StringVar(&packageType, "packagetype", "", "Unmanaged, Managed or Both (default: as Other/Solution.xml says)")
+	cmd.Flags().StringSliceVar(&o.AllowExtra, "allow-extra", nil, "tree paths to carry into the zip as they are though no rule places them (patterns, e.g. 'Extras/**'); without it such files fail the pack")
 	_ = cmd.MarkFlagRequired("folder")
 	_ = cmd.MarkFlagRequired("zipfile")
 	return cmd

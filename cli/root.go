@@ -106,7 +106,8 @@ func run(ctx context.Context, f *Factory, args []string) int {
 	if errors.As(err, &step) {
 		msg = step.Step + " failed (details above)"
 	}
-	fmt.Fprintf(f.Stderr, "ppalm: %s\n", msg)
+	// Stderr is not the reporter: mask what it prints the same way.
+	fmt.Fprintf(f.Stderr, "ppalm: %s\n", task.Mask(f.reporter(), msg))
 	var exit *ExitError
 	if errors.As(err, &exit) {
 		return exit.Code

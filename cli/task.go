@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"errors"
+	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -74,12 +76,19 @@ func RunTask(ctx context.Context, f *Factory) (code int, ok bool) {
 	// A secret given as a plain input (not through a service connection or
 	// a secret variable, which the host masks itself) is masked before the
 	// command line is echoed.
+	// So is a password inside a URL (--repo https://user:TOKEN@host/...),
+	// whichever flag carries it.
 	for _, a := range args {
-		if k, v, ok := strings.Cut(a, "="); ok && secretFlag(strings.TrimPrefix(k, "--")) && v != "" {
-			r.SetSecret(v)
+		k, v, ok := strings.Cut(a, "=")
+		if !ok || v == "" {
+			continue
 		}
+		if secretFlag(strings.TrimPrefix(k, "--")) {
+			task.RegisterSecrets(r, v)
+		}
+		task.RegisterSecrets(r, urlPasswords(v)...)
 	}
-	r.Info("ppalm " + name + " " + quoteArgs(args))
+	r.Info("ppalm " + name + " " + quoteArgs(args, func(v string) string { return task.Mask(r, v) }))
 
 	root.SetArgs(append(append([]string{}, path...), args...))
 	r.groupOutput("ppalm " + name)
@@ -107,10 +116,13 @@ func finish(r task.Reporter, name, result string) {
 
 // quoteArgs renders args for the log line that says what runs: an argument
 // with white space, quotes or control characters is Go-quoted, so a value
-// can never start a line of its own.
-func quoteArgs(args []string) string {
+// can never start a line of its own. Each value is masked (mask) and has
+// any URL password replaced by *** before it is quoted, so neither a
+// registered secret nor a credential in a URL shows, in any spelling.
+func quoteArgs(args []string, mask func(string) string) string {
 	out := make([]string, len(args))
 	for i, a := range args {
+		a = mask(redactURLPasswords(a))
 		if strings.ContainsAny(a, " \t\r\n\"'\\") || strings.IndexFunc(a, unicode.IsControl) >= 0 {
 			if k, v, ok := strings.Cut(a, "="); ok && strings.HasPrefix(k, "--") {
 				a = k + "=" + strconv.Quote(v)
@@ -118,9 +130,38 @@ func quoteArgs(args []string) string {
 				a = strconv.Quote(a)
 			}
 		}
-		out[i] = a
+		out[i] = mask(a)
 	}
 	return strings.Join(out, " ")
+}
+
+// urlUserinfo finds the userinfo of URLs in text: scheme://user:password@.
+// The password runs to the last '@' before the host, as net/url reads it.
+var urlUserinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://)([^/?#@\s:]*):([^/?#\s]*)@`)
+
+// urlPasswords returns the passwords of the URLs in text, as written and
+// percent-decoded (the form git sends).
+func urlPasswords(text string) []string {
+	var out []string
+	for _, m := range urlUserinfo.FindAllStringSubmatch(text, -1) {
+		out = append(out, m[3])
+		if dec, err := url.PathUnescape(m[3]); err == nil && dec != m[3] {
+			out = append(out, dec)
+		}
+	}
+	return out
+}
+
+// urlUser finds a URL's userinfo without a password, which may be a token
+// given as the user name (https://TOKEN@github.com/...).
+var urlUser = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://)[^/?#@\s:]+@`)
+
+// redactURLPasswords replaces the password of every URL in text by ***,
+// keeping the user name, which says whose credential it was; a user name
+// alone is replaced whole, since it may be the token itself.
+func redactURLPasswords(text string) string {
+	text = urlUserinfo.ReplaceAllString(text, "${1}${2}:***@")
+	return urlUser.ReplaceAllString(text, "${1}***@")
 }
 
 // flatGroups keeps a host's log groups from nesting, which neither Azure
@@ -162,6 +203,10 @@ func (g *flatGroups) Info(msg string) {
 	g.mu.Unlock()
 	g.Reporter.Info(msg)
 }
+
+// Mask implements task.Masker by forwarding to the host reporter, which
+// embedding the interface alone would hide.
+func (g *flatGroups) Mask(s string) string { return task.Mask(g.Reporter, s) }
 
 // groupOutput sets the group for the command's own output.
 func (g *flatGroups) groupOutput(name string) {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/ppalm/ppalm/dataverse/emulator"
 	"github.com/ppalm/ppalm/dataverse/emulator/emulatortest"
 	"github.com/ppalm/ppalm/fixtures"
+	"github.com/ppalm/ppalm/task"
 )
 
 var (
@@ -353,5 +355,64 @@ func TestRunTaskMasksSecretInputs(t *testing.T) {
 		if !strings.Contains(out, "--token=***") {
 			t.Errorf("the echoed command line does not mask the token:\n%s", out)
 		}
+	}
+}
+
+// The echoed command line never shows a URL's credentials, and a secret
+// holding '"' or '\' is masked in its quoted form too, on both hosts; the
+// URL's password is masked in every later line (the error included).
+func TestRunTaskEchoRedactsURLCredentials(t *testing.T) {
+	urlToken := "urlT0ken_s3cret"
+	quoted := `tok"en\with`
+	for _, host := range []map[string]string{{"TF_BUILD": "True"}, {"GITHUB_ACTIONS": "true"}} {
+		for _, repo := range []string{
+			"https://alex:" + urlToken + "@127.0.0.1:1/contoso/alm.git",
+			"https://" + urlToken + "@127.0.0.1:1/contoso/alm.git",
+		} {
+			env := map[string]string{"INPUT_COMMAND": "commit", "INPUT_REPO": repo, "INPUT_TOKEN": quoted,
+				"INPUT_BRANCH": "b", "INPUT_FOLDER": t.TempDir(), "INPUT_PATH": "x", "INPUT_MESSAGE": "m",
+				"INPUT_AUTHOR-NAME": "A", "INPUT_AUTHORNAME": "A", "INPUT_AUTHOR-EMAIL": "a@b.c", "INPUT_AUTHOREMAIL": "a@b.c"}
+			for k, v := range host {
+				env[k] = v
+			}
+			out, code := runTaskInProcess(t, env)
+			if code == 0 {
+				t.Errorf("commit to a closed port succeeded:\n%s", out)
+			}
+			echoed := false
+			for _, line := range strings.Split(out, "\n") {
+				if strings.HasPrefix(line, "##vso[task.setsecret]") || strings.HasPrefix(line, "::add-mask::") {
+					continue
+				}
+				if strings.Contains(line, "ppalm commit --") {
+					echoed = true
+				}
+				for _, leak := range []string{urlToken, quoted, `tok\"en\\with`} {
+					if strings.Contains(line, leak) {
+						t.Errorf("%v: %q printed: %q", host, leak, line)
+					}
+				}
+			}
+			if !echoed {
+				t.Errorf("no echoed command line:\n%s", out)
+			}
+		}
+	}
+}
+
+// The last error line on stderr goes through the reporter's masking too,
+// in a terminal as on a host.
+func TestFinalErrorIsMasked(t *testing.T) {
+	var out, errOut bytes.Buffer
+	secret := `s3cret"value`
+	r := task.NewTerminal(&out, false)
+	task.RegisterSecrets(r, secret)
+	f := &Factory{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }, Reporter: r}
+	code := run(context.Background(), f, []string{"unpack", "--zipfile", filepath.Join(t.TempDir(), secret+".zip"), "--folder", t.TempDir()})
+	if code == 0 {
+		t.Fatal("unpack of a missing zip succeeded")
+	}
+	if strings.Contains(errOut.String(), "s3cret") || !strings.Contains(errOut.String(), "***") {
+		t.Errorf("stderr = %q, want the secret masked", errOut.String())
 	}
 }

@@ -2,6 +2,8 @@ package gitops
 
 import (
 	"errors"
+	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"strings"
@@ -37,26 +39,69 @@ func isURL(s string) bool {
 }
 
 // remoteURL removes user information from raw (go-git would take it as a
-// username with an empty password) and returns the username it carried.
-func remoteURL(raw string) (clean, user string) {
+// username with an empty password) and returns the username and password
+// it carried.
+func remoteURL(raw string) (clean, user, password string) {
 	u, err := url.Parse(raw)
 	if err != nil || u.User == nil || (u.Scheme != "http" && u.Scheme != "https") {
-		return raw, ""
+		return raw, "", ""
 	}
 	user = u.User.Username()
+	password, _ = u.User.Password()
 	u.User = nil
-	return u.String(), user
+	return u.String(), user, password
 }
 
-// authFor builds the basic auth go-git sends for an HTTP(S) remote.
-func authFor(rawURL, user, token string) transport.AuthMethod {
-	if token == "" || !(strings.HasPrefix(rawURL, "http://") || strings.HasPrefix(rawURL, "https://")) {
-		return nil
+// URLPassword is the password written in an http(s) repository URL, if
+// any: callers register it as a secret before anything is printed.
+func URLPassword(raw string) string {
+	_, _, password := remoteURL(raw)
+	return password
+}
+
+// displayURL is raw without its user information, for error texts.
+func displayURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil || u.Host == "" {
+		return raw
+	}
+	u.User = nil
+	return u.String()
+}
+
+// authFor builds the basic auth go-git sends for an HTTP(S) remote. A
+// password written in the URL is the credential the user chose and wins
+// over token (which may only be the ambient $SYSTEM_ACCESSTOKEN); a user
+// name alone is sent with token as its password. Credentials are never
+// sent over plain http except to a loopback host: the refusal comes before
+// any connection is made.
+func authFor(rawURL, user, password, token string) (transport.AuthMethod, error) {
+	if !(strings.HasPrefix(rawURL, "http://") || strings.HasPrefix(rawURL, "https://")) {
+		return nil, nil
+	}
+	if password != "" {
+		token = password
+	}
+	if token == "" && user == "" {
+		return nil, nil
+	}
+	if u, err := url.Parse(rawURL); err == nil && u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		return nil, fmt.Errorf("refusing to send git credentials over plain http to %s: use an https URL (http is allowed for loopback hosts only)", u.Host)
 	}
 	if user == "" {
 		user = "x-access-token"
 	}
-	return &http.BasicAuth{Username: user, Password: token}
+	return &http.BasicAuth{Username: user, Password: token}, nil
+}
+
+// isLoopback says whether host is this machine (127.0.0.0/8, ::1,
+// localhost), where plain http reveals nothing.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // isAzureRepos reports URLs served by Azure Repos.

@@ -33,20 +33,34 @@ func TestScrub(t *testing.T) {
 }
 
 func TestRemoteURLAndAuth(t *testing.T) {
-	clean, user := remoteURL("https://contoso@dev.azure.com/contoso/proj/_git/repo")
-	if clean != "https://dev.azure.com/contoso/proj/_git/repo" || user != "contoso" {
-		t.Fatalf("remoteURL = %q, %q", clean, user)
+	clean, user, pass := remoteURL("https://contoso@dev.azure.com/contoso/proj/_git/repo")
+	if clean != "https://dev.azure.com/contoso/proj/_git/repo" || user != "contoso" || pass != "" {
+		t.Fatalf("remoteURL = %q, %q, %q", clean, user, pass)
 	}
-	a, ok := authFor(clean, user, "pat").(*http.BasicAuth)
+	auth := func(u, user, pass, tok string) transport.AuthMethod {
+		t.Helper()
+		a, err := authFor(u, user, pass, tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	a, ok := auth(clean, user, "", "pat").(*http.BasicAuth)
 	if !ok || a.Username != "contoso" || a.Password != "pat" {
 		t.Fatalf("auth = %#v", a)
 	}
-	a, _ = authFor("https://github.com/o/r.git", "", "ghs_x").(*http.BasicAuth)
+	a, _ = auth("https://github.com/o/r.git", "", "", "ghs_x").(*http.BasicAuth)
 	if a == nil || a.Username != "x-access-token" {
 		t.Fatalf("GitHub auth = %#v", a)
 	}
-	if authFor("https://github.com/o/r.git", "", "") != nil || authFor("/local/path", "", "t") != nil {
+	if auth("https://github.com/o/r.git", "", "", "") != nil || auth("/local/path", "", "", "t") != nil {
 		t.Fatal("auth without token or for a path")
+	}
+	// A password in the URL is used, not dropped, and wins over the
+	// ambient token.
+	a, _ = auth("https://dev.azure.com/o/p/_git/r", "alex", "urlpat", "ambient").(*http.BasicAuth)
+	if a == nil || a.Username != "alex" || a.Password != "urlpat" {
+		t.Fatalf("URL password auth = %#v", a)
 	}
 	for s, want := range map[string]bool{
 		"https://dev.azure.com/o/p/_git/r": true, "https://o.visualstudio.com/p/_git/r": true,
@@ -82,5 +96,27 @@ func TestAllowMultiACK(t *testing.T) {
 	allowMultiACK()
 	if got := transport.UnsupportedCapabilities; len(got) != 1 || got[0] != capability.ThinPack {
 		t.Fatalf("UnsupportedCapabilities = %v, want only thin-pack", got)
+	}
+}
+
+// Credentials never go over plain http to a host other than this machine.
+func TestAuthRefusesCleartext(t *testing.T) {
+	for _, tc := range []struct{ url, user, pass, token string }{
+		{"http://git.contoso.example/r.git", "", "", "tok"},
+		{"http://10.0.0.5:8080/r.git", "alex", "pw", ""},
+		{"http://git.contoso.example/r.git", "alex", "", ""},
+	} {
+		_, err := authFor(tc.url, tc.user, tc.pass, tc.token)
+		if err == nil || !strings.Contains(err.Error(), "plain http") || !strings.Contains(err.Error(), "https") {
+			t.Errorf("authFor(%s) = %v, want a refusal naming http and https", tc.url, err)
+		}
+	}
+	for _, u := range []string{"http://127.0.0.1:9/r.git", "http://localhost/r.git", "http://[::1]:9/r.git"} {
+		if _, err := authFor(u, "", "", "tok"); err != nil {
+			t.Errorf("loopback %s refused: %v", u, err)
+		}
+	}
+	if a, err := authFor("http://git.contoso.example/r.git", "", "", ""); a != nil || err != nil {
+		t.Errorf("anonymous http = %v, %v; want allowed (nothing secret is sent)", a, err)
 	}
 }

@@ -39,6 +39,13 @@ type CommitOptions struct {
 	Push    bool
 	Token   string           // PAT, System.AccessToken or GITHUB_TOKEN; never logged
 	Now     func() time.Time // clock for the signatures; time.Now when nil
+	// StallTimeout is how long the git server may stay silent before the
+	// run fails naming it; DefaultStallTimeout when zero.
+	StallTimeout time.Duration
+	// DiscardChanges lets Commit replace a working copy's folder that
+	// holds uncommitted or untracked files; without it Commit refuses,
+	// naming them.
+	DiscardChanges bool
 }
 
 // CommitResult says what Commit did.
@@ -53,9 +60,10 @@ type CommitResult struct {
 // Commit replaces opts.Path in opts.Branch with opts.Folder, commits when
 // anything changed and pushes when asked. See the package doc for the rules.
 func Commit(ctx context.Context, opts CommitOptions) (*CommitResult, error) {
-	res, err := commit(ctx, opts)
+	res, err := commit(withStall(ctx, opts.StallTimeout), opts)
 	if err != nil {
-		return nil, scrub(fmt.Errorf("commit %s to branch %q of %s: %w", opts.Path, opts.Branch, opts.Repo, err), opts.Token)
+		_, _, password := remoteURL(opts.Repo)
+		return nil, scrub(scrub(fmt.Errorf("commit %s to branch %q of %s: %w", opts.Path, opts.Branch, displayURL(opts.Repo), err), opts.Token), password)
 	}
 	return res, nil
 }
@@ -107,6 +115,7 @@ type checkout struct {
 	dir    string // working tree on disk; empty for a temporary clone
 	remote string // origin's URL
 	user   string // username from the URL
+	pass   string // password from the URL
 	start  plumbing.Hash
 	exists bool // the branch existed before this run
 }
@@ -133,6 +142,16 @@ func commit(ctx context.Context, opts CommitOptions) (*CommitResult, error) {
 			return nil, err
 		}
 	} else {
+		// The folder is replaced (and the branch maybe switched) below:
+		// work nobody committed there would be lost. Publishing the folder
+		// itself replaces nothing on disk.
+		if same, err := sameDir(filepath.Join(opts.Repo, filepath.FromSlash(opts.Path)), opts.Folder); err != nil {
+			return nil, err
+		} else if !same && !opts.DiscardChanges {
+			if err := checkUnsaved(opts.Repo, opts.Path); err != nil {
+				return nil, err
+			}
+		}
 		co, err = openWorkingCopy(ctx, opts.Repo, opts.Branch, opts.Base, opts.Token)
 		if err != nil {
 			return nil, err
@@ -220,13 +239,17 @@ func commit(ctx context.Context, opts CommitOptions) (*CommitResult, error) {
 		if isAzureRepos(co.remote) {
 			allowMultiACK()
 		}
-		err := co.repo.PushContext(ctx, &git.PushOptions{
+		auth, err := authFor(co.remote, co.user, co.pass, opts.Token)
+		if err != nil {
+			return res, fmt.Errorf("push: %w", err)
+		}
+		err = co.repo.PushContext(ctx, &git.PushOptions{
 			RemoteName: "origin",
 			RefSpecs:   []config.RefSpec{config.RefSpec(branchRef + ":" + branchRef)},
-			Auth:       authFor(co.remote, co.user, opts.Token),
+			Auth:       auth,
 		})
 		if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
-			return res, fmt.Errorf("push to %s: %w", co.remote, err)
+			return res, fmt.Errorf("push to %s: %w", co.remote, networkError(co.remote, err, opts.StallTimeout))
 		}
 		res.Pushed = true
 	}
@@ -237,12 +260,15 @@ func commit(ctx context.Context, opts CommitOptions) (*CommitResult, error) {
 // dir: shallow, one branch, no checkout. An empty remote gives an empty
 // repository with origin set.
 func cloneBranch(ctx context.Context, raw, branch, base, token, dir string) (*checkout, error) {
-	remote, user := remoteURL(raw)
+	remote, user, pass := remoteURL(raw)
 	if isAzureRepos(remote) {
 		allowMultiACK()
 	}
-	auth := authFor(remote, user, token)
-	co := &checkout{remote: remote, user: user}
+	auth, err := authFor(remote, user, pass, token)
+	if err != nil {
+		return nil, fmt.Errorf("clone: %w", err)
+	}
+	co := &checkout{remote: remote, user: user, pass: pass}
 	for i, name := range []string{branch, base} {
 		if i == 1 && base == branch {
 			break
@@ -278,7 +304,7 @@ func cloneBranch(ctx context.Context, raw, branch, base, token, dir string) (*ch
 		case errors.Is(err, git.NoMatchingRefSpecError{}), errors.Is(err, plumbing.ErrReferenceNotFound):
 			continue
 		default:
-			return nil, fmt.Errorf("clone %s: %w", remote, err)
+			return nil, fmt.Errorf("clone %s: %w", remote, networkError(remote, err, stallOf(ctx)))
 		}
 	}
 	return nil, fmt.Errorf("clone %s: neither branch %q nor base branch %q exists on the remote", remote, branch, base)
@@ -315,7 +341,7 @@ func openWorkingCopy(ctx context.Context, dir, branch, base, token string) (*che
 	}
 	co := &checkout{repo: repo, dir: dir}
 	if rem, err := repo.Remote("origin"); err == nil && len(rem.Config().URLs) > 0 {
-		co.remote, co.user = remoteURL(rem.Config().URLs[0])
+		co.remote, co.user, co.pass = remoteURL(rem.Config().URLs[0])
 	}
 	find := func(name string) (plumbing.Hash, bool) {
 		for _, ref := range []plumbing.ReferenceName{plumbing.NewBranchReferenceName(name), plumbing.NewRemoteReferenceName("origin", name)} {
@@ -333,11 +359,15 @@ func openWorkingCopy(ctx context.Context, dir, branch, base, token string) (*che
 			allowMultiACK()
 		}
 		spec := config.RefSpec(fmt.Sprintf("+refs/heads/%s:refs/remotes/origin/%s", name, name))
-		err := repo.FetchContext(ctx, &git.FetchOptions{RemoteName: "origin", RefSpecs: []config.RefSpec{spec}, Depth: 1, Tags: git.NoTags, Auth: authFor(co.remote, co.user, token)})
+		auth, err := authFor(co.remote, co.user, co.pass, token)
+		if err != nil {
+			return fmt.Errorf("fetch branch %q: %w", name, err)
+		}
+		err = repo.FetchContext(ctx, &git.FetchOptions{RemoteName: "origin", RefSpecs: []config.RefSpec{spec}, Depth: 1, Tags: git.NoTags, Auth: auth})
 		if err == nil || errors.Is(err, git.NoErrAlreadyUpToDate) || errors.Is(err, git.NoMatchingRefSpecError{}) {
 			return nil
 		}
-		return fmt.Errorf("fetch branch %q from %s: %w", name, co.remote, err)
+		return fmt.Errorf("fetch branch %q from %s: %w", name, co.remote, networkError(co.remote, err, stallOf(ctx)))
 	}
 	start, ok := find(branch)
 	co.exists = ok

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -530,5 +532,141 @@ func TestCommitGitHTTPBackend(t *testing.T) {
 	}
 	if again, err := Commit(ctx, opts); err != nil || again.Committed {
 		t.Fatalf("rerun = %+v, %v", again, err)
+	}
+}
+
+// --repo over plain http with a token to a host that is not loopback is
+// refused before any connection; nothing is cloned.
+func TestCommitRefusesTokenOverHTTP(t *testing.T) {
+	_, err := Commit(context.Background(), CommitOptions{Repo: "http://git.contoso.example/alm.git", Branch: "b",
+		Folder: solutionFolder(t), Path: solPath, Message: "m", Author: Signature{"A", "a@b.c"}, Token: token, Now: clock})
+	if err == nil || !strings.Contains(err.Error(), "plain http to git.contoso.example") {
+		t.Fatalf("err = %v, want a refusal naming the host", err)
+	}
+	if strings.Contains(err.Error(), token) {
+		t.Fatalf("token in error: %v", err)
+	}
+}
+
+// A password written in the --repo URL is the credential used (the server
+// takes no other), and it never shows in an error.
+func TestCommitUsesURLPassword(t *testing.T) {
+	rem := newRemote(t)
+	withPass := strings.Replace(rem.url, "http://", "http://x-access-token:"+token+"@", 1)
+	res, err := Commit(context.Background(), CommitOptions{Repo: withPass, Branch: "main", Folder: solutionFolder(t),
+		Path: solPath, Message: "m", Author: Signature{"A", "a@b.c"}, Push: true, Token: "ambient-wrong", Now: clock})
+	if err != nil || !res.Pushed {
+		t.Fatalf("commit with the URL's password: %v %+v", err, res)
+	}
+	wrong := strings.Replace(rem.url, "http://", "http://x-access-token:wr0ngpass@", 1)
+	_, err = Commit(context.Background(), CommitOptions{Repo: wrong, Branch: "main", Folder: solutionFolder(t),
+		Path: solPath, Message: "m", Author: Signature{"A", "a@b.c"}, Push: true, Now: clock})
+	if err == nil || strings.Contains(err.Error(), "wr0ngpass") {
+		t.Fatalf("wrong URL password: %v (want a failure without the password)", err)
+	}
+}
+
+// silentServer accepts connections and never answers.
+func silentServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	return ln.Addr().String()
+}
+
+// A git server that accepts and never answers fails clone (commit) and
+// read in bounded time, with a message naming the host.
+func TestHungServerFailsInBoundedTime(t *testing.T) {
+	addr := silentServer(t)
+	url := "http://" + addr + "/sol.git"
+	for name, run := range map[string]func(context.Context) error{
+		"commit": func(ctx context.Context) error {
+			_, err := Commit(ctx, CommitOptions{Repo: url, Branch: "b", Folder: solutionFolder(t), Path: solPath,
+				Message: "m", Author: Signature{"A", "a@b.c"}, Token: token, Now: clock, StallTimeout: 300 * time.Millisecond})
+			return err
+		},
+		"read": func(ctx context.Context) error {
+			_, err := ReadFolder(ctx, ReadOptions{Repo: url, Ref: "main", Dest: t.TempDir(), Token: token, StallTimeout: 300 * time.Millisecond})
+			return err
+		},
+	} {
+		start := time.Now()
+		err := run(context.Background())
+		took := time.Since(start)
+		if err == nil || !strings.Contains(err.Error(), "git server "+addr+" did not answer for 300ms") {
+			t.Errorf("%s against a silent server: %v, want a message naming %s", name, err, addr)
+		}
+		if took > 10*time.Second {
+			t.Errorf("%s took %s against a silent server", name, took)
+		}
+	}
+}
+
+// Uncommitted and untracked files under the path are not wiped: commit
+// refuses naming them (on the same branch and when it switches branch),
+// leaves them as they were, and replaces them only with DiscardChanges.
+func TestCommitRefusesToDestroyUncommittedWork(t *testing.T) {
+	rem := newRemote(t)
+	ctx := context.Background()
+	for _, branch := range []string{"main", "DynamicForms"} {
+		dir := t.TempDir()
+		if _, err := git.PlainClone(dir, false, &git.CloneOptions{URL: rem.url, Auth: &gogithttp.BasicAuth{Username: "x-access-token", Password: token}}); err != nil {
+			t.Fatal(err)
+		}
+		target := filepath.Join(dir, filepath.FromSlash(solPath))
+		os.WriteFile(filepath.Join(target, "old.txt"), []byte("edited, not committed"), 0o644)
+		os.MkdirAll(filepath.Join(target, "Notes"), 0o755)
+		os.WriteFile(filepath.Join(target, "Notes", "draft.md"), []byte("untracked"), 0o644)
+		opts := baseOptions(dir, solutionFolder(t))
+		opts.Branch, opts.Push = branch, false
+		_, err := Commit(ctx, opts)
+		var ue *UncommittedError
+		if !errors.As(err, &ue) {
+			t.Fatalf("%s: err = %v, want an UncommittedError", branch, err)
+		}
+		for _, f := range []string{solPath + "/old.txt", solPath + "/Notes/draft.md"} {
+			if !strings.Contains(err.Error(), f) {
+				t.Errorf("%s: error does not name %s: %v", branch, f, err)
+			}
+		}
+		if !strings.Contains(err.Error(), "--discard-changes") {
+			t.Errorf("%s: error does not say how to go on: %v", branch, err)
+		}
+		if b, _ := os.ReadFile(filepath.Join(target, "Notes", "draft.md")); string(b) != "untracked" {
+			t.Fatalf("%s: the untracked file was touched", branch)
+		}
+		if b, _ := os.ReadFile(filepath.Join(target, "old.txt")); string(b) != "edited, not committed" {
+			t.Fatalf("%s: the edit was touched", branch)
+		}
+		opts.DiscardChanges = true
+		if res, err := Commit(ctx, opts); err != nil || !res.Committed {
+			t.Fatalf("%s with DiscardChanges: %+v, %v", branch, res, err)
+		}
+		if _, err := os.Stat(filepath.Join(target, "Notes", "draft.md")); !os.IsNotExist(err) {
+			t.Fatalf("%s: DiscardChanges kept the untracked file", branch)
+		}
 	}
 }

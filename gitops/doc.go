@@ -25,7 +25,26 @@
 //   - Pushing sends only the target branch. Tokens go as HTTP basic auth:
 //     username from the URL when it has one, otherwise "x-access-token"
 //     (GitHub's convention; Azure Repos accepts any username with a PAT or
-//     System.AccessToken). Tokens are scrubbed from every error text.
+//     System.AccessToken). A password written in the URL
+//     (https://user:PAT@host/...) is the credential sent, in preference to
+//     the token from the environment; it is never dropped silently.
+//     Tokens and URL passwords are scrubbed from every error text, and
+//     errors name the repository without its user information.
+//   - Credentials are never sent over plain http:// except to a loopback
+//     host (127.0.0.0/8, ::1, localhost); the refusal comes before any
+//     connection. Anonymous http remotes still work.
+//   - Every connection has a stall deadline (DefaultStallTimeout, or
+//     CommitOptions.StallTimeout / ReadOptions.StallTimeout): connecting,
+//     and each read and write, must make progress within it, so a server
+//     that accepts and never answers fails the run naming its host, while a
+//     long transfer that keeps moving is never cut. go-git picks its http
+//     transport per scheme process-wide, so ppalm installs its own once.
+//   - A working copy's Path is replaced only when nothing under it is
+//     uncommitted: files new or changed on disk, or staged, compared with
+//     HEAD (ignored files count, since they would be deleted too). Otherwise
+//     Commit refuses with an *UncommittedError naming them, before it
+//     switches branch or touches a file; DiscardChanges (--discard-changes)
+//     overrides. Publishing the folder Path itself replaces nothing.
 //   - Azure Repos (dev.azure.com, *.visualstudio.com) refuses clients that do
 //     not claim multi_ack (TF401041). go-git v5 strips multi_ack by default;
 //     for such URLs ppalm removes it from transport.UnsupportedCapabilities,

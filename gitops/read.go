@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -24,15 +25,19 @@ type ReadOptions struct {
 	Path  string // folder inside the repository, slash-separated
 	Dest  string // folder to write; must be missing or empty
 	Token string
+	// StallTimeout is how long the git server may stay silent;
+	// DefaultStallTimeout when zero.
+	StallTimeout time.Duration
 }
 
 // ReadFolder writes the files of folder Path at Ref into Dest and returns how
 // many it wrote: the Accelerator's "import solution from branch". A URL is
 // cloned shallow into memory.
 func ReadFolder(ctx context.Context, opts ReadOptions) (int, error) {
-	n, err := readFolder(ctx, opts)
+	n, err := readFolder(withStall(ctx, opts.StallTimeout), opts)
 	if err != nil {
-		return 0, scrub(fmt.Errorf("read %s at %q of %s: %w", opts.Path, opts.Ref, opts.Repo, err), opts.Token)
+		_, _, password := remoteURL(opts.Repo)
+		return 0, scrub(scrub(fmt.Errorf("read %s at %q of %s: %w", opts.Path, opts.Ref, displayURL(opts.Repo), err), opts.Token), password)
 	}
 	return n, nil
 }
@@ -52,13 +57,17 @@ func readFolder(ctx context.Context, opts ReadOptions) (int, error) {
 	var repo *git.Repository
 	var hash plumbing.Hash
 	if isURL(opts.Repo) {
-		remote, user := remoteURL(opts.Repo)
+		remote, user, pass := remoteURL(opts.Repo)
 		if isAzureRepos(remote) {
 			allowMultiACK()
 		}
+		auth, err := authFor(remote, user, pass, opts.Token)
+		if err != nil {
+			return 0, fmt.Errorf("clone: %w", err)
+		}
 		r, err := git.CloneContext(ctx, memory.NewStorage(), nil, &git.CloneOptions{
 			URL:           remote,
-			Auth:          authFor(remote, user, opts.Token),
+			Auth:          auth,
 			ReferenceName: plumbing.NewBranchReferenceName(opts.Ref),
 			SingleBranch:  true,
 			Depth:         1,
@@ -66,7 +75,7 @@ func readFolder(ctx context.Context, opts ReadOptions) (int, error) {
 			Tags:          git.NoTags,
 		})
 		if err != nil {
-			return 0, fmt.Errorf("clone %s: %w", remote, err)
+			return 0, fmt.Errorf("clone %s: %w", remote, networkError(remote, err, stallOf(ctx)))
 		}
 		head, err := r.Head()
 		if err != nil {

@@ -83,4 +83,22 @@
 // time" and not type-checked. Checks against a target environment
 // (connections exist and are shared, users and groups exist) add Problems with
 // their own Check ids.
+//
+// # Encoding (CheckEncoding)
+//
+// Settings files are UTF-8, with or without a byte order mark (pac and the
+// Accelerator's PowerShell write both). Anything else is refused before
+// tokens are filled, never guessed at: UTF-16 LE or BE (a byte order mark
+// FF FE or FE FF, as Windows PowerShell 5's Out-File writes, or NUL bytes
+// without one) and UTF-32 are named as such; bytes that are not UTF-8 (a
+// Latin-1 or Windows-1252 file) are refused naming the first one, its
+// offset, line and column. The error says to save the file as UTF-8.
+//
+// # Section names
+//
+// Section names match without regard to case. An unknown top-level name
+// within a third of its letters of a known section (AadGroupTeamConfigurations,
+// EnvironmentVariable) is a misspelling and an error naming the section
+// meant, because deploying on would skip its settings; other unknown names
+// stay warnings.
 package settings

@@ -251,6 +251,16 @@ var (
 		"ConnectorShareWithGroupTeamConfiguration", "WebhookUrls", "SDKMessages", "DefaultEnvironmentVariables"}
 )
 
+// otherFileSection says whether k names a section of either file.
+func otherFileSection(k string) bool {
+	for _, s := range append(append([]string{}, deploymentSections...), customSections...) {
+		if strings.EqualFold(k, s) {
+			return true
+		}
+	}
+	return false
+}
+
 // wrongFile fails a file that has none of the sections of the kind it is
 // read as (top) but some of the other kind: the two files were swapped, and
 // reading on would ignore every section and deploy nothing.
@@ -278,7 +288,10 @@ func (r *reader) fail(path, expected, got string) {
 }
 
 func (r *reader) root(data []byte) (map[string]any, error) {
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	data, err := CheckEncoding(r.file, data)
+	if err != nil {
+		return nil, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var v any
@@ -341,6 +354,13 @@ func (r *reader) fields(path string, obj map[string]any, known ...string) map[st
 			what := "field"
 			if path == "" {
 				what = "section"
+				// A misspelt section would deploy without its settings:
+				// an error naming the section meant. A section of the
+				// other file is wrongFile's to report.
+				if near, ok := closestName(k, known); ok && !otherFileSection(k) {
+					r.fail(k, fmt.Sprintf("a known section (did you mean %q?)", near), fmt.Sprintf("the unknown section %q", k))
+					continue
+				}
 			}
 			r.warns = append(r.warns, Warning{File: r.file, Path: join(path, k),
 				Message: fmt.Sprintf("unknown %s %q is ignored (known: %s)", what, k, strings.Join(known, ", "))})

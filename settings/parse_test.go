@@ -53,10 +53,28 @@ func TestParseErrorsNameFilePathAndExpectation(t *testing.T) {
 	}
 }
 
+// A section name close to a known one is a misspelling: an error naming
+// the file and the section meant, since its settings would be skipped.
+func TestMisspeltSectionIsAnError(t *testing.T) {
+	for _, tc := range []struct{ data, want string }{
+		{`{"AadGroupTeamConfigurations": []}`, `cds.json: AadGroupTeamConfigurations: expected a known section (did you mean "AadGroupTeamConfiguration"?)`},
+		{`{"ActivateFlowConfigration": []}`, `did you mean "ActivateFlowConfiguration"?`},
+	} {
+		_, _, err := ParseCustomDeploymentSettings("cds.json", []byte(tc.data))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want %q", tc.data, err, tc.want)
+		}
+	}
+	_, _, err := ParseDeploymentSettings("ds.json", []byte(`{"EnvironmentVariable":[],"ConnectionReferences":[]}`))
+	if err == nil || !strings.Contains(err.Error(), `ds.json: EnvironmentVariable: expected a known section (did you mean "EnvironmentVariables"?)`) {
+		t.Errorf("err = %v", err)
+	}
+}
+
 func TestUnknownSectionsAndFieldsAreWarnings(t *testing.T) {
 	data := `{
   "ActivateFlowConfiguration": [{"solutionComponentName":"A","solutionComponentUniqueName":"x","sortOrder":"1","activate":"true","activateAs":"me@contoso.com"}],
-  "AadGroupTeamConfigurations": [],
+  "Comments": [],
   "WebHookUrls": []
 }`
 	cds, warns, err := ParseCustomDeploymentSettings("cds.json", []byte(data))
@@ -68,7 +86,7 @@ func TestUnknownSectionsAndFieldsAreWarnings(t *testing.T) {
 		got = append(got, w.String())
 	}
 	want := []string{
-		`cds.json: AadGroupTeamConfigurations: unknown section "AadGroupTeamConfigurations" is ignored`,
+		`cds.json: Comments: unknown section "Comments" is ignored`,
 		`cds.json: ActivateFlowConfiguration[0].activateAs: unknown field "activateAs" is ignored`,
 	}
 	if len(got) != len(want) {

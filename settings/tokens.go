@@ -100,6 +100,12 @@ func Tokens(data []byte) []string {
 // text stays a valid string. When any token has no value nothing is
 // returned but one *MissingTokensError naming them all.
 func FillTokens(file string, data []byte, lookup LookupFunc) ([]byte, error) {
+	// Tokens are found byte by byte: in a file that is not UTF-8 none
+	// would be, and the unfilled file would fail later for no clear reason.
+	data, err := CheckEncoding(file, data)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]byte, 0, len(data))
 	var missing []string
 	seen := map[string]bool{}

@@ -24,6 +24,9 @@ type Build struct {
 	OutDir string
 	// PackageType chooses what pack writes; Both by default.
 	PackageType unpack.PackageType
+	// AllowExtra lists tree paths pack carries as they are although no
+	// rule places them (unpack.PackOptions.AllowExtra).
+	AllowExtra []string
 
 	// Produced.
 	SolutionName string
@@ -86,7 +89,7 @@ func (Pack) Run(ctx context.Context, c *Context) error {
 	if pt == unpack.Managed {
 		zip = unpack.ManagedZipName(zip)
 	}
-	sum, err := unpack.Pack(ctx, unpack.PackOptions{Folder: b.Folder, ZipFile: zip, PackageType: pt, Modified: c.now()})
+	sum, err := unpack.Pack(ctx, unpack.PackOptions{Folder: b.Folder, ZipFile: zip, PackageType: pt, Modified: c.now(), AllowExtra: b.AllowExtra})
 	if err != nil {
 		return err
 	}

@@ -167,6 +167,7 @@ func (Commit) Run(ctx context.Context, c *Context) error {
 	res, err := gitops.Commit(ctx, gitops.CommitOptions{
 		Repo: s.Repo, Branch: s.Branch, Base: s.Base, Folder: s.Stage, Path: s.RepoFolder(),
 		Message: s.Message, Author: s.Author, Push: s.Push, Token: s.Token, Now: c.Now,
+		DiscardChanges: s.DiscardChanges,
 	})
 	if err != nil {
 		return err

@@ -28,6 +28,9 @@ type Source struct {
 	Author  gitops.Signature
 	Message string
 	Push    bool
+	// DiscardChanges replaces the working copy's solution folder even when
+	// it holds uncommitted or untracked files (gitops.CommitOptions).
+	DiscardChanges bool
 
 	// Environments get config/<env>/ deployment settings when they have none.
 	Environments []string

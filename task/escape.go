@@ -2,6 +2,7 @@ package task
 
 import (
 	"strings"
+	"unicode"
 )
 
 // Host escaping rules.
@@ -19,9 +20,23 @@ import (
 //
 // GitHub Actions (actions/toolkit command.ts, go-githubactions): in the
 // message "%" becomes "%25", CR "%0D", LF "%0A"; in properties additionally
-// ":" becomes "%3A" and "," becomes "%2C". The runner parses a workflow
-// command only when the trimmed line starts with "::", so such plain lines
-// are neutralised by escaping their first colon.
+// ":" becomes "%3A" and "," becomes "%2C". The runner (actions/runner,
+// ActionCommandManager.TryProcessCommand) tries two parsers on every line
+// of a step's output (ActionCommand.cs):
+//
+//   - TryParseV2: the line after .NET's TrimStart (every Unicode white
+//     space, not only ' ' and tab) starts with "::", then a command name up
+//     to a space or the next "::".
+//   - TryParse, the legacy form: "##[" ANYWHERE in the line, the command
+//     name up to a space or the next ']', properties split on ';'.
+//
+// Command names match without regard to case ("::ERROR::" works), and
+// the runner's StartsWith and IndexOf are culture-sensitive, which skips
+// ignorable characters (a soft hyphen or zero-width space between the two
+// colons still matches). So a plain line is defused by escaping its first
+// colon when the first character that is neither white space nor
+// ignorable is ':', and by escaping every '[' that follows "##", ignorable
+// characters between them included.
 
 var adoProperty = strings.NewReplacer("%", "%AZP25", "\r", "%0D", "\n", "%0A", "]", "%5D", ";", "%3B")
 
@@ -78,13 +93,62 @@ func adoPlainLine(line string) string {
 	return line
 }
 
-// githubPlainLine makes one line of untrusted text safe to print on a runner.
+// githubPlainLine makes one line of untrusted text safe to print on a
+// runner (see the rules above).
 func githubPlainLine(line string) string {
-	trimmed := strings.TrimLeft(line, " \t\v\f\u00a0")
-	if strings.HasPrefix(trimmed, "::") {
-		return line[:len(line)-len(trimmed)] + "%3A" + trimmed[1:]
+	line = defuseLegacyGitHub(line)
+	for i, r := range line {
+		if dotnetSpace(r) || ignorable(r) {
+			continue
+		}
+		if r == ':' {
+			return line[:i] + "%3A" + line[i+1:]
+		}
+		break
 	}
 	return line
+}
+
+// defuseLegacyGitHub escapes each '[' that follows two '#' (ignorable
+// characters between them do not count), so no "##[" command remains.
+func defuseLegacyGitHub(line string) string {
+	if !strings.Contains(line, "[") || !strings.Contains(line, "#") {
+		return line
+	}
+	var b strings.Builder
+	hashes := 0
+	for _, r := range line {
+		switch {
+		case r == '#':
+			hashes++
+		case r == '[' && hashes >= 2:
+			b.WriteString("%5B")
+			hashes = 0
+			continue
+		case ignorable(r):
+		default:
+			hashes = 0
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// dotnetSpace is .NET's char.IsWhiteSpace, which String.TrimStart uses: the
+// Unicode white space Go knows, and the information separators U+001C to
+// U+001F, which .NET counts as well.
+func dotnetSpace(r rune) bool {
+	return unicode.IsSpace(r) || (r >= 0x1c && r <= 0x1f)
+}
+
+// ignorable reports characters a culture-sensitive comparison may skip:
+// controls, format characters (soft hyphen, zero-width space and joiners,
+// BOM, bidi marks), variation selectors, other default-ignorable code
+// points and combining marks. Wider than ICU's set on purpose: defusing
+// too much costs a '%3A' in a log line, too little a forged command.
+func ignorable(r rune) bool {
+	return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Mn, unicode.Me,
+		unicode.Variation_Selector, unicode.Other_Default_Ignorable_Code_Point)
 }
 
 // oneLine joins the lines of a title (group names) with spaces.

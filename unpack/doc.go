@@ -57,7 +57,8 @@
 //	                            definition, connection parameters, policy
 //	                            templates, icon) move to Connectors/<file>, while
 //	                            the XML keeps the /Connector/ paths for pack
-//	everything else             copied verbatim under its zip path
+//	everything else             copied verbatim under its zip path, when it is
+//	                            placeable (below)
 //
 // The entity folder is the text of Entity/Name. A component that can differ
 // in a managed package (forms, AppModule, AppModuleSiteMap) is written as
@@ -90,6 +91,21 @@
 // Other/[Content_Types].xml ([Content_Types].xml is always regenerated).
 // Any other file it does not know in Other/, Entities/ or a component
 // folder is refused, naming it.
+//
+// No component is lost on pack. A file no split rule reads is packed under
+// its own path only when an export holds such files itself: a component
+// folder of an export (Workflows/, CanvasApps/, WebResources/, bots/, ...,
+// solution-format.md §1.5), a record-style folder <things>/<record>/ that
+// holds its <thing>.xml or .json (so new component kinds pack), a path
+// Other/Customizations.xml names as a part, or a path PackOptions.AllowExtra
+// matches. SolutionPackager splits sections ppalm keeps inline (Templates/,
+// Reports/, Dialogs/, EntityDataSources/, EntityDataProviders/); while such
+// a section is empty in Other/Customizations.xml, those files are refused
+// with the section named, since loose parts would import as nothing. Every
+// other file fails the pack too, all named in one error. A component whose
+// metadata names a part the tree lacks (<JsonFileName>, <XamlFileName>,
+// <DocumentUri>, <BackgroundImageUri>) is refused, as are split files whose
+// section is missing from Other/Customizations.xml. No zip is written.
 //
 // # Writing the folder
 //

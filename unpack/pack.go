@@ -34,6 +34,12 @@ func Pack(ctx context.Context, opts PackOptions) (*Summary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pack %s: %w", opts.Folder, err)
 	}
+	for _, pat := range opts.AllowExtra {
+		if _, err := path.Match(strings.TrimSuffix(pat, "/**"), ""); err != nil {
+			return nil, fmt.Errorf("pack: --allow-extra %q is not a valid pattern: %w", pat, err)
+		}
+	}
+	src.allowExtra = opts.AllowExtra
 	types := []PackageType{opts.PackageType}
 	switch opts.PackageType {
 	case Both:
@@ -82,6 +88,8 @@ type treeSource struct {
 	managedFlag string
 	uniqueName  string
 	version     string
+	allowExtra  []string        // PackOptions.AllowExtra
+	lowerPaths  map[string]bool // every tree path in lower case
 }
 
 func readTree(folder string) (*treeSource, error) {
@@ -130,6 +138,10 @@ func readTree(folder string) (*treeSource, error) {
 		return nil, fmt.Errorf("read tree: %w", err)
 	}
 	sort.Strings(ts.paths)
+	ts.lowerPaths = make(map[string]bool, len(ts.paths))
+	for _, p := range ts.paths {
+		ts.lowerPaths[strings.ToLower(p)] = true
+	}
 	if ts.solution, ts.solRoot, err = ts.xml("Other/Solution.xml", "ImportExportXml"); err != nil {
 		return nil, err
 	}
@@ -230,6 +242,7 @@ func (ts *treeSource) assemble(managed bool) (*packed, error) {
 			return nil, err
 		}
 	}
+	var unplaced []string
 	moved := make(map[string]string, len(parts)) // lower-case zip path → zip path
 	for z := range parts {
 		moved[strings.ToLower(z)] = z
@@ -244,7 +257,14 @@ func (ts *treeSource) assemble(managed bool) (*packed, error) {
 		if z, dup := moved[strings.ToLower(p)]; dup {
 			return nil, fmt.Errorf("%s: a component file elsewhere in the tree (formula, web resource or connector file) also packs to the zip part %s; keep one of them", p, z)
 		}
+		if !ts.placeable(p) {
+			unplaced = append(unplaced, p)
+			continue
+		}
 		parts[p] = ts.files[p]
+	}
+	if len(unplaced) > 0 {
+		return nil, ts.unplacedError(unplaced)
 	}
 
 	src := ts.cust
@@ -268,6 +288,9 @@ func (ts *treeSource) assemble(managed bool) (*packed, error) {
 	custRoot, err := scanXML(out)
 	if err != nil {
 		return nil, fmt.Errorf("assembled customizations.xml is not well-formed (a component file is broken): %w", err)
+	}
+	if missing := missingParts(out, custRoot, parts); len(missing) > 0 {
+		return nil, fmt.Errorf("the tree's components name %d file(s) it does not hold, without which they cannot import: %s (restore them, or remove the component's file)", len(missing), strings.Join(missing, ", "))
 	}
 
 	flag := "0"

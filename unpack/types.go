@@ -73,6 +73,10 @@ type PackOptions struct {
 	PackageType PackageType
 	// Modified is the timestamp of every zip entry; zero means now.
 	Modified time.Time
+	// AllowExtra lists tree paths (path.Match patterns on '/' paths, or
+	// "Folder/**" for everything below Folder) that pack carries into the
+	// zip as they are although no rule places them.
+	AllowExtra []string
 }
 
 // Summary describes what an unpack or pack handled, for printing.
