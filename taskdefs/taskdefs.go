@@ -32,6 +32,7 @@ import (
 var LocalCommands = map[string]string{
 	"demo":     "runs its own emulator and git server on loopback and, with --serve, waits for Ctrl-C: a local tour, not a pipeline step",
 	"emulator": "serves an in-memory Dataverse until interrupted (--listen): a test fixture for a developer's machine, not a pipeline step",
+	"maker":    "serves the maker web app on loopback until interrupted: a browser app, not a pipeline step",
 }
 
 // pickLists are the flags whose values the CLI checks against a fixed set.

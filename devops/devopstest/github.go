@@ -57,9 +57,16 @@ type GitHub struct {
 
 // NewGitHub starts the fake; it stops when t ends.
 func NewGitHub(t testing.TB) *GitHub {
+	s := StartGitHub()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// StartGitHub starts the fake outside a test (ppalm maker --demo, where it
+// stands in for the repository host); the caller closes it.
+func StartGitHub() *GitHub {
 	s := &GitHub{Owner: "contoso", Repo: "alm-repo", Token: "ghs_fakeTokenS3cret"}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
-	t.Cleanup(s.Close)
 	return s
 }
 

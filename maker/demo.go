@@ -1,0 +1,217 @@
+package maker
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ppalm/ppalm/dataverse"
+	"github.com/ppalm/ppalm/dataverse/emulator"
+	"github.com/ppalm/ppalm/devops"
+	"github.com/ppalm/ppalm/devops/devopstest"
+	"github.com/ppalm/ppalm/fixtures"
+	"github.com/ppalm/ppalm/gitops"
+	"github.com/ppalm/ppalm/gitops/githttp"
+	"github.com/ppalm/ppalm/solution"
+)
+
+// Demo is what `ppalm maker --demo` runs beside the app: the Dataverse
+// emulator (dev seeded, test and prod empty), a git server on loopback and
+// the GitHub fake standing in for the repository host.
+type Demo struct {
+	Emulator *emulator.Emulator
+	EmuURL   string
+	Git      *githttp.Server
+	RepoURL  string
+	GitHub   *devopstest.GitHub
+	Options  Options
+	stops    []func()
+	dir      string
+}
+
+// DemoProfile is the profile the demo repository starts with: test through a
+// pull request, prod through an environment approval.
+const DemoProfile = "Contoso ALM"
+
+// StartDemo starts the demo's services; Close stops them.
+func StartDemo(ctx context.Context) (*Demo, error) {
+	d := &Demo{}
+	ok := false
+	defer func() {
+		if !ok {
+			d.Close()
+		}
+	}()
+	emu, err := emulator.New(emulator.Options{
+		Environments: []string{"dev", "test", "prod"},
+		SeedZips:     map[string][][]byte{"dev": {fixtures.DemoSolution}},
+		AsyncPolls:   1,
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.Emulator = emu
+	if d.EmuURL, err = d.serve(emu.Handler()); err != nil {
+		return nil, err
+	}
+	if d.dir, err = os.MkdirTemp("", "ppalm-maker-demo-"); err != nil {
+		return nil, err
+	}
+	token := randomHex()
+	d.Git = githttp.NewServer(filepath.Join(d.dir, "git"), githttp.WithBasicAuth("maker", token))
+	if _, err := d.Git.InitBare("alm.git", "main"); err != nil {
+		return nil, err
+	}
+	gitURL, err := d.serve(d.Git.Handler())
+	if err != nil {
+		return nil, err
+	}
+	d.RepoURL = strings.Replace(gitURL, "http://", "http://maker@", 1) + "/alm.git"
+	d.GitHub = devopstest.StartGitHub()
+	d.stops = append(d.stops, d.GitHub.Close)
+
+	var envs []Environment
+	for _, name := range []string{"dev", "test", "prod"} {
+		c, err := dataverse.New(d.EmuURL+"/"+name, dataverse.WithPowerAppsURL(d.EmuURL+"/powerapps"),
+			dataverse.WithGraphURL(d.EmuURL+"/graph"), dataverse.WithPollInterval(20*time.Millisecond))
+		if err != nil {
+			return nil, err
+		}
+		envs = append(envs, Environment{Name: name, URL: d.EmuURL + "/" + name, Client: c})
+	}
+	maker := gitops.Signature{Name: emulator.Maker.Name, Email: emulator.Maker.Email}
+	profiles := fmt.Sprintf(`profiles:
+  - name: %s
+    host: github
+    repository: %s
+    targetBranch: main
+    exportPipeline: export-solution-to-git.yml
+    steps:
+      - environment: test
+        url: %s/test
+        approval: pull-request
+        pipeline: deploy-test.yml
+      - environment: prod
+        url: %s/prod
+        approval: environment
+        pipeline: deploy-prod.yml
+    makers: [%s]
+    advanced: [%s]
+  - name: Finance only
+    host: local
+    steps:
+      - environment: prod
+        url: %s/prod
+        approval: environment
+    makers: [finance.lead@contoso.example]
+`, DemoProfile, d.GitHub.Repository(), d.EmuURL, d.EmuURL, maker.Email, maker.Email, d.EmuURL)
+	seed := filepath.Join(d.dir, "seed")
+	if err := os.MkdirAll(seed, 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(seed, "profiles.yaml"), []byte(profiles), 0o644); err != nil {
+		return nil, err
+	}
+	if _, err := gitops.Commit(ctx, gitops.CommitOptions{Repo: d.RepoURL, Branch: "main", Base: "main", Folder: seed, Path: ".ppalm",
+		Message: "The team's deployment profiles", Author: maker, Push: true, Token: token}); err != nil {
+		return nil, fmt.Errorf("seed the profiles: %w", err)
+	}
+	gh := d.GitHub
+	d.Options = Options{
+		Environments: envs, Repo: d.RepoURL, Token: token, DefaultBranch: "main", Maker: maker,
+		RunsPipelines: true,
+		RepoHost: func(ctx context.Context, p Profile) (*devops.Client, error) {
+			return devops.New(ctx, devops.Config{Host: devops.HostGitHub, Repository: p.Repository, Token: gh.Token, GitHubAPIURL: gh.APIURL()})
+		},
+		Variables: func(ctx context.Context, env string, sol *solution.Solution) (map[string]string, error) {
+			for _, e := range envs {
+				if e.Name == env {
+					return demoVariables(ctx, e.Client, env, sol)
+				}
+			}
+			return nil, fmt.Errorf("no environment %s", env)
+		},
+	}
+	ok = true
+	return d, nil
+}
+
+// Close stops the demo's services and removes its files.
+func (d *Demo) Close() {
+	for i := len(d.stops) - 1; i >= 0; i-- {
+		d.stops[i]()
+	}
+	d.stops = nil
+	if d.dir != "" {
+		os.RemoveAll(d.dir)
+	}
+}
+
+func (d *Demo) serve(h http.Handler) (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			fmt.Fprintln(os.Stderr, "ppalm maker demo:", err)
+		}
+	}()
+	d.stops = append(d.stops, func() { _ = srv.Close() })
+	return "http://" + ln.Addr().String(), nil
+}
+
+// demoVariables are what a team keeps as the environment's pipeline
+// variables (Configure Deployment Settings writes them in the next issue):
+// a connection for each reference, a site per environment, flows on.
+func demoVariables(ctx context.Context, c *dataverse.Client, env string, sol *solution.Solution) (map[string]string, error) {
+	envID, err := c.EnvironmentID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conns, err := c.ListConnections(ctx, envID)
+	if err != nil {
+		return nil, err
+	}
+	v := map[string]string{}
+	for _, ref := range sol.ConnectionReferences {
+		for _, conn := range conns {
+			if strings.EqualFold(conn.ConnectorID, ref.ConnectorID) {
+				v["connectionreference."+ref.LogicalName] = conn.Name
+				v["connectionreference.user."+ref.LogicalName] = emulator.Maker.Email
+				break
+			}
+		}
+	}
+	for _, ev := range sol.EnvironmentVariables {
+		v["environmentvariable."+ev.SchemaName] = "https://contoso.sharepoint.com/sites/" + env
+	}
+	for i, fl := range sol.CloudFlows() {
+		key := fl.Name + "." + fl.ID
+		v["activateflow.order."+key] = fmt.Sprint(i + 1)
+		v["activateflow.activate."+key] = "true"
+		v["owner.ownerEmail."+key] = emulator.FlowOwner.Email
+		v["flow.sharing."+key] = "" // no group team in the demo: the flows are not shared
+	}
+	for _, app := range sol.CanvasApps {
+		v["canvasowner.ownerEmail."+app.Name] = emulator.FlowOwner.Email
+		v["canvasshare.aadGroupId."+app.Name] = emulator.Groups[0].ID
+		v["canvasshare.roleName."+app.Name] = "CanView"
+	}
+	return v, nil
+}
+
+func randomHex() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

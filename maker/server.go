@@ -1,0 +1,268 @@
+package maker
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ppalm/ppalm/dataverse"
+	"github.com/ppalm/ppalm/devops"
+	"github.com/ppalm/ppalm/gitops"
+	"github.com/ppalm/ppalm/solution"
+)
+
+//go:embed web
+var webFS embed.FS
+
+// Environment is a Dataverse environment the maker can reach.
+type Environment struct {
+	Name   string
+	URL    string
+	Client *dataverse.Client
+}
+
+// Options configure a Server.
+type Options struct {
+	// Environments the maker can reach, by name; deployment steps name
+	// them too.
+	Environments []Environment
+	// Repo is the git repository (URL or working copy) the profiles, the
+	// solutions' source and their state live in; Token authenticates to it.
+	Repo, Token   string
+	DefaultBranch string // "main" when empty
+	// Maker is who the app acts as: commit author, the name in history, the
+	// identity profiles' makers lists name.
+	Maker gitops.Signature
+	Now   func() time.Time
+	// RepoHost opens the repository host client a profile names (pull
+	// requests, labels); nil: only local profiles work.
+	RepoHost func(ctx context.Context, p Profile) (*devops.Client, error)
+	// RunsPipelines makes the app run a deployment itself where a pipeline
+	// host would (the local host, and --demo, where no pipeline runner
+	// exists): after a pull request for the test step, and for an
+	// environment approval.
+	RunsPipelines bool
+	// Variables gives the pipeline variables of env that fill the settings
+	// files' #{tokens}# when the app deploys itself.
+	Variables func(ctx context.Context, env string, sol *solution.Solution) (map[string]string, error)
+}
+
+// Server is the maker app: an http.Handler. See doc.go for its layout.
+type Server struct {
+	opts    Options
+	key     []byte
+	port    string
+	mux     *http.ServeMux
+	pages   map[string]*template.Template
+	stateMu sync.Mutex
+	buildMu sync.Mutex
+	builds  int
+}
+
+// New builds the app for a listener on addr (host:port, for the Host check).
+func New(addr string, opts Options) (*Server, error) {
+	if opts.DefaultBranch == "" {
+		opts.DefaultBranch = "main"
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen address %q: %w", addr, err)
+	}
+	s := &Server{opts: opts, key: randomKey(), port: port, mux: http.NewServeMux(), pages: map[string]*template.Template{}}
+	if err := s.parsePages(); err != nil {
+		return nil, err
+	}
+	s.routes()
+	return s, nil
+}
+
+// routes is the app's one route table; a new screen adds its lines here.
+func (s *Server) routes() {
+	static, _ := fs.Sub(webFS, "web/static")
+	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	s.mux.HandleFunc("GET /{$}", s.home)
+	s.mux.HandleFunc("GET /start", s.start)
+	s.mux.HandleFunc("GET /environment", s.chooseEnvironment)
+	s.mux.HandleFunc("POST /environment", s.setEnvironment)
+	s.mux.HandleFunc("GET /solutions/{name}/profile", s.profileForm)
+	s.mux.HandleFunc("POST /solutions/{name}/profile", s.setProfile)
+	s.mux.HandleFunc("GET /solutions/{name}/commit", s.commitForm)
+	s.mux.HandleFunc("POST /solutions/{name}/commit", s.commit)
+	s.mux.HandleFunc("GET /solutions/{name}/deploy", s.deployForm)
+	s.mux.HandleFunc("POST /solutions/{name}/deploy", s.deploy)
+	s.mux.HandleFunc("GET /solutions/{name}/delete", s.deleteForm)
+	s.mux.HandleFunc("POST /solutions/{name}/delete", s.delete)
+	s.mux.HandleFunc("GET /solutions/{name}/history", s.history)
+	s.mux.HandleFunc("GET /import", s.importForm)
+	s.mux.HandleFunc("POST /import", s.importSolution)
+}
+
+// ServeHTTP applies the guards (security.go) and then the routes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !s.allowedHost(r.Host) {
+		http.Error(w, "refused: this app answers only on its loopback address", http.StatusMisdirectedRequest)
+		return
+	}
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Referrer-Policy", "same-origin")
+	sess := s.session(w, r)
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && !s.checkCSRF(r) {
+		http.Error(w, "refused: the request did not come from this app's own form (missing or wrong CSRF token, or another origin)", http.StatusForbidden)
+		return
+	}
+	r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, sess))
+	s.mux.ServeHTTP(w, r)
+}
+
+type sessionKey struct{}
+
+// page is what every template gets: the layout's fields plus the screen's.
+type page struct {
+	Title       string
+	CSRF        string
+	Maker       string
+	Environment string
+	Data        any
+	Errors      map[string]string // field name -> message, shown beside the field
+	Message     string
+	Failed      bool
+	Link        string
+	// Page is the screen's name, on <main data-page>, for tests and styles.
+	Page string
+}
+
+func (s *Server) parsePages() error {
+	layout, err := template.New("layout.html").Funcs(template.FuncMap{
+		"when": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+		"newest": func(rs []Request) []Request {
+			out := make([]Request, len(rs))
+			for i, r := range rs {
+				out[len(rs)-1-i] = r
+			}
+			return out
+		},
+	}).ParseFS(webFS, "web/layout.html")
+	if err != nil {
+		return err
+	}
+	names, err := fs.Glob(webFS, "web/pages/*.html")
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		t, err := template.Must(layout.Clone()).ParseFS(webFS, n)
+		if err != nil {
+			return err
+		}
+		s.pages[strings.TrimSuffix(strings.TrimPrefix(n, "web/pages/"), ".html")] = t
+	}
+	return nil
+}
+
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
+	p.Page = name
+	p.CSRF = s.csrfToken(r.Context().Value(sessionKey{}).(string))
+	p.Maker = s.opts.Maker.Email
+	if env, ok := s.environment(r); ok {
+		p.Environment = env.Name
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := s.pages[name].ExecuteTemplate(w, "layout.html", p); err != nil {
+		fmt.Fprintf(w, "<p>page error: %s</p>", template.HTMLEscapeString(err.Error()))
+	}
+}
+
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, err error) {
+	s.render(w, r, status, "result", page{Title: "Something went wrong", Message: err.Error(), Failed: true})
+}
+
+// The environment the maker works in is a preference, kept in a cookie.
+const envCookie = "ppalm_env"
+
+func (s *Server) environment(r *http.Request) (Environment, bool) {
+	c, err := r.Cookie(envCookie)
+	if err != nil {
+		return Environment{}, false
+	}
+	return s.findEnvironment(c.Value)
+}
+
+func (s *Server) findEnvironment(name string) (Environment, bool) {
+	for _, e := range s.opts.Environments {
+		if strings.EqualFold(e.Name, name) {
+			return e, true
+		}
+	}
+	return Environment{}, false
+}
+
+// start is the link ppalm maker opens: it presets the environment
+// preference (--demo: dev) and shows the solution list.
+func (s *Server) start(w http.ResponseWriter, r *http.Request) {
+	if env, ok := s.findEnvironment(r.URL.Query().Get("environment")); ok {
+		http.SetCookie(w, &http.Cookie{Name: envCookie, Value: env.Name, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: 365 * 24 * 3600})
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func (s *Server) chooseEnvironment(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, 200, "environment", page{Title: "Choose your environment", Data: s.opts.Environments})
+}
+
+func (s *Server) setEnvironment(w http.ResponseWriter, r *http.Request) {
+	env, ok := s.findEnvironment(r.PostFormValue("environment"))
+	if !ok {
+		s.render(w, r, 400, "environment", page{Title: "Choose your environment", Data: s.opts.Environments,
+			Errors: map[string]string{"environment": "Choose one of the environments listed."}})
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: envCookie, Value: env.Name, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: 365 * 24 * 3600})
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// solutionRow is one line of the solution list.
+type solutionRow struct {
+	dataverse.Solution
+	Profile string
+	Last    *Request
+}
+
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	env, ok := s.environment(r)
+	if !ok {
+		http.Redirect(w, r, "/environment", http.StatusSeeOther)
+		return
+	}
+	sols, err := env.Client.ListSolutions(r.Context())
+	if err != nil {
+		s.fail(w, r, 502, fmt.Errorf("list the solutions of %s: %w", env.Name, err))
+		return
+	}
+	var rows []solutionRow
+	for _, sol := range sols {
+		if sol.IsManaged || sol.UniqueName == "Default" || sol.UniqueName == "Active" {
+			continue
+		}
+		st, err := s.readState(r.Context(), sol.UniqueName)
+		if err != nil {
+			s.fail(w, r, 500, err)
+			return
+		}
+		rows = append(rows, solutionRow{Solution: sol, Profile: st.Profile, Last: st.Last()})
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].FriendlyName < rows[j].FriendlyName })
+	s.render(w, r, 200, "solutions", page{Title: "Solutions in " + env.Name, Data: rows})
+}
