@@ -20,12 +20,40 @@ import (
 // anything is sent. Warnings (unknown sections and fields) are returned for
 // the caller to print.
 func LoadSettings(deploymentPath, customPath string, lookup settings.LookupFunc) (*settings.DeploymentSettings, *settings.CustomDeploymentSettings, []settings.Warning, error) {
+	return LoadSettingsWith(deploymentPath, customPath, lookup, LoadOptions{Strict: true})
+}
+
+// LoadOptions says how LoadSettingsWith treats tokens without a value.
+type LoadOptions struct {
+	// Strict makes any token without a value an error (LoadSettings, and
+	// --strict). Otherwise the Accelerator's semantics apply: an undefined
+	// or empty token becomes "", a customDeploymentSettings entry whose key
+	// value is then empty is "not configured" and skipped with one warning
+	// (settings.SkipNotConfigured), and in deploymentSettings an unbound
+	// connection reference or a variable without any value is still an
+	// error at the settings check, before anything is sent.
+	Strict bool
+}
+
+// LoadSettingsWith is LoadSettings with the token semantics of opts.
+func LoadSettingsWith(deploymentPath, customPath string, lookup settings.LookupFunc, opts LoadOptions) (*settings.DeploymentSettings, *settings.CustomDeploymentSettings, []settings.Warning, error) {
 	var missing []string
 	var files []string
+	var lenient []settings.Warning
 	fill := func(path string) ([]byte, error) {
 		raw, err := os.ReadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("read settings: %w", err)
+		}
+		if !opts.Strict {
+			out, unset := settings.FillTokensLenient(raw, lookup)
+			if len(unset) > 0 {
+				// Said once per file, so a gap the settings check
+				// reports later can be traced to the variable to set.
+				me := &settings.MissingTokensError{File: path, Names: unset}
+				lenient = append(lenient, settings.Warning{File: path, Message: me.Error() + " (taken as empty, as the Accelerator did)"})
+			}
+			return out, nil
 		}
 		out, err := settings.FillTokens(path, raw, lookup)
 		var me *settings.MissingTokensError
@@ -51,7 +79,7 @@ func LoadSettings(deploymentPath, customPath string, lookup settings.LookupFunc)
 	if len(missing) > 0 {
 		return nil, nil, nil, &settings.MissingTokensError{File: strings.Join(files, " and "), Names: uniqueSorted(missing)}
 	}
-	var warnings []settings.Warning
+	warnings := lenient
 	var ds *settings.DeploymentSettings
 	var cds *settings.CustomDeploymentSettings
 	if dsData != nil {
@@ -67,6 +95,11 @@ func LoadSettings(deploymentPath, customPath string, lookup settings.LookupFunc)
 			return nil, nil, nil, err
 		}
 		warnings = append(warnings, w...)
+		if !opts.Strict {
+			for _, line := range settings.SkipNotConfigured(cds) {
+				warnings = append(warnings, settings.Warning{File: customPath, Message: line})
+			}
+		}
 	}
 	return ds, cds, warnings, nil
 }
