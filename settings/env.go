@@ -29,7 +29,7 @@ type Variables struct {
 	maps     []map[string]string
 	secret   map[string]bool // values from a secret channel
 	onSecret func(string)
-	Warnings []string        // PPALM_VARIABLES / PPALM_SECRETS that are not JSON objects
+	Warnings []string // PPALM_VARIABLES / PPALM_SECRETS that are not JSON objects
 }
 
 // NewVariables reads the token sources from getenv (os.Getenv in product
