@@ -139,6 +139,20 @@ func (SettingsCheck) Run(ctx context.Context, c *Context) error {
 		return err
 	}
 	params, gaps := BuildComponentParameters(sol, c.Deployment)
+	if len(gaps) > 0 && c.Dataverse != nil {
+		// A variable the settings leave without a value may already have
+		// one in the target: the Accelerator's export dropped variables
+		// whose value was empty, and its import kept the target's value.
+		inTarget, err := targetValues(ctx, c, sol)
+		if err != nil {
+			return err
+		}
+		var kept []string
+		params, gaps, kept = buildComponentParameters(sol, c.Deployment, func(s string) bool { return inTarget[strings.ToLower(s)] })
+		for _, name := range kept {
+			c.Note("environment variable %s has no value in %s: the value already set in the target is kept", name, deploymentFile(c.Deployment))
+		}
+	}
 	if len(gaps) > 0 {
 		hint := ""
 		if c.Deployment == nil {
@@ -205,7 +219,12 @@ func deploymentFile(ds *settings.DeploymentSettings) string {
 // Accelerator skipped these silently and the import then failed or left
 // flows unbound.
 func BuildComponentParameters(sol *solution.Solution, ds *settings.DeploymentSettings) (params []dataverse.ComponentParameter, gaps []string) {
-	p, err := settings.BuildImportParameters(sol, ds)
+	params, gaps, _ = buildComponentParameters(sol, ds, nil)
+	return params, gaps
+}
+
+func buildComponentParameters(sol *solution.Solution, ds *settings.DeploymentSettings, inTarget func(string) bool) (params []dataverse.ComponentParameter, gaps []string, kept []string) {
+	p, err := settings.BuildImportParametersWith(sol, ds, inTarget)
 	var inc *settings.IncompleteSettingsError
 	if errors.As(err, &inc) {
 		gaps = inc.Gaps
@@ -216,7 +235,36 @@ func BuildComponentParameters(sol *solution.Solution, ds *settings.DeploymentSet
 	for _, ev := range p.EnvironmentVariables {
 		params = append(params, dataverse.EnvironmentVariableParameter(ev.SchemaName, ev.Value))
 	}
-	return params, gaps
+	return params, gaps, p.KeptInTarget
+}
+
+// targetValues says, lower-cased by schema name, which of the solution's
+// environment variables already have a non-empty value in the target.
+func targetValues(ctx context.Context, c *Context, sol *solution.Solution) (map[string]bool, error) {
+	var names []string
+	for _, ev := range sol.EnvironmentVariables {
+		names = append(names, ev.SchemaName)
+	}
+	out := map[string]bool{}
+	if len(names) == 0 {
+		return out, nil
+	}
+	defs, err := c.Dataverse.ListEnvironmentVariableDefinitions(ctx, names...)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range defs {
+		vals, err := c.Dataverse.ListEnvironmentVariableValues(ctx, d.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range vals {
+			if v.Value != "" {
+				out[strings.ToLower(d.SchemaName)] = true
+			}
+		}
+	}
+	return out, nil
 }
 
 // UnhandledSections names the customDeploymentSettings sections ppalm reads
