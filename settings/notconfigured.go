@@ -9,7 +9,8 @@ import (
 // customDeploymentSettings file: its token step turned an undefined or
 // empty variable into "", and its configure scripts skipped an entry whose
 // key value was empty. Each such entry is removed from cds (so no step and
-// no check sees it) and named in one report line. sortOrder and
+// no check sees it) and named in one report line (without the file name:
+// the caller reports it against cds.File). sortOrder and
 // activateAsUser that are empty are not a reason to skip: an empty
 // sortOrder means "after the ordered flows", and activateAsUser is unused.
 // A nil cds gives nil.
@@ -17,14 +18,13 @@ func SkipNotConfigured(cds *CustomDeploymentSettings) []string {
 	if cds == nil {
 		return nil
 	}
-	file := fileName(cds.File, CustomDeploymentSettingsFile)
 	var lines []string
 	skip := func(section string, i int, name, field string) {
 		what := ""
 		if name != "" {
 			what = " (" + name + ")"
 		}
-		lines = append(lines, fmt.Sprintf("%s: %s[%d]%s not configured: %s is empty, entry skipped", file, section, i, what, field))
+		lines = append(lines, fmt.Sprintf("%s[%d]%s not configured: %s is empty, entry skipped", section, i, what, field))
 	}
 	empty := func(s string) bool { return strings.TrimSpace(s) == "" }
 

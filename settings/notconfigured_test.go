@@ -46,8 +46,8 @@ func TestLenientTokensSkipNotConfiguredEntries(t *testing.T) {
 		t.Fatalf("report lines = %d, want one per skipped entry (owner A, canvas share, team, flow share):\n%s", len(lines), strings.Join(lines, "\n"))
 	}
 	for _, l := range lines {
-		if !strings.Contains(l, "c.json") || !strings.Contains(l, "not configured") {
-			t.Errorf("report line %q does not name the file and say not configured", l)
+		if !strings.Contains(l, "Configuration[") || !strings.Contains(l, "not configured") {
+			t.Errorf("report line %q does not name the entry and say not configured", l)
 		}
 	}
 	// An empty sortOrder or activateAsUser does not skip the flow: it is

@@ -51,7 +51,7 @@ func LoadSettingsWith(deploymentPath, customPath string, lookup settings.LookupF
 				// Said once per file, so a gap the settings check
 				// reports later can be traced to the variable to set.
 				me := &settings.MissingTokensError{File: path, Names: unset}
-				lenient = append(lenient, settings.Warning{File: path, Message: me.Error() + " (taken as empty, as the Accelerator did)"})
+				lenient = append(lenient, settings.Warning{File: path, Message: strings.TrimPrefix(me.Error(), path+": ") + " (taken as empty, as the Accelerator did)"})
 			}
 			return out, nil
 		}
