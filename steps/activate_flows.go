@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -182,7 +183,8 @@ func (ActivateFlows) Run(ctx context.Context, c *Context) error {
 		})
 		var next []*flowItem
 		for i, it := range pending {
-			if failed[i] {
+			var perm *permanentError
+			if failed[i] && !errors.As(results[it.ID].Err, &perm) {
 				next = append(next, it)
 			}
 		}
@@ -366,8 +368,15 @@ func activationHint(err error, c *Context) error {
 		return fmt.Errorf("connection reference %s is not bound: set ConnectionReferences[].ConnectionId for %s in %s (%w)", name, name, file, err)
 	case strings.Contains(msg, "ConnectionAuthorizationFailed"):
 		return fmt.Errorf("the caller may not use the flow's connections: set ConnectionOwner of its connection references in %s, or share the connections with the deploying identity (%w)", file, err)
-	case strings.Contains(strings.ToLower(msg), "child flow"):
-		return fmt.Errorf("a child flow it calls is off or missing: turn the child on first (list it in ActivateFlowConfiguration) (%w)", err)
+	case strings.Contains(msg, "ChildFlowUnsupportedForInvokerConnections"):
+		return &permanentError{fmt.Errorf("a child flow it calls takes its connections from the run-only user, and child flows run with embedded connections only: in the child flow's Run only users settings, set each connection to a specific connection instead of \"Provided by run-only user\", export the solution again, and redeploy; retrying does not help (%w)", err)}
+	case strings.Contains(msg, "ChildFlowNeverPublished"), strings.Contains(msg, "ChildFlowUnpublished"):
+		return fmt.Errorf("a child flow it calls has never been turned on: turn the child on first (list it before its parent in ActivateFlowConfiguration) (%w)", err)
 	}
 	return err
 }
+
+// permanentError is an activation failure another pass cannot fix.
+type permanentError struct{ error }
+
+func (e *permanentError) Unwrap() error { return e.error }

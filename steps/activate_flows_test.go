@@ -2,6 +2,8 @@ package steps
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -349,5 +351,29 @@ func BenchmarkActivateFlowsFabrikam(b *testing.B) {
 			}
 			b.ReportMetric(float64(requests)/float64(b.N), "requests/op")
 		})
+	}
+}
+
+// The service's child-flow codes decide the hint: a child never turned on
+// is fixed by ordering (another pass may succeed), a child that takes its
+// connections from the run-only user is not fixed by any retry.
+func TestActivationHintChildFlowCodes(t *testing.T) {
+	c := &Context{}
+	wrap := func(code string) error {
+		return fmt.Errorf(`turn on flow x: Flow client error returned with status code "BadRequest" and details "{\"error\":{\"code\":\"%s\",\"message\":\"...\"}}". Code: 0x80060467`, code)
+	}
+	var perm *permanentError
+	never := activationHint(wrap("ChildFlowNeverPublished"), c)
+	if !strings.Contains(never.Error(), "turn the child on first") || errors.As(never, &perm) {
+		t.Errorf("ChildFlowNeverPublished: %v", never)
+	}
+	inv := activationHint(wrap("ChildFlowUnsupportedForInvokerConnections"), c)
+	if !strings.Contains(inv.Error(), "embedded connections only") || !strings.Contains(inv.Error(), "retrying does not help") || !errors.As(inv, &perm) {
+		t.Errorf("ChildFlowUnsupportedForInvokerConnections: %v", inv)
+	}
+	// Wrapped in MultipleErrorsOccurred, the inner code still decides.
+	multi := fmt.Errorf("MultipleErrorsOccurred: %w", wrap("ChildFlowUnsupportedForInvokerConnections"))
+	if !errors.As(activationHint(multi, c), &perm) {
+		t.Errorf("wrapped invoker error is retried")
 	}
 }

@@ -52,10 +52,35 @@ func checkActivation(env *environment, wf record, user User) error {
 			if ok {
 				name = str(cw["name"])
 			}
-			return flowError("BadRequest", "ChildFlowUnpublished", fmt.Sprintf("The workflow with id '%s', name '%s' cannot be used as a child workflow because it is not turned on. Turn on the child flow first.", child, name))
+			return flowError("BadRequest", "ChildFlowNeverPublished", fmt.Sprintf("The workflow with id '%s', name '%s' cannot be used as a child workflow because child workflows must be published before they can be called. Turn on the child flow first.", child, name))
+		}
+		if invokerConnections([]byte(str(cw["clientdata"]))) {
+			return flowError("BadRequest", "ChildFlowUnsupportedForInvokerConnections", fmt.Sprintf("The workflow with id '%s', name '%s' cannot be used as a child workflow because child workflows only support embedded connections.", child, str(cw["name"])))
 		}
 	}
 	return nil
+}
+
+// invokerConnections reports whether a flow definition takes any connection
+// from its run-only user ("runtimeSource": "invoker") rather than embedding
+// it; such a flow cannot be called as a child flow.
+func invokerConnections(clientdata []byte) bool {
+	var def struct {
+		Properties struct {
+			ConnectionReferences map[string]struct {
+				RuntimeSource string `json:"runtimeSource"`
+			} `json:"connectionReferences"`
+		} `json:"properties"`
+	}
+	if json.Unmarshal(clientdata, &def) != nil {
+		return false
+	}
+	for _, cr := range def.Properties.ConnectionReferences {
+		if strings.EqualFold(cr.RuntimeSource, "invoker") {
+			return true
+		}
+	}
+	return false
 }
 
 // updateWorkflow applies a PATCH to a workflow: owner changes go to

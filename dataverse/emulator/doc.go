@@ -169,9 +169,14 @@
 // it calls is on. Failures answer 400 with a message embedding the Flow
 // service error: XrmConnectionReferenceMissingConnection,
 // ConnectionAuthorizationFailed (with "The caller object id is '…'"),
-// ConnectionNotFound or ChildFlowUnpublished (these codes are as reported by
-// the real service; the outer hex code is not verified — assert on the
-// embedded text). ownerid@odata.bind must name an existing systemuser or
+// ConnectionNotFound, ChildFlowNeverPublished (a child flow that is off) or
+// ChildFlowUnsupportedForInvokerConnections (a child flow whose definition
+// takes a connection from the run-only user, "runtimeSource": "invoker";
+// the service calls child flows with embedded connections only). The outer
+// code of these is 0x80060467 "Flow client error returned with status code
+// … and details {"error":{"code":…}}", as users of the CoE Starter Kit and
+// of Dataverse's API report them verbatim in their issue threads and notes;
+// the service may also wrap several in MultipleErrorsOccurred. ownerid@odata.bind must name an existing systemuser or
 // team. Activations, owner changes and bindings are recorded in the audit
 // with the effective caller and, when impersonated, the authenticated one
 // (ImpersonatedBy).

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -193,11 +194,26 @@ func TestChildFlowMustBeOn(t *testing.T) {
 	must(t, call(t, "PATCH", api(base, "test")+"workflows("+parent.ID+")", off), 204)
 	must(t, call(t, "PATCH", api(base, "test")+"workflows("+child+")", off), 204)
 	a := must(t, call(t, "PATCH", api(base, "test")+"workflows("+parent.ID+")", on), 400)
-	if _, msg := a.errorCode(t); !strings.Contains(msg, "ChildFlowUnpublished") || !strings.Contains(msg, child) {
-		t.Errorf("parent before child: %s", msg)
+	if code, msg := a.errorCode(t); code != "0x80060467" || !strings.Contains(msg, `\"code\":\"ChildFlowNeverPublished\"`) || !strings.Contains(msg, child) {
+		t.Errorf("parent before child: %s %s", code, msg)
 	}
 	for _, c := range parent.ChildFlows {
 		must(t, call(t, "PATCH", api(base, "test")+"workflows("+c+")", on), 204)
 	}
 	must(t, call(t, "PATCH", api(base, "test")+"workflows("+parent.ID+")", on), 204)
+
+	// A child whose connections come from the run-only user cannot be
+	// called as a child flow at all, on or not.
+	wf := must(t, call(t, "GET", api(base, "test")+"workflows("+child+")?$select=clientdata", nil), 200).json(t)
+	invoker := regexp.MustCompile(`"connectionReferences":\s*\{`).ReplaceAllLiteralString(wf["clientdata"].(string),
+		`"connectionReferences":{"shared_invoker_only":{"runtimeSource":"invoker","connection":{"connectionReferenceLogicalName":"x"},"api":{"name":"shared_office365"}},`)
+	if invoker == wf["clientdata"] {
+		t.Fatal("child flow definition has no connectionReferences")
+	}
+	must(t, call(t, "PATCH", api(base, "test")+"workflows("+parent.ID+")", off), 204)
+	must(t, call(t, "PATCH", api(base, "test")+"workflows("+child+")", map[string]any{"clientdata": invoker}), 204)
+	a = must(t, call(t, "PATCH", api(base, "test")+"workflows("+parent.ID+")", on), 400)
+	if _, msg := a.errorCode(t); !strings.Contains(msg, "ChildFlowUnsupportedForInvokerConnections") {
+		t.Errorf("child with invoker connections: %s", msg)
+	}
 }
