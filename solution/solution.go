@@ -150,6 +150,10 @@ type CanvasApp struct {
 // real component seen is a few MB of msapp.
 const MaxEntrySize = 512 << 20
 
+// MaxTotalSize bounds what one solution zip inflates to in all: a zip read
+// into memory must not cost more than this, however many entries share it.
+const MaxTotalSize = 1 << 30
+
 // ReadFile reads the solution zip at path.
 func ReadFile(name string) (*Solution, error) {
 	data, err := os.ReadFile(name)
@@ -169,6 +173,17 @@ func Read(data []byte) (*Solution, error) {
 	if err != nil {
 		return nil, fmt.Errorf("not a zip file: %w", err)
 	}
+	// Headers first: a zip that claims more than the budget is refused
+	// before anything is inflated. readEntry then counts what really
+	// inflates, for headers that lie.
+	var claimed uint64
+	for _, f := range zr.File {
+		claimed += f.UncompressedSize64
+	}
+	if claimed > MaxTotalSize {
+		return nil, fmt.Errorf("the zip's entries inflate to %d MiB in all, more than the %d MiB ppalm reads from one solution: refusing it as a zip bomb", claimed>>20, MaxTotalSize>>20)
+	}
+	budget := int64(MaxTotalSize)
 	s := &Solution{Files: make(map[string][]byte, len(zr.File))}
 	for _, f := range zr.File {
 		if strings.HasSuffix(f.Name, "/") {
@@ -177,6 +192,9 @@ func Read(data []byte) (*Solution, error) {
 		b, err := readEntry(f)
 		if err != nil {
 			return nil, err
+		}
+		if budget -= int64(len(b)); budget < 0 {
+			return nil, fmt.Errorf("the zip's entries inflate past the %d MiB ppalm reads from one solution: refusing it as a zip bomb", MaxTotalSize>>20)
 		}
 		s.Files[f.Name] = b
 		s.Order = append(s.Order, f.Name)

@@ -57,6 +57,12 @@ func scanXML(src []byte) (*node, error) {
 	if !utf8.Valid(src) {
 		return nil, fail(0, "not valid UTF-8")
 	}
+	// Memory follows the element count, not the byte count: 600 MB of
+	// <a/> is 150 million nodes. Counting '<' first refuses such a file
+	// before a single node is allocated.
+	if n := bytes.Count(src, []byte("<")); n > MaxXMLElements {
+		return nil, fail(0, "%d tags, more than the %d elements ppalm reads in one XML file (an element bomb?)", n, MaxXMLElements)
+	}
 	pos := 0
 	for pos < len(src) {
 		lt := bytes.IndexByte(src[pos:], '<')
@@ -145,6 +151,11 @@ func scanXML(src []byte) (*node, error) {
 	}
 	return root, nil
 }
+
+// MaxXMLElements bounds the elements of one XML file, and with them the
+// memory its node tree takes (about 100 bytes a node). The largest real
+// customizations.xml seen holds well under a million.
+const MaxXMLElements = 8 << 20
 
 func isNameByte(c byte, first bool) bool {
 	switch {

@@ -120,6 +120,9 @@ func readExport(path string, budget *int64) (*export, error) {
 	return ex, nil
 }
 
+// maxPrealloc is the most inflate allocates before any byte is read.
+const maxPrealloc = 16 << 20
+
 // inflate reads an entry, counting actual inflated bytes against budget
 // rather than trusting the size in the header.
 func inflate(f *zip.File, budget *int64) ([]byte, error) {
@@ -132,7 +135,9 @@ func inflate(f *zip.File, budget *int64) ([]byte, error) {
 	if int64(size) > *budget || size > 1<<40 {
 		return nil, fmt.Errorf("inflates past the limit of %d bytes (zip bomb?)", *budget)
 	}
-	buf := make([]byte, 0, size)
+	// The header's size is a claim: allocate at most maxPrealloc up front
+	// and grow with what really inflates, so a lying header costs nothing.
+	buf := make([]byte, 0, min(size, maxPrealloc))
 	lr := &io.LimitedReader{R: rc, N: *budget + 1}
 	for {
 		if len(buf) == cap(buf) {
