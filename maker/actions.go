@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 
@@ -468,7 +469,15 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request) {
 func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 	sp, _, ok := s.solutionContext(w, r, false)
 	if ok {
-		s.render(w, r, 200, "history", page{Title: "Request history of " + sp.Solution, Data: sp})
+		p := page{Title: "Request history of " + sp.Solution, Data: sp}
+		for _, q := range sp.State.Requests {
+			// Run state is not read back from the host yet, so only a
+			// recent queued request keeps the page refreshing.
+			if q.State == "queued" && s.opts.Now().Sub(q.When) < 30*time.Minute {
+				p.Refresh = 10 // something runs on the host: look again soon
+			}
+		}
+		s.render(w, r, 200, "history", p)
 	}
 }
 

@@ -209,6 +209,9 @@ func TestSeedFlowOnDemo(t *testing.T) {
 	if i, j := strings.Index(page, ">import<"), strings.Index(page, ">commit<"); i < 0 || j < 0 || i > j {
 		t.Fatalf("history not newest first:\n%s", page)
 	}
+	if strings.Contains(page, `http-equiv="refresh"`) {
+		t.Fatal("the history refreshes although nothing runs")
+	}
 	if strings.Contains(page, d.Options.Token) || strings.Contains(page, d.GitHub.Token) {
 		t.Fatal("a token reached the page")
 	}
@@ -333,5 +336,5 @@ func TestPipelineHostQueuesRuns(t *testing.T) {
 		t.Fatal("the app deployed itself although a pipeline host runs the deployment")
 	}
 	_, page = b.get("/solutions/" + sol + "/history")
-	mustContain(t, "history", page, "queued", "failed", "deploy-prod.yml")
+	mustContain(t, "history", page, "queued", "failed", "deploy-prod.yml", `http-equiv="refresh"`)
 }
