@@ -20,6 +20,7 @@ type configureOptions struct {
 	custom   string
 	deploy   string
 	only     []string
+	strict   bool
 }
 
 func newConfigureCmd(f *Factory) *cobra.Command {
@@ -45,6 +46,7 @@ func newConfigureCmd(f *Factory) *cobra.Command {
 	fl.StringVar(&o.solution, "solution", "", "unique name of the installed solution (required)")
 	fl.StringVar(&o.custom, "settings", "", "customDeploymentSettings.json (required)")
 	fl.StringVar(&o.deploy, "deployment-settings", "", "deploymentSettings.json (connection owners for activation)")
+	fl.BoolVar(&o.strict, "strict", false, "a #{token}# without a value is an error (otherwise, as in the Accelerator, an entry left empty is skipped as not configured)")
 	fl.StringSliceVar(&o.only, "only", nil, "run only these steps: webhook-urls,plugin-step-config,teams,share-apps,share-flows,share-connectors,set-flow-owners,activate-flows")
 	return cmd
 }
@@ -85,7 +87,7 @@ func runConfigure(ctx context.Context, f *Factory, o *configureOptions) error {
 	if err != nil {
 		return err
 	}
-	sc, err := deployContext(ctx, f, o.conn, o.deploy, o.custom)
+	sc, err := deployContext(ctx, f, o.conn, o.deploy, o.custom, o.strict)
 	if err != nil {
 		return err
 	}

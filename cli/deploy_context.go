@@ -14,8 +14,8 @@ import (
 // client, and a steps.Context holding both, whose reporter has shown the
 // settings' warnings. The settings are read first, so a missing variable is
 // reported before any connection is tried.
-func deployContext(ctx context.Context, f *Factory, conn *connectionFlags, deploymentPath, customPath string) (*steps.Context, error) {
-	ds, cds, warnings, err := steps.LoadSettings(deploymentPath, customPath, lookupEnv(f))
+func deployContext(ctx context.Context, f *Factory, conn *connectionFlags, deploymentPath, customPath string, strict bool) (*steps.Context, error) {
+	ds, cds, warnings, err := steps.LoadSettingsWith(deploymentPath, customPath, lookupEnv(f), steps.LoadOptions{Strict: strict})
 	if err != nil {
 		return nil, err
 	}
@@ -27,7 +27,11 @@ func deployContext(ctx context.Context, f *Factory, conn *connectionFlags, deplo
 	for _, w := range warnings {
 		// The file goes in the file argument (a host links it); the
 		// message would otherwise name it twice.
-		r.Warning(w.Path+": "+w.Message, w.File)
+		if w.Path == "" {
+			r.Warning(w.Message, w.File)
+		} else {
+			r.Warning(w.Path+": "+w.Message, w.File)
+		}
 	}
 	return &steps.Context{Reporter: r, Getenv: f.Getenv, Now: time.Now, Dataverse: dv, Deployment: ds, Custom: cds}, nil
 }
@@ -47,7 +51,7 @@ func zipDeployContext(ctx context.Context, f *Factory, conn *connectionFlags, se
 	if err != nil {
 		return nil, err
 	}
-	sc, err := deployContext(ctx, f, conn, dpath, cpath)
+	sc, err := deployContext(ctx, f, conn, dpath, cpath, set.strict)
 	if err != nil {
 		return nil, err
 	}

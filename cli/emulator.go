@@ -25,7 +25,8 @@ type emulatorOptions struct {
 	asyncPolls   int
 	// graphForbidden makes Graph answer 403, to try a pipeline whose
 	// credential may not read the directory.
-	graphForbidden bool
+	graphForbidden    bool
+	powerAppsPageSize int
 }
 
 func newEmulatorCmd(f *Factory) *cobra.Command {
@@ -53,6 +54,7 @@ Runs until interrupted.`,
 	fl.StringVar(&o.faults, "faults", "", `inject faults, e.g. "429=0.2,503=0.05,reset=0.02,latency=30ms,seed=7"`)
 	fl.IntVar(&o.asyncPolls, "async-polls", 0, "polls an async operation stays running before it completes (0: 2, negative: at once)")
 	fl.BoolVar(&o.graphForbidden, "graph-forbidden", false, "answer every Graph call 403 Authorization_RequestDenied, as for a credential that may not read the directory")
+	fl.IntVar(&o.powerAppsPageSize, "powerapps-page-size", 0, "items per page of the Power Apps lists (connections, apps), which page with nextLink (0: 250)")
 	return cmd
 }
 
@@ -66,7 +68,7 @@ func runEmulator(ctx context.Context, f *Factory, o *emulatorOptions) error {
 		seeds[env] = append(seeds[env], path)
 	}
 	emu, err := emulator.New(emulator.Options{Environments: o.environments, Seeds: seeds, Faults: o.faults, AsyncPolls: o.asyncPolls,
-		GraphForbidden: o.graphForbidden})
+		GraphForbidden: o.graphForbidden, PowerAppsPageSize: o.powerAppsPageSize})
 	if err != nil {
 		return err
 	}

@@ -2,11 +2,9 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -24,11 +22,13 @@ type settingsFlags struct {
 	settings        string
 	custom          string
 	environmentName string
+	strict          bool
 }
 
 func (s *settingsFlags) add(cmd *cobra.Command, customFlag string) {
 	fl := cmd.Flags()
 	fl.StringVar(&s.settings, "settings", "", "deploymentSettings.json, or a config folder (with --environment-name)")
+	fl.BoolVar(&s.strict, "strict", false, "a #{token}# without a value is an error (otherwise, as in the Accelerator, it is empty and a customDeploymentSettings entry left empty is skipped as not configured)")
 	fl.StringVar(&s.environmentName, "environment-name", "", "environment name for the config folder look-up (config/<name>/..., <file>-<name>.json)")
 	if customFlag != "" {
 		fl.StringVar(&s.custom, customFlag, "", "customDeploymentSettings.json")
@@ -65,47 +65,17 @@ func (s *settingsFlags) paths() (deploy, custom string, err error) {
 	return loc.DeploymentSettings, custom, nil
 }
 
-// lookupEnv is where #{name}# tokens get their values: the process
-// environment (Azure DevOps passes pipeline variables that way), then the
-// JSON objects in PPALM_VARIABLES and PPALM_SECRETS — on GitHub a job passes
-// its variables and secrets as ${{ toJSON(vars) }} and ${{ toJSON(secrets) }},
-// since the runner puts neither in a step's environment. An empty value
-// counts as missing, so a forgotten value is never deployed silently.
+// lookupEnv is where #{name}# tokens get their values (settings.Variables:
+// the environment, SECRET_<NAME> under TF_BUILD, PPALM_VARIABLES and
+// PPALM_SECRETS); every secret value is registered with the reporter before
+// it is handed out, so it is masked. An empty value counts as missing.
 func lookupEnv(f *Factory) settings.LookupFunc {
-	getenv := f.Getenv
-	if getenv == nil {
-		getenv = func(string) string { return "" }
+	r := f.reporter()
+	v := settings.NewVariables(f.Getenv, func(s string) { task.RegisterSecrets(r, s) })
+	for _, w := range v.Warnings {
+		r.Warning(w, "")
 	}
-	var maps []map[string]string
-	for _, name := range []string{"PPALM_VARIABLES", "PPALM_SECRETS"} {
-		raw := getenv(name)
-		if raw == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(raw), &m); err != nil {
-			f.reporter().Warning(fmt.Sprintf("%s is not a JSON object of variables (%v): it is ignored", name, err), "")
-			continue
-		}
-		vals := make(map[string]string, len(m))
-		for k, v := range m {
-			if s, ok := v.(string); ok {
-				vals[strings.ToUpper(k)] = s
-			}
-		}
-		maps = append(maps, vals)
-	}
-	return func(name string) (string, bool) {
-		if v := getenv(name); v != "" {
-			return v, true
-		}
-		for _, m := range maps {
-			if v := m[strings.ToUpper(name)]; v != "" {
-				return v, true
-			}
-		}
-		return "", false
-	}
+	return v.Lookup
 }
 
 type importOptions struct {

@@ -107,6 +107,9 @@ type settingsValidateOptions struct {
 	ConfigDir       string
 	EnvironmentName string
 	FillTokens      bool
+	// Strict keeps every token without a value an error; otherwise
+	// (--fill-tokens) the Accelerator's semantics apply, as in import.
+	Strict bool
 	// Conn is the target environment; with --environment the settings are
 	// also checked against it (steps.ValidateAgainstTarget).
 	Conn *connectionFlags
@@ -153,6 +156,7 @@ func newSettingsValidateCmd(f *Factory, runF func(context.Context, *settingsVali
 	cmd.Flags().StringVar(&opts.ConfigDir, "config", "", "config directory to find the files in (Accelerator look-up order) when --settings is not given")
 	cmd.Flags().StringVar(&opts.EnvironmentName, "environment-name", "", "environment name for the --config look-up (e.g. Test)")
 	cmd.Flags().BoolVar(&opts.FillTokens, "fill-tokens", false, "replace #{name}# tokens from environment variables before checking, as a deployment would")
+	cmd.Flags().BoolVar(&opts.Strict, "strict", false, "with --fill-tokens, a #{token}# without a value is an error (otherwise, as in the Accelerator and import, it is empty and a customDeploymentSettings entry left empty is skipped as not configured)")
 	opts.Conn = addConnectionFlags(cmd)
 	return cmd
 }
@@ -192,7 +196,15 @@ func runSettingsValidate(ctx context.Context, f *Factory, opts *settingsValidate
 	var warnings []settings.Warning
 	var ds *settings.DeploymentSettings
 	var cds *settings.CustomDeploymentSettings
-	if opts.Settings != "" {
+	if opts.FillTokens && !opts.Strict {
+		// The deployment's own reading, so the check says what the
+		// import and configure will do.
+		var err error
+		if ds, cds, warnings, err = steps.LoadSettingsWith(opts.Settings, opts.CustomSettings, lookup, steps.LoadOptions{}); err != nil {
+			return fmt.Errorf("validate settings: %w", err)
+		}
+	}
+	if opts.Settings != "" && ds == nil {
 		data, err := readSettingsFile(opts.Settings, opts.FillTokens, lookup, &problems)
 		if err != nil {
 			return err
@@ -205,7 +217,7 @@ func runSettingsValidate(ctx context.Context, f *Factory, opts *settingsValidate
 			warnings = append(warnings, w...)
 		}
 	}
-	if opts.CustomSettings != "" {
+	if opts.CustomSettings != "" && cds == nil {
 		data, err := readSettingsFile(opts.CustomSettings, opts.FillTokens, lookup, &problems)
 		if err != nil {
 			return err

@@ -66,7 +66,14 @@ func TestSettingsValidateFillsTokensFromEitherSpelling(t *testing.T) {
 		t.Fatal("a value was printed")
 	}
 
+	// As the Accelerator: a token without a value is empty, and an empty
+	// connection id or variable without default is then an error.
 	out, _, code = runCLI(t, nil, "settings", "validate", "--zipfile", zip, "--settings", ds, "--fill-tokens")
+	if code != 1 || strings.Count(out, "error: ") != 2 || !strings.Contains(out, "taken as empty") ||
+		!strings.Contains(out, "ConnectionReferences[0].ConnectionId") {
+		t.Fatalf("exit %d, output:\n%s", code, out)
+	}
+	out, _, code = runCLI(t, nil, "settings", "validate", "--zipfile", zip, "--settings", ds, "--fill-tokens", "--strict")
 	if code != 1 || strings.Count(out, "error: ") != 1 ||
 		!strings.Contains(out, "connectionreference.alexmsft_SharePointConnectionFollowSites, environmentvariable.alexmsft_FollowSitesSPOSite") {
 		t.Fatalf("exit %d, output:\n%s", code, out)

@@ -522,8 +522,10 @@ func odataQuery(kv ...string) string {
 // quote makes an OData string literal.
 func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
-// list GETs a collection and follows @odata.nextLink; each page's rows are
-// appended to out, which must point to a slice.
+// list GETs a collection and follows its next-page links: @odata.nextLink
+// (Dataverse, Graph) or the ARM-style nextLink that the Power Apps and BAP
+// admin APIs answer with (a $skiptoken URL). Every page's rows are returned
+// together.
 func list[T any](ctx context.Context, c *Client, rawURL string) ([]T, error) {
 	var all []T
 	start, err := url.Parse(rawURL)
@@ -532,18 +534,22 @@ func list[T any](ctx context.Context, c *Client, rawURL string) ([]T, error) {
 	}
 	for next := rawURL; next != ""; {
 		var page struct {
-			Value    []T    `json:"value"`
-			NextLink string `json:"@odata.nextLink"`
+			Value       []T    `json:"value"`
+			ODataNext   string `json:"@odata.nextLink"`
+			ARMNextLink string `json:"nextLink"`
 		}
 		if err := c.getJSON(ctx, next, &page); err != nil {
 			return nil, err
 		}
 		all = append(all, page.Value...)
-		next = page.NextLink
+		next = page.ODataNext
+		if next == "" {
+			next = page.ARMNextLink
+		}
 		if next != "" {
 			// The token for this host must never follow a link elsewhere.
 			if u, err := url.Parse(next); err != nil || u.Host != start.Host {
-				return nil, fmt.Errorf("follow @odata.nextLink %q: expected a link on %s", next, start.Host)
+				return nil, fmt.Errorf("follow next-page link %q: expected a link on %s", next, start.Host)
 			}
 		}
 	}

@@ -318,7 +318,9 @@ func (c *Client) CreateEnvironmentVariableValue(ctx context.Context, definitionI
 	body := map[string]string{
 		"schemaname": schemaName,
 		"value":      value,
-		"environmentvariabledefinitionid@odata.bind": "/environmentvariabledefinitions(" + definitionID + ")",
+		// The navigation property's name, not the lookup column's: the
+		// service refuses the lower-case form (0x80048d19).
+		"EnvironmentVariableDefinitionId@odata.bind": "/environmentvariabledefinitions(" + definitionID + ")",
 	}
 	resp, err := c.postJSON(ctx, c.api("environmentvariablevalues"), false, body, nil)
 	if uncertain(err) {

@@ -739,3 +739,40 @@ func TestImportWithBadComponentParameter(t *testing.T) {
 		t.Errorf("%d import jobs after one refused import", len(jobs))
 	}
 }
+
+// The Power Apps admin API pages its lists ARM-style with nextLink; a
+// tenant with more connections than one page holds must see them all, or
+// the target check reports connections that exist as missing.
+func TestListConnectionsFollowsNextLink(t *testing.T) {
+	r := seeded(t, emulator.Options{PowerAppsPageSize: 2})
+	c := r.Client(t, "dev")
+	ctx := context.Background()
+	envID, _ := r.Emulator.EnvironmentID("dev")
+	var added []string
+	for i := 0; i < 5; i++ {
+		name, err := r.Emulator.AddConnection("dev", "/providers/Microsoft.PowerApps/apis/shared_office365", emulator.Maker.Email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		added = append(added, name)
+	}
+	conns, err := c.ListConnections(ctx, envID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, cn := range conns {
+		if got[cn.Name] {
+			t.Errorf("connection %s listed twice", cn.Name)
+		}
+		got[cn.Name] = true
+	}
+	for _, n := range added {
+		if !got[n] {
+			t.Errorf("connection %s (beyond the first page) not listed; got %d connections", n, len(conns))
+		}
+	}
+	if len(conns) < 7 {
+		t.Errorf("%d connections, want the seeded ones and the 5 added across pages", len(conns))
+	}
+}

@@ -56,6 +56,11 @@ func (e *IncompleteSettingsError) Error() string {
 type ImportParameters struct {
 	ConnectionReferences []ConnectionReferenceParameter
 	EnvironmentVariables []EnvironmentVariableValueParameter
+	// KeptInTarget names the environment variables the settings give no
+	// value (the Accelerator's export dropped those whose value was empty)
+	// that the target already has a value for: the import leaves that
+	// value alone, which is what the Accelerator's deployment did.
+	KeptInTarget []string
 }
 
 // BuildImportParameters is the one place the import's ComponentParameters
@@ -68,6 +73,14 @@ type ImportParameters struct {
 // the parameters of the entries that are fine. Entries for components the
 // solution does not have are left out (Validate reports them).
 func BuildImportParameters(sol *solution.Solution, ds *DeploymentSettings) (*ImportParameters, error) {
+	return BuildImportParametersWith(sol, ds, nil)
+}
+
+// BuildImportParametersWith is BuildImportParameters where inTarget (may be
+// nil) says whether the target environment already holds a value for an
+// environment variable; such a variable without a value in the settings is
+// kept (ImportParameters.KeptInTarget), not a gap.
+func BuildImportParametersWith(sol *solution.Solution, ds *DeploymentSettings, inTarget func(schemaName string) bool) (*ImportParameters, error) {
 	if ds == nil {
 		ds = &DeploymentSettings{}
 	}
@@ -106,7 +119,10 @@ func BuildImportParameters(sol *solution.Solution, ds *DeploymentSettings) (*Imp
 			out.EnvironmentVariables = append(out.EnvironmentVariables, EnvironmentVariableValueParameter{
 				ODataType: ODataEnvironmentVariableValue, SchemaName: ev.SchemaName, Value: s.Value,
 			})
-		case !hasFallbackValue(ev):
+		case hasFallbackValue(ev):
+		case inTarget != nil && inTarget(ev.SchemaName):
+			out.KeptInTarget = append(out.KeptInTarget, ev.SchemaName)
+		default:
 			missing.EnvironmentVariables = append(missing.EnvironmentVariables, ev.SchemaName)
 			gap("environment variable %s (%s) has no value: set EnvironmentVariables[].Value for %s in %s (Dataverse refuses an empty value)", ev.SchemaName, ev.TypeName(), ev.SchemaName, file)
 		}

@@ -20,7 +20,12 @@ type Warning struct {
 	Message string
 }
 
-func (w Warning) String() string { return w.File + ": " + w.Path + ": " + w.Message }
+func (w Warning) String() string {
+	if w.Path == "" {
+		return w.File + ": " + w.Message
+	}
+	return w.File + ": " + w.Path + ": " + w.Message
+}
 
 // FieldError is one wrong value in a settings file.
 type FieldError struct {

@@ -106,6 +106,23 @@ func FillTokens(file string, data []byte, lookup LookupFunc) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	out, missing := fillTokens(data, lookup)
+	if len(missing) > 0 {
+		return nil, &MissingTokensError{File: file, Names: missing}
+	}
+	return out, nil
+}
+
+// FillTokensLenient is FillTokens with the Accelerator's semantics: a token
+// without a value becomes "" (as its replacetokens step did) and unset
+// names them, sorted. What an empty value means is then decided per entry:
+// SkipNotConfigured for the custom file, BuildImportParameters for the
+// import's.
+func FillTokensLenient(data []byte, lookup LookupFunc) (out []byte, unset []string) {
+	return fillTokens(data, lookup)
+}
+
+func fillTokens(data []byte, lookup LookupFunc) ([]byte, []string) {
 	out := make([]byte, 0, len(data))
 	var missing []string
 	seen := map[string]bool{}
@@ -143,11 +160,8 @@ func FillTokens(file string, data []byte, lookup LookupFunc) ([]byte, error) {
 			inString = !inString
 		}
 	}
-	if len(missing) > 0 {
-		sort.Strings(missing)
-		return nil, &MissingTokensError{File: file, Names: missing}
-	}
-	return append(out, data[last:]...), nil
+	sort.Strings(missing)
+	return append(out, data[last:]...), missing
 }
 
 // nextToken finds the first #{name}# at or after from: name is non-empty

@@ -20,12 +20,40 @@ import (
 // anything is sent. Warnings (unknown sections and fields) are returned for
 // the caller to print.
 func LoadSettings(deploymentPath, customPath string, lookup settings.LookupFunc) (*settings.DeploymentSettings, *settings.CustomDeploymentSettings, []settings.Warning, error) {
+	return LoadSettingsWith(deploymentPath, customPath, lookup, LoadOptions{Strict: true})
+}
+
+// LoadOptions says how LoadSettingsWith treats tokens without a value.
+type LoadOptions struct {
+	// Strict makes any token without a value an error (LoadSettings, and
+	// --strict). Otherwise the Accelerator's semantics apply: an undefined
+	// or empty token becomes "", a customDeploymentSettings entry whose key
+	// value is then empty is "not configured" and skipped with one warning
+	// (settings.SkipNotConfigured), and in deploymentSettings an unbound
+	// connection reference or a variable without any value is still an
+	// error at the settings check, before anything is sent.
+	Strict bool
+}
+
+// LoadSettingsWith is LoadSettings with the token semantics of opts.
+func LoadSettingsWith(deploymentPath, customPath string, lookup settings.LookupFunc, opts LoadOptions) (*settings.DeploymentSettings, *settings.CustomDeploymentSettings, []settings.Warning, error) {
 	var missing []string
 	var files []string
+	var lenient []settings.Warning
 	fill := func(path string) ([]byte, error) {
 		raw, err := os.ReadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("read settings: %w", err)
+		}
+		if !opts.Strict {
+			out, unset := settings.FillTokensLenient(raw, lookup)
+			if len(unset) > 0 {
+				// Said once per file, so a gap the settings check
+				// reports later can be traced to the variable to set.
+				me := &settings.MissingTokensError{File: path, Names: unset}
+				lenient = append(lenient, settings.Warning{File: path, Message: strings.TrimPrefix(me.Error(), path+": ") + " (taken as empty, as the Accelerator did)"})
+			}
+			return out, nil
 		}
 		out, err := settings.FillTokens(path, raw, lookup)
 		var me *settings.MissingTokensError
@@ -51,7 +79,7 @@ func LoadSettings(deploymentPath, customPath string, lookup settings.LookupFunc)
 	if len(missing) > 0 {
 		return nil, nil, nil, &settings.MissingTokensError{File: strings.Join(files, " and "), Names: uniqueSorted(missing)}
 	}
-	var warnings []settings.Warning
+	warnings := lenient
 	var ds *settings.DeploymentSettings
 	var cds *settings.CustomDeploymentSettings
 	if dsData != nil {
@@ -67,6 +95,11 @@ func LoadSettings(deploymentPath, customPath string, lookup settings.LookupFunc)
 			return nil, nil, nil, err
 		}
 		warnings = append(warnings, w...)
+		if !opts.Strict {
+			for _, line := range settings.SkipNotConfigured(cds) {
+				warnings = append(warnings, settings.Warning{File: customPath, Message: line})
+			}
+		}
 	}
 	return ds, cds, warnings, nil
 }
@@ -106,6 +139,20 @@ func (SettingsCheck) Run(ctx context.Context, c *Context) error {
 		return err
 	}
 	params, gaps := BuildComponentParameters(sol, c.Deployment)
+	if len(gaps) > 0 && c.Dataverse != nil {
+		// A variable the settings leave without a value may already have
+		// one in the target: the Accelerator's export dropped variables
+		// whose value was empty, and its import kept the target's value.
+		inTarget, err := targetValues(ctx, c, sol)
+		if err != nil {
+			return err
+		}
+		var kept []string
+		params, gaps, kept = buildComponentParameters(sol, c.Deployment, func(s string) bool { return inTarget[strings.ToLower(s)] })
+		for _, name := range kept {
+			c.Note("environment variable %s has no value in %s: the value already set in the target is kept", name, deploymentFile(c.Deployment))
+		}
+	}
 	if len(gaps) > 0 {
 		hint := ""
 		if c.Deployment == nil {
@@ -172,7 +219,12 @@ func deploymentFile(ds *settings.DeploymentSettings) string {
 // Accelerator skipped these silently and the import then failed or left
 // flows unbound.
 func BuildComponentParameters(sol *solution.Solution, ds *settings.DeploymentSettings) (params []dataverse.ComponentParameter, gaps []string) {
-	p, err := settings.BuildImportParameters(sol, ds)
+	params, gaps, _ = buildComponentParameters(sol, ds, nil)
+	return params, gaps
+}
+
+func buildComponentParameters(sol *solution.Solution, ds *settings.DeploymentSettings, inTarget func(string) bool) (params []dataverse.ComponentParameter, gaps []string, kept []string) {
+	p, err := settings.BuildImportParametersWith(sol, ds, inTarget)
 	var inc *settings.IncompleteSettingsError
 	if errors.As(err, &inc) {
 		gaps = inc.Gaps
@@ -183,7 +235,36 @@ func BuildComponentParameters(sol *solution.Solution, ds *settings.DeploymentSet
 	for _, ev := range p.EnvironmentVariables {
 		params = append(params, dataverse.EnvironmentVariableParameter(ev.SchemaName, ev.Value))
 	}
-	return params, gaps
+	return params, gaps, p.KeptInTarget
+}
+
+// targetValues says, lower-cased by schema name, which of the solution's
+// environment variables already have a non-empty value in the target.
+func targetValues(ctx context.Context, c *Context, sol *solution.Solution) (map[string]bool, error) {
+	var names []string
+	for _, ev := range sol.EnvironmentVariables {
+		names = append(names, ev.SchemaName)
+	}
+	out := map[string]bool{}
+	if len(names) == 0 {
+		return out, nil
+	}
+	defs, err := c.Dataverse.ListEnvironmentVariableDefinitions(ctx, names...)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range defs {
+		vals, err := c.Dataverse.ListEnvironmentVariableValues(ctx, d.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range vals {
+			if v.Value != "" {
+				out[strings.ToLower(d.SchemaName)] = true
+			}
+		}
+	}
+	return out, nil
 }
 
 // UnhandledSections names the customDeploymentSettings sections ppalm reads

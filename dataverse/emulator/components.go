@@ -201,7 +201,7 @@ func (c *webCall) deleteSolution(row record) error {
 func (c *webCall) createEnvironmentValue(changes record) (record, error) {
 	defID := str(changes["_environmentvariabledefinitionid_value"])
 	if defID == "" {
-		return nil, errf(http.StatusBadRequest, "0x80040203", "environmentvariabledefinitionid@odata.bind is required: expected /environmentvariabledefinitions(id)")
+		return nil, errf(http.StatusBadRequest, "0x80040203", "EnvironmentVariableDefinitionId@odata.bind is required: expected /environmentvariabledefinitions(id)")
 	}
 	def, _ := c.env.t("environmentvariabledefinitions").get(defID)
 	if _, dup := c.env.t("environmentvariablevalues").find("_environmentvariabledefinitionid_value", defID); dup {

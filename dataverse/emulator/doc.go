@@ -57,10 +57,32 @@
 // Prefer: odata.maxpagesize=N, answered with Preference-Applied and an
 // @odata.nextLink to follow verbatim. Create answers 204 with OData-EntityId
 // (201 and the row with Prefer: return=representation); lookups are set
-// with nav@odata.bind; update and delete answer 204; a missing row is 404
+// with nav@odata.bind, where nav is the single-valued navigation property
+// as $metadata declares it, case-sensitive: environmentvariablevalues bind
+// EnvironmentVariableDefinitionId (the Web API reference's
+// environmentvariablevalue EntityType; Microsoft's Power Platform Terraform
+// provider and the Accelerator's scripts send that spelling), teams and
+// systemusers businessunitid, workflows and canvasapps ownerid,
+// sdkmessageprocessingsteps sdkmessageprocessingstepsecureconfigid. Any other
+// name, such as the lookup column's lower-case environmentvariabledefinitionid,
+// is refused 400 0x80048d19 "An undeclared property …" as the service refuses
+// it; a bind to another entity set than the property's is refused too.
+// Update and delete answer 204; a missing row is 404
 // {"error":{"code":"0x80040217","message":"… Does Not Exist"}}. Request
 // bodies naming a column the table lacks, or an action parameter the action
 // lacks (ImportJobId on ImportSolutionAsync), are refused with 400.
+//
+// # Power Apps and BAP lists page with nextLink
+//
+// The Power Apps and BAP admin APIs are ARM-style: a list answers
+// {"value": [...], "nextLink": "…$skiptoken=…"} and the client must follow
+// nextLink, not @odata.nextLink. Microsoft's own clients do
+// (Microsoft.PowerApps.Administration.PowerShell's RestClientModule loops
+// on nextLink; the coe-starter-kit and coe-alm-accelerator-templates
+// scripts list connections through it). The emulator pages the connections
+// and apps lists at Options.PowerAppsPageSize items (250 by default, as the
+// service's size is not documented; `ppalm emulator --powerapps-page-size`),
+// so a client that reads one page misses connections that exist.
 //
 // # Identity: how to test 401 and 403
 //

@@ -46,6 +46,10 @@ type Options struct {
 	// Authorization_RequestDenied, as when the credential lacks
 	// User.Read.All / Group.Read.All on the directory.
 	GraphForbidden bool
+	// PowerAppsPageSize is the number of items per page of the Power Apps
+	// admin lists (connections, apps), which page ARM-style with nextLink.
+	// 0 means 250; tests set it small to prove a client follows the pages.
+	PowerAppsPageSize int
 }
 
 // Emulator is an in-memory Dataverse, Power Apps and Graph service.

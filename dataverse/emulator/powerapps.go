@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -65,13 +66,13 @@ func (e *Emulator) servePowerApps(w http.ResponseWriter, r *http.Request, user U
 		for _, c := range env.connections {
 			list = append(list, connectionJSON(env, c))
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"value": nonNilList(list)})
+		e.writeARMPage(w, r, list)
 	case len(rest) == 1 && rest[0] == "apps" && r.Method == http.MethodGet:
 		var list []any
 		for _, a := range env.t("canvasapps").all() {
 			list = append(list, appJSON(env, a))
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"value": nonNilList(list)})
+		e.writeARMPage(w, r, list)
 	case len(rest) >= 2 && rest[0] == "apps":
 		app, ok := findApp(env, rest[1])
 		if !ok {
@@ -311,4 +312,36 @@ func (e *Emulator) modifyAppOwner(w http.ResponseWriter, r *http.Request, env *e
 	}
 	e.record(env, "assign-app-owner", appID, u.ObjectID, who)
 	writeJSON(w, http.StatusOK, appJSON(env, app))
+}
+
+// defaultPowerAppsPageSize is how many items one page of a Power Apps list
+// holds. The service's size is not documented; what is documented by
+// Microsoft's own clients is that lists page (see doc.go), so a client
+// that reads only the first page loses the rest.
+const defaultPowerAppsPageSize = 250
+
+// writeARMPage answers one page of a Power Apps admin list the ARM way:
+// {"value": [...], "nextLink": "...&$skiptoken=..."} while items remain.
+func (e *Emulator) writeARMPage(w http.ResponseWriter, r *http.Request, list []any) {
+	size := e.opts.PowerAppsPageSize
+	if size <= 0 {
+		size = defaultPowerAppsPageSize
+	}
+	q := r.URL.Query()
+	start := 0
+	if tok := q.Get("$skiptoken"); tok != "" {
+		n, err := strconv.Atoi(tok)
+		if err != nil || n < 0 || n > len(list) {
+			writeError(w, http.StatusBadRequest, "InvalidSkipToken", fmt.Sprintf("The $skiptoken %q is not valid for this list.", tok))
+			return
+		}
+		start = n
+	}
+	end := min(start+size, len(list))
+	out := map[string]any{"value": nonNilList(list[start:end])}
+	if end < len(list) {
+		q.Set("$skiptoken", strconv.Itoa(end))
+		out["nextLink"] = requestBase(r) + r.URL.Path + "?" + q.Encode()
+	}
+	writeJSON(w, http.StatusOK, out)
 }

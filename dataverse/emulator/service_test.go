@@ -292,3 +292,37 @@ func mustJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// Binds name the navigation property as $metadata declares it, case and
+// all: environmentvariablevalue's is EnvironmentVariableDefinitionId, and
+// the lookup column's lower-case name is refused with 0x80048d19, as the
+// service does.
+func TestNavigationPropertyNames(t *testing.T) {
+	_, base := server(t, Options{Environments: []string{"test"}})
+	data := fixture(t, "fabrikam-environmental-large", "FabrikamEnvironmental_1_1_11_71.zip")
+	must(t, call(t, "POST", api(base, "test")+"ImportSolution", importBody(data, map[string]any{"ImportJobId": "8b0f6d0e-1111-4000-8000-000000000009"})), 204)
+	defs := must(t, call(t, "GET", api(base, "test")+"environmentvariabledefinitions?$select=environmentvariabledefinitionid,type", nil), 200).values(t)
+	var defID string
+	for _, d := range defs {
+		if int(d["type"].(float64)) == 100000000 {
+			defID = d["environmentvariabledefinitionid"].(string)
+		}
+	}
+	if defID == "" {
+		t.Fatal("fixture has no text environment variable")
+	}
+	for _, nav := range []string{"environmentvariabledefinitionid", "environmentVariableDefinitionId", "EnvironmentVariableDefinitionID"} {
+		a := must(t, call(t, "POST", api(base, "test")+"environmentvariablevalues", map[string]any{"value": "x", nav + "@odata.bind": "/environmentvariabledefinitions(" + defID + ")"}), 400)
+		if code, msg := a.errorCode(t); code != "0x80048d19" || !strings.Contains(msg, "undeclared property '"+nav+"'") {
+			t.Errorf("%s: %s %s", nav, code, msg)
+		}
+	}
+	// The right name, pointing at the wrong entity set, is refused too.
+	if a := call(t, "POST", api(base, "test")+"environmentvariablevalues", map[string]any{"value": "x", "EnvironmentVariableDefinitionId@odata.bind": "/businessunits(" + defID + ")"}); a.status != 400 && a.status != 404 {
+		t.Errorf("bind to the wrong set: status %d", a.status)
+	}
+	must(t, call(t, "POST", api(base, "test")+"environmentvariablevalues", map[string]any{"value": "x", "EnvironmentVariableDefinitionId@odata.bind": "/environmentvariabledefinitions(" + defID + ")"}), 204)
+	if n := countRows(t, base, "test", "environmentvariablevalues?$filter=_environmentvariabledefinitionid_value eq "+defID); n != 1 {
+		t.Errorf("values of the definition: %d", n)
+	}
+}

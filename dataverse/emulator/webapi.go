@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -446,9 +447,16 @@ func (c *webCall) applyBody(t *table, body map[string]any) (record, error) {
 			continue
 		}
 		if nav, ok := strings.CutSuffix(k, "@odata.bind"); ok {
+			targets, declared := navigationProperties[t.set][nav]
+			if !declared {
+				return nil, errf(http.StatusBadRequest, "0x80048d19", "An undeclared property '%s' which only has property annotations in the payload but no property value was found in the payload. In OData, only declared navigation properties and declared named streams can be represented as properties without values.", nav)
+			}
 			bt, row, err := c.bindTarget(v)
 			if err != nil {
 				return nil, err
+			}
+			if !slices.Contains(targets, bt.set) {
+				return nil, errf(http.StatusBadRequest, "0x80048d19", "navigation property '%s' of %s binds to %s, not %s", nav, t.set, strings.Join(targets, " or "), bt.set)
 			}
 			changes["_"+strings.ToLower(nav)+"_value"] = str(row[bt.key])
 			changes["_"+strings.ToLower(nav)+"_value@set"] = bt.set
@@ -843,4 +851,19 @@ func stringEnd(b []byte, i int) (int, error) {
 		}
 		j += 2 // skip the escaped character
 	}
+}
+
+// navigationProperties are the single-valued navigation properties a
+// request may bind with nav@odata.bind, per entity set, by their names in
+// the service's $metadata: case-sensitive, and not always the lookup
+// column's logical name (environmentvariablevalue's is
+// EnvironmentVariableDefinitionId). The service refuses any other name with
+// 0x80048d19; the value lists the entity sets each may point at.
+var navigationProperties = map[string]map[string][]string{
+	"environmentvariablevalues": {"EnvironmentVariableDefinitionId": {"environmentvariabledefinitions"}},
+	"teams":                     {"businessunitid": {"businessunits"}},
+	"systemusers":               {"businessunitid": {"businessunits"}},
+	"workflows":                 {"ownerid": {"systemusers", "teams"}},
+	"canvasapps":                {"ownerid": {"systemusers", "teams"}},
+	"sdkmessageprocessingsteps": {"sdkmessageprocessingstepsecureconfigid": {"sdkmessageprocessingstepsecureconfigs"}},
 }
