@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 
@@ -142,7 +143,16 @@ func (s *Server) commit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if sp.Profile.Host != HostLocal && !s.opts.RunsPipelines {
-		s.fail(w, r, 501, fmt.Errorf("queueing the export pipeline %q on %s is not built yet; use a local profile", sp.Profile.ExportPipeline, sp.Profile.Host))
+		// A pipeline host: its export pipeline does the work, with the
+		// inputs the export example workflow declares.
+		req := Request{Kind: "commit", Environment: env.Name, By: s.opts.Maker.Email, When: s.opts.Now()}
+		run, err := s.queue(r.Context(), sp.Profile, sp.Profile.ExportPipeline, map[string]string{
+			"solution-name": sp.Solution, "commit-message": comment, "branch": branch})
+		req.State, req.Link, req.Detail = "queued", run.Link, fmt.Sprintf("export pipeline %s queued for branch %s: %s", sp.Profile.ExportPipeline, branch, comment)
+		if err != nil {
+			req.State, req.Detail = "failed", err.Error()
+		}
+		s.finish(w, r, sp.Solution, req)
 		return
 	}
 	var envs []string
@@ -263,7 +273,11 @@ func (s *Server) deploy(w http.ResponseWriter, r *http.Request) {
 		}
 	case ApprovalEnvironment:
 		if !s.opts.RunsPipelines && sp.Profile.Host != HostLocal {
-			err = fmt.Errorf("queueing the deployment pipeline %q on %s is not built yet", step.Pipeline, sp.Profile.Host)
+			// The pipeline's environment approval applies from here.
+			var run devops.QueuedRun
+			run, err = s.queue(r.Context(), sp.Profile, step.Pipeline, map[string]string{
+				"solution-name": sp.Solution, "environment": step.Environment, "upgrade": strconv.FormatBool(upgrade)})
+			req.Link, req.Detail = run.Link, fmt.Sprintf("deployment pipeline %s queued for %s on %s", step.Pipeline, step.Environment, source)
 			break
 		}
 		if err = s.runDeployment(r.Context(), sp.Solution, source, step, upgrade); err == nil {
@@ -271,10 +285,25 @@ func (s *Server) deploy(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	req.State = "succeeded"
+	if req.Link != "" && step.Approval == ApprovalEnvironment {
+		req.State = "queued"
+	}
 	if err != nil {
 		req.State, req.Detail = "failed", err.Error()
 	}
 	s.finish(w, r, sp.Solution, req)
+}
+
+// queue starts a pipeline of the profile's host on its target branch.
+func (s *Server) queue(ctx context.Context, p Profile, pipeline string, params map[string]string) (devops.QueuedRun, error) {
+	if s.opts.RepoHost == nil {
+		return devops.QueuedRun{}, errors.New("profile " + p.Name + " names a pipeline host this app cannot reach")
+	}
+	c, err := s.opts.RepoHost(ctx, p)
+	if err != nil {
+		return devops.QueuedRun{}, err
+	}
+	return c.QueueRun(ctx, pipeline, p.Target(), params)
 }
 
 func labelNote(upgrade bool) string {
@@ -440,7 +469,15 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request) {
 func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 	sp, _, ok := s.solutionContext(w, r, false)
 	if ok {
-		s.render(w, r, 200, "history", page{Title: "Request history of " + sp.Solution, Data: sp})
+		p := page{Title: "Request history of " + sp.Solution, Data: sp}
+		for _, q := range sp.State.Requests {
+			// Run state is not read back from the host yet, so only a
+			// recent queued request keeps the page refreshing.
+			if q.State == "queued" && s.opts.Now().Sub(q.When) < 30*time.Minute {
+				p.Refresh = 10 // something runs on the host: look again soon
+			}
+		}
+		s.render(w, r, 200, "history", p)
 	}
 }
 

@@ -113,7 +113,7 @@ func TestBrowserSeedFlow(t *testing.T) {
 		chromedp.Click(chromedp.CSS("summary")),
 		chromedp.SetValue(chromedp.CSS("#branch"), "no spaces allowed"), submit, chromedp.WaitVisible(chromedp.CSS("#comment-error")))
 	body("Enter a comment", "not a branch name git accepts")
-	run("commit", chromedp.SetValue(chromedp.CSS("#branch"), sol),
+	run("commit", chromedp.Navigate(base+"/solutions/"+sol+"/commit"), loaded, chromedp.Click(chromedp.CSS("summary")),
 		chromedp.SendKeys(chromedp.CSS("#comment"), "First version #123"), shot("4-commit"), submit,
 		on("result"))
 	body("succeeded", "#123")

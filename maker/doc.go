@@ -52,10 +52,13 @@
 // # What runs where
 //
 // Commit runs export-to-git in the app for a local profile (and in --demo,
-// where no pipeline runner exists, Options.RunsPipelines). A pull-request
-// step creates or reuses the pull request through devops.Client, labelled
-// solution-upgrade when asked, its description listing the components; an
-// environment step runs build and deploy in the app under the same
-// condition. Queueing a host's export or deployment pipeline with
-// parameters is not built yet and says so.
+// where no pipeline runner exists, Options.RunsPipelines); on a pipeline host
+// it queues the profile's exportPipeline (devops.Client.QueueRun: GitHub
+// workflow_dispatch with the inputs solution-name, commit-message, branch).
+// A pull-request step creates or reuses the pull request through
+// devops.Client, labelled solution-upgrade when asked, its description
+// listing the components; an environment step runs build and deploy in the
+// app (local, --demo) or queues the step's pipeline (inputs solution-name,
+// environment, upgrade), whose environment approval then applies. Queueing
+// an Azure DevOps pipeline is not built yet and says so.
 package maker

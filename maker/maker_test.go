@@ -209,6 +209,9 @@ func TestSeedFlowOnDemo(t *testing.T) {
 	if i, j := strings.Index(page, ">import<"), strings.Index(page, ">commit<"); i < 0 || j < 0 || i > j {
 		t.Fatalf("history not newest first:\n%s", page)
 	}
+	if strings.Contains(page, `http-equiv="refresh"`) {
+		t.Fatal("the history refreshes although nothing runs")
+	}
 	if strings.Contains(page, d.Options.Token) || strings.Contains(page, d.GitHub.Token) {
 		t.Fatal("a token reached the page")
 	}
@@ -278,4 +281,60 @@ func contains(xs []string, x string) bool {
 		}
 	}
 	return false
+}
+
+// TestPipelineHostQueuesRuns: with a GitHub profile and no in-app runner,
+// Commit dispatches the export workflow with its inputs and Deploy to prod
+// dispatches the deployment workflow; a workflow the repository lacks is a
+// failed request, not a success.
+func TestPipelineHostQueuesRuns(t *testing.T) {
+	d, err := StartDemo(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	d.GitHub.Workflows = []string{"export-solution-to-git.yml"}
+	d.Options.RunsPipelines = false
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	s, err := New(ln.Addr().String(), d.Options)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	b := newClient(t, "http://"+ln.Addr().String())
+	sol := fixtures.DemoSolutionName
+	b.get("/start?environment=dev")
+	b.post("/solutions/"+sol+"/profile", url.Values{"profile": {DemoProfile}})
+
+	code, page := b.post("/solutions/"+sol+"/commit", url.Values{"comment": {"Fix #123"}, "branch": {sol}, "base": {"main"}})
+	if code != 200 {
+		t.Fatalf("commit: %d\n%s", code, page)
+	}
+	ds := d.GitHub.Dispatches()
+	if len(ds) != 1 || ds[0].Workflow != "export-solution-to-git.yml" || ds[0].Ref != "main" ||
+		ds[0].Inputs["solution-name"] != sol || ds[0].Inputs["commit-message"] != "Fix #123" || ds[0].Inputs["branch"] != sol {
+		t.Fatalf("dispatches: %+v", ds)
+	}
+	mustContain(t, "queued commit", page, "queued", "/contoso/alm-repo/actions/workflows/export-solution-to-git.yml")
+
+	code, page = b.post("/solutions/"+sol+"/deploy", url.Values{"environment": {"prod"}, "source": {sol}, "target": {"main"}})
+	if code != 502 || !strings.Contains(page, "deploy-prod.yml does not exist") {
+		t.Fatalf("deploy with a missing workflow: %d\n%s", code, page)
+	}
+	d.GitHub.Workflows = append(d.GitHub.Workflows, "deploy-prod.yml")
+	code, page = b.post("/solutions/"+sol+"/deploy", url.Values{"environment": {"prod"}, "upgrade": {"on"}, "source": {sol}, "target": {"main"}})
+	if code != 200 {
+		t.Fatalf("deploy prod: %d\n%s", code, page)
+	}
+	ds = d.GitHub.Dispatches()
+	if len(ds) != 2 || ds[1].Workflow != "deploy-prod.yml" || ds[1].Inputs["environment"] != "prod" || ds[1].Inputs["upgrade"] != "true" {
+		t.Fatalf("dispatches: %+v", ds)
+	}
+	if _, err := findEnv(d, "prod").Client.GetSolution(context.Background(), sol); err == nil {
+		t.Fatal("the app deployed itself although a pipeline host runs the deployment")
+	}
+	_, page = b.get("/solutions/" + sol + "/history")
+	mustContain(t, "history", page, "queued", "failed", "deploy-prod.yml", `http-equiv="refresh"`)
 }

@@ -139,6 +139,9 @@ type page struct {
 	Message     string
 	Failed      bool
 	Link        string
+	// Refresh reloads the page after that many seconds (the history while
+	// a run is queued); 0: never.
+	Refresh int
 	// Page is the screen's name, on <main data-page>, for tests and styles.
 	Page string
 }

@@ -53,6 +53,23 @@ type GitHub struct {
 	pulls   []*GitHubPull
 	runs    []GitHubRun
 	commits []GitHubCommit
+	// Workflows are the workflow files that have a workflow_dispatch
+	// trigger; a dispatch of another answers 404 as GitHub does.
+	Workflows  []string
+	dispatches []GitHubDispatch
+}
+
+// GitHubDispatch is one workflow_dispatch event the fake accepted.
+type GitHubDispatch struct {
+	Workflow, Ref string
+	Inputs        map[string]any
+}
+
+// Dispatches returns the accepted workflow_dispatch events.
+func (s *GitHub) Dispatches() []GitHubDispatch {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]GitHubDispatch(nil), s.dispatches...)
 }
 
 // NewGitHub starts the fake; it stops when t ends.
@@ -197,6 +214,31 @@ func (s *GitHub) serve(w http.ResponseWriter, r *http.Request) {
 			out = append(out, s.pullJSON(p))
 		}
 		ghJSON(w, 200, out)
+	case len(rest) == 4 && rest[0] == "actions" && rest[1] == "workflows" && rest[3] == "dispatches" && r.Method == http.MethodPost:
+		// Create a workflow dispatch event: 204; ref required; at most 10
+		// inputs; 404 for a workflow the repository does not have.
+		known := false
+		for _, w := range s.Workflows {
+			known = known || w == rest[2]
+		}
+		if !known {
+			ghError(w, 404, "Not Found")
+			return
+		}
+		var in struct {
+			Ref    string         `json:"ref"`
+			Inputs map[string]any `json:"inputs"`
+		}
+		if err := json.Unmarshal(body, &in); err != nil || in.Ref == "" {
+			ghError(w, 422, "Invalid request.", "ref is required")
+			return
+		}
+		if len(in.Inputs) > 10 {
+			ghError(w, 422, "Invalid request.", "you may only define up to 10 `inputs` for a `workflow_dispatch` event")
+			return
+		}
+		s.dispatches = append(s.dispatches, GitHubDispatch{Workflow: rest[2], Ref: in.Ref, Inputs: in.Inputs})
+		w.WriteHeader(http.StatusNoContent)
 	case len(rest) == 1 && rest[0] == "pulls" && r.Method == http.MethodPost:
 		var in struct{ Title, Head, Base, Body string }
 		if err := json.Unmarshal(body, &in); err != nil || in.Head == "" || in.Base == "" {
