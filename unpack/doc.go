@@ -60,6 +60,12 @@
 //	everything else             copied verbatim under its zip path, when it is
 //	                            placeable (below)
 //
+// Part names are OPC part names: the braces a placeholder holds are
+// percent-encoded in the zip (appactions/…%7B!EntityLogicalName%7D…) and
+// decoded in the tree, as SolutionPackager writes them; pack encodes them
+// again. A segment is decoded only when encoding it again gives the zip's
+// bytes, so every other name keeps its zip spelling.
+//
 // The entity folder is the text of Entity/Name. A component that can differ
 // in a managed package (forms, AppModule, AppModuleSiteMap) is written as
 // <file>_managed.xml when it comes from a managed zip; Both writes both

@@ -261,7 +261,7 @@ func (ts *treeSource) assemble(managed bool) (*packed, error) {
 			unplaced = append(unplaced, p)
 			continue
 		}
-		parts[p] = ts.files[p]
+		parts[encodePartName(p)] = ts.files[p]
 	}
 	if len(unplaced) > 0 {
 		return nil, ts.unplacedError(unplaced)

@@ -173,7 +173,7 @@ func (u *unpacker) run(solutionManaged string) error {
 		if ownedByPacker(n) {
 			return fmt.Errorf("zip entry %s lies where the tree keeps split-out components; it cannot be unpacked losslessly", n)
 		}
-		if err := u.t.add(n, ex.parts[n], false); err != nil {
+		if err := u.t.add(decodePartName(n), ex.parts[n], false); err != nil {
 			return err
 		}
 	}
