@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -155,7 +156,7 @@ func TestTaskModeGitHubUnpack(t *testing.T) {
 		t.Errorf("groups %q, want the one group ppalm unpack:\n%s", groups, out)
 	}
 	got, err := os.ReadFile(output)
-	if err != nil || !regexp.MustCompile(`^result<<(ghadelimiter_[0-9a-f]{32})\nSucceeded\n(ghadelimiter_[0-9a-f]{32})\n$`).Match(got) {
+	if err != nil || !regexp.MustCompile(`^removed-files<<(ghadelimiter_[0-9a-f]{32})\n0\n(ghadelimiter_[0-9a-f]{32})\nresult<<(ghadelimiter_[0-9a-f]{32})\nSucceeded\n(ghadelimiter_[0-9a-f]{32})\n$`).Match(got) {
 		t.Errorf("GITHUB_OUTPUT = %q, %v", got, err)
 	}
 	if got, err := os.ReadFile(summary); err != nil || !strings.Contains(string(got), "### ppalm unpack") {
@@ -168,6 +169,51 @@ func TestTaskModeGitHubUnpack(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(output); !strings.Contains(string(got), "\nFailed\n") {
 		t.Errorf("GITHUB_OUTPUT after failure = %q", got)
+	}
+}
+
+// TestTaskModeGitHubUnpackReportsRemovedFiles unpacks an export that lacks a
+// component (1.0.23 has no custom connector) over a tree of one that has it: the files taken out are listed in the
+// run summary and counted in an output, and the hidden folders a killed
+// unpack left beside the tree are gone.
+func TestTaskModeGitHubUnpackReportsRemovedFiles(t *testing.T) {
+	dir := t.TempDir()
+	output, summary := filepath.Join(dir, "output"), filepath.Join(dir, "summary")
+	folder := filepath.Join(dir, "src")
+	gh := []string{"GITHUB_ACTIONS=true", "GITHUB_OUTPUT=" + output, "GITHUB_STEP_SUMMARY=" + summary, "INPUT_COMMAND=unpack", "INPUT_FOLDER=" + folder}
+	if out, code := runAsAgent(t, append(gh, "INPUT_ZIPFILE="+fixtures.Path("pl400demos-medium", "PL400Demos_1_0_24_0.zip"))...); code != 0 {
+		t.Fatalf("first unpack: exit %d\n%s", code, out)
+	}
+	stale := filepath.Join(dir, ".src.ppalm-old-123", "Entities")
+	if err := os.MkdirAll(stale, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_ = os.Remove(summary)
+	_ = os.Remove(output)
+	out, code := runAsAgent(t, append(gh, "INPUT_ZIPFILE="+fixtures.Path("pl400demos-medium", "PL400Demos_1_0_23_0.zip"))...)
+	if code != 0 {
+		t.Fatalf("second unpack: exit %d\n%s", code, out)
+	}
+	sum, _ := os.ReadFile(summary)
+	m := regexp.MustCompile(`ppalm unpack: (\d+) file\(s\) removed from`).FindSubmatch(sum)
+	if m == nil {
+		t.Fatalf("summary does not list removed files:\n%s", sum)
+	}
+	// Every file listed is gone from the tree, and the count matches.
+	listed := regexp.MustCompile("(?m)^- `([^`]+)`$").FindAllSubmatch(sum, -1)
+	if len(listed) == 0 || fmt.Sprint(len(listed)) != string(m[1]) {
+		t.Fatalf("summary count %s, %d files listed:\n%s", m[1], len(listed), sum)
+	}
+	for _, l := range listed {
+		if _, err := os.Stat(filepath.Join(folder, filepath.FromSlash(string(l[1])))); err == nil {
+			t.Errorf("%s listed as removed but still in the tree", l[1])
+		}
+	}
+	if got, _ := os.ReadFile(output); !strings.Contains(string(got), "removed-files<<") || !strings.Contains(string(got), "\n"+string(m[1])+"\n") {
+		t.Errorf("GITHUB_OUTPUT = %q, want removed-files=%s", got, m[1])
+	}
+	if _, err := os.Stat(filepath.Dir(stale)); err == nil {
+		t.Errorf("the stale swap folder a killed unpack left is still there")
 	}
 }
 

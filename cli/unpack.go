@@ -2,12 +2,33 @@ package cli
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
+	"github.com/ppalm/ppalm/task"
 	"github.com/ppalm/ppalm/unpack"
 	"github.com/spf13/cobra"
 )
 
 func init() { register(newUnpackCmd) }
+
+// reportRemoved tells the host which files an unpack took out of an existing
+// tree: the count as the output removed-files, and the list in the run
+// summary, where a reviewer sees a component disappear.
+func reportRemoved(r task.Reporter, folder string, removed []string) error {
+	if err := r.SetOutput("removed-files", strconv.Itoa(len(removed))); err != nil {
+		return err
+	}
+	if len(removed) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "### ppalm unpack: %d file(s) removed from %s\n\n", len(removed), folder)
+	for _, p := range removed {
+		fmt.Fprintf(&b, "- `%s`\n", p)
+	}
+	return r.Summary(b.String())
+}
 
 func newUnpackCmd(f *Factory) *cobra.Command {
 	var o unpack.UnpackOptions
@@ -33,7 +54,7 @@ func newUnpackCmd(f *Factory) *cobra.Command {
 				return err
 			}
 			fmt.Fprint(cmd.OutOrStdout(), sum.String())
-			return nil
+			return reportRemoved(f.reporter(), o.Folder, sum.Removed)
 		},
 	}
 	cmd.Flags().StringVar(&o.ZipFile, "zipfile", "", "solution zip to unpack (the unmanaged one with --packagetype Both)")

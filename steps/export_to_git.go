@@ -135,6 +135,9 @@ func (Unpack) Run(ctx context.Context, c *Context) error {
 	for _, k := range sum.Kinds() {
 		c.Note("%s: %d", k, sum.Components[k])
 	}
+	if len(sum.Removed) > 0 {
+		c.Note("removed %d file(s) the solution no longer has: %s", len(sum.Removed), unpack.ShortList(sum.Removed, 10))
+	}
 	return nil
 }
 

@@ -46,24 +46,65 @@ func toCRLF(b []byte) []byte {
 
 // writeTree writes t into a fresh folder beside folder and then swaps the
 // tree's top-level folders in, leaving every file it does not own alone.
-func writeTree(ctx context.Context, folder string, t *tree, crlf bool) error {
+// It returns the files of the replaced folders that the new tree no longer
+// has (removed components), as '/' paths, sorted.
+func writeTree(ctx context.Context, folder string, t *tree, crlf bool) ([]string, error) {
 	abs, err := filepath.Abs(folder)
 	if err != nil {
-		return fmt.Errorf("folder %s: %w", folder, err)
+		return nil, fmt.Errorf("folder %s: %w", folder, err)
 	}
 	parent, base := filepath.Dir(abs), filepath.Base(abs)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return fmt.Errorf("create parent of %s: %w", folder, err)
+		return nil, fmt.Errorf("create parent of %s: %w", folder, err)
 	}
+	removeStaleSwaps(parent, base)
 	tmp, err := os.MkdirTemp(parent, "."+base+".ppalm-new-")
 	if err != nil {
-		return fmt.Errorf("create temporary folder beside %s: %w", folder, err)
+		return nil, fmt.Errorf("create temporary folder beside %s: %w", folder, err)
 	}
 	defer os.RemoveAll(tmp)
 	if err := writeFiles(ctx, tmp, t, crlf); err != nil {
-		return err
+		return nil, err
 	}
 	return swapIn(abs, tmp, t)
+}
+
+// removeStaleSwaps deletes the temporary folders a killed unpack left beside
+// the target (.<base>.ppalm-new-*, .<base>.ppalm-old-*). Whatever they hold
+// is a previous tree or part of one: this run replaces every folder the
+// tree owns anyway, and left in place they would be committed by git add -A.
+func removeStaleSwaps(parent, base string) {
+	for _, kind := range []string{".ppalm-new-", ".ppalm-old-"} {
+		stale, _ := filepath.Glob(filepath.Join(parent, "."+base+kind+"*"))
+		for _, s := range stale {
+			_ = os.RemoveAll(s)
+		}
+	}
+}
+
+// removedFiles lists the files under the given top-level folders of folder
+// that the new tree does not have.
+func removedFiles(folder string, tops []string, t *tree) []string {
+	var removed []string
+	for _, top := range tops {
+		root := filepath.Join(folder, top)
+		_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return nil
+			}
+			rel, err := filepath.Rel(folder, p)
+			if err != nil {
+				return nil
+			}
+			rel = filepath.ToSlash(rel)
+			if _, ok := t.index[strings.ToLower(rel)]; !ok {
+				removed = append(removed, rel)
+			}
+			return nil
+		})
+	}
+	sort.Strings(removed)
+	return removed
 }
 
 // writeFiles creates every folder once (parents first) and then writes the
@@ -126,12 +167,12 @@ func writeFiles(ctx context.Context, root string, t *tree, crlf bool) error {
 
 // swapIn moves the top-level folders of tmp into folder, after moving the
 // folders the tree owns out of the way.
-func swapIn(folder, tmp string, t *tree) error {
+func swapIn(folder, tmp string, t *tree) ([]string, error) {
 	if _, err := os.Stat(folder); errors.Is(err, fs.ErrNotExist) {
 		if err := os.Rename(tmp, folder); err != nil {
-			return fmt.Errorf("move new tree into %s: %w", folder, err)
+			return nil, fmt.Errorf("move new tree into %s: %w", folder, err)
 		}
-		return nil
+		return nil, nil
 	}
 	owned := map[string]bool{}
 	for _, d := range treeFolders {
@@ -139,14 +180,14 @@ func swapIn(folder, tmp string, t *tree) error {
 	}
 	newTop, err := os.ReadDir(tmp)
 	if err != nil {
-		return fmt.Errorf("read new tree: %w", err)
+		return nil, fmt.Errorf("read new tree: %w", err)
 	}
 	for _, e := range newTop {
 		owned[strings.ToLower(e.Name())] = true
 	}
 	existing, err := os.ReadDir(folder)
 	if err != nil {
-		return fmt.Errorf("read folder %s: %w", folder, err)
+		return nil, fmt.Errorf("read folder %s: %w", folder, err)
 	}
 	var move []string
 	for _, e := range existing {
@@ -154,13 +195,14 @@ func swapIn(folder, tmp string, t *tree) error {
 			continue
 		}
 		if !e.IsDir() {
-			return fmt.Errorf("%s is a file where the tree needs a folder", filepath.Join(folder, e.Name()))
+			return nil, fmt.Errorf("%s is a file where the tree needs a folder", filepath.Join(folder, e.Name()))
 		}
 		move = append(move, e.Name())
 	}
+	removed := removedFiles(folder, move, t)
 	old, err := os.MkdirTemp(filepath.Dir(folder), "."+filepath.Base(folder)+".ppalm-old-")
 	if err != nil {
-		return fmt.Errorf("create temporary folder beside %s: %w", folder, err)
+		return nil, fmt.Errorf("create temporary folder beside %s: %w", folder, err)
 	}
 	defer os.RemoveAll(old)
 	var moved []string
@@ -177,15 +219,15 @@ func swapIn(folder, tmp string, t *tree) error {
 			for _, back := range move[:i] {
 				_ = os.Rename(filepath.Join(old, back), filepath.Join(folder, back))
 			}
-			return fmt.Errorf("move old %s aside: %w", m, err)
+			return nil, fmt.Errorf("move old %s aside: %w", m, err)
 		}
 	}
 	for _, e := range newTop {
 		if err := os.Rename(filepath.Join(tmp, e.Name()), filepath.Join(folder, e.Name())); err != nil {
 			rollback()
-			return fmt.Errorf("move new %s into %s: %w", e.Name(), folder, err)
+			return nil, fmt.Errorf("move new %s into %s: %w", e.Name(), folder, err)
 		}
 		moved = append(moved, e.Name())
 	}
-	return nil
+	return removed, nil
 }

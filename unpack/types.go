@@ -92,6 +92,9 @@ type Summary struct {
 	FilesWritten int
 	// Outputs are the folder or zip files written.
 	Outputs []string
+	// Removed are the files an unpack took out of an existing tree because
+	// the solution no longer has them ('/' paths inside the folder).
+	Removed []string
 }
 
 // Kinds returns the component kinds in display order.
@@ -122,5 +125,24 @@ func (s *Summary) String() string {
 		fmt.Fprintf(&b, "Wrote %s\n", o)
 	}
 	fmt.Fprintf(&b, "%d files written\n", s.FilesWritten)
+	if len(s.Removed) > 0 {
+		fmt.Fprintf(&b, "Removed %d file(s) the solution no longer has:\n", len(s.Removed))
+		const shown = 50
+		for i, r := range s.Removed {
+			if i == shown {
+				fmt.Fprintf(&b, "  ... and %d more\n", len(s.Removed)-shown)
+				break
+			}
+			fmt.Fprintf(&b, "  - %s\n", r)
+		}
+	}
 	return b.String()
+}
+
+// ShortList joins the first n paths with ", " and says how many more there are.
+func ShortList(paths []string, n int) string {
+	if len(paths) <= n {
+		return strings.Join(paths, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(paths[:n], ", "), len(paths)-n)
 }

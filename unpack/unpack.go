@@ -43,9 +43,11 @@ func Unpack(ctx context.Context, opts UnpackOptions) (*Summary, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
 	}
-	if err := writeTree(ctx, opts.Folder, t, le == "crlf"); err != nil {
+	removed, err := writeTree(ctx, opts.Folder, t, le == "crlf")
+	if err != nil {
 		return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
 	}
+	sum.Removed = removed
 	sum.FilesWritten = len(t.files)
 	sum.Outputs = []string{opts.Folder}
 	return sum, nil
