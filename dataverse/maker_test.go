@@ -13,6 +13,7 @@ import (
 	"github.com/ppalm/ppalm/dataverse"
 	"github.com/ppalm/ppalm/dataverse/emulator"
 	"github.com/ppalm/ppalm/dataverse/emulator/emulatortest"
+	"github.com/ppalm/ppalm/entra/entratest"
 )
 
 // makerRig serves the emulator with the maker routes.
@@ -59,6 +60,17 @@ func TestMakerEnvironments(t *testing.T) {
 	none, err := client("dev", emulator.NoAccess.ObjectID).MakerEnvironments(ctx)
 	if err != nil || len(none) != 0 {
 		t.Errorf("a user without a role sees %v, %v", none, err)
+	}
+	// On behalf of a signed-in maker the token is a JWT naming them.
+	entraID := entratest.New(t, entratest.Options{TenantID: emulator.TenantID})
+	for _, tc := range []struct {
+		user emulator.User
+		want int
+	}{{emulator.NoAccess, 0}, {emulator.Maker, 2}} {
+		jwt := entraID.Issue(entratest.Token{User: entratest.User{ObjectID: tc.user.ObjectID, UPN: tc.user.Email}, Audience: base})
+		if got, err := client("dev", jwt).MakerEnvironments(ctx); err != nil || len(got) != tc.want {
+			t.Errorf("%s's JWT sees %d environments (%v), want %d", tc.user.Name, len(got), err, tc.want)
+		}
 	}
 }
 
