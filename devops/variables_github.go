@@ -15,6 +15,7 @@ import (
 
 // GitHub environment variables and secrets (REST API 2022-11-28):
 //
+//	GET    /repos/{o}/{r}/environments/{env}                      an environment (404 when missing)
 //	PUT    /repos/{o}/{r}/environments/{env}                      create or update an environment
 //	GET    /repos/{o}/{r}/environments/{env}/variables            per_page at most 30
 //	POST   /repos/{o}/{r}/environments/{env}/variables            {name, value} -> 201; 409 when it exists
@@ -44,10 +45,17 @@ func (h *githubHost) envPath(environment string, parts ...string) string {
 }
 
 func (h *githubHost) setVariables(ctx context.Context, environment string, vars []resolvedVariable) error {
-	// Creating the environment needs a token with administration rights on
-	// the repository (a workflow's GITHUB_TOKEN cannot).
-	if _, err := h.do(ctx, http.MethodPut, h.repoPath("environments", environment), nil, map[string]any{}, nil, http.StatusOK); err != nil {
-		return fmt.Errorf("create environment %q: %w", environment, err)
+	// Creating an environment needs administration rights on the
+	// repository (a workflow's GITHUB_TOKEN has none); writing variables
+	// and secrets of an existing one does not, so it is created only when
+	// missing.
+	status, err := h.do(ctx, http.MethodGet, h.repoPath("environments", environment), nil, nil, nil)
+	if status == http.StatusNotFound {
+		if _, err := h.do(ctx, http.MethodPut, h.repoPath("environments", environment), nil, map[string]any{}, nil, http.StatusOK); err != nil {
+			return fmt.Errorf("create environment %q (a token with administration rights on the repository can): %w", environment, err)
+		}
+	} else if err != nil {
+		return fmt.Errorf("look up environment %q: %w", environment, err)
 	}
 	plain, err := h.listEnvVariables(ctx, environment)
 	if err != nil {

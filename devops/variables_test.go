@@ -136,6 +136,10 @@ func TestGitHubEnvironmentVariableChangesKind(t *testing.T) {
 	if v, _ := s.EnvironmentSecret("prod", "X_Y"); v != "z" {
 		t.Errorf("secret after key rotation = %q", v)
 	}
+	// The environment is created once; later saves need no admin rights.
+	if n := countRequests(s.Requests(), "PUT", "/environments/prod"); n != 1 {
+		t.Errorf("%d PUTs of the environment for three saves, want 1", n)
+	}
 }
 
 func TestSetEnvironmentVariablesRefusesBadNamesBeforeSending(t *testing.T) {
