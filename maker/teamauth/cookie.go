@@ -179,13 +179,20 @@ func (j cookieJar) write(w http.ResponseWriter, r *http.Request, name, value str
 
 // read returns the cookie's value, joined from its chunks.
 func (j cookieJar) read(r *http.Request, name string) (string, bool) {
-	c, err := r.Cookie(name)
-	if err != nil || c.Value == "" {
+	// Parse the Cookie header once, not once per chunk.
+	jar := map[string]string{}
+	for _, c := range r.Cookies() {
+		if c.Name == name || strings.HasPrefix(c.Name, name+".") {
+			jar[c.Name] = c.Value
+		}
+	}
+	v := jar[name]
+	if v == "" {
 		return "", false
 	}
-	n, ok := strings.CutPrefix(c.Value, "chunks:")
+	n, ok := strings.CutPrefix(v, "chunks:")
 	if !ok {
-		return c.Value, true
+		return v, true
 	}
 	count, err := strconv.Atoi(n)
 	if err != nil || count < 2 || count > maxChunks {
@@ -193,11 +200,11 @@ func (j cookieJar) read(r *http.Request, name string) (string, bool) {
 	}
 	var b strings.Builder
 	for i := 1; i <= count; i++ {
-		part, err := r.Cookie(name + "." + strconv.Itoa(i))
-		if err != nil {
+		part, ok := jar[name+"."+strconv.Itoa(i)]
+		if !ok {
 			return "", false
 		}
-		b.WriteString(part.Value)
+		b.WriteString(part)
 	}
 	return b.String(), true
 }

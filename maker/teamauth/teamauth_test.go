@@ -53,7 +53,7 @@ func (c *clock) Add(d time.Duration) {
 // team is a deployment: the stand-in tenant, replicas behind one
 // round-robin proxy, and a maker's browser.
 type team struct {
-	t        *testing.T
+	t        testing.TB
 	entra    *entratest.Server
 	proxy    *httptest.Server
 	replicas []*teamauth.Auth
@@ -93,7 +93,7 @@ func app(a *teamauth.Auth, replica int) http.Handler {
 	return a.Handler(mux)
 }
 
-func newTeam(t *testing.T, replicas int, opts ...func(*teamauth.Config)) *team {
+func newTeam(t testing.TB, replicas int, opts ...func(*teamauth.Config)) *team {
 	t.Helper()
 	tm := &team{t: t, entra: entratest.New(t, entratest.Options{}), clock: &clock{now: time.Now()}, served: make([]atomic.Int64, replicas)}
 	tm.entra.SetNow(tm.clock.Now)
@@ -514,5 +514,27 @@ func TestConfigRefusals(t *testing.T) {
 	}
 	if _, err := teamauth.ParseSessionKeys("c2hvcnQ="); err == nil || strings.Contains(err.Error(), "c2hvcnQ") {
 		t.Errorf("short key: %v", err)
+	}
+}
+
+// BenchmarkSignedInRequest measures what the guard adds to every request:
+// joining the chunks, opening the sealed session and checking it.
+func BenchmarkSignedInRequest(b *testing.B) {
+	tm := newTeam(b, 1)
+	tm.signIn("/solutions")
+	u, _ := url.Parse(tm.proxy.URL)
+	cookies := tm.browser.Jar.Cookies(u)
+	h := tm.replicas[0].Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	b.ResetTimer()
+	for range b.N {
+		req := httptest.NewRequest("GET", tm.proxy.URL+"/solutions", nil)
+		for _, c := range cookies {
+			req.AddCookie(c)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			b.Fatal(rec.Code)
+		}
 	}
 }
