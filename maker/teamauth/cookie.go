@@ -40,7 +40,7 @@ func ParseSessionKeys(s string) ([][]byte, error) {
 			k, err = base64.RawURLEncoding.DecodeString(part)
 		}
 		if err != nil || len(k) != KeySize {
-			return nil, fmt.Errorf("session key %d: expected base64 of %d random bytes (ppalm maker --generate-session-key prints one)", i+1, KeySize)
+			return nil, fmt.Errorf("session key %d: expected base64 of %d random bytes (openssl rand -base64 32 prints one)", i+1, KeySize)
 		}
 		keys = append(keys, k)
 	}
