@@ -25,6 +25,8 @@ type azureHost struct {
 	org   string // trimmed organization URL
 	git   git.Client
 	build build.Client
+	// area builds the client of another resource area (taskagent, core).
+	area func(id uuid.UUID, name string) (*azuredevops.Client, error)
 }
 
 // newAzureHost does what git.NewClient and build.NewClient do (find each
@@ -66,6 +68,7 @@ func newAzureHost(ctx context.Context, cfg Config, hc *http.Client) (*azureHost,
 		org:   strings.TrimRight(cfg.OrganizationURL, "/"),
 		git:   &git.ClientImpl{Client: *g},
 		build: &build.ClientImpl{Client: *b},
+		area:  areaClient,
 	}, nil
 }
 

@@ -67,6 +67,8 @@ type AzureDevOps struct {
 	pullRequests []*AzurePullRequest
 	builds       []AzureBuild
 	commits      []AzureCommit
+	// variableGroups is the project's Library (variables_azure.go).
+	variableGroups []*AzureVariableGroup
 }
 
 // NewAzureDevOps starts the fake; it stops when t ends. The project name has a
@@ -182,11 +184,15 @@ func (s *AzureDevOps) serve(w http.ResponseWriter, r *http.Request) {
 			{"id": "4e080c62-fa21-4fbc-8fef-2a10a2b38049", "name": "git", "locationUrl": base},
 			{"id": "965220d5-5bb9-42cf-8d67-9b146df2a5a4", "name": "build", "locationUrl": base},
 			{"id": "5264459e-e5e0-4bd8-b118-0985e68a4ec5", "name": "wit", "locationUrl": base},
+			{"id": "a85b8835-c1a1-4aac-ae97-1c3d0ba72dbd", "name": "distributedtask", "locationUrl": base},
 		}))
 		return
 	}
 	if !strings.HasPrefix(r.Header.Get("Accept"), "application/json;api-version=") {
 		adoError(w, 400, "VssVersionOutOfRangeException", "The request indicated a Content-Type of \"\" for method type \"GET\" which is not supported. Valid content types for this method are: application/json.")
+		return
+	}
+	if s.serveLibrary(w, r, p, body) {
 		return
 	}
 	proj := "/" + s.Project + "/_apis/"

@@ -57,6 +57,9 @@ type GitHub struct {
 	// trigger; a dispatch of another answers 404 as GitHub does.
 	Workflows  []string
 	dispatches []GitHubDispatch
+	// environments holds deployment environments (variables_github.go).
+	environments map[string]*ghEnvironment
+	keySerial    int
 }
 
 // GitHubDispatch is one workflow_dispatch event the fake accepted.
@@ -198,6 +201,9 @@ func (s *GitHub) serve(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.serveEnvironment(w, r, rest, body) {
+		return
+	}
 	switch {
 	case len(rest) == 1 && rest[0] == "pulls" && r.Method == http.MethodGet:
 		out := []map[string]any{}
