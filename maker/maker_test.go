@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ppalm/ppalm/devops"
+	"github.com/ppalm/ppalm/devops/devopstest"
 	"github.com/ppalm/ppalm/fixtures"
 	"github.com/ppalm/ppalm/gitops"
 )
@@ -293,7 +294,8 @@ func TestPipelineHostQueuesRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(d.Close)
-	d.GitHub.Workflows = []string{"export-solution-to-git.yml"}
+	d.GitHub.AddWorkflow(devopstest.GitHubWorkflow{File: "export-solution-to-git.yml", Dispatch: true, Inputs: map[string]devopstest.GitHubInput{
+		"solution-name": {Required: true}, "commit-message": {Required: true}, "branch": {}}})
 	d.Options.RunsPipelines = false
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	s, err := New(ln.Addr().String(), d.Options)
@@ -317,13 +319,14 @@ func TestPipelineHostQueuesRuns(t *testing.T) {
 		ds[0].Inputs["solution-name"] != sol || ds[0].Inputs["commit-message"] != "Fix #123" || ds[0].Inputs["branch"] != sol {
 		t.Fatalf("dispatches: %+v", ds)
 	}
-	mustContain(t, "queued commit", page, "queued", "/contoso/alm-repo/actions/workflows/export-solution-to-git.yml")
+	mustContain(t, "queued commit", page, "queued", "/contoso/alm-repo/actions/runs/")
 
 	code, page = b.post("/solutions/"+sol+"/deploy", url.Values{"environment": {"prod"}, "source": {sol}, "target": {"main"}})
 	if code != 502 || !strings.Contains(page, "deploy-prod.yml does not exist") {
 		t.Fatalf("deploy with a missing workflow: %d\n%s", code, page)
 	}
-	d.GitHub.Workflows = append(d.GitHub.Workflows, "deploy-prod.yml")
+	d.GitHub.AddWorkflow(devopstest.GitHubWorkflow{File: "deploy-prod.yml", Dispatch: true, Inputs: map[string]devopstest.GitHubInput{
+		"solution-name": {Required: true}, "environment": {}, "upgrade": {}}})
 	code, page = b.post("/solutions/"+sol+"/deploy", url.Values{"environment": {"prod"}, "upgrade": {"on"}, "source": {sol}, "target": {"main"}})
 	if code != 200 {
 		t.Fatalf("deploy prod: %d\n%s", code, page)
