@@ -41,9 +41,10 @@ func app(t *testing.T) (*Demo, string) {
 }
 
 type browserless struct {
-	t    *testing.T
-	base string
-	c    *http.Client
+	t     *testing.T
+	base  string
+	c     *http.Client
+	pages []string // every page received, to look for secrets
 }
 
 func newClient(t *testing.T, base string) *browserless {
@@ -59,6 +60,7 @@ func (b *browserless) get(path string) (int, string) {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
+	b.pages = append(b.pages, string(body))
 	return resp.StatusCode, string(body)
 }
 
@@ -74,12 +76,30 @@ func (b *browserless) post(path string, fields url.Values) (int, string) {
 		b.t.Fatalf("no CSRF field on %s:\n%s", path, page)
 	}
 	fields.Set("csrf", m[1])
+	return b.send(path, fields)
+}
+
+// token returns the CSRF token of the form on page path.
+func (b *browserless) token(path string) string {
+	b.t.Helper()
+	_, page := b.get(path)
+	m := csrfRe.FindStringSubmatch(page)
+	if m == nil {
+		b.t.Fatalf("no CSRF field on %s:\n%s", path, page)
+	}
+	return m[1]
+}
+
+// send posts fields (which carry their CSRF token) to path.
+func (b *browserless) send(path string, fields url.Values) (int, string) {
+	b.t.Helper()
 	resp, err := b.c.PostForm(b.base+path, fields)
 	if err != nil {
 		b.t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
+	b.pages = append(b.pages, string(body))
 	return resp.StatusCode, string(body)
 }
 

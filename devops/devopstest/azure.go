@@ -89,12 +89,19 @@ type AzureParameter struct {
 	Required bool
 }
 
-// AddPipeline adds a pipeline; its id also names its build definition.
+// AddPipeline adds a pipeline, or replaces the one with its id (an edited
+// YAML file); its id also names its build definition.
 func (s *AzureDevOps) AddPipeline(p AzurePipeline) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if p.Folder == "" {
 		p.Folder = "\\"
+	}
+	for i := range s.pipelines {
+		if s.pipelines[i].ID == p.ID {
+			s.pipelines[i] = p
+			return
+		}
 	}
 	s.pipelines = append(s.pipelines, p)
 }

@@ -79,12 +79,19 @@ type GitHubInput struct {
 	Default  string
 }
 
-// AddWorkflow adds a workflow file to the repository.
+// AddWorkflow adds a workflow file to the repository, or replaces the file
+// of that name (an edited workflow).
 func (s *GitHub) AddWorkflow(w GitHubWorkflow) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if w.Name == "" {
 		w.Name = w.File
+	}
+	for i := range s.workflows {
+		if s.workflows[i].File == w.File {
+			s.workflows[i] = w
+			return
+		}
 	}
 	s.workflows = append(s.workflows, w)
 }
