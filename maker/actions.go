@@ -10,10 +10,12 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/ppalm/ppalm/devops"
+	"github.com/ppalm/ppalm/gitops"
 	"github.com/ppalm/ppalm/settings"
 	"github.com/ppalm/ppalm/solution"
 	"github.com/ppalm/ppalm/steps"
@@ -29,6 +31,9 @@ type solutionPage struct {
 	Profiles []Profile // open to the maker
 	Advanced bool
 	Form     map[string]string
+	// Branches are the repository's branches, offered where a branch is
+	// asked for.
+	Branches []string
 }
 
 // solutionContext loads what a per-solution screen needs; with needProfile
@@ -101,6 +106,9 @@ func (s *Server) commitForm(w http.ResponseWriter, r *http.Request) {
 	if ok {
 		sp.Form["branch"] = sp.Solution
 		sp.Form["base"] = sp.Profile.Target()
+		if sp.Advanced {
+			sp.Branches = s.branches(r.Context())
+		}
 		s.render(w, r, 200, "commit", page{Title: "Commit " + sp.Solution, Data: sp})
 	}
 }
@@ -509,6 +517,16 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request) {
 type importPage struct {
 	Profiles []Profile
 	Form     map[string]string
+	Branches []string
+}
+
+// branches lists the repository's branches for a form's suggestions; a
+// slow or failing server only leaves the suggestions out.
+func (s *Server) branches(ctx context.Context) []string {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	names, _ := gitops.Branches(ctx, s.opts.Repo, s.gitToken(ctx))
+	return names
 }
 
 func (s *Server) importForm(w http.ResponseWriter, r *http.Request) {
@@ -524,7 +542,8 @@ func (s *Server) importForm(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, 502, err)
 		return
 	}
-	s.render(w, r, 200, "import", page{Title: "Import a solution from a branch", Data: importPage{Profiles: sn.profiles.OpenTo(s.opts.Maker.Email), Form: map[string]string{}}})
+	s.render(w, r, 200, "import", page{Title: "Import a solution from a branch", Data: importPage{Profiles: sn.profiles.OpenTo(s.opts.Maker.Email),
+		Form: map[string]string{}, Branches: s.branches(r.Context())}})
 }
 
 // importSolution packs a branch's unpacked solution as unmanaged, imports it

@@ -30,6 +30,8 @@ type historyRow struct {
 	// Pending says the request still changes (a run not finished): the page
 	// refreshes itself.
 	Pending bool
+	// LinkText says what the link opens.
+	LinkText string
 }
 
 // hostWait bounds how long a page waits for the repository host.
@@ -40,7 +42,7 @@ const hostWait = 8 * time.Second
 func (s *Server) liveRows(ctx context.Context, p Profile, reqs []Request) []historyRow {
 	rows := make([]historyRow, len(reqs))
 	for i, q := range reqs {
-		rows[i] = historyRow{Request: q, Now: q.State, Class: stateClass(q.State)}
+		rows[i] = historyRow{Request: q, Now: q.State, Class: stateClass(q.State), LinkText: linkText(q)}
 		if q.State == "queued" && q.RunID == 0 && s.opts.Now().Sub(q.When) < 30*time.Minute {
 			// The host gave no run id (GitHub Enterprise Server): look
 			// again soon, the run's page is linked.
@@ -114,6 +116,16 @@ func (s *Server) live(ctx context.Context, c *devops.Client, row *historyRow) {
 	}
 }
 
+func linkText(q Request) string {
+	switch {
+	case q.PullRequest > 0:
+		return fmt.Sprintf("Open pull request #%d", q.PullRequest)
+	case q.Pipeline != "":
+		return "Open the run"
+	}
+	return "Open"
+}
+
 func stateClass(state string) string {
 	switch state {
 	case "succeeded", "committed":
@@ -166,7 +178,7 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 	p := page{Title: "Request history of " + sp.Solution, Data: hp}
 	for _, row := range hp.Rows {
 		if row.Pending {
-			p.Refresh = 10 // something runs on the host: look again soon
+			p.Refresh = s.refresh // something runs on the host: look again soon
 		}
 	}
 	s.render(w, r, 200, "history", p)

@@ -123,7 +123,7 @@ func TestSeedFlowOnDemo(t *testing.T) {
 	_, page := b.get("/")
 	mustContain(t, "first visit", page, "Which environment", `value="dev"`)
 	_, page = b.post("/environment", url.Values{"environment": {"dev"}})
-	mustContain(t, "solution list", page, sol, "Commit", "Deploy", "Choose a Profile", "Delete", "Request History")
+	mustContain(t, "solution list", page, sol, "Commit", "Deploy", "Choose a Profile", "Delete", "History<span class=\"visually-hidden\"> of "+sol)
 	_, page = b.get("/")
 	mustContain(t, "remembered", page, "Solutions in dev")
 

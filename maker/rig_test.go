@@ -69,6 +69,7 @@ type rig struct {
 	gh       *devopstest.GitHub
 	cred     *signedIn
 	opts     Options
+	app      *Server
 	base     string
 }
 
@@ -173,6 +174,8 @@ func newRig(t *testing.T) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
+	app.refresh = 2 // the browser test watches a page refresh itself
+	r.app = app
 	srv := &http.Server{Handler: app, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })

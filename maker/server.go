@@ -73,6 +73,9 @@ type Server struct {
 	// secrets are the tokens the app was handed: never shown on a page.
 	secretsMu sync.Mutex
 	secrets   []string
+	// refresh is how often (seconds) a page showing a run that has not
+	// finished looks again.
+	refresh int
 }
 
 // New builds the app for a listener on addr (host:port, for the Host check).
@@ -87,7 +90,7 @@ func New(addr string, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen address %q: %w", addr, err)
 	}
-	s := &Server{opts: opts, key: randomKey(), port: port, mux: http.NewServeMux(), pages: map[string]*template.Template{}}
+	s := &Server{opts: opts, key: randomKey(), port: port, mux: http.NewServeMux(), pages: map[string]*template.Template{}, refresh: 10}
 	s.remember(opts.Token)
 	if err := s.parsePages(); err != nil {
 		return nil, err
@@ -164,6 +167,14 @@ func (s *Server) parsePages() error {
 			}
 			return t.UTC().Format("2006-01-02 15:04 UTC")
 		},
+		"hostName": hostName,
+		"approval": func(a string) string {
+			if a == ApprovalPullRequest {
+				return "through a pull request"
+			}
+			return "after the environment's approval"
+		},
+		"hostState": hostState,
 	}).ParseFS(webFS, "web/layout.html")
 	if err != nil {
 		return err
@@ -311,8 +322,39 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	p := page{Title: "Solutions in " + env.Name, Data: rows}
 	for _, row := range rows {
 		if row.Last != nil && row.Last.Pending {
-			p.Refresh = 10
+			p.Refresh = s.refresh
 		}
 	}
 	s.render(w, r, 200, "solutions", p)
+}
+
+// hostName is how the app names a profile's repository host.
+func hostName(h string) string {
+	switch h {
+	case HostAzureDevOps:
+		return "Azure DevOps"
+	case HostGitHub:
+		return "GitHub"
+	}
+	return "this machine"
+}
+
+// hostState puts a host's run status in the app's words (Azure DevOps
+// build status and result, GitHub run status and conclusion).
+func hostState(s string) string {
+	switch s {
+	case "notStarted", "queued", "requested", "pending":
+		return "queued"
+	case "inProgress", "in_progress":
+		return "running"
+	case "success":
+		return "succeeded"
+	case "failure", "timed_out", "startup_failure":
+		return "failed"
+	case "cancelled":
+		return "canceled"
+	case "partiallySucceeded":
+		return "partly succeeded"
+	}
+	return s
 }
