@@ -1,6 +1,9 @@
 package maker
 
 import (
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -24,5 +27,42 @@ func TestParseProfilesNamesTheBadField(t *testing.T) {
 	}
 	if len(ps.OpenTo("alex@contoso.com")) != 1 || len(ps.OpenTo("bea@contoso.com")) != 0 {
 		t.Fatal("makers list not applied case-insensitively")
+	}
+}
+
+// TestREADMEShowsTheScreenshots: every screenshot the browser tests write
+// is in the README, and the README shows no picture they do not write.
+func TestREADMEShowsTheScreenshots(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("browser_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	written := map[string]bool{}
+	for _, m := range regexp.MustCompile(`shot\("([^"]+)"\)`).FindAllStringSubmatch(string(src), -1) {
+		written["docs/maker/"+m[1]+".png"] = true
+	}
+	shown := map[string]bool{}
+	for _, m := range regexp.MustCompile(`\((docs/maker/[^)]+\.png)\)`).FindAllStringSubmatch(string(readme), -1) {
+		shown[m[1]] = true
+	}
+	for p := range written {
+		if !shown[p] {
+			t.Errorf("the browser test writes %s but the README does not show it", p)
+		}
+		if _, err := os.Stat(filepath.Join("..", filepath.FromSlash(p))); err != nil {
+			t.Errorf("%s: %v (PPALM_SCREENSHOTS=1 go test ./maker -run Browser writes it)", p, err)
+		}
+	}
+	for p := range shown {
+		if !written[p] {
+			t.Errorf("the README shows %s, which no browser test writes", p)
+		}
+	}
+	if !strings.Contains(string(readme), "go run ./cmd/ppalm maker --demo") {
+		t.Error("the README's quick start lacks go run ./cmd/ppalm maker --demo")
 	}
 }
