@@ -104,7 +104,7 @@ func (s *Server) setProfile(w http.ResponseWriter, r *http.Request) {
 func (s *Server) commitForm(w http.ResponseWriter, r *http.Request) {
 	sp, _, ok := s.solutionContext(w, r, true)
 	if ok {
-		sp.Form["branch"] = sp.Solution
+		sp.Form["branch"] = sp.Profile.CommitBranch(sp.Solution, s.opts.Maker.Email)
 		sp.Form["base"] = sp.Profile.Target()
 		if sp.Advanced {
 			sp.Branches = s.branches(r.Context())
@@ -156,7 +156,7 @@ func (s *Server) commit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	comment := strings.TrimSpace(r.PostFormValue("comment"))
-	branch, base := sp.Solution, sp.Profile.Target()
+	branch, base := sp.Profile.CommitBranch(sp.Solution, s.opts.Maker.Email), sp.Profile.Target()
 	if sp.Advanced {
 		branch, base = strings.TrimSpace(r.PostFormValue("branch")), strings.TrimSpace(r.PostFormValue("base"))
 	}
@@ -253,7 +253,7 @@ func (s *Server) services(ctx context.Context) steps.Services {
 func (s *Server) deployForm(w http.ResponseWriter, r *http.Request) {
 	sp, _, ok := s.solutionContext(w, r, true)
 	if ok {
-		sp.Form["source"], sp.Form["target"] = sp.Solution, sp.Profile.Target()
+		sp.Form["source"], sp.Form["target"] = sp.Profile.CommitBranch(sp.Solution, s.opts.Maker.Email), sp.Profile.Target()
 		sp.Form["title"] = "Deploy " + sp.Solution
 		s.render(w, r, 200, "deploy", page{Title: "Deploy " + sp.Solution, Data: sp})
 	}
@@ -268,7 +268,7 @@ func (s *Server) deploy(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostFormValue
 	envName := f("environment")
-	source, target := sp.Solution, sp.Profile.Target()
+	source, target := sp.Profile.CommitBranch(sp.Solution, s.opts.Maker.Email), sp.Profile.Target()
 	title, comment := "Deploy "+sp.Solution+" to "+envName, ""
 	if sp.Advanced {
 		source, target = strings.TrimSpace(f("source")), strings.TrimSpace(f("target"))
@@ -368,7 +368,7 @@ func (s *Server) pullRequest(ctx context.Context, sp *solutionPage, source, targ
 	if err != nil {
 		return devops.PullRequest{}, err
 	}
-	desc, err := s.describe(ctx, sp.Solution, source, comment)
+	desc, err := s.describe(ctx, sp.Solution, source, target, comment)
 	if err != nil {
 		return devops.PullRequest{}, err
 	}
@@ -385,47 +385,63 @@ func (s *Server) pullRequest(ctx context.Context, sp *solutionPage, source, targ
 	return pr, err
 }
 
-// describe lists the components of the source branch's solution for the
-// pull request's description.
-func (s *Server) describe(ctx context.Context, name, branch, comment string) (string, error) {
-	sol, cleanup, err := s.branchSolution(ctx, name, branch)
+// describe says what the pull request changes on the target branch,
+// component by component (steps.CompareSources of the two branches'
+// unpacked solutions).
+func (s *Server) describe(ctx context.Context, name, source, target, comment string) (string, error) {
+	head, headDir, cleanup, err := s.branchSolution(ctx, name, source)
 	if err != nil {
-		return "", fmt.Errorf("branch %s holds no committed solution %s yet (has its export finished?): %w", branch, name, err)
+		return "", fmt.Errorf("branch %s holds no committed solution %s yet (has its export finished?): %w", source, name, err)
 	}
 	defer cleanup()
+	base, baseDir, cleanBase, err := s.branchSolution(ctx, name, target)
+	if err == nil {
+		defer cleanBase()
+	} else {
+		base = nil // not on the target branch yet: everything is new there
+	}
+	ch := steps.CompareSources(base, head, baseDir, headDir)
 	var b strings.Builder
 	if comment != "" {
 		b.WriteString(comment + "\n\n")
 	}
-	fmt.Fprintf(&b, "Solution %s from branch %s.\n\nComponents:\n", name, branch)
-	for _, f := range sol.CloudFlows() {
-		fmt.Fprintf(&b, "- cloud flow %s\n", f.Name)
+	fmt.Fprintf(&b, "Solution %s from branch %s into %s.\n", name, source, target)
+	if base == nil {
+		fmt.Fprintf(&b, "\nThe solution is new on %s.\n", target)
 	}
-	for _, a := range sol.CanvasApps {
-		fmt.Fprintf(&b, "- canvas app %s\n", a.Name)
+	for _, part := range []struct {
+		title string
+		items []string
+	}{{"Added", ch.Added}, {"Changed", ch.Changed}, {"Removed", ch.Removed}} {
+		if len(part.items) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n%s:\n", part.title)
+		for _, it := range part.items {
+			fmt.Fprintf(&b, "- %s\n", it)
+		}
 	}
-	for _, c := range sol.ConnectionReferences {
-		fmt.Fprintf(&b, "- connection reference %s (%s)\n", c.LogicalName, c.ConnectorID)
-	}
-	for _, v := range sol.EnvironmentVariables {
-		fmt.Fprintf(&b, "- environment variable %s\n", v.SchemaName)
+	if ch.Empty() {
+		fmt.Fprintf(&b, "\nNo component differs from %s (settings or other files may).\n", target)
 	}
 	return b.String(), nil
 }
 
-// branchSolution checks the solution's folder of branch out and reads it.
-func (s *Server) branchSolution(ctx context.Context, name, branch string) (*solution.Solution, func(), error) {
+// branchSolution checks the solution's folder of branch out and reads it:
+// the solution, its SolutionPackage/src folder and what removes them.
+func (s *Server) branchSolution(ctx context.Context, name, branch string) (*solution.Solution, string, func(), error) {
 	dir, err := readRepoFolder(ctx, s.opts.Repo, s.gitToken(ctx), branch, name)
 	if err != nil {
-		return nil, nil, s.scrub(err)
+		return nil, "", nil, s.scrub(err)
 	}
 	cleanup := func() { os.RemoveAll(filepath.Dir(dir)) }
-	sol, err := steps.ReadSolution(ctx, "", filepath.Join(dir, filepath.FromSlash(steps.SourceFolder)))
+	src := filepath.Join(dir, filepath.FromSlash(steps.SourceFolder))
+	sol, err := steps.ReadSolution(ctx, "", src)
 	if err != nil {
 		cleanup()
-		return nil, nil, err
+		return nil, "", nil, err
 	}
-	return sol, cleanup, nil
+	return sol, src, cleanup, nil
 }
 
 // lookup is the #{token}# lookup for environment env.

@@ -55,6 +55,7 @@
 //	    host: github            # azure-devops (organization, project, repository), github (repository: owner/name) or local
 //	    repository: contoso/alm
 //	    targetBranch: main      # default main
+//	    branch: "{maker}/{solution}"  # Commit's branch without the advanced options; default {solution}
 //	    exportPipeline: export-solution-to-git.yml
 //	    steps:                  # deployment steps, in order
 //	      - environment: test   # an environment name the app knows

@@ -29,6 +29,9 @@ func TestPipelineHostsInLocalMode(t *testing.T) {
 			sol := fixtures.DemoSolutionName
 			ctx := context.Background()
 			profile := map[string]string{HostAzureDevOps: adoProfile, HostGitHub: ghProfile}[host]
+			// The maker chooses the branch on Azure DevOps (advanced); on
+			// GitHub the profile names it.
+			branch := map[string]string{HostAzureDevOps: sol, HostGitHub: "alex.maker/" + sol}[host]
 
 			// Signed in: the header names the maker; the environments are
 			// the maker's and the profiles' deployment steps.
@@ -59,13 +62,13 @@ func TestPipelineHostsInLocalMode(t *testing.T) {
 			case HostGitHub:
 				ds := r.gh.Dispatches()
 				if len(ds) != 1 || ds[0].Workflow != "export.yml" || ds[0].Ref != "main" || ds[0].Inputs["solution-name"] != sol ||
-					ds[0].Inputs["commit-message"] != "First version #123" || ds[0].Inputs["branch"] != sol || len(ds[0].Inputs) != 3 {
+					ds[0].Inputs["commit-message"] != "First version #123" || ds[0].Inputs["branch"] != branch || len(ds[0].Inputs) != 3 {
 					t.Fatalf("dispatches: %+v", ds)
 				}
 				runID = int(ds[0].RunID)
 				mustContain(t, "run link", page, "/contoso/alm-repo/actions/runs/")
 			}
-			if after := branches(t, r.repoURL, r.gitToken); len(after) != len(before)+0 || after[sol] != "" {
+			if after := branches(t, r.repoURL, r.gitToken); len(after) != len(before) || after[branch] != "" {
 				t.Fatalf("the app pushed although the pipeline commits: %v -> %v", before, after)
 			}
 
@@ -79,7 +82,7 @@ func TestPipelineHostsInLocalMode(t *testing.T) {
 			mustContain(t, "list while running", page, `http-equiv="refresh"`, "commit ")
 
 			// The pipeline does its work, then the host says it ended.
-			r.exportAsThePipeline(t, sol, sol, "First version #123")
+			r.exportAsThePipeline(t, sol, branch, "First version #123")
 			switch host {
 			case HostAzureDevOps:
 				r.ado.SetRun(runID, "completed", "succeeded")
@@ -113,7 +116,7 @@ func TestPipelineHostsInLocalMode(t *testing.T) {
 				// title is the app's, the comment and its work item are not
 				// asked for.
 				ps := r.gh.Pulls()
-				if len(ps) != 1 || ps[0].Head != sol || ps[0].Base != "main" || !slices.Contains(ps[0].Labels, devops.UpgradeLabel) ||
+				if len(ps) != 1 || ps[0].Head != branch || ps[0].Base != "main" || !slices.Contains(ps[0].Labels, devops.UpgradeLabel) ||
 					ps[0].Title != "Deploy "+sol+" to test" || strings.Contains(ps[0].Body, "#123") || !strings.Contains(ps[0].Body, "cloud flow") {
 					t.Fatalf("pull requests: %+v", ps)
 				}
@@ -166,7 +169,7 @@ func TestPipelineHostsInLocalMode(t *testing.T) {
 				}
 			case HostGitHub:
 				ds := r.gh.Dispatches()
-				if len(ds) != 2 || ds[1].Workflow != "deploy-prod.yml" || ds[1].Ref != sol || ds[1].Inputs["environment"] != "prod" || ds[1].Inputs["upgrade"] != "false" {
+				if len(ds) != 2 || ds[1].Workflow != "deploy-prod.yml" || ds[1].Ref != branch || ds[1].Inputs["environment"] != "prod" || ds[1].Inputs["upgrade"] != "false" {
 					t.Fatalf("dispatches: %+v", ds)
 				}
 			}
@@ -176,7 +179,7 @@ func TestPipelineHostsInLocalMode(t *testing.T) {
 
 			// Delete and Import run in the maker's environment as the maker.
 			b.post("/solutions/"+sol+"/delete", url.Values{"confirm": {sol}})
-			if code, page = b.post("/import", url.Values{"profile": {profile}, "branch": {sol}, "folder": {sol}}); code != 200 {
+			if code, page = b.post("/import", url.Values{"profile": {profile}, "branch": {branch}, "folder": {sol}}); code != 200 {
 				t.Fatalf("import: %d\n%s", code, page)
 			}
 			var asMaker []string

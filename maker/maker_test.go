@@ -19,7 +19,7 @@ import (
 )
 
 // app starts --demo's services and the app on loopback.
-func app(t *testing.T) (*Demo, string) {
+func app(t testing.TB) (*Demo, string) {
 	t.Helper()
 	d, err := StartDemo(context.Background())
 	if err != nil {
@@ -41,13 +41,13 @@ func app(t *testing.T) (*Demo, string) {
 }
 
 type browserless struct {
-	t     *testing.T
+	t     testing.TB
 	base  string
 	c     *http.Client
 	pages []string // every page received, to look for secrets
 }
 
-func newClient(t *testing.T, base string) *browserless {
+func newClient(t testing.TB, base string) *browserless {
 	jar, _ := cookiejar.New(nil)
 	return &browserless{t: t, base: base, c: &http.Client{Jar: jar, Timeout: 2 * time.Minute}}
 }
@@ -180,7 +180,7 @@ func TestSeedFlowOnDemo(t *testing.T) {
 	if len(pulls) != 1 || pulls[0].Head != sol || pulls[0].Base != "main" || !contains(pulls[0].Labels, devops.UpgradeLabel) {
 		t.Fatalf("pull requests: %+v", pulls)
 	}
-	if !strings.Contains(pulls[0].Body, "cloud flow") {
+	if !strings.Contains(pulls[0].Body, "The solution is new on main.") || !strings.Contains(pulls[0].Body, "Added:\n") || !strings.Contains(pulls[0].Body, "- cloud flow Find sites\n") {
 		t.Fatalf("the description lists no components:\n%s", pulls[0].Body)
 	}
 	// Prod through the environment approval.

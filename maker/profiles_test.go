@@ -11,6 +11,8 @@ import (
 func TestParseProfilesNamesTheBadField(t *testing.T) {
 	for _, tc := range []struct{ yaml, want string }{
 		{"profiles:\n  - name: A\n    host: gitlab\n", `profiles[0] (A).host: expected azure-devops, github or local, got "gitlab"`},
+		{"profiles:\n  - name: A\n    host: local\n    branch: \"{maker} {solution}\"\n", `(A).branch: "{maker} {solution}": expected a branch name`},
+		{"profiles:\n  - name: A\n    host: local\n    targetBranch: main..x\n", `(A).targetBranch: "main..x" is not a branch name`},
 		{"profiles:\n  - name: A\n    host: github\n    repository: alm\n", `(A).repository: expected owner/name`},
 		{"profiles:\n  - name: A\n    host: local\n    steps:\n      - environment: test\n        url: https://x\n        approval: manual\n", `(A).steps[0].approval: expected pull-request or environment, got "manual"`},
 		{"profiles:\n  - name: A\n    host: local\n    colour: red\n", "field colour not found"},
@@ -64,5 +66,14 @@ func TestREADMEShowsTheScreenshots(t *testing.T) {
 	}
 	if !strings.Contains(string(readme), "go run ./cmd/ppalm maker --demo") {
 		t.Error("the README's quick start lacks go run ./cmd/ppalm maker --demo")
+	}
+}
+
+func TestCommitBranchFromTheProfile(t *testing.T) {
+	if got := (Profile{}).CommitBranch("Contoso", "alex.maker@contoso.com"); got != "Contoso" {
+		t.Errorf("default: %q", got)
+	}
+	if got := (Profile{Branch: "makers/{maker}/{solution}"}).CommitBranch("Contoso", "alex.maker@contoso.com"); got != "makers/alex.maker/Contoso" {
+		t.Errorf("pattern: %q", got)
 	}
 }

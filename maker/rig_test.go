@@ -132,6 +132,7 @@ func newRig(t *testing.T) *rig {
   - name: %s
     host: github
     repository: %s
+    branch: "{maker}/{solution}"
     exportPipeline: export.yml
     steps:
       - {environment: test, url: %s/test, approval: pull-request}
