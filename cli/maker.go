@@ -102,7 +102,7 @@ func runMaker(ctx context.Context, f *Factory, o *makerOptions) error {
 		if tenant == "" {
 			tenant = getenv("AZURE_TENANT_ID")
 		}
-		cred, err := signIn(o.signIn, tenant, o.clientID, f.Stderr)
+		cred, err := signIn(o.signIn, tenant, o.clientID, f.Entra, f.Stderr)
 		if err != nil {
 			return err
 		}
@@ -145,12 +145,17 @@ func runMaker(ctx context.Context, f *Factory, o *makerOptions) error {
 
 // signIn builds the maker's credential. The interactive kinds sign in on
 // the first token request, which maker.Local makes before serving.
-func signIn(kind, tenant, client string, prompt io.Writer) (azcore.TokenCredential, error) {
+func signIn(kind, tenant, client string, entra azcore.ClientOptions, prompt io.Writer) (azcore.TokenCredential, error) {
+	// Off Microsoft's own cloud (a stand-in), there is no instance metadata
+	// to discover.
+	custom := entra.Cloud.ActiveDirectoryAuthorityHost != ""
 	switch kind {
 	case signInBrowser:
-		return azidentity.NewInteractiveBrowserCredential(&azidentity.InteractiveBrowserCredentialOptions{TenantID: tenant, ClientID: client})
+		return azidentity.NewInteractiveBrowserCredential(&azidentity.InteractiveBrowserCredentialOptions{TenantID: tenant, ClientID: client,
+			ClientOptions: entra, DisableInstanceDiscovery: custom})
 	case signInDeviceCode:
 		return azidentity.NewDeviceCodeCredential(&azidentity.DeviceCodeCredentialOptions{TenantID: tenant, ClientID: client,
+			ClientOptions: entra, DisableInstanceDiscovery: custom,
 			UserPrompt: func(_ context.Context, m azidentity.DeviceCodeMessage) error {
 				// The code goes to the terminal the maker started the app
 				// from, never to a page.

@@ -111,7 +111,16 @@ func Local(ctx context.Context, lo LocalOptions) (Options, error) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		opts := append([]dataverse.Option{dataverse.WithCredential(lo.Credential), dataverse.WithUserAgent("ppalm-maker")}, lo.DataverseOptions...)
+		opts := []dataverse.Option{dataverse.WithCredential(lo.Credential), dataverse.WithUserAgent("ppalm-maker")}
+		if u, err := url.Parse(envs[n]); err == nil && u.Scheme == "http" {
+			// A loopback environment is the emulator, which serves the
+			// Power Apps and Graph APIs on its own address (dataverse.New
+			// refuses plain http anywhere else).
+			origin := "http://" + u.Host
+			opts = append(opts, dataverse.WithPowerAppsURL(origin+"/powerapps"), dataverse.WithGraphURL(origin+"/graph"),
+				dataverse.WithPollInterval(100*time.Millisecond))
+		}
+		opts = append(opts, lo.DataverseOptions...)
 		c, err := dataverse.New(envs[n], opts...)
 		if err != nil {
 			return Options{}, fmt.Errorf("environment %s: %w", n, err)
