@@ -26,7 +26,7 @@ func makerRig(t *testing.T, o emulator.Options) (*emulator.Emulator, string, fun
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(emu.MakerHandler())
+	srv := httptest.NewServer(emu.Handler())
 	t.Cleanup(srv.Close)
 	client := func(env, token string) *dataverse.Client {
 		opts := []dataverse.Option{dataverse.WithPowerAppsURL(srv.URL + "/powerapps"), dataverse.WithGraphURL(srv.URL + "/graph"), dataverse.WithSleep(emulatortest.NoSleep)}

@@ -77,26 +77,6 @@ var SharePointSites = []SharePointSite{
 	}},
 }
 
-// MakerHandler is Handler with the maker routes of this file in front, for
-// callers that cannot wait for dispatch to call serveMaker: it reads the
-// caller from the bearer token as dispatch does (and from a JWT's oid, see
-// userFromJWT), and leaves everything else
-// (and an invalid token) to Handler. Faults and budgets do not apply to
-// the maker routes through it.
-func (e *Emulator) MakerHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token := strings.TrimSpace(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer"))
-		caller := userByToken(token)
-		if u, ok := userFromJWT(token); ok {
-			caller = u
-		}
-		if token != InvalidToken && e.serveMaker(w, r, caller) {
-			return
-		}
-		e.serve(w, r)
-	})
-}
-
 // serveMaker answers the maker routes and reports whether it did.
 func (e *Emulator) serveMaker(w http.ResponseWriter, r *http.Request, caller User) bool {
 	p := r.URL.Path
