@@ -16,6 +16,7 @@ import (
 	"github.com/ppalm/ppalm/dataverse"
 	"github.com/ppalm/ppalm/devops"
 	"github.com/ppalm/ppalm/gitops"
+	"github.com/ppalm/ppalm/localvars"
 	"github.com/ppalm/ppalm/settings"
 	"github.com/ppalm/ppalm/solution"
 )
@@ -58,6 +59,10 @@ type Options struct {
 	// environment env when the app deploys or imports itself: the pipeline
 	// variables a pipeline would have.
 	Variables func(ctx context.Context, env string, sol *solution.Solution) (settings.LookupFunc, error)
+	// LocalVariables opens the store (outside any repository) of the
+	// values local profiles' deployments read; nil: local profiles have
+	// none.
+	LocalVariables func() (*localvars.Store, error)
 }
 
 // Server is the maker app: an http.Handler. See doc.go for its layout.
@@ -116,6 +121,8 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /solutions/{name}/delete", s.deleteForm)
 	s.mux.HandleFunc("POST /solutions/{name}/delete", s.delete)
 	s.mux.HandleFunc("GET /solutions/{name}/history", s.history)
+	s.mux.HandleFunc("GET /solutions/{name}/configure", s.configureForm)
+	s.mux.HandleFunc("POST /solutions/{name}/configure", s.configure)
 	s.mux.HandleFunc("GET /import", s.importForm)
 	s.mux.HandleFunc("POST /import", s.importSolution)
 }
@@ -175,7 +182,7 @@ func (s *Server) parsePages() error {
 			return "after the environment's approval"
 		},
 		"hostState": hostState,
-	}).ParseFS(webFS, "web/layout.html")
+	}).Funcs(configureFuncs).ParseFS(webFS, "web/layout.html")
 	if err != nil {
 		return err
 	}

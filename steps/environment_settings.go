@@ -81,14 +81,19 @@ func TokenizedEnvironmentSettings(sol *solution.Solution, teams []GroupTeamSetti
 }
 
 // ActivationOrder returns flows in the order activate-flows turns them on
-// when all of them are on and none has a sort order: every child flow
-// before the flows that call it, otherwise by name. It is the order the
-// Configure screen proposes.
-func ActivationOrder(flows []solution.Flow) []solution.Flow {
+// when all of them are on: by sortOrder (order gives each flow's, by
+// workflow id; a flow without one comes after those with one), except that
+// every child flow comes before the flows that call it; then by name. It is
+// the order the Configure screen shows.
+func ActivationOrder(flows []solution.Flow, order map[string]int) []solution.Flow {
 	items := make([]flowWork, len(flows))
 	byID := make(map[string]solution.Flow, len(flows))
 	for i, f := range flows {
-		items[i] = flowWork{ID: f.ID, Name: f.Name, Activate: true, SortOrder: math.MaxInt, Children: f.ChildFlows}
+		sort, ok := order[f.ID]
+		if !ok {
+			sort = math.MaxInt
+		}
+		items[i] = flowWork{ID: f.ID, Name: f.Name, Activate: true, SortOrder: sort, Children: f.ChildFlows}
 		byID[f.ID] = f
 	}
 	out := make([]solution.Flow, 0, len(flows))

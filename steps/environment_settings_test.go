@@ -49,13 +49,20 @@ func TestTokenizedEnvironmentSettings(t *testing.T) {
 	}
 }
 
-// Child flows come before the flows that call them, otherwise by name.
+// Child flows come before the flows that call them, whatever their sort
+// order; otherwise by sort order and name.
 func TestActivationOrder(t *testing.T) {
 	sol, err := solution.ReadFile(fixtures.Path("fabrikam-environmental-large", "FabrikamEnvironmental_1_1_11_71.zip"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	order := ActivationOrder(sol.CloudFlows())
+	// Sort orders that would put every parent first: the children still
+	// come first.
+	sorts := map[string]int{}
+	for _, f := range sol.CloudFlows() {
+		sorts[f.ID] = 10 - len(f.ChildFlows)
+	}
+	order := ActivationOrder(sol.CloudFlows(), sorts)
 	if len(order) != len(sol.CloudFlows()) {
 		t.Fatalf("%d flows, want %d", len(order), len(sol.CloudFlows()))
 	}
