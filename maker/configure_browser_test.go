@@ -42,8 +42,8 @@ func TestBrowserConfigureDeploymentSettings(t *testing.T) {
 
 	// In the maker portal, the maker adds an API key kept in Azure Key
 	// Vault and JSON paging settings to the solution in dev.
-	addVariable(t, d, "alexmsft_ApiKey", "Follow Sites API key", solution.TypeSecret)
-	addVariable(t, d, "alexmsft_PagingSettings", "Paging settings", solution.TypeJSON)
+	addVariable(t, d.EmuURL, "alexmsft_ApiKey", "Follow Sites API key", solution.TypeSecret)
+	addVariable(t, d.EmuURL, "alexmsft_PagingSettings", "Paging settings", solution.TypeJSON)
 	w.run("start", chromedp.Navigate(base+"/start?environment=dev"), on("solutions"))
 	w.run("profile", chromedp.Navigate(base+"/solutions/"+sol+"/profile"), loaded,
 		chromedp.Click(chromedp.CSS(`input[value="`+DemoProfile+`"]`)), submit, on("solutions"))
@@ -99,7 +99,7 @@ func TestBrowserConfigureDeploymentSettings(t *testing.T) {
 
 	checkStored(t, d, "test", test)
 	checkStored(t, d, "prod", prod)
-	checkNoSecretInGit(t, d, test.keyVault, prod.keyVault)
+	checkNoSecretInGit(t, d, []string{"test", "prod"}, test.keyVault, prod.keyVault)
 	for i, p := range pages {
 		for _, secret := range []string{test.keyVault, prod.keyVault} {
 			if strings.Contains(p, secret) {

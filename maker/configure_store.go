@@ -56,7 +56,7 @@ func (s *Server) variables(ctx context.Context, p Profile, env string) (*variabl
 		}
 		scope := s.localScope()
 		return &variableStore{
-			Where: fmt.Sprintf("your variable store on this machine (%s), never git", st.Path()),
+			Where: fmt.Sprintf("your variable store on this machine (%s)", st.Path()),
 			key:   strings.ToUpper,
 			list:  func(context.Context) ([]devops.StoredVariable, error) { return st.Variables(scope, env) },
 			set: func(_ context.Context, vars []devops.PipelineVariable) error {

@@ -4,6 +4,11 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -13,8 +18,11 @@ import (
 	"github.com/go-git/go-git/v5/storage/memory"
 
 	"github.com/ppalm/ppalm/dataverse/emulator"
+	"github.com/ppalm/ppalm/devops"
 	"github.com/ppalm/ppalm/fixtures"
+	"github.com/ppalm/ppalm/gitops"
 	"github.com/ppalm/ppalm/settings"
+	"github.com/ppalm/ppalm/solution"
 )
 
 // configuration is what a test sets on the Configure screen for one
@@ -48,10 +56,10 @@ func vaultRef(env string) string {
 // addVariable adds an environment variable to the seeded solution in dev,
 // as the maker portal does: created with MSCRM.SolutionUniqueName, as the
 // maker.
-func addVariable(t *testing.T, d *Demo, schema, display string, typ int) {
+func addVariable(t *testing.T, emuURL, schema, display string, typ int) {
 	t.Helper()
 	body := `{"schemaname":"` + schema + `","displayname":"` + display + `","type":` + itoa(typ) + `,"secretstore":0}`
-	req, err := http.NewRequest("POST", d.EmuURL+"/dev/api/data/v9.2/environmentvariabledefinitions", strings.NewReader(body))
+	req, err := http.NewRequest("POST", emuURL+"/dev/api/data/v9.2/environmentvariabledefinitions", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +145,7 @@ func checkStored(t *testing.T, d *Demo, env string, c configuration) {
 // checkNoSecretInGit reads every file of every commit of every branch of
 // the demo's repository: no secret anywhere; and the settings files of the
 // solution hold tokens.
-func checkNoSecretInGit(t *testing.T, d *Demo, secrets ...string) {
+func checkNoSecretInGit(t *testing.T, d *Demo, envs []string, secrets ...string) {
 	t.Helper()
 	repo, err := git.Clone(memory.NewStorage(), nil, &git.CloneOptions{URL: strings.Replace(d.RepoURL, "maker@", "", 1), Auth: basicAuth(d.Options.Token),
 		NoCheckout: true})
@@ -175,7 +183,7 @@ func checkNoSecretInGit(t *testing.T, d *Demo, secrets ...string) {
 		t.Fatalf("read %d commits: %v", n, err)
 	}
 	sol := fixtures.DemoSolutionName
-	for _, env := range []string{"test", "prod"} {
+	for _, env := range envs {
 		dir, err := readRepoFolder(context.Background(), d.RepoURL, d.Options.Token, sol, sol+"/config")
 		if err != nil {
 			t.Fatal(err)
@@ -322,4 +330,310 @@ func sameSet(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// configForm is the Configure form of env filled with c, as the page posts
+// it when the maker presses Save.
+func configForm(env, connection string, c configuration) url.Values {
+	v := url.Values{"environment": {env}, "action": {"save"}, "teams": {"new"}}
+	v.Set("conn:"+followSitesConn, connection)
+	v.Set("env:alexmsft_FollowSitesSPOSite", c.site)
+	v.Set("env:alexmsft_ApiKey", c.keyVault)
+	v.Set("env:alexmsft_PagingSettings", c.paging)
+	v.Set("share:"+followSitesApp, c.group)
+	v.Set("role:"+followSitesApp, c.role)
+	v.Set("owner:app:"+followSitesApp, c.owner)
+	for i, f := range followSitesFlows {
+		v.Set("owner:flow:"+f, c.owner)
+		v.Set("order:"+f, strconv.Itoa(i+1))
+		if f != c.off {
+			v.Set("on:"+f, "on")
+		}
+	}
+	if c.team != "" {
+		v.Set("team:new:name", c.team)
+		v.Set("team:new:group", c.group)
+		v["team:new:roles"] = c.teamRoles
+		v.Set("team:new:keeproles", "on")
+		v.Set("flowteam:"+c.shareFlow, c.team)
+	}
+	return v
+}
+
+// configured starts the demo with the seeded solution committed (after the
+// maker added a Key Vault secret and a JSON variable to it in dev) under
+// the demo's profile, and a browserless maker on its Configure screen.
+func configured(t *testing.T) (*Demo, *browserless) {
+	t.Helper()
+	d, base := app(t)
+	addVariable(t, d.EmuURL, "alexmsft_ApiKey", "Follow Sites API key", solution.TypeSecret)
+	addVariable(t, d.EmuURL, "alexmsft_PagingSettings", "Paging settings", solution.TypeJSON)
+	b := newClient(t, base)
+	sol := fixtures.DemoSolutionName
+	b.get("/start?environment=dev")
+	b.post("/solutions/"+sol+"/profile", url.Values{"profile": {DemoProfile}})
+	if code, page := b.post("/solutions/"+sol+"/commit", url.Values{"comment": {"API key #12"}, "branch": {sol}, "base": {"main"}}); code != 200 {
+		t.Fatalf("commit: %d\n%s", code, page)
+	}
+	return d, b
+}
+
+var testValues = configuration{site: emulator.SharePointSites[1].URL, keyVault: vaultRef("test"), paging: `{"pageSize": 25}`,
+	group: emulator.Groups[1].ID, role: "CanEdit", owner: emulator.Admin.Email,
+	team: "Follow Sites makers", teamRoles: []string{"Basic User"}, shareFlow: followSitesFlows[0]}
+
+// TestConfigureBadValuesBesideTheField posts bad values to the Configure
+// screen, one at a time beside an otherwise good form: a JSON value that
+// does not parse, a Key Vault reference that is not one, a user or an Entra
+// group that does not exist, a connection of the wrong connector or of
+// none, a role the service does not grant, a team the page does not have.
+// Each is refused with its message beside its field (and in the summary at
+// the top, linked), and nothing is saved: no variable is written, no commit
+// is made.
+func TestConfigureBadValuesBesideTheField(t *testing.T) {
+	d, b := configured(t)
+	sol := fixtures.DemoSolutionName
+	path := "/solutions/" + sol + "/configure"
+	// A first, good save: the secret is then stored, so the bad forms below
+	// may leave it empty as the page does.
+	if code, page := b.post(path, configForm("test", connectionOf(t, d, "test", ""), testValues)); code != 200 || !strings.Contains(page, "Saved for test") {
+		t.Fatalf("good save: %d\n%s", code, page)
+	}
+	office := ""
+	conns, _ := findEnv(d, "test").Client.ListConnections(context.Background(), must(findEnv(d, "test").Client.EnvironmentID(context.Background())))
+	for _, c := range conns {
+		if strings.HasSuffix(c.ConnectorID, "/shared_office365") {
+			office = c.Name
+		}
+	}
+	flow := followSitesFlows[1]
+	cases := []struct {
+		name, field, value, want string
+	}{
+		{"JSON that does not parse", "env:alexmsft_PagingSettings", `{"pageSize": 25,}`, "This is not valid JSON (the error is at character 17)"},
+		{"not a Key Vault reference", "env:alexmsft_ApiKey", "https://kv-followsites.vault.azure.net/secrets/api-key", "Enter an Azure Key Vault secret reference"},
+		{"a user that does not exist", "owner:flow:" + flow, "nobody@contoso.example", `User &#34;nobody@contoso.example&#34; is not a user of`},
+		{"a group that does not exist", "share:" + followSitesApp, "6a0b1c2d-0000-4000-8000-0000000000ff", "Entra group 6a0b1c2d-0000-4000-8000-0000000000ff does not exist"},
+		{"a connection of the wrong connector", "conn:" + followSitesConn, office, "is for shared_office365 but " + followSitesConn + " needs shared_sharepointonline"},
+		{"a connection that does not exist", "conn:" + followSitesConn, "0123456789abcdef0123456789abcdef", "does not exist in"},
+		{"a role the service does not grant", "role:" + followSitesApp, "CanViewWithShare", "The service grants Can view for Can view and share"},
+		{"a team the page does not have", "flowteam:" + flow, "Nobody's team", "is not one of the group teams of this page"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			form := configForm("test", connectionOf(t, d, "test", ""), testValues)
+			form.Del("env:alexmsft_ApiKey") // kept: the page never sends it back
+			form.Set(c.field, c.value)
+			form.Set("csrf", b.token(path))
+			refs := branches(t, d.RepoURL, d.Options.Token)
+			writes := hostWrites(d)
+			code, page := b.send(path, form)
+			if code != 400 {
+				t.Fatalf("%d, want 400:\n%s", code, page)
+			}
+			besideTheField(t, page, c.field, c.want)
+			if !strings.Contains(page, `<a href="#`+strings.ReplaceAll(c.field, ":", "%3a")+`">`) || !strings.Contains(page, "Nothing was saved.") {
+				t.Errorf("the summary does not link the field:\n%s", page)
+			}
+			if got := branches(t, d.RepoURL, d.Options.Token); got[sol] != refs[sol] {
+				t.Error("a refused save committed")
+			}
+			if got := hostWrites(d); got != writes {
+				t.Errorf("a refused save wrote %d variables", got-writes)
+			}
+		})
+	}
+	for _, p := range b.pages {
+		if strings.Contains(p, vaultRef("test")) {
+			t.Fatal("a page holds the secret")
+		}
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// hostWrites counts the requests that changed the GitHub stand-in.
+func hostWrites(d *Demo) int {
+	n := 0
+	for _, r := range d.GitHub.Requests() {
+		if r.Method != "GET" {
+			n++
+		}
+	}
+	return n
+}
+
+// TestConfigureLocalProfile configures a solution of a local profile: the
+// values go to the maker's local store (outside the repository, secrets
+// flagged), the files on the branch hold tokens, the deployment the app
+// runs reads the store, and a setting the maker clears leaves the store.
+func TestConfigureLocalProfile(t *testing.T) {
+	d, base := app(t)
+	ctx := context.Background()
+	sol := fixtures.DemoSolutionName
+	profiles := "profiles:\n  - name: On this machine\n    host: local\n    steps:\n      - environment: test\n        url: " + d.EmuURL + "/test\n        approval: environment\n"
+	seed := t.TempDir()
+	if err := os.WriteFile(filepath.Join(seed, "profiles.yaml"), []byte(profiles), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gitops.Commit(ctx, gitops.CommitOptions{Repo: d.RepoURL, Branch: "main", Base: "main", Folder: seed, Path: ".ppalm",
+		Message: "a local profile", Author: d.Options.Maker, Push: true, Token: d.Options.Token}); err != nil {
+		t.Fatal(err)
+	}
+	addVariable(t, d.EmuURL, "alexmsft_ApiKey", "Follow Sites API key", solution.TypeSecret)
+	addVariable(t, d.EmuURL, "alexmsft_PagingSettings", "Paging settings", solution.TypeJSON)
+	b := newClient(t, base)
+	b.get("/start?environment=dev")
+	b.post("/solutions/"+sol+"/profile", url.Values{"profile": {"On this machine"}})
+	if code, page := b.post("/solutions/"+sol+"/commit", url.Values{"comment": {"API key #12"}}); code != 200 {
+		t.Fatalf("commit: %d\n%s", code, page)
+	}
+	path := "/solutions/" + sol + "/configure"
+	_, page := b.get(path)
+	mustContain(t, "before", page, "your variable store on this machine", "missing", "value of Follow Sites API key")
+
+	if code, page := b.post(path, configForm("test", connectionOf(t, d, "test", ""), testValues)); code != 200 || !strings.Contains(page, "Saved for test") {
+		t.Fatalf("save: %d\n%s", code, page)
+	}
+	st, err := d.Options.LocalVariables()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := map[string]devops.StoredVariable{}
+	vars, err := st.Variables(displayRepo(d.RepoURL), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vars {
+		stored[v.Name] = v
+	}
+	if v := stored["environmentvariable.alexmsft_ApiKey"]; !v.Secret || v.Value != "" {
+		t.Errorf("the API key in the store: %+v; want a secret", v)
+	}
+	if v := stored["canvasshare.aadGroupId."+followSitesApp]; v.Value != testValues.group {
+		t.Errorf("the app's group in the store: %+v", v)
+	}
+	if info, err := os.Stat(st.Path()); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("the store %s: %v, %v", st.Path(), info, err)
+	}
+	checkNoSecretInGit(t, d, []string{"test"}, testValues.keyVault)
+
+	if code, page := b.post("/solutions/"+sol+"/deploy", url.Values{"environment": {"test"}}); code != 200 || !strings.Contains(page, "deployed branch") {
+		t.Fatalf("deploy: %d\n%s", code, page)
+	}
+	checkWired(t, d, "test", testValues)
+
+	// The maker stops sharing the app: its variables leave the store, and
+	// the page says nothing is missing.
+	_, page = b.get(path)
+	form := withTeamKey(t, configForm("test", connectionOf(t, d, "test", ""), testValues), page)
+	form.Del("env:alexmsft_ApiKey")
+	form.Set("share:"+followSitesApp, "")
+	form.Set("role:"+followSitesApp, "")
+	code, page := b.post(path, form)
+	if code != 200 || !strings.Contains(page, "2 cleared") || !strings.Contains(page, "0</strong> missing") {
+		t.Fatalf("clear the share: %d\n%s", code, page)
+	}
+	vars, _ = st.Variables(displayRepo(d.RepoURL), "test")
+	for _, v := range vars {
+		if strings.HasPrefix(v.Name, "canvasshare.") {
+			t.Errorf("%s is still stored", v.Name)
+		}
+		if v.Name == "environmentvariable.alexmsft_ApiKey" && !v.Secret {
+			t.Error("the kept secret lost its kind")
+		}
+	}
+	if l, _, err := st.Lookup(displayRepo(d.RepoURL), "test"); err != nil {
+		t.Fatal(err)
+	} else if v, ok := l("environmentvariable.alexmsft_ApiKey"); !ok || v != testValues.keyVault {
+		t.Errorf("the kept secret is %q, %v", v, ok)
+	}
+}
+
+var teamKeyRe = regexp.MustCompile(`name="teams" value="([0-9a-f-]{36})"`)
+
+// withTeamKey moves the form's new team to the key the page gave it when
+// it was saved, as the page posts a team it shows.
+func withTeamKey(t *testing.T, form url.Values, page string) url.Values {
+	t.Helper()
+	m := teamKeyRe.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("the page shows no saved team:\n%s", page)
+	}
+	out := url.Values{}
+	for k, v := range form {
+		if k == "teams" {
+			out[k] = []string{m[1], "new"}
+			continue
+		}
+		out[strings.Replace(k, "team:new:", "team:"+m[1]+":", 1)] = v
+	}
+	return out
+}
+
+// TestConfigureAzureDevOps configures test for a solution of an Azure
+// DevOps profile in local mode, signed in as the maker: the values land in
+// the project's variable group ppalm-test, the Key Vault reference as a
+// secret, where the deployment stage that links the group reads them.
+func TestConfigureAzureDevOps(t *testing.T) {
+	r := newRig(t)
+	sol := fixtures.DemoSolutionName
+	addVariable(t, r.emuURL, "alexmsft_ApiKey", "Follow Sites API key", solution.TypeSecret)
+	addVariable(t, r.emuURL, "alexmsft_PagingSettings", "Paging settings", solution.TypeJSON)
+	b := newClient(t, r.base)
+	b.get("/start?environment=dev")
+	b.post("/solutions/"+sol+"/profile", url.Values{"profile": {adoProfile}})
+	path := "/solutions/" + sol + "/configure"
+	_, page := b.get(path)
+	mustContain(t, "before the export ran", page, "holds no committed "+sol+" yet")
+	r.exportAsThePipeline(t, sol, sol, "API key #12")
+
+	var test Environment
+	for _, e := range r.opts.Environments {
+		if e.Name == "test" {
+			test = e
+		}
+	}
+	envID, err := test.Client.EnvironmentID(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns, err := test.Client.ListConnections(context.Background(), envID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := ""
+	for _, c := range conns {
+		if strings.HasSuffix(c.ConnectorID, "/shared_sharepointonline") {
+			conn = c.Name
+		}
+	}
+	_, page = b.get(path)
+	mustContain(t, "before", page, "Azure DevOps variable group ppalm-test", "missing")
+	if code, page := b.post(path, configForm("test", conn, testValues)); code != 200 || !strings.Contains(page, "Saved for test") {
+		t.Fatalf("save: %d\n%s", code, page)
+	}
+	g, ok := r.ado.VariableGroup(devops.VariableGroupName("test"))
+	if !ok {
+		t.Fatalf("no variable group; groups %v", r.ado.VariableGroups())
+	}
+	if v := g.Variables["environmentvariable.alexmsft_ApiKey"]; !v.IsSecret || v.Value != testValues.keyVault {
+		t.Errorf("the API key in the group: %+v; want the secret", v)
+	}
+	for name, want := range map[string]string{"connectionreference." + followSitesConn: conn, "canvasshare.roleName." + followSitesApp: "CanEdit",
+		"environmentvariable.alexmsft_PagingSettings": testValues.paging, "connectionreference.user." + followSitesConn: emulator.Maker.Email} {
+		if v := g.Variables[name]; v.IsSecret || v.Value != want {
+			t.Errorf("%s in the group: %+v; want %q", name, v, want)
+		}
+	}
+	for _, p := range b.pages {
+		if strings.Contains(p, testValues.keyVault) {
+			t.Fatal("a page holds the secret")
+		}
+	}
 }
