@@ -805,10 +805,22 @@ func fieldChecks(ce *configEnv, f form, l *lookup, errs map[string]string) {
 	// Values by type, in a maker's words (settings.Validate checks the
 	// same and stays the backstop; its wording is for people editing the
 	// file).
+	for _, cr := range ce.sol.ConnectionReferences {
+		if f.get("conn:"+cr.LogicalName) == "" {
+			errs["conn:"+cr.LogicalName] = fmt.Sprintf("Choose a %s connection of %s: the deployment binds %s to it.",
+				connectorTitle(connectorName(cr.ConnectorID)), ce.target.Name, orName(cr.DisplayName, cr.LogicalName))
+		}
+	}
 	for _, v := range ce.sol.EnvironmentVariables {
 		k := "env:" + v.SchemaName
 		val := f.get(k)
 		if val == "" {
+			if v.DefaultValue == "" && !f.secretSet[k] {
+				errs[k] = "Enter a value: the variable has no default, and the import refuses an empty value."
+				if v.Type == solution.TypeBoolean || v.Type == solution.TypeDataSource {
+					errs[k] = "Choose a value: the variable has no default, and the import refuses an empty value."
+				}
+			}
 			continue
 		}
 		switch v.Type {

@@ -1,7 +1,9 @@
 package maker
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -17,6 +19,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/storage/memory"
 
+	"github.com/ppalm/ppalm/dataverse"
 	"github.com/ppalm/ppalm/dataverse/emulator"
 	"github.com/ppalm/ppalm/devops"
 	"github.com/ppalm/ppalm/fixtures"
@@ -58,8 +61,13 @@ func vaultRef(env string) string {
 // maker.
 func addVariable(t *testing.T, emuURL, schema, display string, typ int) {
 	t.Helper()
-	body := `{"schemaname":"` + schema + `","displayname":"` + display + `","type":` + itoa(typ) + `,"secretstore":0}`
-	req, err := http.NewRequest("POST", emuURL+"/dev/api/data/v9.2/environmentvariabledefinitions", strings.NewReader(body))
+	addDefinition(t, emuURL, map[string]any{"schemaname": schema, "displayname": display, "type": typ, "secretstore": 0})
+}
+
+func addDefinition(t *testing.T, emuURL string, def map[string]any) {
+	t.Helper()
+	body, _ := json.Marshal(def)
+	req, err := http.NewRequest("POST", emuURL+"/dev/api/data/v9.2/environmentvariabledefinitions", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,17 +81,8 @@ func addVariable(t *testing.T, emuURL, schema, display string, typ int) {
 	defer resp.Body.Close()
 	if resp.StatusCode != 204 {
 		b, _ := io.ReadAll(resp.Body)
-		t.Fatalf("add variable %s: %d %s", schema, resp.StatusCode, b)
+		t.Fatalf("add variable %v: %d %s", def["schemaname"], resp.StatusCode, b)
 	}
-}
-
-func itoa(n int) string {
-	var b []byte
-	for n > 0 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-		n /= 10
-	}
-	return string(b)
 }
 
 // connectionOf is the name of the SharePoint connection owner created in env
@@ -632,8 +631,234 @@ func TestConfigureAzureDevOps(t *testing.T) {
 		}
 	}
 	for _, p := range b.pages {
-		if strings.Contains(p, testValues.keyVault) {
-			t.Fatal("a page holds the secret")
+		for _, secret := range []string{testValues.keyVault, r.cred.token, r.ado.Token, r.gitToken} {
+			if strings.Contains(p, secret) {
+				t.Fatal("a page holds a secret or a token")
+			}
+		}
+	}
+}
+
+// commitSolution imports an unmanaged fixture into the demo's dev (as a
+// maker would from a file), gives it the demo's profile and commits it.
+func commitSolution(t *testing.T, d *Demo, b *browserless, zip, name string) {
+	t.Helper()
+	data, err := os.ReadFile(zip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := findEnv(d, "dev").Client.ImportSolution(context.Background(), dataverse.ImportRequest{Zip: data}); err != nil {
+		t.Fatalf("import %s into dev: %v", name, err)
+	}
+	b.post("/solutions/"+name+"/profile", url.Values{"profile": {DemoProfile}})
+	if code, page := b.post("/solutions/"+name+"/commit", url.Values{"comment": {"First #1"}, "branch": {name}, "base": {"main"}}); code != 200 {
+		t.Fatalf("commit %s: %d\n%s", name, code, page)
+	}
+}
+
+var flowRowRe = regexp.MustCompile(`<tr data-flow="([0-9a-f-]{36})">`)
+
+// TestConfigureChildFlowsAndCustomConnectors shows a solution's flows in
+// the order the deployment turns them on, every child flow before the flow
+// that calls it whatever order it was given, and shares a custom connector
+// with a group team of the page: the connector's token is in the file, the
+// team's name its variable, and the deployment grants the team access.
+func TestConfigureChildFlowsAndCustomConnectors(t *testing.T) {
+	d, base := app(t)
+	b := newClient(t, base)
+	b.get("/start?environment=dev")
+	fab := fixtures.Path("fabrikam-environmental-large", "FabrikamEnvironmental_1_1_11_71.zip")
+	commitSolution(t, d, b, fab, "FabrikamEnvironmental")
+	sol, err := solution.ReadFile(fab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := "/solutions/FabrikamEnvironmental/configure"
+	order := func(page string) map[string]int {
+		pos := map[string]int{}
+		for i, m := range flowRowRe.FindAllStringSubmatch(page, -1) {
+			pos[m[1]] = i
+		}
+		if len(pos) != len(sol.CloudFlows()) {
+			t.Fatalf("%d flow rows, want %d", len(pos), len(sol.CloudFlows()))
+		}
+		return pos
+	}
+	childrenFirst := func(what string, pos map[string]int) {
+		parents := 0
+		for _, f := range sol.CloudFlows() {
+			for _, c := range f.ChildFlows {
+				parents++
+				if pos[c] > pos[f.ID] {
+					t.Errorf("%s: child %s shown after its parent %s", what, c, f.Name)
+				}
+			}
+		}
+		if parents == 0 {
+			t.Fatal("no parent flow: the test proves nothing")
+		}
+	}
+	_, page := b.get(path)
+	childrenFirst("proposed order", order(page))
+	mustContain(t, "calls", page, "calls Cancel expired milestones; Change project status; Cancel expired outcomes")
+	// The maker puts the parent first: it is still shown (and turned on)
+	// after its children.
+	form := url.Values{"environment": {"test"}, "action": {"refresh"}}
+	for i, f := range sol.CloudFlows() {
+		n := i + 2
+		if len(f.ChildFlows) > 0 {
+			n = 1
+		}
+		form.Set("order:"+f.ID, strconv.Itoa(n))
+		form.Set("on:"+f.ID, "on")
+	}
+	_, page = b.post(path, form)
+	pos := order(page)
+	childrenFirst("the maker's order", pos)
+
+	// A custom connector shared with a group team.
+	commitSolution(t, d, b, fixtures.Path("pl400demos-medium", "PL400Demos_1_0_24_0.zip"), "PL400Demos")
+	path = "/solutions/PL400Demos/configure"
+	_, page = b.get(path)
+	mustContain(t, "connectors", page, "Share custom connectors with a team", "Connector InventoryManager")
+	conn := ""
+	test := findEnv(d, "test").Client
+	conns, _ := test.ListConnections(context.Background(), must(test.EnvironmentID(context.Background())))
+	for _, c := range conns {
+		if strings.HasSuffix(c.ConnectorID, "/shared_commondataserviceforapps") {
+			conn = c.Name
+		}
+	}
+	connector := "bedc080f-9be1-4f80-9f35-c630109a6b89"
+	save := url.Values{"environment": {"test"}, "action": {"save"}, "teams": {"new"},
+		"conn:dem_sharedcommondataserviceforapps_1b77c": {conn}, "on:cc724662-8525-ee11-9cbd-00224823910f": {"on"},
+		"team:new:name": {"Inventory"}, "team:new:group": {emulator.Groups[2].ID}, "team:new:roles": {"Basic User"},
+		"connectorteam:" + connector: {"Inventory"}}
+	if code, page := b.post(path, save); code != 200 || !strings.Contains(page, "Saved for test") {
+		t.Fatalf("save: %d\n%s", code, page)
+	}
+	if v, ok := d.GitHub.EnvironmentVariable("test", "CONNECTOR_TEAMNAME_DEM_INVENTORYMANAGER_BEDC080F_9BE1_4F80_9F35_C630109A6B89"); !ok || v != "Inventory" {
+		t.Errorf("the connector's team variable: %q, %v", v, ok)
+	}
+	dir, err := readRepoFolder(context.Background(), d.RepoURL, d.Options.Token, "PL400Demos", "PL400Demos/config/test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cds, _, err := settings.LoadCustomDeploymentSettings(filepath.Join(dir, settings.CustomDeploymentSettingsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cs := cds.ConnectorShareWithGroupTeamConfiguration; len(cs) != 1 || cs[0].SolutionComponentUniqueName != connector ||
+		cs[0].AadGroupTeamName != "#{connector.teamname.dem_inventorymanager."+connector+"}#" {
+		t.Errorf("connector shares in the file: %+v", cs)
+	}
+	if code, page := b.post("/solutions/PL400Demos/deploy", url.Values{"environment": {"test"}, "source": {"PL400Demos"}, "target": {"main"}}); code != 200 {
+		t.Fatalf("deploy test: %d\n%s", code, page)
+	}
+	team, err := test.TeamByGroupID(context.Background(), emulator.Groups[2].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared := false
+	for _, a := range d.Emulator.SharedAccess("test", connector) {
+		shared = shared || (a.PrincipalType == "team" && strings.EqualFold(a.PrincipalID, team.ID))
+	}
+	if !shared {
+		t.Errorf("the connector is not shared with team Inventory: %+v", d.Emulator.SharedAccess("test", connector))
+	}
+}
+
+// TestConfigureVariableKinds offers each kind of environment variable its
+// control (a number, yes or no, text, JSON, a Key Vault secret, a
+// SharePoint site and a list of a site, picked through a connection), the
+// SharePoint connections of the target and no other connector's, and a
+// look-up round trip (a new connection, a site's lists) that keeps what the
+// maker entered; a number that is not one is refused beside its field, and
+// every kind saves.
+func TestConfigureVariableKinds(t *testing.T) {
+	d, base := app(t)
+	for _, def := range []map[string]any{
+		{"schemaname": "alexmsft_PageCount", "displayname": "Page count", "type": solution.TypeNumber},
+		{"schemaname": "alexmsft_Notify", "displayname": "Notify owners", "type": solution.TypeBoolean},
+		{"schemaname": "alexmsft_Greeting", "displayname": "Greeting", "type": solution.TypeString},
+		{"schemaname": "alexmsft_SitesList", "displayname": "Followed sites list", "type": solution.TypeDataSource,
+			"apiid": "/providers/microsoft.powerapps/apis/shared_sharepointonline", "parameterkey": "table"},
+	} {
+		addDefinition(t, d.EmuURL, def)
+	}
+	addVariable(t, d.EmuURL, "alexmsft_ApiKey", "Follow Sites API key", solution.TypeSecret)
+	addVariable(t, d.EmuURL, "alexmsft_PagingSettings", "Paging settings", solution.TypeJSON)
+	b := newClient(t, base)
+	sol := fixtures.DemoSolutionName
+	b.get("/start?environment=dev")
+	b.post("/solutions/"+sol+"/profile", url.Values{"profile": {DemoProfile}})
+	b.post("/solutions/"+sol+"/commit", url.Values{"comment": {"More settings #13"}, "branch": {sol}, "base": {"main"}})
+	path := "/solutions/" + sol + "/configure"
+	_, page := b.get(path)
+	mustContain(t, "controls", page,
+		`<input id="env:alexmsft_PageCount" name="env:alexmsft_PageCount" inputmode="decimal"`,
+		`<select id="env:alexmsft_Notify" name="env:alexmsft_Notify"`, `<option value="">Choose</option><option value="true">Yes</option><option value="false">No</option>`,
+		`<p class="error" id="env:alexmsft_Notify-error">Choose a value: the variable has no default`,
+		`<input id="env:alexmsft_Greeting" name="env:alexmsft_Greeting" value=""`,
+		`<textarea id="env:alexmsft_PagingSettings"`,
+		`<input id="env:alexmsft_ApiKey" name="env:alexmsft_ApiKey" type="password"`,
+		`<option value="https://contoso.sharepoint.com/sites/Sales" selected>Sales`,
+		`<select id="site:alexmsft_SitesList" name="site:alexmsft_SitesList">`,
+		`<option value="3f2b8c1e-4a5d-4e6f-8a9b-0c1d2e3f4a51">Opportunities`)
+	offered := func(page string) int {
+		m := regexp.MustCompile(`(?s)<select id="conn:` + followSitesConn + `"[^>]*>(.*?)</select>`).FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("no connection picker:\n%s", page)
+		}
+		return len(regexp.MustCompile(`<option value="[0-9a-f]{32}"`).FindAllString(m[1], -1))
+	}
+	// test has one connection per connector: one is SharePoint's.
+	if n := offered(page); n != 1 {
+		t.Errorf("%d connections offered, want test's one SharePoint connection", n)
+	}
+	test := findEnv(d, "test").Client
+	envID := must(test.EnvironmentID(context.Background()))
+	before := len(must(test.ListConnections(context.Background(), envID)))
+
+	// Meanwhile the maker creates a connection in the portal, then
+	// refreshes; and picks another site to list its lists.
+	name, err := d.Emulator.AddConnection("test", "/providers/Microsoft.PowerApps/apis/shared_sharepointonline", emulator.Admin.Email, emulator.ServicePrincipal.Email)
+	if err != nil || len(must(test.ListConnections(context.Background(), envID))) != before+1 {
+		t.Fatal(err)
+	}
+	form := url.Values{"environment": {"test"}, "action": {"refresh"}, "conn:" + followSitesConn: {connectionOf(t, d, "test", "")},
+		"env:alexmsft_PageCount": {"many"}, "env:alexmsft_PagingSettings": {`{"pageSize": 7}`}, "site:alexmsft_SitesList": {emulator.SharePointSites[1].URL},
+		"env:alexmsft_Greeting": {"Hello <team>"}}
+	code, page := b.post(path, form)
+	if code != 200 {
+		t.Fatalf("refresh: %d\n%s", code, page)
+	}
+	if n := offered(page); n != 2 {
+		t.Errorf("after the refresh %d connections offered, want 2", n)
+	}
+	mustContain(t, "after the refresh", page, `<option value="`+name+`">casey.admin@contoso.example&#39;s connection (Connected)</option>`,
+		`value="many"`, `{&#34;pageSize&#34;: 7}`, `value="Hello &lt;team&gt;"`, `<option value="7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c61">Issues`)
+
+	// Saving with a number that is not one: refused beside the field.
+	save := configForm("test", connectionOf(t, d, "test", ""), testValues)
+	for k, v := range map[string]string{"env:alexmsft_PageCount": "many", "env:alexmsft_Notify": "true", "env:alexmsft_Greeting": "Hello <team>",
+		"env:alexmsft_SitesList": emulator.SharePointSites[1].Lists[0].ID, "site:alexmsft_SitesList": emulator.SharePointSites[1].URL} {
+		save.Set(k, v)
+	}
+	save.Set("csrf", b.token(path))
+	code, page = b.send(path, save)
+	if code != 400 {
+		t.Fatalf("a number that is not one: %d\n%s", code, page)
+	}
+	besideTheField(t, page, "env:alexmsft_PageCount", "Enter a number")
+	save.Set("env:alexmsft_PageCount", "12.5")
+	if code, page := b.send(path, save); code != 200 || !strings.Contains(page, "Saved for test") {
+		t.Fatalf("save: %d\n%s", code, page)
+	}
+	for name, want := range map[string]string{"ENVIRONMENTVARIABLE_ALEXMSFT_PAGECOUNT": "12.5", "ENVIRONMENTVARIABLE_ALEXMSFT_NOTIFY": "true",
+		"ENVIRONMENTVARIABLE_ALEXMSFT_GREETING": "Hello <team>", "ENVIRONMENTVARIABLE_ALEXMSFT_SITESLIST": emulator.SharePointSites[1].Lists[0].ID} {
+		if v, ok := d.GitHub.EnvironmentVariable("test", name); !ok || v != want {
+			t.Errorf("vars.%s = %q, %v; want %q", name, v, ok, want)
 		}
 	}
 }
