@@ -121,6 +121,9 @@ type configView struct {
 	Fix []fixItem
 	// Passed says every check against the target passed.
 	Passed bool
+	// Advanced makers may configure another branch than Commit's.
+	Advanced bool
+	Branches []string
 	// Posted says the page answers the maker's form: its checks are
 	// announced (role alert); on a page just opened they are not.
 	Posted bool
@@ -214,7 +217,17 @@ func (s *Server) configurePage(w http.ResponseWriter, r *http.Request, posted bo
 	}
 	title := fmt.Sprintf("Configure %s for %s", sp.Solution, step.Environment)
 	view := &configView{Solution: sp.Solution, Profile: sp.Profile, Step: step}
-	ce, err := s.loadConfigEnv(r.Context(), sp, step)
+	// The branch: the one Commit uses; advanced makers, who commit where
+	// they choose, may name another.
+	branch := sp.Profile.CommitBranch(sp.Solution, s.opts.Maker.Email)
+	if b := strings.TrimSpace(r.FormValue("branch")); b != "" && sp.Advanced && checkBranch(b) == "" {
+		branch = b
+	}
+	view.Advanced = sp.Advanced
+	if sp.Advanced {
+		view.Branches = s.branches(r.Context())
+	}
+	ce, err := s.loadConfigEnv(r.Context(), sp, step, branch)
 	if ce != nil && ce.cleanup != nil {
 		defer ce.cleanup()
 	}
@@ -288,8 +301,8 @@ func (e *noSolutionError) Error() string { return e.msg }
 
 // loadConfigEnv reads the solution and its settings from its branch, and
 // what the environment's variable store holds.
-func (s *Server) loadConfigEnv(ctx context.Context, sp *solutionPage, step DeploymentStep) (*configEnv, error) {
-	ce := &configEnv{branch: sp.Profile.CommitBranch(sp.Solution, s.opts.Maker.Email)}
+func (s *Server) loadConfigEnv(ctx context.Context, sp *solutionPage, step DeploymentStep, branch string) (*configEnv, error) {
+	ce := &configEnv{branch: branch}
 	target, ok := s.findEnvironment(step.Environment)
 	if !ok {
 		return nil, fmt.Errorf("environment %s of profile %s is not one this app can reach", step.Environment, sp.Profile.Name)
@@ -1135,9 +1148,9 @@ func (s *Server) saveConfiguration(ctx context.Context, sp *solutionPage, ce *co
 	if res.Committed {
 		files = fmt.Sprintf("settings files committed to branch %s (%s)", ce.branch, short(res.Hash))
 	}
-	msg := fmt.Sprintf("Saved for %s: %d value(s) in %s", ce.target.Name, len(set), ce.store.Where)
+	msg := fmt.Sprintf("Saved for %s: the values are in %s", ce.target.Name, ce.store.Where)
 	if secrets > 0 {
-		msg += fmt.Sprintf(", %d of them secret", secrets)
+		msg += fmt.Sprintf(" (%d of them secret)", secrets)
 	}
 	if len(clear) > 0 {
 		msg += fmt.Sprintf("; %d cleared", len(clear))

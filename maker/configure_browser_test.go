@@ -91,7 +91,7 @@ func TestBrowserConfigureDeploymentSettings(t *testing.T) {
 	w.run("save test", chromedp.Click(chromedp.CSS(`button[value=save]`)), chromedp.WaitVisible(chromedp.CSS(`p.result.succeeded`)), keep, shot("10-configure"))
 	w.body("Saved for test", "1 of them secret", "committed to branch "+sol, "0 missing", "set (secret)", "checks against test pass")
 
-	w.run("prod tab", chromedp.Click(chromedp.CSS(`nav.tabs a[href$="environment=prod"]`)), on("configure"), keep)
+	w.run("prod tab", chromedp.Click(chromedp.CSS(`nav.tabs a[href*="environment=prod"]`)), on("configure"), keep)
 	w.body("Configure " + sol + " for prod")
 	w.fill(prod)
 	w.run("save prod", chromedp.Click(chromedp.CSS(`button[value=save]`)), chromedp.WaitVisible(chromedp.CSS(`p.result.succeeded`)), keep)

@@ -69,7 +69,7 @@ func (s *Server) variables(ctx context.Context, p Profile, env string) (*variabl
 	if err != nil {
 		return nil, err
 	}
-	where := fmt.Sprintf("the variables and secrets of GitHub environment %s (%s)", env, p.Repository)
+	where := fmt.Sprintf("the variables and secrets of GitHub environment %s in %s", env, p.Repository)
 	if p.Host == HostAzureDevOps {
 		where = fmt.Sprintf("Azure DevOps variable group %s of project %s", devops.VariableGroupName(env), p.Project)
 	}

@@ -794,7 +794,11 @@ func TestConfigureVariableKinds(t *testing.T) {
 	b.post("/solutions/"+sol+"/profile", url.Values{"profile": {DemoProfile}})
 	b.post("/solutions/"+sol+"/commit", url.Values{"comment": {"More settings #13"}, "branch": {sol}, "base": {"main"}})
 	path := "/solutions/" + sol + "/configure"
-	_, page := b.get(path)
+	// An advanced maker may look at another branch (the demo's maker is
+	// one); it holds no solution yet.
+	_, page := b.get(path + "?environment=test&branch=alex/experiment")
+	mustContain(t, "another branch", page, "Branch alex/experiment holds no committed "+sol+" yet")
+	_, page = b.get(path)
 	mustContain(t, "controls", page,
 		`<input id="env:alexmsft_PageCount" name="env:alexmsft_PageCount" inputmode="decimal"`,
 		`<select id="env:alexmsft_Notify" name="env:alexmsft_Notify"`, `<option value="">Choose</option><option value="true">Yes</option><option value="false">No</option>`,
