@@ -72,7 +72,10 @@ func TestBrowserConfigureDeploymentSettings(t *testing.T) {
 	ghBefore := len(d.GitHub.Requests())
 	w.fill(test)
 	w.run("bad JSON", set("env:alexmsft_PagingSettings", `{"pageSize": 25,}`),
-		chromedp.Click(chromedp.CSS(`button[value=save]`)), chromedp.WaitVisible(chromedp.CSS(`[id="env:alexmsft_PagingSettings-error"]`)), keep, shot("11-configure-bad-value"))
+		chromedp.Click(chromedp.CSS(`button[value=save]`)))
+	// The field had an error before (no value yet): wait for the answer.
+	w.within(30*time.Second, "Nothing was saved.")
+	w.run("refused", chromedp.WaitVisible(chromedp.CSS(`[id="env:alexmsft_PagingSettings-error"]`)), keep, shot("11-configure-bad-value"))
 	w.body("is not valid JSON")
 	if inv, _ := chromedp.Run(w.ctx, chromedp.AttributeValue(chromedp.CSS(sel("env:alexmsft_PagingSettings")), "aria-invalid")); inv.Value != "true" {
 		t.Error("the JSON field is not marked invalid")
@@ -91,8 +94,9 @@ func TestBrowserConfigureDeploymentSettings(t *testing.T) {
 	w.run("save test", chromedp.Click(chromedp.CSS(`button[value=save]`)), chromedp.WaitVisible(chromedp.CSS(`p.result.succeeded`)), keep, shot("10-configure"))
 	w.body("Saved for test", "1 of them secret", "committed to branch "+sol, "0 missing", "set (secret)", "checks against test pass")
 
-	w.run("prod tab", chromedp.Click(chromedp.CSS(`nav.tabs a[href*="environment=prod"]`)), on("configure"), keep)
-	w.body("Configure " + sol + " for prod")
+	w.run("prod tab", chromedp.Click(chromedp.CSS(`nav.tabs a[href*="environment=prod"]`)))
+	w.within(30*time.Second, "Configure "+sol+" for prod")
+	w.run("prod", keep)
 	w.fill(prod)
 	w.run("save prod", chromedp.Click(chromedp.CSS(`button[value=save]`)), chromedp.WaitVisible(chromedp.CSS(`p.result.succeeded`)), keep)
 	w.body("Saved for prod", "1 of them secret")
@@ -126,7 +130,7 @@ func TestBrowserConfigureDeploymentSettings(t *testing.T) {
 func (w walker) fill(c configuration) {
 	w.t.Helper()
 	w.run("search groups", chromedp.SetValue(chromedp.CSS("#groupsearch"), c.groupSearch), chromedp.Click(chromedp.CSS(`button[value=groups]`)))
-	w.within(20*time.Second, "group(s) found for")
+	w.within(30*time.Second, "group(s) found for")
 	app := "alexmsft_followsites_7d504"
 	actions := []chromedp.Action[chromedp.Void]{
 		set("env:alexmsft_FollowSitesSPOSite", c.site),
