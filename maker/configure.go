@@ -1105,7 +1105,11 @@ func (s *Server) saveConfiguration(ctx context.Context, sp *solutionPage, ce *co
 			}
 		}
 		secret := isSecretField(ce.sol, f, k)
+		sv, stored := ce.stored[ce.store.key(tok)]
 		switch {
+		case v != "" && stored && !secret && !sv.Secret && sv.Value == v:
+			// Unchanged: not sent again (GitHub takes one request per
+			// variable).
 		case v != "":
 			set = append(set, devops.PipelineVariable{Name: tok, Value: v, Secret: secret})
 			if secret {
@@ -1113,10 +1117,8 @@ func (s *Server) saveConfiguration(ctx context.Context, sp *solutionPage, ce *co
 			}
 		case f.secretSet[k] && secret:
 			// Left empty: the stored secret stays.
-		default:
-			if _, stored := ce.stored[ce.store.key(tok)]; stored {
-				clear = append(clear, tok)
-			}
+		case stored:
+			clear = append(clear, tok)
 		}
 	}
 	// Teams removed from the page lose their variables too.
@@ -1149,6 +1151,9 @@ func (s *Server) saveConfiguration(ctx context.Context, sp *solutionPage, ce *co
 		files = fmt.Sprintf("settings files committed to branch %s (%s)", ce.branch, short(res.Hash))
 	}
 	msg := fmt.Sprintf("Saved for %s: the values are in %s", ce.target.Name, ce.store.Where)
+	if len(set) > 0 {
+		msg += fmt.Sprintf(", %d changed", len(set))
+	}
 	if secrets > 0 {
 		msg += fmt.Sprintf(" (%d of them secret)", secrets)
 	}
