@@ -266,7 +266,7 @@ func (s *Server) configurePage(w http.ResponseWriter, r *http.Request, posted bo
 			switch {
 			case err != nil:
 				status = 502
-				view.Notes = append(view.Notes, "Nothing was saved: "+s.scrubText(err.Error()))
+				view.Notes = append(view.Notes, sentence(s.scrubText(err.Error())))
 			default:
 				status, view.Saved, view.Posted = 200, saved, false
 				if ce.stored, err = ce.store.storedValues(r.Context()); err != nil {
@@ -1131,10 +1131,10 @@ func (s *Server) saveConfiguration(ctx context.Context, sp *solutionPage, ce *co
 	sort.Slice(set, func(i, j int) bool { return set[i].Name < set[j].Name })
 	sort.Strings(clear)
 	if err := ce.store.set(ctx, set); err != nil {
-		return "", err
+		return "", fmt.Errorf("the values could not all be stored in %s, and the settings files were not committed; save again: %w", ce.store.Where, err)
 	}
 	if err := ce.store.del(ctx, clear); err != nil {
-		return "", err
+		return "", fmt.Errorf("the values were stored in %s, but those you cleared could not be removed, and the settings files were not committed: %w", ce.store.Where, err)
 	}
 	res, err := steps.CommitEnvironmentSettings(ctx, steps.EnvironmentSettingsCommit{
 		Repo: s.opts.Repo, Branch: ce.branch, Base: sp.Profile.Target(), Token: s.gitToken(ctx), Author: s.opts.Maker,
@@ -1143,7 +1143,7 @@ func (s *Server) saveConfiguration(ctx context.Context, sp *solutionPage, ce *co
 		Deployment: ds, Custom: cds, Now: s.opts.Now,
 	})
 	if err != nil {
-		return "", s.scrub(err)
+		return "", s.scrub(fmt.Errorf("the values were stored in %s, but the settings files could not be committed: %w", ce.store.Where, err))
 	}
 	ce.current, ce.currentCustom = ds, cds
 	files := "the settings files on branch " + ce.branch + " were already up to date"

@@ -22,6 +22,7 @@ import (
 	"github.com/ppalm/ppalm/dataverse"
 	"github.com/ppalm/ppalm/dataverse/emulator"
 	"github.com/ppalm/ppalm/devops"
+	"github.com/ppalm/ppalm/devops/devopstest"
 	"github.com/ppalm/ppalm/fixtures"
 	"github.com/ppalm/ppalm/gitops"
 	"github.com/ppalm/ppalm/settings"
@@ -441,6 +442,22 @@ func TestConfigureBadValuesBesideTheField(t *testing.T) {
 				t.Errorf("a refused save wrote %d variables", got-writes)
 			}
 		})
+	}
+
+	// The repository host refuses to store the secret: the page says so,
+	// the files are not committed.
+	d.GitHub.FailNext(devopstest.Fault{Method: "PUT", PathSuffix: "/secrets/ENVIRONMENTVARIABLE_ALEXMSFT_APIKEY", Status: 403,
+		Body: `{"message":"Resource not accessible by integration"}`})
+	refs := branches(t, d.RepoURL, d.Options.Token)
+	_, current := b.get(path)
+	form := withTeamKey(t, configForm("test", connectionOf(t, d, "test", ""), testValues), current)
+	form.Set("env:alexmsft_ApiKey", vaultRef("test")+"-2")
+	code, page := b.post(path, form)
+	if code != 502 || !strings.Contains(page, "The values could not all be stored") || !strings.Contains(page, "Resource not accessible by integration") {
+		t.Fatalf("a refusing host: %d\n%s", code, page)
+	}
+	if got := branches(t, d.RepoURL, d.Options.Token); got[sol] != refs[sol] {
+		t.Error("the files were committed although the values were not stored")
 	}
 	for _, p := range b.pages {
 		if strings.Contains(p, vaultRef("test")) {
