@@ -17,8 +17,11 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/go-git/go-git/v5/plumbing/object"
+
 	"github.com/ppalm/ppalm/dataverse"
 	"github.com/ppalm/ppalm/devops"
+	"github.com/ppalm/ppalm/gitops"
 	"github.com/ppalm/ppalm/settings"
 	"github.com/ppalm/ppalm/solution"
 	"github.com/ppalm/ppalm/steps"
@@ -1136,10 +1139,19 @@ func (s *Server) saveConfiguration(ctx context.Context, sp *solutionPage, ce *co
 	if err := ce.store.del(ctx, clear); err != nil {
 		return "", fmt.Errorf("the values were stored in %s, but those you cleared could not be removed, and the settings files were not committed: %w", ce.store.Where, err)
 	}
+	// The config folder is read again just before the commit, one save at
+	// a time: a save of another environment meanwhile is kept.
+	s.configMu.Lock()
+	defer s.configMu.Unlock()
+	config := filepath.Join(filepath.Dir(ce.dir), "config-"+ce.target.Name)
+	if _, err := gitops.ReadFolder(ctx, gitops.ReadOptions{Repo: s.opts.Repo, Ref: ce.branch, Path: sp.Solution + "/" + steps.ConfigFolder,
+		Dest: config, Token: s.gitToken(ctx)}); err != nil && !errors.Is(err, object.ErrDirectoryNotFound) {
+		return "", s.scrub(fmt.Errorf("the values were stored in %s, but the settings files could not be read again to commit them: %w", ce.store.Where, err))
+	}
 	res, err := steps.CommitEnvironmentSettings(ctx, steps.EnvironmentSettingsCommit{
 		Repo: s.opts.Repo, Branch: ce.branch, Base: sp.Profile.Target(), Token: s.gitToken(ctx), Author: s.opts.Maker,
 		Message:  fmt.Sprintf("Deployment settings of %s for %s", sp.Solution, ce.target.Name),
-		Solution: sp.Solution, Environment: ce.target.Name, ConfigDir: filepath.Join(ce.dir, steps.ConfigFolder),
+		Solution: sp.Solution, Environment: ce.target.Name, ConfigDir: config,
 		Deployment: ds, Custom: cds, Now: s.opts.Now,
 	})
 	if err != nil {

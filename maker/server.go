@@ -81,6 +81,8 @@ type Server struct {
 	// refresh is how often (seconds) a page showing a run that has not
 	// finished looks again.
 	refresh int
+	// configMu serialises Configure's commits of a config folder.
+	configMu sync.Mutex
 }
 
 // New builds the app for a listener on addr (host:port, for the Host check).
