@@ -52,7 +52,8 @@ func (h *githubHost) queueRun(ctx context.Context, pipeline, branch string, para
 	if len(params) > 0 {
 		in["inputs"] = params
 	}
-	if _, err := h.do(ctx, http.MethodPost, h.repoPath("actions", "workflows", pipeline, "dispatches"), nil, in, nil, http.StatusNoContent); err != nil {
+	// A dispatch repeated after a broken answer would run the workflow twice.
+	if _, err := h.do(withSideEffects(ctx), http.MethodPost, h.repoPath("actions", "workflows", pipeline, "dispatches"), nil, in, nil, http.StatusNoContent); err != nil {
 		var ae *APIError
 		if errors.As(err, &ae) && ae.StatusCode == http.StatusNotFound {
 			return QueuedRun{}, fmt.Errorf("workflow %s does not exist in %s/%s: %w", pipeline, h.owner, h.repo, err)
