@@ -15,10 +15,13 @@
 //     name, solution.xml beside Solution.xml), a name that is both a file and
 //     a folder, and one folder spelt in two letter cases: each would overwrite
 //     or mix with the other on Windows and macOS;
-//   - more than MaxEntries entries, or entries whose sizes add up to more
-//     than Options.MaxInflated (DefaultMaxInflated). archive/zip fails an
-//     entry that inflates past the size its header claims, so the headers
-//     are a sound bound and a zip bomb is refused from them;
+//   - more than MaxEntries entries, entries whose sizes add up to more
+//     than Options.MaxInflated (DefaultMaxInflated), and an entry past
+//     RatioGraceSize that inflates to more than Options.MaxRatio
+//     (DefaultMaxRatio, Apache POI's limit for OOXML) times its compressed
+//     size. archive/zip fails an entry that inflates past the size its
+//     header claims, so the headers are a sound bound and a zip bomb is
+//     refused from them;
 //   - a zip without a solution.xml and a customizations.xml at its root
 //     (found ignoring letter case, so there is exactly one of each), a
 //     solution.xml whose root is not <ImportExportXml> holding

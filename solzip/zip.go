@@ -33,11 +33,24 @@ const MaxEntries = 100_000
 // real customizations.xml seen holds well under a million.
 const MaxXMLElements = 8 << 20
 
+// DefaultMaxRatio is how many times its compressed size an entry may
+// inflate to, past RatioGraceSize: Apache POI's ZipSecureFile default for
+// OOXML packages (MIN_INFLATE_RATIO 0.01), the nearest kin of a solution
+// zip. Real solution parts compress 3 to 15 times (XML, JSON) or not at all
+// (msapps, assemblies); a deflate bomb inflates about a thousand times.
+const DefaultMaxRatio = 100
+
+// RatioGraceSize is the inflated size below which the ratio is not
+// checked: a small entry cannot exhaust memory however well it compresses.
+const RatioGraceSize = 1 << 20
+
 // Options sets the limits of one zip.
 type Options struct {
 	// MaxInflated overrides DefaultMaxInflated (a budget shared with other
 	// zips passes what is left of it).
 	MaxInflated int64
+	// MaxRatio overrides DefaultMaxRatio.
+	MaxRatio uint64
 }
 
 // Zip is an opened, checked solution zip.
@@ -50,7 +63,8 @@ type Zip struct {
 	Solution, Customizations, ContentTypes *zip.File
 
 	byLower map[string]*zip.File
-	budget  int64 // bytes still allowed to inflate
+	budget  int64  // bytes still allowed to inflate
+	ratio   uint64 // most an entry may inflate, in times its compressed size
 	closer  io.Closer
 }
 
@@ -90,7 +104,11 @@ func New(r io.ReaderAt, size int64, opts Options) (*Zip, error) {
 	if budget <= 0 {
 		budget = DefaultMaxInflated
 	}
-	z := &Zip{byLower: make(map[string]*zip.File, len(zr.File)), budget: budget}
+	ratio := opts.MaxRatio
+	if ratio == 0 {
+		ratio = DefaultMaxRatio
+	}
+	z := &Zip{byLower: make(map[string]*zip.File, len(zr.File)), budget: budget, ratio: ratio}
 	if err := z.index(zr.File); err != nil {
 		return nil, err
 	}
@@ -139,6 +157,9 @@ func (z *Zip) index(files []*zip.File) error {
 		}
 		if d, ok := dirs[lower]; ok {
 			return fmt.Errorf("%q is both a file and a folder in the zip", d)
+		}
+		if f.UncompressedSize64 > RatioGraceSize && f.UncompressedSize64/z.ratio > f.CompressedSize64 {
+			return fmt.Errorf("entry %s inflates past %d times its compressed size (%s from %s): refusing it as a zip bomb before inflating it", f.Name, z.ratio, mib(int64(f.UncompressedSize64)), kib(f.CompressedSize64))
 		}
 		z.byLower[lower] = f
 		z.Files = append(z.Files, f)
@@ -378,4 +399,12 @@ func mib(n int64) string {
 		return fmt.Sprintf("%d bytes", n)
 	}
 	return fmt.Sprintf("%d MiB", n>>20)
+}
+
+// kib renders a size in KiB, or in bytes below one.
+func kib(n uint64) string {
+	if n < 1<<10 {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	return fmt.Sprintf("%d KiB", n>>10)
 }

@@ -162,6 +162,18 @@ func TestBudget(t *testing.T) {
 		t.Errorf("reading a.bin spent %d bytes of the budget, want 4096", got)
 	}
 
+	// Past the grace size, an entry may inflate to at most 100 times its
+	// compressed size.
+	zeros := strings.Repeat("\x00", RatioGraceSize+1)
+	bomb := makeZip(t, entry{SolutionPart, goodSolution}, entry{CustomizationsPart, goodCustomizations}, entry{"WebResources/zeros.bin", zeros})
+	if _, err := open(t, bomb); err == nil || !strings.Contains(err.Error(), "entry WebResources/zeros.bin inflates past 100 times its compressed size") {
+		t.Errorf("err = %v, want the ratio refused", err)
+	}
+	small := makeZip(t, entry{SolutionPart, goodSolution}, entry{CustomizationsPart, goodCustomizations}, entry{"WebResources/zeros.bin", zeros[:RatioGraceSize]})
+	if _, err := open(t, small); err != nil {
+		t.Errorf("an entry within the grace size: %v", err)
+	}
+
 	// A header that understates: rewrite b.bin's sizes in both headers.
 	lying := bytes.Clone(data)
 	patchSizes(t, lying, "b.bin", 10)
@@ -206,7 +218,13 @@ func patchSizes(t *testing.T, data []byte, name string, size uint32) {
 // passed MaxXMLElements tags: neither its bytes nor its elements are held.
 func TestElementLimit(t *testing.T) {
 	dense := "<ImportExportXml>" + strings.Repeat("<a/>", MaxXMLElements) + "</ImportExportXml>"
-	z, err := open(t, makeZip(t, entry{SolutionPart, goodSolution}, entry{CustomizationsPart, dense}))
+	data := makeZip(t, entry{SolutionPart, goodSolution}, entry{CustomizationsPart, dense})
+	// <a/> repeated compresses a thousand times and is refused from the
+	// headers; let it through to reach the element limit.
+	if _, err := open(t, data); err == nil || !strings.Contains(err.Error(), "inflates past 100 times its compressed size") {
+		t.Fatalf("err = %v, want the ratio refused", err)
+	}
+	z, err := New(bytes.NewReader(data), int64(len(data)), Options{MaxRatio: 10_000})
 	if err != nil {
 		t.Fatal(err) // the root check reads only the start
 	}
