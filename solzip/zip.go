@@ -158,8 +158,8 @@ func (z *Zip) index(files []*zip.File) error {
 		if d, ok := dirs[lower]; ok {
 			return fmt.Errorf("%q is both a file and a folder in the zip", d)
 		}
-		if f.UncompressedSize64 > RatioGraceSize && f.UncompressedSize64/z.ratio > f.CompressedSize64 {
-			return fmt.Errorf("entry %s inflates past %d times its compressed size (%s from %s): refusing it as a zip bomb before inflating it", f.Name, z.ratio, mib(int64(f.UncompressedSize64)), kib(f.CompressedSize64))
+		if err := checkRatio(f, z.ratio); err != nil {
+			return err
 		}
 		z.byLower[lower] = f
 		z.Files = append(z.Files, f)
@@ -407,4 +407,16 @@ func kib(n uint64) string {
 		return fmt.Sprintf("%d bytes", n)
 	}
 	return fmt.Sprintf("%d KiB", n>>10)
+}
+
+// CheckRatio refuses an entry past RatioGraceSize that inflates to more
+// than DefaultMaxRatio times its compressed size, from its headers; for zips
+// read without Open (the msapp inside a solution).
+func CheckRatio(f *zip.File) error { return checkRatio(f, DefaultMaxRatio) }
+
+func checkRatio(f *zip.File, ratio uint64) error {
+	if f.UncompressedSize64 > RatioGraceSize && f.UncompressedSize64/ratio > f.CompressedSize64 {
+		return fmt.Errorf("entry %s inflates past %d times its compressed size (%s from %s): refusing it as a zip bomb before inflating it", f.Name, ratio, mib(int64(f.UncompressedSize64)), kib(f.CompressedSize64))
+	}
+	return nil
 }
