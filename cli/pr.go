@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/ppalm/ppalm/devops"
+	"github.com/ppalm/ppalm/task"
 	"github.com/spf13/cobra"
 )
 
@@ -33,7 +34,21 @@ func (r *repoFlags) overrides() devops.Config {
 }
 
 func (r *repoFlags) client(ctx context.Context, f *Factory) (*devops.Client, error) {
-	return devops.New(ctx, devops.LoadConfig(f.Getenv, r.overrides()))
+	return devops.New(ctx, devops.LoadConfig(f.Getenv, r.overrides()), repoLog(f))
+}
+
+// repoLog puts each wait before a retry of an Azure DevOps or GitHub call
+// in the run's log: the host's in task mode, stderr in a terminal (stdout
+// carries the command's answer, e.g. upgrade-requested's true or false).
+func repoLog(f *Factory) devops.Option {
+	return devops.WithLog(func(line string) {
+		r := f.reporter()
+		if _, terminal := r.(*task.Terminal); !terminal {
+			r.Info(line)
+			return
+		}
+		fmt.Fprintln(f.Stderr, task.Mask(r, line))
+	})
 }
 
 func newPRCmd(f *Factory) *cobra.Command {

@@ -98,6 +98,14 @@ func run(ctx context.Context, f *Factory, args []string) int {
 			return code
 		}
 	}
+	// What a command prints itself (not through the reporter) is masked
+	// too: a settings check quoting a value from a secret, a server's
+	// message.
+	r := f.reporter()
+	stdout, stderr := task.NewMaskingWriter(f.Stdout, r), task.NewMaskingWriter(f.Stderr, r)
+	defer stdout.Flush()
+	defer stderr.Flush()
+	f.Stdout, f.Stderr = stdout, stderr
 	root := NewRoot(f)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)

@@ -22,7 +22,7 @@ func newUpgradeRequestedCmd(f *Factory) *cobra.Command {
 			"Also writes the output upgradeRequested.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			up, reason, err := devops.UpgradeRequested(cmd.Context(), f.Getenv, devops.WithOverrides(repo.overrides()))
+			up, reason, err := devops.UpgradeRequested(cmd.Context(), f.Getenv, devops.WithOverrides(repo.overrides()), repoLog(f))
 			if err != nil {
 				return err
 			}

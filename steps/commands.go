@@ -109,7 +109,7 @@ func firstEnv(getenv func(string) string, names ...string) string {
 // to the tree, so a managed tree reads too).
 func ReadSolution(ctx context.Context, zipFile, folder string) (*solution.Solution, error) {
 	if zipFile != "" {
-		return solution.ReadFile(zipFile)
+		return solution.ReadModel(zipFile)
 	}
 	tmp, err := os.MkdirTemp("", "ppalm-settings-")
 	if err != nil {
@@ -120,7 +120,7 @@ func ReadSolution(ctx context.Context, zipFile, folder string) (*solution.Soluti
 	if _, err := unpack.Pack(ctx, unpack.PackOptions{Folder: folder, ZipFile: zip}); err != nil {
 		return nil, fmt.Errorf("read solution folder %s: %w", folder, err)
 	}
-	sol, err := solution.ReadFile(zip)
+	sol, err := solution.ReadModel(zip)
 	if err != nil {
 		return nil, fmt.Errorf("read solution folder %s: %w", folder, err)
 	}

@@ -151,7 +151,7 @@ func loadSolution(c *Context) (*solution.Solution, error) {
 	if c.ZipFile == "" {
 		return nil, errors.New("no solution zip given (--zipfile)")
 	}
-	sol, err := solution.ReadFile(c.ZipFile)
+	sol, err := solution.ReadModel(c.ZipFile)
 	if err != nil {
 		return nil, err
 	}
