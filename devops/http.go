@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/ppalm/ppalm/httplog"
 )
 
 // Option changes how a Client is built.
@@ -24,6 +26,7 @@ type options struct {
 	waitMax   time.Duration
 	wait      func(time.Duration) time.Duration
 	overrides Config
+	log       httplog.Func
 }
 
 // WithHTTPClient sets the client whose transport carries each attempt
@@ -40,6 +43,10 @@ func WithRetries(n int) Option { return func(o *options) { o.retryMax = n } }
 func WithRetryWait(f func(time.Duration) time.Duration) Option {
 	return func(o *options) { o.wait = f }
 }
+
+// WithRequestLog sends every attempt of every request and every wait
+// before a retry to log: the --verbose log.
+func WithRequestLog(log httplog.Func) Option { return func(o *options) { o.log = log } }
 
 // WithOverrides applies connection settings from flags on top of the ones
 // read from the environment (see Config.Override).
@@ -75,14 +82,28 @@ func withSideEffects(ctx context.Context) context.Context {
 // auth errors become *APIError, and each attempt is retried per policy.
 func newHTTPClient(host Host, o options) *http.Client {
 	rc := &retryablehttp.Client{
-		HTTPClient:   o.base,
+		HTTPClient:   httplog.Client(o.base, o.log),
 		Logger:       nil,
 		RetryWaitMin: o.waitMin,
 		RetryWaitMax: o.waitMax,
 		RetryMax:     o.retryMax,
 		CheckRetry:   checkRetry,
 		Backoff: func(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
-			return o.wait(backoff(min, max, attempt, resp))
+			d := o.wait(backoff(min, max, attempt, resp))
+			if o.log != nil {
+				_, after := retryAfter(resp)
+				var req *http.Request
+				if resp != nil {
+					req = resp.Request
+				}
+				if req == nil {
+					// A transport error: the attempt's own entry named the
+					// request.
+					req = &http.Request{Method: "request", URL: &url.URL{}}
+				}
+				httplog.Retry(o.log, req, resp, attempt+1, d, after)
+			}
+			return d
 		},
 		// Hand the last answer to the caller so it reports the server's
 		// status and message, not "giving up after N attempts".
