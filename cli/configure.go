@@ -48,7 +48,9 @@ func newConfigureCmd(f *Factory) *cobra.Command {
 	// The name configure used for deploymentSettings.json before --settings
 	// meant the same file for every command.
 	fl.StringVar(&o.deploy, "deployment-settings", "", "deploymentSettings.json")
-	_ = fl.MarkDeprecated("deployment-settings", "use --settings, which names deploymentSettings.json (or a config folder) for every command")
+	// Hidden, and said on stderr when used (pflag's own deprecation
+	// notice would go to stdout).
+	_ = fl.MarkHidden("deployment-settings")
 	fl.StringSliceVar(&o.only, "only", nil, "run only these steps: webhook-urls,plugin-step-config,teams,share-apps,share-flows,share-connectors,set-flow-owners,activate-flows")
 	o.out = addOutputFlag(cmd, deployDoc{})
 	return cmd
@@ -65,6 +67,7 @@ func runConfigure(ctx context.Context, f *Factory, o *configureOptions) error {
 		return err
 	}
 	if o.deploy != "" {
+		f.reporter().Warning("--deployment-settings is deprecated: --settings names deploymentSettings.json (or a config folder) for configure as for every command", "")
 		if o.set.settings != "" {
 			return fmt.Errorf("--deployment-settings %s and --settings %s: pass deploymentSettings.json once, as --settings", o.deploy, o.set.settings)
 		}

@@ -38,9 +38,9 @@ func newDiffCmd(f *Factory) *cobra.Command {
 			switch {
 			case len(args) == 2 && from == "" && to == "":
 				from, to = args[0], args[1]
-			case len(args) != 0:
+			case len(args) != 0 && (from != "" || to != ""):
 				return fmt.Errorf("diff: give FROM and TO as two arguments or as --from and --to, not both")
-			case from == "" || to == "":
+			case len(args) == 1, from == "" || to == "":
 				return fmt.Errorf("diff: two versions are needed: ppalm diff FROM TO (zips or unpacked folders)")
 			}
 			r, err := steps.Diff(cmd.Context(), from, to)

@@ -15,8 +15,18 @@ import (
 // not have. It returns a usage error naming the word and the closest
 // subcommands, or nil.
 func unknownSubcommand(root *cobra.Command, args []string) error {
+	// cobra adds these when it executes; Find must know them.
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
 	cmd, rest, err := root.Find(args)
-	if err != nil || cmd.Runnable() || !cmd.HasAvailableSubCommands() {
+	if err != nil {
+		// The root's own check: a word that is no command.
+		if word := firstPositional(args); word != "" && !strings.HasPrefix(word, "__") {
+			return unknownCommandError(root, word)
+		}
+		return nil
+	}
+	if cmd.Runnable() || !cmd.HasAvailableSubCommands() {
 		return nil
 	}
 	word := firstPositional(rest)
@@ -27,6 +37,9 @@ func unknownSubcommand(root *cobra.Command, args []string) error {
 }
 
 func unknownCommandError(cmd *cobra.Command, word string) error {
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2
+	}
 	msg := fmt.Sprintf("unknown command %q for %q", word, cmd.CommandPath())
 	if s := cmd.SuggestionsFor(word); len(s) > 0 {
 		msg += "; did you mean " + strings.Join(quoteAll(s), " or ") + "?"
@@ -199,8 +212,6 @@ var flagValues = map[string][]string{
 	"only":         {"webhook-urls", "plugin-step-config", "teams", "share-apps", "share-flows", "share-connectors", "set-flow-owners", "activate-flows"},
 	"packagetype":  {"Unmanaged", "Managed", "Both"},
 	"upgrade":      {"auto", "always", "never"},
-	"output":       {"table", "json"},
-	"format":       {"text", "json", "markdown"},
 }
 
 // fileFlags complete to files with these extensions ("" any file), dirFlags
@@ -219,6 +230,10 @@ func installCompletions(root *cobra.Command) {
 		c.LocalFlags().VisitAll(func(f *pflag.Flag) {
 			var fn cobra.CompletionFunc
 			switch {
+			case f.Name == "output":
+				if o, ok := f.Value.(*outputFormat); ok {
+					fn = cobra.FixedCompletions(append([]string{"table", "json"}, o.extra...), cobra.ShellCompDirectiveNoFileComp)
+				}
 			case flagValues[f.Name] != nil:
 				fn = cobra.FixedCompletions(flagValues[f.Name], cobra.ShellCompDirectiveNoFileComp)
 			case dirFlags[f.Name]:

@@ -16,7 +16,7 @@ func ConfigFromRemote(remote string) (cfg Config, ok bool) {
 	if remote == "" {
 		return Config{}, false
 	}
-	host, path := splitRemote(remote)
+	scheme, host, hostPort, path := splitRemote(remote)
 	if host == "" {
 		return Config{}, false
 	}
@@ -52,7 +52,7 @@ func ConfigFromRemote(remote string) (cfg Config, ok bool) {
 		}
 		api := DefaultGitHubAPIURL
 		if host != "github.com" && host != "www.github.com" {
-			api = "https://" + host + "/api/v3"
+			api = scheme + "://" + hostPort + "/api/v3"
 		}
 		return Config{Host: HostGitHub, Repository: parts[0] + "/" + strings.TrimSuffix(parts[1], ".git"), GitHubAPIURL: api}, true
 	}
@@ -69,18 +69,26 @@ func azureConfig(org, project, repo string) Config {
 	return Config{Host: HostAzureDevOps, OrganizationURL: org, Project: project, Repository: strings.TrimSuffix(repo, ".git")}
 }
 
-// splitRemote returns the host and path of an http(s), ssh:// or scp-like
+// splitRemote returns the web scheme (http for an http remote, else
+// https), host, host with port and path of an http(s), ssh:// or scp-like
 // (user@host:path) remote.
-func splitRemote(remote string) (host, path string) {
+func splitRemote(remote string) (scheme, host, hostPort, path string) {
 	if u, err := url.Parse(remote); err == nil && u.Host != "" {
-		return strings.ToLower(u.Hostname()), u.Path
+		scheme, hostPort = "https", strings.ToLower(u.Host)
+		if u.Scheme == "http" {
+			scheme = "http"
+		} else if u.Scheme != "https" {
+			hostPort = strings.ToLower(u.Hostname()) // an ssh port is not the web's
+		}
+		return scheme, strings.ToLower(u.Hostname()), hostPort, u.Path
 	}
 	// scp-like: [user@]host:path
 	at := strings.LastIndex(remote, "@")
 	rest := remote[at+1:]
 	h, p, ok := strings.Cut(rest, ":")
 	if !ok || strings.Contains(h, "/") {
-		return "", ""
+		return "", "", "", ""
 	}
-	return strings.ToLower(h), p
+	h = strings.ToLower(h)
+	return "https", h, h, p
 }

@@ -8,6 +8,8 @@ func TestConfigFromRemote(t *testing.T) {
 		"git@github.com:contoso/alm.git":                                        {Host: HostGitHub, Repository: "contoso/alm", GitHubAPIURL: DefaultGitHubAPIURL},
 		"ssh://git@github.com/contoso/alm":                                      {Host: HostGitHub, Repository: "contoso/alm", GitHubAPIURL: DefaultGitHubAPIURL},
 		"https://ghe.contoso.com/platform/alm":                                  {Host: HostGitHub, Repository: "platform/alm", GitHubAPIURL: "https://ghe.contoso.com/api/v3"},
+		"http://127.0.0.1:8080/contoso/alm-repo.git":                            {Host: HostGitHub, Repository: "contoso/alm-repo", GitHubAPIURL: "http://127.0.0.1:8080/api/v3"},
+		"ssh://git@ghe.contoso.com:2222/platform/alm.git":                       {Host: HostGitHub, Repository: "platform/alm", GitHubAPIURL: "https://ghe.contoso.com/api/v3"},
 		"https://contoso@dev.azure.com/contoso/Power%20Apps/_git/alm":           {Host: HostAzureDevOps, OrganizationURL: "https://dev.azure.com/contoso/", Project: "Power Apps", Repository: "alm"},
 		"git@ssh.dev.azure.com:v3/contoso/PowerApps/alm":                        {Host: HostAzureDevOps, OrganizationURL: "https://dev.azure.com/contoso/", Project: "PowerApps", Repository: "alm"},
 		"https://contoso.visualstudio.com/DefaultCollection/PowerApps/_git/alm": {Host: HostAzureDevOps, OrganizationURL: "https://contoso.visualstudio.com/", Project: "PowerApps", Repository: "alm"},

@@ -35,20 +35,20 @@ type Change struct {
 // Side describes one of the two versions.
 type Side struct {
 	Source     string `json:"source" doc:"the zip or folder read"`
-	UniqueName string `json:"uniqueName"`
+	UniqueName string `json:"uniqueName" doc:"the solution's unique name (empty for a solution that did not exist)"`
 	Version    string `json:"version"`
 	Managed    bool   `json:"managed"`
 }
 
 // Result is the comparison of two versions of a solution.
 type Result struct {
-	From    Side     `json:"from"`
-	To      Side     `json:"to"`
+	From    Side     `json:"from" doc:"the earlier version"`
+	To      Side     `json:"to" doc:"the later version"`
 	Changes []Change `json:"changes" doc:"every component that differs, by kind, table and name; [] when nothing changed"`
 	// Counts of Changes by what happened.
-	Added   int `json:"added"`
-	Changed int `json:"changed"`
-	Removed int `json:"removed"`
+	Added   int `json:"added" doc:"how many changes are additions"`
+	Changed int `json:"changed" doc:"how many are changes"`
+	Removed int `json:"removed" doc:"how many are removals"`
 }
 
 // Same says nothing changed (the version aside).
