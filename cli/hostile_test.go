@@ -49,7 +49,7 @@ func hostileZip(t *testing.T, base string, replace map[string]string, add ...[2]
 
 // Every command that reads a solution zip refuses the same hostile zips for
 // the same reason, before it writes a file or sends an import: unpack,
-// plan, import and settings validate all open zips through solzip.
+// plan, import, settings validate and diff all open zips through solzip.
 func TestEveryCommandRefusesTheSameHostileZips(t *testing.T) {
 	base := fixtures.Path("followsites-small", "sharepoint-followsites.zip")
 	zr, err := zip.OpenReader(base)
@@ -113,6 +113,7 @@ func TestEveryCommandRefusesTheSameHostileZips(t *testing.T) {
 		{"settings validate", func(zip, _ string) []string {
 			return []string{"settings", "validate", "--zipfile", zip, "--settings", settingsFile}
 		}},
+		{"diff", func(zip, _ string) []string { return []string{"diff", base, zip} }},
 	}
 
 	// The clean export passes the reader in every command.

@@ -10,8 +10,15 @@ import (
 
 func init() { register(newUpgradeRequestedCmd) }
 
+// upgradeDoc is upgrade-requested's --output json document.
+type upgradeDoc struct {
+	UpgradeRequested bool   `json:"upgradeRequested"`
+	Reason           string `json:"reason" doc:"what decided it: the variable, or the pull request and its labels"`
+}
+
 func newUpgradeRequestedCmd(f *Factory) *cobra.Command {
 	var repo *repoFlags
+	var out *output
 	cmd := &cobra.Command{
 		Use: "upgrade-requested",
 		Example: `  # in a pull request build (Azure DevOps or GitHub Actions)
@@ -26,11 +33,18 @@ func newUpgradeRequestedCmd(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(f.Stderr, "upgrade requested: %v (%s)\n", up, reason)
+			if err := f.reporter().SetOutput("upgradeRequested", strconv.FormatBool(up)); err != nil {
+				return err
+			}
+			if out.json() {
+				return f.writeJSON(upgradeDoc{UpgradeRequested: up, Reason: reason})
+			}
+			f.reporter().Info(fmt.Sprintf("upgrade requested: %v (%s)", up, reason))
 			fmt.Fprintln(f.Stdout, strconv.FormatBool(up))
-			return f.reporter().SetOutput("upgradeRequested", strconv.FormatBool(up))
+			return nil
 		},
 	}
 	repo = addRepoFlags(cmd)
+	out = addOutputFlag(cmd, upgradeDoc{})
 	return cmd
 }

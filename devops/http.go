@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/ppalm/ppalm/httplog"
 )
 
 // Option changes how a Client is built.
@@ -27,7 +29,10 @@ type options struct {
 	wait      func(time.Duration) time.Duration
 	overrides Config
 	deadlines Deadlines
-	log       func(string)
+	// log gets a line for each wait before a retry (the run's log);
+	// reqLog every attempt and wait (--verbose).
+	log    func(string)
+	reqLog httplog.Func
 }
 
 // Deadlines bound one REST call to the repository host.
@@ -78,6 +83,10 @@ func WithRetryWait(f func(time.Duration) time.Duration) Option {
 	return func(o *options) { o.wait = f }
 }
 
+// WithRequestLog sends every attempt of every request and every wait
+// before a retry to log: the --verbose log.
+func WithRequestLog(log httplog.Func) Option { return func(o *options) { o.reqLog = log } }
+
 // WithOverrides applies connection settings from flags on top of the ones
 // read from the environment (see Config.Override).
 func WithOverrides(c Config) Option { return func(o *options) { o.overrides = c } }
@@ -123,7 +132,8 @@ func withSideEffects(ctx context.Context) context.Context {
 // auth errors become *APIError, and each attempt is retried per policy.
 func newHTTPClient(host Host, o options) *http.Client {
 	rc := &retryablehttp.Client{
-		HTTPClient:   o.base,
+		HTTPClient:   httplog.Client(o.base, o.reqLog),
+		Logger:       nil,
 		RetryWaitMin: o.waitMin,
 		RetryWaitMax: o.waitMax,
 		RetryMax:     o.retryMax,
@@ -131,7 +141,21 @@ func newHTTPClient(host Host, o options) *http.Client {
 			return checkRetry(ctx, host, o.deadlines.MaxServerWait, resp, err)
 		},
 		Backoff: func(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
-			return o.wait(backoff(min, max, attempt, resp))
+			d := o.wait(backoff(min, max, attempt, resp))
+			if o.reqLog != nil {
+				_, after := retryAfter(resp)
+				var req *http.Request
+				if resp != nil {
+					req = resp.Request
+				}
+				if req == nil {
+					// A transport error: the attempt's own entry named the
+					// request.
+					req = &http.Request{Method: "request", URL: &url.URL{}}
+				}
+				httplog.Retry(o.reqLog, req, resp, attempt+1, d, after)
+			}
+			return d
 		},
 		// Hand the last answer to the caller so it reports the server's
 		// status and message, not "giving up after N attempts"; an error

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ppalm/ppalm/dataverse"
 	"github.com/ppalm/ppalm/solution"
+	"github.com/ppalm/ppalm/task"
 )
 
 // UpgradeMode chooses between updating and upgrading a solution that is
@@ -221,7 +222,9 @@ func (Import) Run(ctx context.Context, c *Context) error {
 			c.Reporter.Progress(int(p.Percent), fmt.Sprintf("importing %s %s", sol.UniqueName, sol.Version))
 		},
 	}
-	c.Reporter.Info(fmt.Sprintf("%s %s %s into %s (%s)", d.Kind, sol.UniqueName, sol.Version, dv.EnvironmentURL(), d.Why))
+	// What runs now, while the import takes its minutes; the report says
+	// what was done.
+	task.Status(c.Reporter, fmt.Sprintf("%s %s %s into %s (%s)", d.Kind, sol.UniqueName, sol.Version, dv.EnvironmentURL(), d.Why))
 	var res *dataverse.ImportResult
 	if d.Kind == ImportUpgrade {
 		res, err = dv.StageAndUpgrade(ctx, req)

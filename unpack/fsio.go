@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/ppalm/ppalm/internal/safefile"
 )
 
 // checkTargetFolder refuses a folder path that is a file.
@@ -58,7 +60,8 @@ func writeTree(ctx context.Context, folder string, t *tree, crlf bool) ([]string
 		return nil, fmt.Errorf("create parent of %s: %w", folder, err)
 	}
 	removeStaleSwaps(parent, base)
-	tmp, err := os.MkdirTemp(parent, "."+base+".ppalm-new-")
+	// 0777 less the umask: a new folder is renamed into place (os.MkdirTemp: 0700).
+	tmp, err := safefile.MkdirTemp(parent, "."+base+".ppalm-new-")
 	if err != nil {
 		return nil, fmt.Errorf("create temporary folder beside %s: %w", folder, err)
 	}
