@@ -60,7 +60,7 @@ func runSolutionDelete(ctx context.Context, f *Factory, o *solutionDeleteOptions
 		return err
 	}
 	if sol.IsManaged || !o.withComponents {
-		if err := dv.DeleteSolution(ctx, sol.ID); err != nil {
+		if err := dv.RemoveSolution(ctx, sol, nil); err != nil {
 			return fmt.Errorf("delete solution %q: %w", o.solution, err)
 		}
 		fmt.Fprintf(f.Stdout, "deleted solution %s %s\n", o.solution, sol.Version)
@@ -93,7 +93,7 @@ func runSolutionDelete(ctx context.Context, f *Factory, o *solutionDeleteOptions
 	if err != nil {
 		return fmt.Errorf("find the managed %q after import: %w", o.solution, err)
 	}
-	if err := dv.DeleteSolution(ctx, managed.ID); err != nil {
+	if err := dv.RemoveSolution(ctx, managed, nil); err != nil {
 		return fmt.Errorf("delete managed solution %q (other solutions may depend on its components): %w", o.solution, err)
 	}
 	fmt.Fprintf(f.Stdout, "deleted solution %s %s and its components\n", o.solution, sol.Version)

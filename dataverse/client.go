@@ -44,24 +44,32 @@ type shared struct {
 	powerAppsURL *url.URL
 	graphURL     *url.URL
 
-	httpClient    *http.Client
-	credential    azcore.TokenCredential
-	userAgent     string
-	maxConc       int
-	maxRetries    int
-	retryWaitMin  time.Duration
-	retryWaitMax  time.Duration
-	pollInterval  time.Duration
-	pollMax       time.Duration
-	pollTimeout   time.Duration
-	sleep         func(context.Context, time.Duration) error
-	now           func() time.Time
-	requests      atomic.Int64
-	semMu         sync.Mutex
-	sems          map[string]chan struct{}
-	tokenMu       sync.Mutex
-	tokens        map[string]azcore.AccessToken
-	newImportPoll int // how often reconciliation looks for an import job before re-sending
+	httpClient   *http.Client
+	credential   azcore.TokenCredential
+	userAgent    string
+	maxConc      int
+	maxRetries   int
+	retryWaitMin time.Duration
+	retryWaitMax time.Duration
+	pollInterval time.Duration
+	pollMax      time.Duration
+	pollTimeout  time.Duration
+	sleep        func(context.Context, time.Duration) error
+	now          func() time.Time
+	requests     atomic.Int64
+	semMu        sync.Mutex
+	sems         map[string]chan struct{}
+	tokenMu      sync.Mutex
+	tokens       map[string]azcore.AccessToken
+	// reconcileTimeout bounds the search for the system job a request
+	// whose answer was lost may have created.
+	reconcileTimeout time.Duration
+	logf             func(format string, args ...any)
+	// clockMu guards serverOffset: the environment's clock (its Date
+	// header) minus ours, once an answer carried one.
+	clockMu      sync.Mutex
+	serverOffset time.Duration
+	serverSeen   bool
 }
 
 // Option configures a Client.
@@ -141,6 +149,25 @@ func WithRetryWait(min, max time.Duration) Option {
 	return func(s *shared) error { s.retryWaitMin, s.retryWaitMax = min, max; return nil }
 }
 
+// WithReconcileTimeout bounds how long, after a request that may have
+// started a system job lost its answer, the client looks for that job
+// before taking it as never started (default 2 minutes).
+func WithReconcileTimeout(d time.Duration) Option {
+	return func(s *shared) error { s.reconcileTimeout = d; return nil }
+}
+
+// WithLogger receives what the client does that a user should see in the
+// log: waits the server asked for, polls that failed and go on, answers it
+// lost and what it did about them. Lines never hold tokens or bodies.
+func WithLogger(logf func(format string, args ...any)) Option {
+	return func(s *shared) error {
+		if logf != nil {
+			s.logf = logf
+		}
+		return nil
+	}
+}
+
 // WithUserAgent sets the User-Agent header.
 func WithUserAgent(ua string) Option {
 	return func(s *shared) error { s.userAgent = ua; return nil }
@@ -156,24 +183,25 @@ func New(environmentURL string, opts ...Option) (*Client, error) {
 	pa, _ := url.Parse(DefaultPowerAppsURL)
 	gr, _ := url.Parse(DefaultGraphURL)
 	s := &shared{
-		envURL:        env,
-		apiBase:       env.String() + webAPIPath,
-		powerAppsURL:  pa,
-		graphURL:      gr,
-		httpClient:    &http.Client{},
-		userAgent:     "ppalm",
-		maxConc:       4,
-		maxRetries:    10,
-		retryWaitMin:  time.Second,
-		retryWaitMax:  30 * time.Second,
-		pollInterval:  5 * time.Second,
-		pollMax:       15 * time.Second,
-		pollTimeout:   60 * time.Minute,
-		sleep:         sleepContext,
-		now:           time.Now,
-		sems:          map[string]chan struct{}{},
-		tokens:        map[string]azcore.AccessToken{},
-		newImportPoll: 3,
+		envURL:           env,
+		apiBase:          env.String() + webAPIPath,
+		powerAppsURL:     pa,
+		graphURL:         gr,
+		httpClient:       &http.Client{},
+		userAgent:        "ppalm",
+		maxConc:          4,
+		maxRetries:       10,
+		retryWaitMin:     time.Second,
+		retryWaitMax:     30 * time.Second,
+		pollInterval:     5 * time.Second,
+		pollMax:          15 * time.Second,
+		pollTimeout:      60 * time.Minute,
+		sleep:            sleepContext,
+		now:              time.Now,
+		sems:             map[string]chan struct{}{},
+		tokens:           map[string]azcore.AccessToken{},
+		reconcileTimeout: 2 * time.Minute,
+		logf:             func(string, ...any) {},
 	}
 	for _, o := range opts {
 		if err := o(s); err != nil {
@@ -220,6 +248,36 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// observeDate records the environment's clock from a Date header.
+func (c *Client) observeDate(v string) {
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return
+	}
+	c.clockMu.Lock()
+	c.serverOffset, c.serverSeen = t.Sub(c.now()), true
+	c.clockMu.Unlock()
+}
+
+// serverNow is a moment by the environment's clock no later than now:
+// what the service writes into createdon of a row made after this call.
+// It asks WhoAmI once when no answer has told the service's time yet.
+func (c *Client) serverNow(ctx context.Context) (time.Time, error) {
+	c.clockMu.Lock()
+	seen := c.serverSeen
+	c.clockMu.Unlock()
+	if !seen {
+		if _, err := c.WhoAmI(ctx); err != nil {
+			return time.Time{}, err
+		}
+	}
+	c.clockMu.Lock()
+	defer c.clockMu.Unlock()
+	// Date and createdon both have whole seconds; the margin covers that
+	// and the request's own way there.
+	return c.now().Add(c.serverOffset - 5*time.Second).UTC().Truncate(time.Second), nil
 }
 
 // EnvironmentURL is the environment's base URL without a trailing slash.
@@ -335,6 +393,9 @@ func (c *Client) doOnce(ctx context.Context, r request) (*response, error) {
 		},
 	}
 	resp, err := rc.Do(req)
+	if resp != nil && u.Host == c.envURL.Host {
+		c.observeDate(resp.Header.Get("Date"))
+	}
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, ctxErr

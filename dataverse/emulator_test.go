@@ -593,6 +593,10 @@ func TestExportImportLargeUnderFaults(t *testing.T) {
 			if len(jobs) != 1 {
 				t.Errorf("import jobs = %d, want exactly 1", len(jobs))
 			}
+			// A queued import has no import job yet: count the system jobs.
+			if ops, err := clean.SolutionOperations(ctx, time.Time{}, dataverse.OperationImportSolution); err != nil || len(ops) != 1 {
+				t.Errorf("import system jobs = %d (%v), want exactly 1", len(ops), err)
+			}
 			if s, err := clean.GetSolution(ctx, "FabrikamEnvironmental"); err != nil || s.Version != "1.1.11.71" {
 				t.Errorf("imported solution = %+v, %v", s, err)
 			}

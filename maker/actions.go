@@ -458,7 +458,7 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request) {
 		Detail: fmt.Sprintf("deleted %s from %s", sp.Solution, env.Name)}
 	sol, err := env.Client.GetSolution(r.Context(), sp.Solution)
 	if err == nil {
-		err = env.Client.DeleteSolution(r.Context(), sol.ID)
+		err = env.Client.RemoveSolution(r.Context(), sol, nil)
 	}
 	if err != nil {
 		req.State, req.Detail = "failed", err.Error()

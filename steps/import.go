@@ -182,6 +182,16 @@ func (Import) Run(ctx context.Context, c *Context) error {
 	if err != nil {
 		return fmt.Errorf("read solution zip: %w", err)
 	}
+	// An import, upgrade or uninstall still running (a previous run that
+	// stopped waiting, a parallel pipeline) is let finish first: a second
+	// import queued beside it would race it, and the decision below must
+	// see what it left.
+	if err := c.Dataverse.WaitSolutionOperations(ctx, func(op dataverse.AsyncOperation) {
+		c.Reporter.Info(fmt.Sprintf("waiting for the %s still running in %s (system job %s, submitted %s) before importing",
+			dataverse.OperationName(op.OperationType), c.Dataverse.EnvironmentURL(), op.ID, op.CreatedOn))
+	}); err != nil {
+		return err
+	}
 	d, err := DecideImport(ctx, c, sol)
 	if err != nil {
 		return err

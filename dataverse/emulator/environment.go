@@ -34,6 +34,7 @@ type environment struct {
 	appPerms      map[string][]*appPermission // by canvasappid
 	teamRoles     map[string][]string         // teamid -> roleids
 	ops           map[string]*asyncOp
+	opOrder       []string                  // asyncoperation ids in submission order
 	exports       map[string][]byte         // exportjobid -> zip
 	staged        map[string][]byte         // StageSolutionUploadId -> zip
 	outcomes      map[string]*importOutcome // importjobid -> RetrieveSolutionImportResult

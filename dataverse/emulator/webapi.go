@@ -54,6 +54,7 @@ func (e *Emulator) serveWebAPI(w http.ResponseWriter, r *http.Request, user User
 		writeError(w, http.StatusNotFound, "0x80060888", fmt.Sprintf("Environment %q does not exist: this emulator serves %s", segs[0], strings.Join(e.names, ", ")))
 		return
 	}
+	e.startDue(env, e.now().UTC())
 	rest := ""
 	if len(segs) == 5 {
 		rest = segs[4]
