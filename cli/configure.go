@@ -15,12 +15,13 @@ import (
 func init() { register(newConfigureCmd) }
 
 type configureOptions struct {
-	conn     *connectionFlags
-	solution string
-	custom   string
-	deploy   string
-	only     []string
-	strict   bool
+	conn       *connectionFlags
+	solution   string
+	custom     string
+	deploy     string
+	only       []string
+	strict     bool
+	activateAs string
 }
 
 func newConfigureCmd(f *Factory) *cobra.Command {
@@ -45,9 +46,10 @@ func newConfigureCmd(f *Factory) *cobra.Command {
 	fl := cmd.Flags()
 	fl.StringVar(&o.solution, "solution", "", "unique name of the installed solution (required)")
 	fl.StringVar(&o.custom, "settings", "", "customDeploymentSettings.json (required)")
-	fl.StringVar(&o.deploy, "deployment-settings", "", "deploymentSettings.json (connection owners for activation)")
+	fl.StringVar(&o.deploy, "deployment-settings", "", "deploymentSettings.json (the connections flows bind, checked before activation)")
 	fl.BoolVar(&o.strict, "strict", false, "a #{token}# without a value is an error (otherwise, as in the Accelerator, an entry left empty is skipped as not configured)")
 	fl.StringSliceVar(&o.only, "only", nil, "run only these steps: webhook-urls,plugin-step-config,teams,share-apps,share-flows,share-connectors,set-flow-owners,activate-flows")
+	addActivateAsFlag(cmd, &o.activateAs)
 	return cmd
 }
 
@@ -92,6 +94,9 @@ func runConfigure(ctx context.Context, f *Factory, o *configureOptions) error {
 		return err
 	}
 	sc.SolutionName = o.solution
+	if sc.ActivateAs, err = steps.ParseActivateAs(o.activateAs); err != nil {
+		return err
+	}
 	// Every step looks components up by id, not through the solution, so a
 	// mistyped name would configure whatever the environment holds.
 	if _, err := sc.Dataverse.GetSolution(ctx, o.solution); errors.Is(err, dataverse.ErrNotFound) {

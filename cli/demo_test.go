@@ -40,7 +40,7 @@ func TestDemo(t *testing.T) {
 		"test  FollowSites 1.0.",
 		"3 of 3 cloud flows on",
 		"now owned by bea.owner@contoso.example",
-		"→ on as alex.maker@contoso.example",
+		"→ on as the deploying identity",
 		"git clone ",
 	} {
 		if !strings.Contains(text, want) {

@@ -87,6 +87,7 @@ type importOptions struct {
 	publish            bool
 	wait               time.Duration
 	configure          bool
+	activateAs         string
 }
 
 func newImportCmd(f *Factory) *cobra.Command {
@@ -115,6 +116,7 @@ func newImportCmd(f *Factory) *cobra.Command {
 	fl.BoolVar(&o.publish, "publish", false, "publish all customizations after the import (always done for unmanaged)")
 	fl.DurationVar(&o.wait, "wait", 60*time.Minute, "how long to wait for the import")
 	fl.BoolVar(&o.configure, "configure", false, "also run the post-import configuration (ppalm configure's steps) after the import")
+	addActivateAsFlag(cmd, &o.activateAs)
 	return cmd
 }
 
@@ -124,6 +126,9 @@ func runImport(ctx context.Context, f *Factory, o *importOptions) error {
 		return err
 	}
 	sc.OverwriteUnmanaged, sc.Publish = o.overwriteUnmanaged, o.publish
+	if sc.ActivateAs, err = steps.ParseActivateAs(o.activateAs); err != nil {
+		return err
+	}
 	pipeline := []steps.Step{steps.SettingsCheck{}, steps.Import{}}
 	if o.configure {
 		pipeline = steps.DeployPipeline()
@@ -132,6 +137,12 @@ func runImport(ctx context.Context, f *Factory, o *importOptions) error {
 	ctx, cancel := context.WithTimeout(ctx, o.wait)
 	defer cancel()
 	return runSteps(ctx, f, sc.Reporter, sc, "ppalm import "+filepath.Base(o.zipfile), pipeline)
+}
+
+// addActivateAsFlag registers --activate-as (activate-flows' identity).
+func addActivateAsFlag(cmd *cobra.Command, v *string) {
+	cmd.Flags().StringVar(v, "activate-as", steps.ActivateAsServicePrincipal,
+		"who turns flows on: service-principal (the deploying identity; each connection a flow uses must be shared with it) or connection-owner (impersonate the connections' owner, which the service no longer supports)")
 }
 
 // runSteps runs a pipeline and prints its report; a failure is one error

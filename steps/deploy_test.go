@@ -271,7 +271,8 @@ func TestDeployFabrikamEndToEnd(t *testing.T) {
 	// The import itself turns flows on where it can; switch them all off
 	// (parent first, as the service requires) and let activate-flows do it:
 	// children before the parent whose sort order is first, each in the
-	// first pass, as the connections' owner.
+	// first pass, as the deploying identity (the connections are shared
+	// with it), never impersonating their owner.
 	parent, _ := sol.Flow(parentFlow)
 	if err := dv.SetWorkflowState(ctx, parentFlow, false); err != nil {
 		t.Fatal(err)
@@ -291,14 +292,8 @@ func TestDeployFabrikamEndToEnd(t *testing.T) {
 	for _, a := range e.Emulator.Audit()[auditFrom:] {
 		if a.Environment == "test" && a.Action == "activate-flow" {
 			activated = append(activated, strings.ToLower(a.ObjectID))
-			// Flows with connections act as their owner; the parent, which
-			// has none, as the deploying identity.
-			want := emulator.ServicePrincipal.ObjectID
-			if f, _ := sol.Flow(strings.ToLower(a.ObjectID)); len(f.ConnectionReferences) > 0 {
-				want = emulator.Maker.ObjectID
-			}
-			if a.CallerObjectID != want {
-				t.Errorf("flow %s turned on as %s, want %s", a.ObjectID, a.CallerObjectID, want)
+			if a.CallerObjectID != emulator.ServicePrincipal.ObjectID || a.ImpersonatedBy != "" {
+				t.Errorf("flow %s turned on as %s (impersonated by %q), want the deploying identity %s", a.ObjectID, a.CallerObjectID, a.ImpersonatedBy, emulator.ServicePrincipal.ObjectID)
 			}
 		}
 	}

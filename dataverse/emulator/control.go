@@ -77,3 +77,28 @@ func (e *Emulator) AddConnection(environment, connectorID, owner string, sharedW
 	env.connections = append(env.connections, c)
 	return c.name, nil
 }
+
+// ShareConnection shares an existing connection with a documented user
+// (object id or e-mail), as its owner does in Power Apps (Connections,
+// Share): the user may then bind it and turn flows on with it.
+func (e *Emulator) ShareConnection(environment, connectionName, user, role string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	env, ok := e.envs[strings.ToLower(environment)]
+	if !ok {
+		return fmt.Errorf("share connection: environment %q does not exist", environment)
+	}
+	c, ok := env.connection(connectionName)
+	if !ok {
+		return fmt.Errorf("share connection: %s does not exist in %s", connectionName, environment)
+	}
+	u, ok := userByIDOrUPN(user)
+	if !ok {
+		return fmt.Errorf("share connection: %q is not a documented user", user)
+	}
+	if role == "" {
+		role = "CanEdit"
+	}
+	c.sharedWith[u.ObjectID] = role
+	return nil
+}

@@ -366,7 +366,7 @@ func routeLabel(method, p string) string {
 	case len(segs) > 0 && (segs[0] == "powerapps" || segs[0] == "graph"):
 		for i := 1; i < len(segs); i++ {
 			switch strings.ToLower(segs[i-1]) {
-			case "environments", "apps", "connections", "users", "groups", "adminapplications":
+			case "environments", "apps", "apis", "connections", "users", "groups", "adminapplications":
 				segs[i] = "{" + strings.TrimSuffix(strings.ToLower(segs[i-1]), "s") + "}"
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -67,6 +68,13 @@ func (e *Emulator) servePowerApps(w http.ResponseWriter, r *http.Request, user U
 			list = append(list, connectionJSON(env, c))
 		}
 		e.writeARMPage(w, r, list)
+	case len(rest) == 5 && rest[0] == "apis" && rest[2] == "connections" && rest[4] == "permissions" && r.Method == http.MethodGet:
+		c, ok := env.connection(rest[3])
+		if !ok || !strings.EqualFold(connectorName(c.connectorID), rest[1]) {
+			writeError(w, http.StatusNotFound, "ConnectionNotFound", fmt.Sprintf("Could not find connection '%s' for API '%s'.", rest[3], rest[1]))
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"value": connectionPermissionsJSON(c)})
 	case len(rest) == 1 && rest[0] == "apps" && r.Method == http.MethodGet:
 		var list []any
 		for _, a := range env.t("canvasapps").all() {
@@ -124,6 +132,36 @@ func connectionJSON(env *environment, c *connection) map[string]any {
 			"environment": map[string]any{"id": "/providers/Microsoft.PowerApps/environments/" + env.id, "name": env.id},
 		},
 	}
+}
+
+// connectionPermissionsJSON lists a connection's role assignments as
+// Get-AdminPowerAppConnectionRoleAssignment reads them: its creator as
+// Owner, then whom it is shared with.
+func connectionPermissionsJSON(c *connection) []any {
+	base := c.connectorID + "/connections/" + c.name + "/permissions/"
+	entry := func(u User, role string) map[string]any {
+		typ := "User"
+		if u.ApplicationID != "" {
+			typ = "ServicePrincipal"
+		}
+		return map[string]any{"id": base + u.ObjectID, "name": u.ObjectID, "type": "Microsoft.PowerApps/apis/connections/permissions",
+			"properties": map[string]any{"roleName": role,
+				"principal": map[string]any{"id": u.ObjectID, "type": typ, "email": u.Email, "tenantId": TenantID}}}
+	}
+	out := []any{entry(c.createdBy, "Owner")}
+	ids := make([]string, 0, len(c.sharedWith))
+	for id := range c.sharedWith {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		u, ok := userByObjectID(id)
+		if !ok {
+			u = User{ObjectID: id}
+		}
+		out = append(out, entry(u, c.sharedWith[id]))
+	}
+	return out
 }
 
 // findApp finds a canvas app by canvasappid, uniquecanvasappid or name.
