@@ -64,6 +64,7 @@ type shared struct {
 	// reconcileTimeout bounds the search for the system job a request
 	// whose answer was lost may have created.
 	reconcileTimeout time.Duration
+	sharePropagation time.Duration // how long a share may take to show
 	logf             func(format string, args ...any)
 	// clockMu guards serverOffset: the environment's clock (its Date
 	// header) minus ours, once an answer carried one.
@@ -156,6 +157,12 @@ func WithReconcileTimeout(d time.Duration) Option {
 	return func(s *shared) error { s.reconcileTimeout = d; return nil }
 }
 
+// WithSharePropagation bounds how long a share is looked for in the
+// permissions it was added to (default 2 minutes).
+func WithSharePropagation(d time.Duration) Option {
+	return func(s *shared) error { s.sharePropagation = d; return nil }
+}
+
 // WithLogger receives what the client does that a user should see in the
 // log: waits the server asked for, polls that failed and go on, answers it
 // lost and what it did about them. Lines never hold tokens or bodies.
@@ -201,6 +208,7 @@ func New(environmentURL string, opts ...Option) (*Client, error) {
 		sems:             map[string]chan struct{}{},
 		tokens:           map[string]azcore.AccessToken{},
 		reconcileTimeout: 2 * time.Minute,
+		sharePropagation: 2 * time.Minute,
 		logf:             func(string, ...any) {},
 	}
 	for _, o := range opts {

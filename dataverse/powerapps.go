@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 )
 
 const powerAppsAPIVersion = "2016-11-01"
@@ -73,6 +74,39 @@ func (c *Client) ShareCanvasApp(ctx context.Context, envID, appName string, prin
 		return fmt.Errorf("share canvas app %s with %s %s as %s: %w", appName, principal.Type, principal.ID, role, err)
 	}
 	return nil
+}
+
+// AppPermissionOf reads a canvas app's permissions until principalID holds
+// one, and returns it: a share can take a while to show in the list
+// (coe-starter-kit #5611, #7519 saw shares answered as done that were not
+// there). It polls with the client's poll interval, doubling up to 10 s,
+// for at most the propagation wait (WithSharePropagation, default 2
+// minutes); the error wraps ErrNotFound when it never shows.
+func (c *Client) AppPermissionOf(ctx context.Context, envID, appName, principalID string) (*AppPermission, error) {
+	wait := max(c.pollInterval, time.Millisecond)
+	var waited time.Duration
+	for {
+		perms, err := c.CanvasAppPermissions(ctx, envID, appName)
+		if err != nil {
+			return nil, err
+		}
+		for i := range perms {
+			if strings.EqualFold(perms[i].Principal.ID, principalID) {
+				return &perms[i], nil
+			}
+		}
+		if waited >= c.sharePropagation {
+			return nil, fmt.Errorf("%s is not in the permissions of canvas app %s after %s: %w", principalID, appName, c.sharePropagation, ErrNotFound)
+		}
+		if waited > 0 {
+			c.logf("canvas app %s: the share with %s does not show yet; looking again in %s", appName, principalID, wait)
+		}
+		if err := c.sleep(ctx, wait); err != nil {
+			return nil, err
+		}
+		waited += wait
+		wait = min(wait*2, 10*time.Second)
+	}
 }
 
 // Connection is a connection in the Power Apps API.

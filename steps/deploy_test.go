@@ -228,7 +228,10 @@ func TestDeployFabrikamEndToEnd(t *testing.T) {
 		t.Errorf("team roles = %q", roleNames)
 	}
 
-	// The canvas app shared exactly as configured (no downgrade).
+	// The canvas app shared as asked (CanViewWithShare is sent, not
+	// downgraded first); the service grants CanView, and the deployment
+	// reports the role granted as a warning naming app, group and both
+	// roles, without failing.
 	envID, _ := dv.EnvironmentID(ctx)
 	app, err := dv.CanvasAppByName(ctx, "contoso_environmentalworkdelivery_39672")
 	if err != nil {
@@ -238,14 +241,26 @@ func TestDeployFabrikamEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shared := false
+	granted := ""
 	for _, p := range perms {
 		if strings.EqualFold(p.Principal.ID, emulator.Groups[0].ID) {
-			shared = p.RoleName == "CanViewWithShare"
+			granted = p.RoleName
 		}
 	}
-	if !shared {
-		t.Errorf("app permissions = %+v, want group %s CanViewWithShare", perms, emulator.Groups[0].ID)
+	if granted != "CanView" {
+		t.Errorf("app permissions = %+v, want group %s with the CanView the service grants", perms, emulator.Groups[0].ID)
+	}
+	asked := false
+	for _, a := range e.Emulator.Audit() {
+		asked = asked || (a.Action == "share-app" && strings.Contains(a.Detail, "(asked CanViewWithShare)"))
+	}
+	if !asked {
+		t.Error("the share was not sent as CanViewWithShare")
+	}
+	wantWarning := "app \"" + app.DisplayName + "\" shared with group " + emulator.Groups[0].ID + ": asked CanViewWithShare, the service granted CanView"
+	if !slices.ContainsFunc(c.Reporter.(*quietReporter).lines, func(l string) bool { return strings.HasPrefix(l, "warning: "+wantWarning) }) ||
+		!strings.Contains(Report(c.Outcomes), wantWarning) {
+		t.Errorf("no warning %q in the log %q or the report:\n%s", wantWarning, c.Reporter.(*quietReporter).lines, Report(c.Outcomes))
 	}
 
 	// Owner set and every cloud flow on.

@@ -55,6 +55,10 @@ type appPermission struct {
 	roleName      string
 	principalType string
 	email         string
+	// visibleAt is when a share made with a share-delay fault shows in
+	// the permissions; before, prevRole shows ("" hides the entry).
+	visibleAt time.Time
+	prevRole  string
 }
 
 var tableDefs = [][3]string{

@@ -91,7 +91,7 @@ func (e *Emulator) servePowerApps(w http.ResponseWriter, r *http.Request, user U
 		case len(rest) == 2 && r.Method == http.MethodGet:
 			writeJSON(w, http.StatusOK, appJSON(env, app))
 		case len(rest) == 3 && rest[2] == "permissions" && r.Method == http.MethodGet:
-			writeJSON(w, http.StatusOK, map[string]any{"value": permissionsJSON(env, app, rest[1])})
+			writeJSON(w, http.StatusOK, map[string]any{"value": permissionsJSON(env, app, rest[1], e.now())})
 		case len(rest) == 3 && rest[2] == "modifyPermissions" && r.Method == http.MethodPost:
 			e.modifyPermissions(w, r, env, app, rest[1], who)
 		case len(rest) == 3 && rest[2] == "modifyAppOwner" && r.Method == http.MethodPost:
@@ -195,9 +195,15 @@ func appOwner(env *environment, a record) *appPermission {
 	return &appPermission{}
 }
 
-func permissionsJSON(env *environment, a record, appName string) []any {
+func permissionsJSON(env *environment, a record, appName string, now time.Time) []any {
 	out := []any{}
 	for _, p := range env.appPerms[str(a["canvasappid"])] {
+		role := p.roleName
+		if now.Before(p.visibleAt) {
+			if role = p.prevRole; role == "" {
+				continue // not propagated yet
+			}
+		}
 		principal := map[string]any{"id": p.id, "type": p.principalType}
 		if p.email != "" {
 			principal["email"] = p.email
@@ -208,7 +214,7 @@ func permissionsJSON(env *environment, a record, appName string) []any {
 		out = append(out, map[string]any{
 			"id":   "/providers/Microsoft.PowerApps/apps/" + appName + "/permissions/" + p.id,
 			"name": p.id, "type": "Microsoft.PowerApps/apps/permissions",
-			"properties": map[string]any{"roleName": p.roleName, "principal": principal,
+			"properties": map[string]any{"roleName": role, "principal": principal,
 				"scope": "/providers/Microsoft.PowerApps/apps/" + appName},
 		})
 	}
@@ -257,7 +263,13 @@ func (e *Emulator) modifyPermissions(w http.ResponseWriter, r *http.Request, env
 			writeError(w, http.StatusBadRequest, "InvalidRoleName", fmt.Sprintf("put[%d].properties.roleName %q is not valid: expected CanView, CanViewWithShare or CanEdit", i, pr.RoleName))
 			return
 		}
-		p := &appPermission{roleName: pr.RoleName, principalType: pr.Principal.Type}
+		// The service accepts CanViewWithShare and grants CanView
+		// (coe-starter-kit #4345; the Accelerator maps it to CanView).
+		granted := pr.RoleName
+		if granted == "CanViewWithShare" {
+			granted = "CanView"
+		}
+		p := &appPermission{roleName: granted, principalType: pr.Principal.Type}
 		switch pr.Principal.Type {
 		case "Group":
 			g, ok := groupByID(pr.Principal.ID)
@@ -297,17 +309,26 @@ func (e *Emulator) modifyPermissions(w http.ResponseWriter, r *http.Request, env
 		}
 	}
 	var echo []any
-	for _, c := range puts {
+	visibleAt := e.now().Add(e.faults.shareDelay)
+	if e.faults.shareDelay > 0 {
+		e.stats.Faults["share-delay"]++
+	}
+	for i, c := range puts {
 		replaced := false
 		for _, p := range perms {
 			if p.id == c.p.id && p.roleName != "Owner" {
-				p.roleName, replaced = c.p.roleName, true
+				p.prevRole, p.roleName, p.visibleAt, replaced = p.roleName, c.p.roleName, visibleAt, true
 			}
 		}
 		if !replaced {
+			c.p.visibleAt = visibleAt
 			perms = append(perms, c.p)
 		}
-		e.record(env, "share-app", appID, c.p.principalType+" "+c.p.id+" "+c.p.roleName, who)
+		detail := c.p.principalType + " " + c.p.id + " " + c.p.roleName
+		if asked := body.Put[i].Properties.RoleName; asked != c.p.roleName {
+			detail += " (asked " + asked + ")"
+		}
+		e.record(env, "share-app", appID, detail, who)
 		echo = append(echo, c.echo)
 	}
 	env.appPerms[appID] = perms
