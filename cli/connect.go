@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ppalm/ppalm/dataverse"
+	"github.com/ppalm/ppalm/task"
 )
 
 // connectionFlags are the flags every command that talks to an environment
@@ -81,7 +82,8 @@ func (c *connectionFlags) client(ctx context.Context, f *Factory) (*dataverse.Cl
 	if env == "" {
 		return nil, fmt.Errorf("no environment: pass --environment or set PPALM_ENVIRONMENT_URL")
 	}
-	opts := []dataverse.Option{dataverse.WithMaxConcurrency(c.maxConcurrency), dataverse.WithUserAgent("ppalm")}
+	opts := []dataverse.Option{dataverse.WithMaxConcurrency(c.maxConcurrency), dataverse.WithUserAgent("ppalm"),
+		dataverse.WithLogger(clientLog(f))}
 	powerApps, graph := or(c.powerAppsURL, "PPALM_POWERAPPS_URL"), or(c.graphURL, "PPALM_GRAPH_URL")
 	// A loopback environment is the emulator, which serves the Power Apps
 	// and Graph APIs on the same address; the public defaults would need a
@@ -128,6 +130,18 @@ func (c *connectionFlags) client(ctx context.Context, f *Factory) (*dataverse.Cl
 		opts = append(opts, dataverse.WithCredential(cred))
 	}
 	return dataverse.New(env, opts...)
+}
+
+// clientLog writes what the client waits for and recovers from (Retry-After
+// waits, polls that failed and go on, lost answers) to stderr, masked: on a
+// pipeline host stderr is the job log.
+func clientLog(f *Factory) func(string, ...any) {
+	return func(format string, args ...any) {
+		if f.Stderr == nil {
+			return
+		}
+		fmt.Fprintln(f.Stderr, "ppalm: "+task.Mask(f.reporter(), fmt.Sprintf(format, args...)))
+	}
 }
 
 // loopbackOrigin is "http://HOST:PORT" of a loopback URL, else "".

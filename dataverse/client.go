@@ -65,6 +65,8 @@ type shared struct {
 	// whose answer was lost may have created.
 	reconcileTimeout time.Duration
 	sharePropagation time.Duration // how long a share may take to show
+	deadlines        Deadlines
+	maxRetryAfter    time.Duration
 	logf             func(format string, args ...any)
 	// clockMu guards serverOffset: the environment's clock (its Date
 	// header) minus ours, once an answer carried one.
@@ -157,6 +159,87 @@ func WithReconcileTimeout(d time.Duration) Option {
 	return func(s *shared) error { s.reconcileTimeout = d; return nil }
 }
 
+// Deadlines bound one attempt of a call (connecting, sending, waiting for
+// the answer and reading it), by what the call does. A call whose attempt
+// runs out is tried once more, then fails naming the host and the
+// deadline; a non-idempotent one is then reconciled like any lost answer.
+type Deadlines struct {
+	// Quick is for WhoAmI, the organization and Graph look-ups, which a
+	// healthy service answers in a second.
+	Quick time.Duration
+	// Default is for reads and writes of rows, lists, shares: the Dataverse
+	// SDK's two minutes.
+	Default time.Duration
+	// Upload is for submitting an import or staging a zip (the upload of
+	// the base64 body), plus UploadPerMB for each megabyte of body.
+	Upload      time.Duration
+	UploadPerMB time.Duration
+	// Long is for what the service does while the caller waits: the
+	// synchronous export, import and promotion, publishing, and downloading
+	// an export.
+	Long time.Duration
+}
+
+// DefaultDeadlines are the deadlines a client starts with.
+var DefaultDeadlines = Deadlines{
+	Quick:       30 * time.Second,
+	Default:     2 * time.Minute,
+	Upload:      2 * time.Minute,
+	UploadPerMB: 10 * time.Second,
+	Long:        20 * time.Minute,
+}
+
+// DefaultMaxRetryAfter is the longest Retry-After a client waits. Dataverse
+// counts its service-protection limits over five minutes, so it never
+// needs to ask for longer; a server that does is not coming back soon.
+const DefaultMaxRetryAfter = 5 * time.Minute
+
+// WithDeadlines replaces the per-attempt deadlines; zero fields keep
+// their defaults.
+func WithDeadlines(d Deadlines) Option {
+	return func(s *shared) error {
+		for _, f := range []struct{ to, from *time.Duration }{{&s.deadlines.Quick, &d.Quick}, {&s.deadlines.Default, &d.Default},
+			{&s.deadlines.Upload, &d.Upload}, {&s.deadlines.UploadPerMB, &d.UploadPerMB}, {&s.deadlines.Long, &d.Long}} {
+			if *f.from > 0 {
+				*f.to = *f.from
+			}
+		}
+		return nil
+	}
+}
+
+// WithMaxRetryAfter sets the longest Retry-After the client waits
+// (DefaultMaxRetryAfter); a longer one fails the call at once, naming the
+// host and the wait.
+func WithMaxRetryAfter(d time.Duration) Option {
+	return func(s *shared) error { s.maxRetryAfter = d; return nil }
+}
+
+// attemptTimeout is the deadline of one attempt of a call to u with a body
+// of size bytes.
+func (c *Client) attemptTimeout(u *url.URL, size int) time.Duration {
+	d := c.deadlines
+	if u.Host != c.envURL.Host || !strings.HasPrefix(u.Path, c.envURL.Path+webAPIPath) {
+		if u.Host == c.graphURL.Host {
+			return d.Quick
+		}
+		return d.Default
+	}
+	op := strings.TrimPrefix(u.Path, c.envURL.Path+webAPIPath)
+	if i := strings.IndexAny(op, "(/"); i >= 0 {
+		op = op[:i]
+	}
+	switch op {
+	case "WhoAmI", "RetrieveCurrentOrganization":
+		return d.Quick
+	case "ImportSolutionAsync", "StageAndUpgradeAsync", "StageSolution":
+		return d.Upload + time.Duration(size>>20)*d.UploadPerMB
+	case "ExportSolution", "ImportSolution", "StageAndUpgrade", "DeleteAndPromote", "PublishAllXml", "PublishXml", "DownloadSolutionExportData":
+		return d.Long + time.Duration(size>>20)*d.UploadPerMB
+	}
+	return d.Default
+}
+
 // WithSharePropagation bounds how long a share is looked for in the
 // permissions it was added to (default 2 minutes).
 func WithSharePropagation(d time.Duration) Option {
@@ -209,6 +292,8 @@ func New(environmentURL string, opts ...Option) (*Client, error) {
 		tokens:           map[string]azcore.AccessToken{},
 		reconcileTimeout: 2 * time.Minute,
 		sharePropagation: 2 * time.Minute,
+		deadlines:        DefaultDeadlines,
+		maxRetryAfter:    DefaultMaxRetryAfter,
 		logf:             func(string, ...any) {},
 	}
 	for _, o := range opts {
@@ -388,13 +473,19 @@ func (c *Client) doOnce(ctx context.Context, r request) (*response, error) {
 	}
 	defer func() { <-sem }()
 
+	// Each attempt gets the deadline of what the call does: the client's
+	// http.Client, with that Timeout.
+	timeout := c.attemptTimeout(u, len(r.body))
+	hc := *c.httpClient
+	hc.Timeout = timeout
+	policy := &retryState{idempotent: r.idempotent, maxRetryAfter: c.maxRetryAfter, now: c.now}
 	rc := &retryablehttp.Client{
-		HTTPClient:   c.httpClient,
+		HTTPClient:   &hc,
 		RetryWaitMin: c.retryWaitMin,
 		RetryWaitMax: c.retryWaitMax,
 		RetryMax:     c.maxRetries,
-		CheckRetry:   retryPolicy(r.idempotent),
-		Backoff:      c.backoff(ctx),
+		CheckRetry:   policy.check,
+		Backoff:      c.backoff(ctx, r.method, u),
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 		RequestLogHook: func(retryablehttp.Logger, *http.Request, int) {
 			c.requests.Add(1)
@@ -417,6 +508,9 @@ func (c *Client) doOnce(ctx context.Context, r request) (*response, error) {
 		if unreachable(err) {
 			err = fmt.Errorf("%w (check the URL: nothing answers at %s)", err, u.Host)
 		}
+		if timedOut(err) {
+			err = fmt.Errorf("no answer from %s within %s, %d attempt(s): %w", u.Host, timeout, policy.timeouts, err)
+		}
 		err = fmt.Errorf("%s %s: %w", r.method, redact(u), err)
 		if !r.idempotent {
 			err = fmt.Errorf("%w: %w", errUncertain, err)
@@ -434,6 +528,10 @@ func (c *Client) doOnce(ctx context.Context, r request) (*response, error) {
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		apiErr := newAPIError(r.method, u, resp, body)
+		if apiErr.RetryAfter > c.maxRetryAfter {
+			return nil, fmt.Errorf("%s asked to wait %s before trying again (Retry-After), longer than the %s ppalm waits: nothing was retried; try again later: %w",
+				u.Host, apiErr.RetryAfter, c.maxRetryAfter, apiErr)
+		}
 		if !r.idempotent && resp.StatusCode >= 500 && resp.StatusCode != http.StatusServiceUnavailable && resp.StatusCode != http.StatusNotImplemented {
 			return nil, fmt.Errorf("%w: %w", errUncertain, apiErr)
 		}
