@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -65,6 +66,13 @@ func runExport(ctx context.Context, f *Factory, o *exportOptions) error {
 	case o.unmanaged && !o.managed:
 		kinds = []bool{false}
 	}
+	// Both zips are exported before either is written: a run that fails
+	// halfway leaves neither, never one of the pair beside an old other.
+	type exported struct {
+		path string
+		zip  []byte
+	}
+	var done []exported
 	for _, managed := range kinds {
 		name := o.solution + ".zip"
 		kind := "unmanaged"
@@ -82,21 +90,29 @@ func runExport(ctx context.Context, f *Factory, o *exportOptions) error {
 			zip, err = c.Export(ctx, o.solution, opts)
 		}
 		if err != nil {
+			if len(done) > 0 {
+				return fmt.Errorf("export: %w (nothing was written: %s was exported but is written only with its pair)", err, filepath.Base(done[0].path))
+			}
 			return fmt.Errorf("export: %w", err)
 		}
-		path := filepath.Join(o.out, name)
-		if err := writeFileAtomic(path, zip); err != nil {
+		done = append(done, exported{filepath.Join(o.out, name), zip})
+	}
+	for _, e := range done {
+		if err := writeFileAtomic(e.path, e.zip); err != nil {
 			return fmt.Errorf("export: %w", err)
 		}
-		fmt.Fprintf(f.Stderr, "  wrote %s (%d bytes)\n", path, len(zip))
+		fmt.Fprintf(f.Stderr, "  wrote %s (%d bytes)\n", e.path, len(e.zip))
 	}
 	return nil
 }
 
-// timedOut reports a gateway or request timeout of a synchronous export.
+// timedOut reports a gateway or request timeout of a synchronous export,
+// or the client's own deadline running out.
 func timedOut(err error) bool {
 	var apiErr *dataverse.APIError
-	return errors.As(err, &apiErr) && (apiErr.StatusCode == http.StatusGatewayTimeout || apiErr.StatusCode == http.StatusRequestTimeout)
+	var netErr net.Error
+	return (errors.As(err, &apiErr) && (apiErr.StatusCode == http.StatusGatewayTimeout || apiErr.StatusCode == http.StatusRequestTimeout)) ||
+		(errors.As(err, &netErr) && netErr.Timeout())
 }
 
 // writeFileAtomic writes through a temporary file so a failed export never

@@ -502,8 +502,8 @@ func (c *Client) runImport(ctx context.Context, action string, req ImportRequest
 			}
 			break
 		}
-		if !uncertain(err) || attempt >= 1 {
-			return nil, fmt.Errorf("%s of solution %q: %w", action, name, err)
+		if !uncertain(err) {
+			return nil, fmt.Errorf("%s of solution %q was not accepted, nothing was imported: %w", action, name, err)
 		}
 		// The service may have queued the import: adopt its system job
 		// rather than queue a second import of the same zip.
@@ -516,6 +516,10 @@ func (c *Client) runImport(ctx context.Context, action string, req ImportRequest
 			c.logf("%s of %s: the answer was lost, but the service queued it as system job %s: waiting for that one", action, name, op.ID)
 			ans = asyncImportAnswer{AsyncOperationID: op.ID}
 			break
+		}
+		if attempt >= 1 {
+			return nil, fmt.Errorf("%s of solution %q: sent twice, both answers lost, and %s shows no system job from either after %s, so nothing runs: %w",
+				action, name, c.envURL.Host, c.reconcileTimeout, err)
 		}
 		c.logf("%s of %s: the answer was lost and %s shows no system job from it after %s: sending it again", action, name, c.envURL.Host, c.reconcileTimeout)
 	}
@@ -598,6 +602,12 @@ func (c *Client) waitImport(ctx context.Context, name string, since time.Time, a
 		return res, nil
 	}
 	result, err := c.RetrieveSolutionImportResult(ctx, res.ImportJobID)
+	if err != nil && failure == "" && transient(err) {
+		// The system job succeeded: the import is done whatever the
+		// result's read says; only its warnings are lost.
+		c.logf("import of %s succeeded (system job %s) but its result could not be read (%v): its warnings are not shown", name, res.AsyncOperationID, err)
+		return res, nil
+	}
 	if err != nil {
 		if failure != "" {
 			if errors.Is(err, ErrNotFound) {
@@ -683,17 +693,20 @@ func (c *Client) runSystemJob(ctx context.Context, action string, opType int, bo
 			}
 			break
 		}
-		if !uncertain(err) || attempt >= 1 {
+		if !uncertain(err) {
 			return err
 		}
 		op, findErr := c.submittedOperation(ctx, opType, since)
 		if findErr != nil {
-			return fmt.Errorf("%w; then looking for the system job it may have started: %w", err, findErr)
+			return fmt.Errorf("%w; then looking for the system job it may have started: %w (check the system jobs of %s before trying again)", err, findErr, c.envURL)
 		}
 		if op != nil {
 			c.logf("%s: the answer was lost, but the service queued it as system job %s: waiting for that one", action, op.ID)
 			ans.AsyncOperationID = op.ID
 			break
+		}
+		if attempt >= 1 {
+			return fmt.Errorf("sent twice, both answers lost, and %s shows no system job from either after %s, so nothing runs: %w", c.envURL.Host, c.reconcileTimeout, err)
 		}
 		c.logf("%s: the answer was lost and %s shows no system job from it after %s: sending it again", action, c.envURL.Host, c.reconcileTimeout)
 	}

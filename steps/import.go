@@ -190,11 +190,11 @@ func (Import) Run(ctx context.Context, c *Context) error {
 		c.Reporter.Info(fmt.Sprintf("waiting for the %s still running in %s (system job %s, submitted %s) before importing",
 			dataverse.OperationName(op.OperationType), c.Dataverse.EnvironmentURL(), op.ID, op.CreatedOn))
 	}); err != nil {
-		return err
+		return fmt.Errorf("%w (nothing was imported)", err)
 	}
 	d, err := DecideImport(ctx, c, sol)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w (nothing was imported)", err)
 	}
 	out := &ImportOutcome{Solution: sol.UniqueName, Version: sol.Version, Kind: d.Kind, Why: d.Why}
 	if d.Installed != nil {

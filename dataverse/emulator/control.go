@@ -102,3 +102,31 @@ func (e *Emulator) ShareConnection(environment, connectionName, user, role strin
 	c.sharedWith[u.ObjectID] = role
 	return nil
 }
+
+// SystemJob is an asyncoperations row as the service keeps it.
+type SystemJob struct {
+	ID            string
+	Action        string // the action that submitted it, e.g. ImportSolutionAsync
+	OperationType int    // 203 import, 211 stage and upgrade, ...
+	StateCode     int
+	StatusCode    int
+	Message       string
+}
+
+// SystemJobs returns an environment's system jobs in submission order.
+func (e *Emulator) SystemJobs(environment string) []SystemJob {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	env, ok := e.envs[strings.ToLower(environment)]
+	if !ok {
+		return nil
+	}
+	var out []SystemJob
+	for _, id := range env.opOrder {
+		op := env.ops[id]
+		row, _ := env.t("asyncoperations").get(id)
+		out = append(out, SystemJob{ID: id, Action: op.action, OperationType: op.opType,
+			StateCode: mustInt(row["statecode"]), StatusCode: mustInt(row["statuscode"]), Message: str(row["message"])})
+	}
+	return out
+}
