@@ -105,4 +105,3 @@ func TestImportUnderHeavyFaults(t *testing.T) {
 		t.Errorf("the fault mix was not exercised: %d imports completed, faults %v", completed, total)
 	}
 }
-
