@@ -85,7 +85,8 @@ type Stats struct {
 	// counts by HTTP status; status 0 counts dropped connections.
 	Requests map[string]map[int]int `json:"requests"`
 	// Faults counts injected faults by kind: 429, 503, reset-before,
-	// reset-after, latency; "budget" counts service-protection 429s.
+	// reset-after, jobfail, share-delay, latency; "budget" counts
+	// service-protection 429s.
 	Faults map[string]int `json:"faults"`
 }
 
