@@ -68,10 +68,6 @@ func checkSharedWithDeployer(ctx context.Context, c *Context, items []*flowItem)
 	if len(flowsByConn) == 0 {
 		return nil // unbound references: the activation says which
 	}
-	me, err := deployer(ctx, c)
-	if err != nil {
-		return err
-	}
 	conns, err := connections(ctx, c)
 	if err != nil {
 		return fmt.Errorf("check the flows' connections before turning them on: %w", err)
@@ -85,26 +81,39 @@ func checkSharedWithDeployer(ctx context.Context, c *Context, items []*flowItem)
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
-	var problems []string
+	var used []*dataverse.Connection
 	for _, id := range ids {
-		var conn *dataverse.Connection
 		for i := range conns {
 			if strings.EqualFold(conns[i].Name, id) {
-				conn = &conns[i]
+				used = append(used, &conns[i])
+				break
 			}
 		}
-		if conn == nil {
-			continue // the settings check or the activation names it
+		// A connection not in the list: the settings check or the
+		// activation names it.
+	}
+	// Who the deployer is and whom each connection is shared with are
+	// independent reads: ask at once.
+	var me *dataverse.SystemUser
+	perms := make([][]dataverse.AppPermission, len(used))
+	errs := parallel(len(used)+1, c.concurrency(), func(i int) error {
+		var err error
+		if i == len(used) {
+			me, err = deployer(ctx, c)
+			return err
 		}
-		if strings.EqualFold(conn.CreatedBy.ID, me.ObjectID) {
-			continue
+		if perms[i], err = c.Dataverse.ConnectionPermissions(ctx, envID, used[i].ConnectorID, used[i].Name); err != nil {
+			return fmt.Errorf("check whether connection %s is shared with the deploying identity: %w", used[i].Name, err)
 		}
-		perms, err := c.Dataverse.ConnectionPermissions(ctx, envID, conn.ConnectorID, conn.Name)
-		if err != nil {
-			return fmt.Errorf("check whether connection %s is shared with the deploying identity: %w", conn.Name, err)
-		}
-		shared := false
-		for _, p := range perms {
+		return nil
+	})
+	if err := joinErrors(errs); err != nil {
+		return err
+	}
+	var problems []string
+	for i, conn := range used {
+		shared := strings.EqualFold(conn.CreatedBy.ID, me.ObjectID)
+		for _, p := range perms[i] {
 			shared = shared || strings.EqualFold(p.Principal.ID, me.ObjectID)
 		}
 		if shared {
@@ -116,7 +125,7 @@ func checkSharedWithDeployer(ctx context.Context, c *Context, items []*flowItem)
 		}
 		problems = append(problems, fmt.Sprintf("connection %s (%s, owned by %s), used by %s, is not shared with the deploying identity %s: "+
 			"have %s share it with %s (Power Apps, Connections, %s, Share, Can use), or bind the connection references to a connection the deploying identity owns",
-			conn.Name, connectorName(conn.ConnectorID), owner, flowList(flowsByConn[id]), deployerName(me),
+			conn.Name, connectorName(conn.ConnectorID), owner, flowList(flowsByConn[strings.ToLower(conn.Name)]), deployerName(me),
 			owner, deployerName(me), conn.Name))
 	}
 	if len(problems) > 0 {
