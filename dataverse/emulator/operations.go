@@ -89,6 +89,9 @@ func (e *Emulator) startJob(env *environment, op *asyncOp, now time.Time) {
 			op.failed, op.message = true, err.Error()
 		}
 	}
+	// The job's running time counts from when its work is done: a slow
+	// import does not eat the polls it is meant to answer running.
+	op.startedAt = e.now()
 	if e.polls == 0 {
 		e.complete(env, op, now)
 	}
