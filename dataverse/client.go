@@ -220,7 +220,7 @@ func WithMaxRetryAfter(d time.Duration) Option {
 func (c *Client) attemptTimeout(u *url.URL, size int) time.Duration {
 	d := c.deadlines
 	if u.Host != c.envURL.Host || !strings.HasPrefix(u.Path, c.envURL.Path+webAPIPath) {
-		if u.Host == c.graphURL.Host {
+		if u.Host == c.graphURL.Host && strings.HasPrefix(u.Path, c.graphURL.Path+"/") {
 			return d.Quick
 		}
 		return d.Default

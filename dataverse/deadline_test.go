@@ -96,6 +96,14 @@ func TestDeadlinesSuitTheCall(t *testing.T) {
 		t.Errorf("default deadlines %+v: want whoami quick, rows in minutes, the synchronous export longest", d)
 	}
 	c, _ := newTestClient(t, "https://contoso.crm.dynamics.com")
+	// The emulator serves Power Apps and Graph on its own host.
+	emu, _ := newTestClient(t, "http://127.0.0.1:8080/dev", WithPowerAppsURL("http://127.0.0.1:8080/powerapps"), WithGraphURL("http://127.0.0.1:8080/graph"))
+	for path, want := range map[string]time.Duration{"/graph/v1.0/groups/x": d.Quick, "/powerapps/providers/Microsoft.PowerApps/scopes/admin/environments/e/connections": d.Default,
+		"/dev/api/data/v9.2/WhoAmI": d.Quick, "/dev/api/data/v9.2/ExportSolution": d.Long} {
+		if got := emu.attemptTimeout(&url.URL{Scheme: "http", Host: "127.0.0.1:8080", Path: path}, 0); got != want {
+			t.Errorf("deadline of %s on the emulator = %v, want %v", path, got, want)
+		}
+	}
 	for _, tc := range []struct {
 		url  string
 		size int
