@@ -132,7 +132,8 @@ func (c *Client) WaitSolutionOperations(ctx context.Context, waiting func(AsyncO
 		if _, err := c.WaitAsyncOperation(ctx, op.ID, nil); err != nil {
 			var we *WaitError
 			if ctx.Err() != nil || errors.As(err, &we) {
-				return fmt.Errorf("wait for system job %s (%s, started %s) to finish: %w", op.ID, OperationName(op.OperationType), op.CreatedOn, err)
+				return fmt.Errorf("wait for system job %s (%s, submitted %s) in %s to finish: %w; if it is stuck, cancel it (the environment's System Jobs) and run again",
+					op.ID, OperationName(op.OperationType), op.CreatedOn, c.envURL.Host, err)
 			}
 		}
 	}
