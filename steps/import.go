@@ -162,6 +162,10 @@ func loadSolution(c *Context) (*solution.Solution, error) {
 // Import imports the solution zip into the target: a new install, an update
 // or an upgrade (StageAndUpgradeAsync, which removes the components the new
 // version dropped), with the ComponentParameters the settings preflight built.
+// It first lets any import, upgrade or uninstall still running there finish,
+// and a submission whose answer is lost is reconciled on the system job it
+// created (dataverse.Client.ImportSolution), so an import is never queued
+// twice.
 type Import struct{}
 
 func (Import) Name() string { return "import" }
