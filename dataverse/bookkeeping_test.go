@@ -214,3 +214,29 @@ func TestUninstallManagedSolutionAsync(t *testing.T) {
 		t.Error("no uninstall system job in the service's records")
 	}
 }
+
+// Another identity's import submitted in the same moment is never taken
+// for the caller's own: the lost request is sent again.
+func TestAnotherIdentitysImportIsNotAdopted(t *testing.T) {
+	r := newRig(t, emulator.Options{FaultScript: []emulator.ScriptedFault{{Route: importRoute, Nth: 2, Kind: "reset-before"}}})
+	ctx := context.Background()
+	admin := r.Client(t, "test", dataverse.WithCredential(staticToken(emulator.Admin.Email)))
+	theirs, err := admin.ImportSolution(ctx, dataverse.ImportRequest{Zip: readFile(t, followSitesZip)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	test := r.Client(t, "test")
+	ours, err := test.ImportSolution(ctx, dataverse.ImportRequest{Zip: readFile(t, fabrikamMngZip)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ours.AsyncOperationID == theirs.AsyncOperationID || ours.Result == nil {
+		t.Errorf("our import %+v took over Casey's system job %s", ours, theirs.AsyncOperationID)
+	}
+	if s, err := test.GetSolution(ctx, "FabrikamEnvironmental"); err != nil || s.Version != "1.1.11.71" {
+		t.Errorf("our solution %+v, %v: the import was never sent again", s, err)
+	}
+	if n := systemJobs(t, r, "test", dataverse.OperationImportSolution); n != 2 {
+		t.Errorf("%d import system jobs, want Casey's and ours", n)
+	}
+}

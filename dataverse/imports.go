@@ -234,23 +234,41 @@ func (c *Client) WaitAsyncOperation(ctx context.Context, id string, progress fun
 }
 
 // submittedOperation finds the system job a non-idempotent request created
-// although its answer was lost: the one of opType created since then. The
-// row is written when the request is accepted, before the job starts, so
-// it is looked for a few times over reconcileTimeout (a busy service may
-// be slow to answer the list) and then taken as absent (nil). Several
-// candidates are narrowed to the caller's own; if that leaves more than
-// one, it is an error naming them rather than a guess.
+// although its answer was lost: the caller's own job of opType created
+// since then. The row is written when the request is accepted, before the
+// job starts, so it is looked for a few times over reconcileTimeout (a busy
+// service may be slow to answer the list) and then taken as absent (nil).
+// Jobs of other identities are never adopted; two of the caller's own are
+// an error naming them rather than a guess.
 func (c *Client) submittedOperation(ctx context.Context, opType int, since time.Time) (*AsyncOperation, error) {
 	wait := max(c.pollInterval, time.Millisecond)
 	var waited time.Duration
 	var lastErr error
+	me := ""
 	for {
 		ops, err := c.SolutionOperations(ctx, since, opType)
+		if err == nil && len(ops) > 0 && me == "" {
+			var who *WhoAmIResult
+			if who, err = c.WhoAmI(ctx); err == nil {
+				me = who.UserID
+			}
+		}
+		var mine []AsyncOperation
+		for _, op := range ops {
+			if err == nil && strings.EqualFold(op.OwnerID, me) {
+				mine = append(mine, op)
+			}
+		}
 		switch {
-		case err == nil && len(ops) == 1:
-			return &ops[0], nil
-		case err == nil && len(ops) > 1:
-			return c.ownOperation(ctx, ops)
+		case err == nil && len(mine) == 1:
+			return &mine[0], nil
+		case err == nil && len(mine) > 1:
+			ids := make([]string, len(mine))
+			for i, op := range mine {
+				ids[i] = op.ID + " (created " + op.CreatedOn + ")"
+			}
+			return nil, fmt.Errorf("%d %s system jobs of the deploying identity were submitted in %s since the request (%s): ppalm cannot tell which is its own",
+				len(mine), OperationName(opType), c.envURL.Host, strings.Join(ids, ", "))
 		case err == nil:
 			lastErr = nil
 		case ctx.Err() != nil || !transient(err):
@@ -270,27 +288,6 @@ func (c *Client) submittedOperation(ctx context.Context, opType int, since time.
 		waited += wait
 		wait = min(wait*2, 30*time.Second)
 	}
-}
-
-func (c *Client) ownOperation(ctx context.Context, ops []AsyncOperation) (*AsyncOperation, error) {
-	me, err := c.WhoAmI(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var mine []AsyncOperation
-	for _, op := range ops {
-		if strings.EqualFold(op.OwnerID, me.UserID) {
-			mine = append(mine, op)
-		}
-	}
-	if len(mine) == 1 {
-		return &mine[0], nil
-	}
-	ids := make([]string, len(ops))
-	for i, op := range ops {
-		ids[i] = op.ID + " (created " + op.CreatedOn + ")"
-	}
-	return nil, fmt.Errorf("%d %s system jobs were submitted in %s since the request (%s): ppalm cannot tell which is its own", len(ops), OperationName(ops[0].OperationType), c.envURL.Host, strings.Join(ids, ", "))
 }
 
 // ImportJob is a row of importjobs (without the large data column).
