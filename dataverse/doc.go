@@ -35,8 +35,9 @@
 //     or a 5xx after the body was sent). The caller checks server state
 //     first: an asynchronous action looks for the system job it created, the
 //     asyncoperations row of its operation type (203 import, 211 stage and
-//     upgrade, 207 promotion, 208 uninstall) created since the request by the
-//     service's clock, which the service writes at submission (the import
+//     upgrade, 207 promotion, 208 uninstall) owned by the caller and created
+//     since the request by the service's clock, which the service writes at
+//     submission (the import
 //     job appears only when the job starts, and its id cannot be chosen up
 //     front), and adopts it; a create looks the row up by its natural key.
 //     Only when the server shows no trace of the first attempt is the request
