@@ -16,9 +16,10 @@ type configureOptions struct {
 	set      settingsFlags
 	solution string
 	// deploy is the deprecated --deployment-settings.
-	deploy string
-	only   []string
-	out    *output
+	deploy     string
+	only       []string
+	out        *output
+	activateAs string
 }
 
 func newConfigureCmd(f *Factory) *cobra.Command {
@@ -53,6 +54,7 @@ func newConfigureCmd(f *Factory) *cobra.Command {
 	_ = fl.MarkHidden("deployment-settings")
 	fl.StringSliceVar(&o.only, "only", nil, "run only these steps: webhook-urls,plugin-step-config,teams,share-apps,share-flows,share-connectors,set-flow-owners,activate-flows")
 	o.out = addOutputFlag(cmd, deployDoc{})
+	addActivateAsFlag(cmd, &o.activateAs)
 	return cmd
 }
 
@@ -85,6 +87,9 @@ func runConfigure(ctx context.Context, f *Factory, o *configureOptions) error {
 		return err
 	}
 	sc.SolutionName = o.solution
+	if sc.ActivateAs, err = steps.ParseActivateAs(o.activateAs); err != nil {
+		return err
+	}
 	err = steps.Configure(ctx, sc, o.only)
 	if len(sc.Outcomes) == 0 && err != nil {
 		// Refused before any step ran: nothing to report.

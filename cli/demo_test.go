@@ -40,7 +40,7 @@ func TestDemo(t *testing.T) {
 		"test  FollowSites 1.0.",
 		"3 of 3 cloud flows on",
 		"now owned by bea.owner@contoso.example",
-		"→ on as alex.maker@contoso.example",
+		"→ on as the deploying identity",
 		// Names, not ids, for the group the app is shared with.
 		`shared with group "Contoso Sales" (`,
 		// The clone it suggests has the branch the demo pushed.

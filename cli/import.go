@@ -136,6 +136,7 @@ type importOptions struct {
 	wait               time.Duration
 	configure          bool
 	out                *output
+	activateAs         string
 }
 
 func newImportCmd(f *Factory) *cobra.Command {
@@ -166,6 +167,7 @@ func newImportCmd(f *Factory) *cobra.Command {
 	fl.DurationVar(&o.wait, "wait", 60*time.Minute, "how long to wait for the import")
 	fl.BoolVar(&o.configure, "configure", false, "also run the post-import configuration (ppalm configure's steps) after the import")
 	o.out = addOutputFlag(cmd, deployDoc{})
+	addActivateAsFlag(cmd, &o.activateAs)
 	return cmd
 }
 
@@ -222,6 +224,9 @@ func runImport(ctx context.Context, f *Factory, o *importOptions) error {
 		return err
 	}
 	sc.OverwriteUnmanaged, sc.Publish = o.overwriteUnmanaged, o.publish
+	if sc.ActivateAs, err = steps.ParseActivateAs(o.activateAs); err != nil {
+		return err
+	}
 	// --wait bounds the whole run: the client waits on its context.
 	ctx, cancel := context.WithTimeout(ctx, o.wait)
 	defer cancel()
@@ -233,4 +238,10 @@ func runImport(ctx context.Context, f *Factory, o *importOptions) error {
 		}
 	}
 	return err
+}
+
+// addActivateAsFlag registers --activate-as (activate-flows' identity).
+func addActivateAsFlag(cmd *cobra.Command, v *string) {
+	cmd.Flags().StringVar(v, "activate-as", steps.ActivateAsServicePrincipal,
+		"who turns flows on: service-principal (the deploying identity; each connection a flow uses must be shared with it) or connection-owner (impersonate the connections' owner, which the service no longer supports)")
 }

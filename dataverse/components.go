@@ -85,9 +85,26 @@ type SystemUser struct {
 	Email      string `json:"internalemailaddress"`
 	FullName   string `json:"fullname"`
 	IsDisabled bool   `json:"isdisabled"`
+	// ApplicationID is set for an application user (a service principal).
+	ApplicationID string `json:"applicationid"`
 }
 
-const systemUserColumns = "systemuserid,azureactivedirectoryobjectid,domainname,internalemailaddress,fullname,isdisabled"
+const systemUserColumns = "systemuserid,azureactivedirectoryobjectid,domainname,internalemailaddress,fullname,isdisabled,applicationid"
+
+// Me returns the calling identity's systemuser (WhoAmI, then its row):
+// for an application user, the service principal's Entra object id and
+// application id.
+func (c *Client) Me(ctx context.Context) (*SystemUser, error) {
+	w, err := c.WhoAmI(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var u SystemUser
+	if err := c.getJSON(ctx, c.api("systemusers("+w.UserID+")", "$select", systemUserColumns), &u); err != nil {
+		return nil, fmt.Errorf("read the calling systemuser %s: %w", w.UserID, err)
+	}
+	return &u, nil
+}
 
 func (c *Client) findSystemUser(ctx context.Context, what, filter string) (*SystemUser, error) {
 	users, err := list[SystemUser](ctx, c, c.api("systemusers", "$select", systemUserColumns, "$filter", filter))

@@ -61,7 +61,9 @@ func DeleteSolution(ctx context.Context, dv *dataverse.Client, r task.Reporter, 
 	}
 	res.Version, res.Managed = sol.Version, sol.IsManaged
 	if sol.IsManaged || !o.WithComponents {
-		if err := dv.DeleteSolution(ctx, sol.ID); err != nil {
+		// A managed solution is uninstalled (UninstallSolutionAsync and a
+		// poll), an unmanaged one's container deleted.
+		if err := dv.RemoveSolution(ctx, sol, nil); err != nil {
 			return nil, fmt.Errorf("delete solution %q: %w", o.Solution, err)
 		}
 		return res, nil
@@ -103,7 +105,7 @@ func DeleteSolution(ctx context.Context, dv *dataverse.Client, r task.Reporter, 
 	if err != nil {
 		return nil, fmt.Errorf("find the managed %q after import (its export is %s): %w", o.Solution, keep, err)
 	}
-	if err := dv.DeleteSolution(ctx, managed.ID); err != nil {
+	if err := dv.RemoveSolution(ctx, managed, nil); err != nil {
 		return nil, fmt.Errorf("delete managed solution %q (other solutions may depend on its components; its export is %s): %w", o.Solution, keep, err)
 	}
 	if o.Keep == "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -85,6 +86,9 @@ func ExportZips(ctx context.Context, dv *dataverse.Client, r task.Reporter, req 
 		}
 		files = append(files, f)
 	}
+	// Every zip is exported before any is written: a run that fails
+	// halfway leaves none, never one of the pair beside an old other.
+	zips := make([][]byte, len(files))
 	for i, f := range files {
 		if err := os.MkdirAll(filepath.Dir(f.Path), 0o777); err != nil {
 			return nil, fmt.Errorf("create output folder: %w", err)
@@ -104,18 +108,27 @@ func ExportZips(ctx context.Context, dv *dataverse.Client, r task.Reporter, req 
 			zip, err = dv.Export(ctx, req.Solution, opts)
 		}
 		if err != nil {
-			return files[:i], fmt.Errorf("export %s %s: %w", kind, req.Solution, err)
+			if i > 0 {
+				return nil, fmt.Errorf("export %s %s: %w (nothing was written: %s was exported but is written only with its pair)", kind, req.Solution, err, filepath.Base(files[0].Path))
+			}
+			return nil, fmt.Errorf("export %s %s: %w", kind, req.Solution, err)
 		}
-		if err := safefile.WriteFile(f.Path, zip); err != nil {
+		zips[i] = zip
+	}
+	for i, f := range files {
+		if err := safefile.WriteFile(f.Path, zips[i]); err != nil {
 			return files[:i], err
 		}
-		files[i].Bytes = len(zip)
+		files[i].Bytes = len(zips[i])
 	}
 	return files, nil
 }
 
-// timedOut reports a gateway or request timeout of a synchronous export.
+// timedOut reports a gateway or request timeout of a synchronous export,
+// or the client's own deadline running out.
 func timedOut(err error) bool {
 	var apiErr *dataverse.APIError
-	return errors.As(err, &apiErr) && (apiErr.StatusCode == http.StatusGatewayTimeout || apiErr.StatusCode == http.StatusRequestTimeout)
+	var netErr net.Error
+	return (errors.As(err, &apiErr) && (apiErr.StatusCode == http.StatusGatewayTimeout || apiErr.StatusCode == http.StatusRequestTimeout)) ||
+		(errors.As(err, &netErr) && netErr.Timeout())
 }

@@ -163,6 +163,10 @@ func loadSolution(c *Context) (*solution.Solution, error) {
 // Import imports the solution zip into the target: a new install, an update
 // or an upgrade (StageAndUpgradeAsync, which removes the components the new
 // version dropped), with the ComponentParameters the settings preflight built.
+// It first lets any import, upgrade or uninstall still running there finish,
+// and a submission whose answer is lost is reconciled on the system job it
+// created (dataverse.Client.ImportSolution), so an import is never queued
+// twice.
 type Import struct{}
 
 func (Import) Name() string { return "import" }
@@ -183,9 +187,19 @@ func (Import) Run(ctx context.Context, c *Context) error {
 	if err != nil {
 		return fmt.Errorf("read solution zip: %w", err)
 	}
+	// An import, upgrade or uninstall still running (a previous run that
+	// stopped waiting, a parallel pipeline) is let finish first: a second
+	// import queued beside it would race it, and the decision below must
+	// see what it left.
+	if err := c.Dataverse.WaitSolutionOperations(ctx, func(op dataverse.AsyncOperation) {
+		c.Reporter.Info(fmt.Sprintf("waiting for the %s still running in %s (system job %s, submitted %s) before importing",
+			dataverse.OperationName(op.OperationType), c.Dataverse.EnvironmentURL(), op.ID, op.CreatedOn))
+	}); err != nil {
+		return fmt.Errorf("%w (nothing was imported)", err)
+	}
 	d, err := DecideImport(ctx, c, sol)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w (nothing was imported)", err)
 	}
 	out := &ImportOutcome{Solution: sol.UniqueName, Version: sol.Version, Kind: d.Kind, Why: d.Why}
 	if d.Installed != nil {

@@ -20,6 +20,7 @@ type lookups struct {
 	envID       string
 	connections []dataverse.Connection
 	connLoaded  bool
+	me          *dataverse.SystemUser
 }
 
 type userLookup struct {
@@ -120,6 +121,21 @@ func connections(ctx context.Context, c *Context) ([]dataverse.Connection, error
 		l.connections, l.connLoaded = conns, true
 	}
 	return l.connections, nil
+}
+
+// deployer returns the deploying identity's systemuser, once.
+func deployer(ctx context.Context, c *Context) (*dataverse.SystemUser, error) {
+	l := c.look()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.me == nil {
+		me, err := c.Dataverse.Me(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("find the deploying identity in %s: %w", c.Dataverse.EnvironmentURL(), err)
+		}
+		l.me = me
+	}
+	return l.me, nil
 }
 
 // parallel runs fn for 0..n-1 with at most limit at a time and returns the

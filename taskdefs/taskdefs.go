@@ -40,6 +40,7 @@ var LocalCommands = map[string]string{
 // Generate fails when an option is missing from a command's usage text, so
 // a renamed value cannot go unnoticed here.
 var pickLists = map[string][]string{
+	"activate-as":  {"service-principal", "connection-owner"},
 	"auth":         {"auto", "secret", "certificate", "azure-pipelines", "github-oidc", "managed-identity", "azure-cli"},
 	"host":         {"azure-devops", "github"},
 	"line-endings": {"lf", "crlf"},
@@ -60,7 +61,7 @@ var labels = map[string]string{
 	"config":                "Config folder",
 	"custom-out":            "customDeploymentSettings.json to write",
 	"custom-settings":       "customDeploymentSettings.json",
-	"deployment-settings":   "deploymentSettings.json (connection owners)",
+	"deployment-settings":   "deploymentSettings.json",
 	"environment":           "Environment URL",
 	"github-api-url":        "GitHub API URL",
 	"graph-url":             "Microsoft Graph URL",
