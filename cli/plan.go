@@ -37,7 +37,7 @@ func newPlanCmd(f *Factory) *cobra.Command {
 }
 
 func runPlan(ctx context.Context, f *Factory, o *planOptions) error {
-	sc, err := zipDeployContext(ctx, f, o.conn, &o.set, o.zipfile, o.upgrade)
+	sc, err := zipDeployContext(ctx, f, o.conn, &o.set, o.zipfile, o.upgrade, nil)
 	if err != nil {
 		return err
 	}

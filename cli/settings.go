@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -165,6 +166,7 @@ func runSettingsValidate(ctx context.Context, f *Factory, opts *settingsValidate
 	if opts.Conn != nil && opts.Conn.environment != "" && !strings.Contains(opts.Conn.environment, "://") {
 		return fmt.Errorf("validate settings: --environment %q is not an environment URL (https://org.crm.dynamics.com); the environment name for --config is --environment-name", opts.Conn.environment)
 	}
+	noDeployment := false
 	if opts.Settings == "" && opts.CustomSettings == "" {
 		if opts.ConfigDir == "" {
 			return errors.New("validate settings: give --settings and/or --custom-settings, or --config with --environment-name")
@@ -173,8 +175,18 @@ func runSettingsValidate(ctx context.Context, f *Factory, opts *settingsValidate
 		if err != nil {
 			return fmt.Errorf("validate settings: %w", err)
 		}
-		if loc.DeploymentSettings == "" && loc.CustomDeploymentSettings == "" {
-			return fmt.Errorf("validate settings: no deploymentSettings.json or customDeploymentSettings.json for environment %q in %s", opts.EnvironmentName, opts.ConfigDir)
+		if loc.DeploymentSettings == "" && loc.CustomDeploymentSettings == "" && opts.EnvironmentName == "" {
+			return fmt.Errorf("validate settings: no deploymentSettings.json or customDeploymentSettings.json in %s: pass --environment-name NAME to read %s", opts.ConfigDir, filepath.Join(opts.ConfigDir, "NAME"))
+		}
+		// Each file is optional, as in the Accelerator's look-up; a
+		// missing deploymentSettings.json is checked as an empty one, so
+		// what the solution still needs is named.
+		if loc.DeploymentSettings == "" {
+			fmt.Fprintf(f.Stdout, "no deploymentSettings.json for environment %q in %s: checking the solution's needs against none\n", opts.EnvironmentName, opts.ConfigDir)
+			noDeployment = true
+		}
+		if loc.CustomDeploymentSettings == "" {
+			fmt.Fprintf(f.Stdout, "no customDeploymentSettings.json for environment %q in %s: nothing to configure after the import\n", opts.EnvironmentName, opts.ConfigDir)
 		}
 		opts.Settings, opts.CustomSettings = loc.DeploymentSettings, loc.CustomDeploymentSettings
 	}
@@ -229,6 +241,9 @@ func runSettingsValidate(ctx context.Context, f *Factory, opts *settingsValidate
 			}
 			warnings = append(warnings, w...)
 		}
+	}
+	if noDeployment && ds == nil {
+		ds = &settings.DeploymentSettings{File: filepath.Join(opts.ConfigDir, opts.EnvironmentName, settings.DeploymentSettingsFile) + " (missing)"}
 	}
 	problems = append(problems, settings.Validate(sol, ds, cds)...)
 	if target == "" {

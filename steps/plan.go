@@ -23,6 +23,9 @@ type PlanReport struct {
 	Added, Changed, Removed []string
 	// Gaps are the settings problems a deploy would stop at.
 	Gaps []string
+	// Kept names the environment variables the settings leave without a
+	// value whose value in the target is kept.
+	Kept []string
 }
 
 // String renders the plan for the terminal.
@@ -40,6 +43,9 @@ func (p *PlanReport) String() string {
 	if len(p.Removed) > 0 && p.Kind == ImportUpdate {
 		fmt.Fprintf(&b, "  note: an update keeps the %d removed component(s); use --upgrade always to remove them\n", len(p.Removed))
 	}
+	for _, k := range p.Kept {
+		fmt.Fprintf(&b, "  = environment variable %s keeps its value in the target\n", k)
+	}
 	for _, g := range p.Gaps {
 		fmt.Fprintf(&b, "  ! %s\n", g)
 	}
@@ -55,13 +61,20 @@ func Plan(ctx context.Context, c *Context) (*PlanReport, error) {
 		return nil, err
 	}
 	p := &PlanReport{Solution: sol.UniqueName, Version: sol.Version}
-	_, gaps := BuildComponentParameters(sol, c.Deployment)
-	p.Gaps = append(p.Gaps, gaps...)
+	// The gaps the import's settings check would stop at, the same way.
+	chk, err := checkSettings(ctx, c, sol)
+	if err != nil {
+		return nil, err
+	}
+	p.Gaps = append(append(p.Gaps, chk.gaps...), chk.target...)
+	p.Kept = chk.kept
 	// BuildComponentParameters has named every connection reference and
 	// variable without a value; Validate would name them again.
-	for _, pr := range settings.Validate(sol, c.Deployment, c.Custom) {
-		if pr.Severity == settings.SeverityError && pr.Check != settings.CheckMissingValue && pr.Check != settings.CheckMissingEntry {
-			p.Gaps = append(p.Gaps, pr.String())
+	if c.Deployment != nil {
+		for _, pr := range settings.Validate(sol, c.Deployment, nil) {
+			if pr.Severity == settings.SeverityError && pr.Check != settings.CheckMissingValue && pr.Check != settings.CheckMissingEntry {
+				p.Gaps = append(p.Gaps, pr.String())
+			}
 		}
 	}
 	d, err := DecideImport(ctx, c, sol)

@@ -28,3 +28,11 @@ type Reporter interface {
 	// Complete records the final result of the task.
 	Complete(failed bool, msg string)
 }
+
+// RunNamer is a host that can rename the pipeline run (Azure DevOps:
+// build.updatebuildnumber). Callers check for it with a type assertion;
+// hosts without such a command do not implement it.
+type RunNamer interface {
+	// SetRunName renames the run; false when the host cannot.
+	SetRunName(name string) bool
+}

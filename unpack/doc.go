@@ -121,7 +121,9 @@
 // are replaced, so files of removed components disappear, while other files
 // and folders (README.md, config/) stay. Pack ignores files at the top of
 // the folder, hidden folders, config/, deploymentSettings/ and
-// CanvasApps/src/ (pac --processCanvasApps sources), and refuses the YAML
+// CanvasApps/src/ (pac --processCanvasApps sources) and CanvasApps/*_msapp_src/
+// (the old pac canvas unpack folders the ALM Accelerator committed beside
+// each .msapp), and refuses the YAML
 // source-control layout (solutions/*/solution.yml).
 //
 // # Canvas app review copies (UnpackOptions.ProcessCanvasApps)
