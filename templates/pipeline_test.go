@@ -56,9 +56,11 @@ func TestAzureDevOpsBuildDeploySolution(t *testing.T) {
 
 	params := map[string]any{
 		"solutionName": solutionName,
-		"validation":   map[string]any{"environment": "contoso-validation", "serviceConnection": "contoso-validation", "config": "Validation"},
-		"test":         map[string]any{"environment": "contoso-test", "serviceConnection": "contoso-test", "config": "Test"},
-		"prod":         map[string]any{"environment": "contoso-prod", "serviceConnection": "contoso-prod", "config": "Prod"},
+		"environments": []any{
+			map[string]any{"name": "validation", "pullRequest": true, "environment": "contoso-validation", "serviceConnection": "contoso-validation", "config": "Validation"},
+			map[string]any{"name": "test", "branch": solutionName, "environment": "contoso-test", "serviceConnection": "contoso-test", "config": "Test"},
+			map[string]any{"name": "prod", "branch": "main", "environment": "contoso-prod", "serviceConnection": "contoso-prod", "config": "Prod"},
+		},
 	}
 	doc, err := loadTemplate(filepath.Join("azure-devops", "build-deploy-solution.yml"), params)
 	if err != nil {
@@ -128,22 +130,20 @@ func TestAzureDevOpsBuildDeploySolution(t *testing.T) {
 	a := run("1.0.20260301.1", false)
 	wantSteps := []string{
 		"build/build: checkout self",
-		"build/build: ppalm version-set",
-		"build/build: ppalm pack",
+		"build/build: ppalm build",
 		"build/build: CopyFiles@2",
 		"build/build: publish drop",
-		"test/test: download drop",
-		"test/test: ppalm settings-validate",
-		"test/test: ppalm plan",
-		"test/test: ppalm import",
-		"test/test: ppalm configure",
+		"test/deploy: download drop",
+		"test/deploy: ppalm plan",
+		"test/deploy: ppalm import",
+		"test/deploy: ppalm configure",
 	}
 	if got := strings.Join(a.ran, "\n"); got != strings.Join(wantSteps, "\n") {
 		t.Fatalf("steps run:\n%s\nwant:\n%s", got, strings.Join(wantSteps, "\n"))
 	}
 	checkDeployed(ctx, t, dv, src, "1.0.20260301.1", tokens)
-	if !strings.Contains(a.logs["test/test: ppalm import"], "install") {
-		t.Errorf("first import is not an install:\n%s", a.logs["test/test: ppalm import"])
+	if !strings.Contains(a.logs["test/deploy: ppalm import"], "install") {
+		t.Errorf("first import is not an install:\n%s", a.logs["test/deploy: ppalm import"])
 	}
 
 	if got := importActions(emu); got != "ImportSolutionAsync=1" {
@@ -152,13 +152,13 @@ func TestAzureDevOpsBuildDeploySolution(t *testing.T) {
 
 	// Second run, with TriggerSolutionUpgrade: an upgrade
 	// (StageAndUpgradeAsync, which applies the upgrade in one action).
-	checkConfigured(ctx, t, emu, dv, src, a.logs["test/test: ppalm configure"])
+	checkConfigured(ctx, t, emu, dv, src, a.logs["test/deploy: ppalm configure"])
 	a = run("1.0.20260302.2", true)
 	checkDeployed(ctx, t, dv, src, "1.0.20260302.2", tokens)
 	if got := importActions(emu); got != "ImportSolutionAsync=1 StageAndUpgradeAsync=1" {
-		t.Errorf("import actions after the second run: %s, want ImportSolutionAsync=1 StageAndUpgradeAsync=1\nimport log:\n%s", got, a.logs["test/test: ppalm import"])
+		t.Errorf("import actions after the second run: %s, want ImportSolutionAsync=1 StageAndUpgradeAsync=1\nimport log:\n%s", got, a.logs["test/deploy: ppalm import"])
 	}
-	if log := a.logs["test/test: ppalm import"]; !strings.Contains(log, "upgrade FollowSites 1.0.20260302.2") {
+	if log := a.logs["test/deploy: ppalm import"]; !strings.Contains(log, "upgrade FollowSites 1.0.20260302.2") {
 		t.Errorf("second import is not an upgrade:\n%s", log)
 	}
 }
@@ -467,6 +467,12 @@ type agentRun struct {
 	jobs      int
 	ran       []string
 	logs      map[string]string
+	// library is the project's variable groups, by name.
+	library map[string]*variables
+	// groups lists the variable groups linked, as "<scope>: <group>".
+	groups []string
+	// runNames are the run's names set by build.updatebuildnumber.
+	runNames []string
 }
 
 func newAgentRun(t *testing.T, bin, origin string, vars *variables, endpoints map[string]endpoint) *agentRun {
@@ -532,15 +538,60 @@ func (a *agentRun) predefinedRun(collectionURI, buildNumber, reason, branch, sha
 	a.vars.setSecret("System.AccessToken", accessToken)
 }
 
+// runStage runs a stage's jobs with the run's variables plus the stage's
+// own (variable groups and name/value pairs, which the stage's jobs see
+// and no other stage does).
 func (a *agentRun) runStage(stage map[string]any) {
+	for k := range stage {
+		if !contains([]string{"stage", "displayName", "dependsOn", "condition", "variables", "jobs"}, k) {
+			a.t.Fatalf("stage %s: key %q is not supported by this agent", stage["stage"], k)
+		}
+	}
+	v := a.vars.clone()
+	a.applyVariables(v, stage["variables"], "stage "+str(stage["stage"]))
 	for _, job := range listOf(a.t, stage["jobs"], "stage "+str(stage["stage"])+" jobs") {
-		a.runJob(str(stage["stage"]), job)
+		a.runJob(str(stage["stage"]), job, v)
+	}
+}
+
+// applyVariables adds a variables: list (- group: NAME, - name: X value: Y)
+// to v. A group must exist in the project's library (a.library); its secret
+// variables stay secret.
+func (a *agentRun) applyVariables(v *variables, list any, where string) {
+	t := a.t
+	if list == nil {
+		return
+	}
+	for i, item := range listOf(t, list, where+" variables") {
+		switch {
+		case item["group"] != nil:
+			g, ok := a.library[str(item["group"])]
+			if !ok {
+				t.Fatalf("%s variables[%d]: variable group %q does not exist in the library (or the pipeline is not authorized for it)", where, i, item["group"])
+			}
+			for lower, val := range g.values {
+				if g.secrets[lower] {
+					v.setSecret(g.names[lower], val)
+				} else {
+					v.set(g.names[lower], val)
+				}
+			}
+			a.groups = append(a.groups, where+": "+str(item["group"]))
+		case item["name"] != nil:
+			val, err := scalar(item["value"])
+			if err != nil {
+				t.Fatalf("%s variables[%d]: %v", where, i, err)
+			}
+			v.set(str(item["name"]), val)
+		default:
+			t.Fatalf("%s variables[%d]: %v: only group and name/value are supported by this agent", where, i, item)
+		}
 	}
 }
 
 // runJob runs a job or a runOnce deployment job in a fresh workspace, as a
-// fresh agent would.
-func (a *agentRun) runJob(stage string, job map[string]any) {
+// fresh agent would, with the stage's variables base.
+func (a *agentRun) runJob(stage string, job map[string]any, base *variables) {
 	t := a.t
 	a.jobs++
 	ws := filepath.Join(a.work, fmt.Sprint(a.jobs))
@@ -553,7 +604,12 @@ func (a *agentRun) runJob(stage string, job map[string]any) {
 	if err := os.MkdirAll(temp, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	v := a.vars.clone()
+	v := base.clone()
+	// The run's number as it is now: an earlier job may have renamed the
+	// run (build.updatebuildnumber).
+	if n, ok := a.vars.get("Build.BuildNumber"); ok {
+		v.set("Build.BuildNumber", n)
+	}
 	for k, val := range map[string]string{
 		"Pipeline.Workspace":             ws,
 		"Agent.BuildDirectory":           ws,
@@ -676,6 +732,15 @@ func (a *agentRun) runStep(job string, v *variables, step map[string]any) {
 		a.ran = append(a.ran, name)
 		env := a.taskEnv(job, v, inputs, step["env"])
 		a.logs[name] = a.runTask(name, v, env)
+	case step["bash"] != nil || step["script"] != nil:
+		// A script step (bash: or, on a Linux agent, script:): macros in the
+		// script are expanded, plain variables are in its environment,
+		// secrets only through env:.
+		keys("bash", "script", "displayName", "env")
+		body := str(step["bash"]) + str(step["script"])
+		name := job + ": script " + str(step["displayName"])
+		a.ran = append(a.ran, name)
+		a.logs[name] = a.runScript(name, v, expand(body), step["env"])
 	default:
 		t.Fatalf("%s: step %v is not supported by this agent", job, step)
 	}
@@ -769,6 +834,47 @@ func (a *agentRun) taskEnv(job string, v *variables, given map[string]string, st
 	return out
 }
 
+// runScript runs a script step with bash, as the agent does on Linux: the
+// environment holds the non-secret variables and the step's env: mapping.
+func (a *agentRun) runScript(name string, v *variables, script string, stepEnv any) string {
+	t := a.t
+	temp, _ := v.get("Agent.TempDirectory")
+	p := filepath.Join(temp, fmt.Sprintf("script_%d.sh", len(a.ran)))
+	if err := os.WriteFile(p, []byte(script), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"PATH": os.Getenv("PATH"), "HOME": temp, "TF_BUILD": "True"}
+	for lower, val := range v.values {
+		if !v.secrets[lower] {
+			env[envName(v.names[lower])] = val
+		}
+	}
+	if m, ok := stepEnv.(map[string]any); ok {
+		for k, val := range m {
+			sv, err := scalar(val)
+			if err == nil {
+				sv, err = v.macros(sv)
+			}
+			if err != nil {
+				t.Fatalf("%s: env %s: %v", name, k, err)
+			}
+			env[k] = sv
+		}
+	}
+	var list []string
+	for k, val := range env {
+		list = append(list, k+"="+val)
+	}
+	cmd := exec.Command("bash", "--noprofile", "--norc", "-e", "-o", "pipefail", p)
+	cmd.Env = list
+	cmd.Dir, _ = v.get("System.DefaultWorkingDirectory")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", name, err, out)
+	}
+	return string(out)
+}
+
 // runTask runs the binary as the task's handler does (no arguments, in the
 // sources directory) and checks its exit code and log.
 func (a *agentRun) runTask(name string, v *variables, env []string) string {
@@ -792,6 +898,13 @@ func (a *agentRun) runTask(name string, v *variables, env []string) string {
 	if problems := checkAgentLog(log, temp); len(problems) > 0 {
 		t.Fatalf("%s: log:\n%s\nproblems:\n%s", name, log, strings.Join(problems, "\n"))
 	}
+	// build.updatebuildnumber renames the run; later jobs see the number.
+	for _, l := range strings.Split(log, "\n") {
+		if n, ok := strings.CutPrefix(l, "##vso[build.updatebuildnumber]"); ok {
+			a.vars.set("Build.BuildNumber", n)
+			a.runNames = append(a.runNames, n)
+		}
+	}
 	return log
 }
 
@@ -810,7 +923,7 @@ func checkAgentLog(log, tempDir string) []string {
 	var problems []string
 	lines := strings.Split(strings.TrimRight(log, "\n"), "\n")
 	known := map[string]bool{"task.setsecret": true, "task.setvariable": true, "task.logissue": true, "task.complete": true,
-		"task.uploadsummary": true, "task.setprogress": true}
+		"task.uploadsummary": true, "task.setprogress": true, "build.updatebuildnumber": true}
 	depth := 0
 	for i, l := range lines {
 		if strings.Contains(l, "\r") {
