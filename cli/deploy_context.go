@@ -30,6 +30,10 @@ func deployContext(ctx context.Context, f *Factory, conn *connectionFlags, deplo
 	}
 	r := f.reporter()
 	for _, w := range warnings {
+		if w.Notice {
+			r.Info(w.String())
+			continue
+		}
 		// The file goes in the file argument (a host links it); the
 		// message would otherwise name it twice.
 		if w.Path == "" {

@@ -257,6 +257,10 @@ func runSettingsValidate(ctx context.Context, f *Factory, opts *settingsValidate
 		problems = append(problems, more...)
 	}
 	for _, w := range warnings {
+		if w.Notice {
+			fmt.Fprintf(f.Stdout, "note: %s\n", w)
+			continue
+		}
 		fmt.Fprintf(f.Stdout, "warning: %s\n", w)
 	}
 	for _, p := range problems {

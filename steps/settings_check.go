@@ -51,7 +51,7 @@ func LoadSettingsWith(deploymentPath, customPath string, lookup settings.LookupF
 				// Said once per file, so a gap the settings check
 				// reports later can be traced to the variable to set.
 				me := &settings.MissingTokensError{File: path, Names: unset}
-				lenient = append(lenient, settings.Warning{File: path, Message: strings.TrimPrefix(me.Error(), path+": ") + " (taken as empty, as the Accelerator did)"})
+				lenient = append(lenient, settings.Warning{File: path, Message: strings.TrimPrefix(me.Error(), path+": ") + " (taken as empty, as the Accelerator did)", Notice: true})
 			}
 			return out, nil
 		}
@@ -97,7 +97,7 @@ func LoadSettingsWith(deploymentPath, customPath string, lookup settings.LookupF
 		warnings = append(warnings, w...)
 		if !opts.Strict {
 			for _, line := range settings.SkipNotConfigured(cds) {
-				warnings = append(warnings, settings.Warning{File: customPath, Message: line})
+				warnings = append(warnings, settings.Warning{File: customPath, Message: line, Notice: true})
 			}
 		}
 	}
