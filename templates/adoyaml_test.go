@@ -805,7 +805,9 @@ func TestImportUnmanagedTemplateExpands(t *testing.T) {
 			configure = in
 		}
 	}
-	if want := "$(Build.SourcesDirectory)/Contoso/config/JohannaDev/customDeploymentSettings.json"; configure == nil || configure["settings"] != want {
-		t.Errorf("configure inputs %v: want settings %s", configure, want)
+	// The config folder, looked up for the config's name as the
+	// Accelerator did (config/JohannaDev/, then the shared files).
+	if want := "$(Build.SourcesDirectory)/Contoso/config"; configure == nil || configure["settings"] != want || configure["environmentName"] != "JohannaDev" {
+		t.Errorf("configure inputs %v: want settings %s for environment JohannaDev", configure, want)
 	}
 }

@@ -340,8 +340,7 @@ func TestAzureDevOpsImportUnmanagedToDev(t *testing.T) {
 	runADO(t, a, doc)
 	checkRan(t, a.ran,
 		"import/import: checkout self",
-		"import/import: ppalm pack",
-		"import/import: ppalm settings-validate",
+		"import/import: ppalm build",
 		"import/import: ppalm plan",
 		"import/import: ppalm import",
 		"import/import: ppalm configure",
