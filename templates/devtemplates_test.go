@@ -369,7 +369,7 @@ func TestGitHubImportUnmanagedToDev(t *testing.T) {
 	if got := r.run(); got != "import@dev" {
 		t.Fatalf("dispatch ran %q, want import@dev", got)
 	}
-	checkRan(t, r.ran, "import: actions/checkout@v4", "import: ppalm pack", "import: ppalm import", "import: ppalm configure")
+	checkRan(t, r.ran, "import: actions/checkout@v4", "import: ppalm build", "import: ppalm import", "import: ppalm configure")
 	checkImportedUnmanaged(ctx, t, srv.Emulator, dv, src, tokens, r.logs["import: ppalm configure"])
 }
 
