@@ -19,6 +19,7 @@ import (
 	"github.com/ppalm/ppalm/dataverse/emulator"
 	"github.com/ppalm/ppalm/dataverse/emulator/emulatortest"
 	"github.com/ppalm/ppalm/fixtures"
+	"github.com/ppalm/ppalm/settings"
 )
 
 // The repository a team leaving the ALM Accelerator has
@@ -402,4 +403,120 @@ func TestAzureDevOpsDeploysAcceleratorRepository(t *testing.T) {
 	if log := a.logs["prod/deploy: ppalm configure"]; !strings.Contains(log, "pipeline variable BypassAppConsent=true") {
 		t.Errorf("prod configure does not say BypassAppConsent came from the pipeline:\n%s", log)
 	}
+}
+
+// TestGitHubDeploysAcceleratorRepository runs examples/deploy-environments.yml
+// (build-solution.yml once, deploy-solution.yml per environment) as GitHub's
+// runner would on the Accelerator-layout repository, unchanged, with the
+// Accelerator's variables as a team moves them to GitHub: each deploy
+// pipeline's variables become its GitHub environment's variables and
+// secrets, named in GitHub's spelling (CONNECTIONREFERENCE_CAT_CDS_CURRENT
+// for #{connectionreference.cat_CDS_Current}#), control variables under
+// their own names; variables the Accelerator left empty do not exist on
+// GitHub, which refuses empty values. A push to the solution branch deploys
+// to test; hooks are then added and a push to main deploys to prod.
+func TestGitHubDeploysAcceleratorRepository(t *testing.T) {
+	ctx := context.Background()
+	bin := buildPpalm(t)
+	srv, _, envs := acceleratorTarget(ctx, t)
+	origin := acceleratorRepository(t)
+	api := noREST(t, "GitHub")
+
+	environments := map[string]map[string]string{}
+	envSecrets := map[string]map[string]string{}
+	for _, e := range envs {
+		vars := map[string]string{"DATAVERSE_URL": srv.EnvURL(e.env) + "/", "AZURE_TENANT_ID": ghTenantID,
+			"AZURE_CLIENT_ID": emulator.ServicePrincipal.ApplicationID}
+		secrets := map[string]string{}
+		for k, v := range e.vars {
+			if v.value == "" || k == "ServiceConnection" || k == "ServiceConnectionUrl" {
+				continue // GitHub has no empty variables; service connections are Azure DevOps'
+			}
+			if v.secret {
+				secrets[settings.GitHubName(k)] = v.value
+			} else {
+				vars[settings.GitHubName(k)] = v.value
+			}
+		}
+		environments[e.env], envSecrets[e.env] = vars, secrets
+	}
+	newRun := func(ev ghEvent) *ghRun {
+		r := newGHRun(t, bin, origin, "deploy-environments.yml", ev, api, srv, environments)
+		r.envSecrets, r.solution = envSecrets, accSolution
+		return r
+	}
+
+	// A push to the solution branch: test.
+	r := newRun(pushEvent("refs/heads/"+accSolution, branchHead(t, origin, accSolution), 1))
+	if got := r.run(); got != "build deploy@test" {
+		t.Fatalf("push to %s ran %q, want build deploy@test", accSolution, got)
+	}
+	checkRan(t, r.ran,
+		"build: actions/checkout@v4",
+		"build: ppalm build",
+		`build: run cp -R "$FOLDER/config" "$RUNNER_TEMP/drop/config"`,
+		"build: actions/upload-artifact@v4 drop",
+		"deploy: actions/checkout@v4",
+		"deploy: actions/download-artifact@v4 drop",
+		"deploy: ppalm plan",
+		"deploy: ppalm import",
+		"deploy: ppalm configure",
+	)
+	checkAcceleratorDeployed(ctx, t, srv, envs["test"], ghVersion(1))
+	if log := r.logs["deploy: ppalm import"]; !strings.Contains(log, "config/Test/customDeploymentSettings.json") {
+		t.Errorf("test: the import did not read config/Test:\n%s", log)
+	}
+
+	// The team adds hooks (the Accelerator's Hooks folder) and merges to
+	// main: prod, with the hooks run where the Accelerator ran its.
+	repo, err := git.PlainOpen(origin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wt.Checkout(&git.CheckoutOptions{Branch: plumbing.NewBranchReferenceName("main"), Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []string{"pre-build", "post-build", "pre-import", "post-import", "pre-configure", "post-configure"} {
+		dir := filepath.Join(origin, ".ppalm", "hooks", h)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		action := "name: " + h + "\nruns:\n  using: composite\n  steps:\n  - shell: bash\n    run: echo \"hook " + h + " ${{ github.job }} ${CONFIG:-none}\"\n"
+		if err := os.WriteFile(filepath.Join(dir, "action.yml"), []byte(action), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sig := &object.Signature{Name: "Alex Maker", Email: emulator.Maker.Email, When: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	commitAll(t, repo, "Hooks", sig, "main")
+
+	r = newRun(pushEvent("refs/heads/main", branchHead(t, origin, "main"), 2))
+	if got := r.run(); got != "build deploy@prod" {
+		t.Fatalf("push to main ran %q, want build deploy@prod", got)
+	}
+	checkRan(t, r.ran,
+		"build: actions/checkout@v4",
+		"build: ./.ppalm/hooks/pre-build",
+		"build: ppalm build",
+		`build: run cp -R "$FOLDER/config" "$RUNNER_TEMP/drop/config"`,
+		"build: ./.ppalm/hooks/post-build",
+		"build: actions/upload-artifact@v4 drop",
+		"deploy: actions/checkout@v4",
+		"deploy: actions/download-artifact@v4 drop",
+		"deploy: ppalm plan",
+		"deploy: ./.ppalm/hooks/pre-import",
+		"deploy: ppalm import",
+		"deploy: ./.ppalm/hooks/post-import",
+		"deploy: ./.ppalm/hooks/pre-configure",
+		"deploy: ppalm configure",
+		"deploy: ./.ppalm/hooks/post-configure",
+	)
+	if log := r.logs["deploy: ./.ppalm/hooks/pre-import"]; !strings.Contains(log, "hook pre-import deploy Prod") {
+		t.Errorf("pre-import hook log: %q", log)
+	}
+	checkAcceleratorDeployed(ctx, t, srv, envs["prod"], ghVersion(2))
+	checkAcceleratorDeployed(ctx, t, srv, envs["test"], ghVersion(1))
 }
