@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ppalm/ppalm/accelerator"
 	"github.com/ppalm/ppalm/task"
 	"github.com/ppalm/ppalm/unpack"
 )
@@ -53,12 +54,12 @@ func (Layout) Name() string                 { return "layout" }
 func (Layout) Skip(*Context) (bool, string) { return false, "" }
 func (Layout) Run(_ context.Context, c *Context) error {
 	b := c.Build
-	tree, legacy := ResolveTree(b.Folder)
+	tree, legacy := accelerator.ResolveTree(b.Folder)
 	if legacy {
 		c.Note("legacy layout: the tree is %s (no src/); ppalm export-to-git moves it to src/ on the next export", tree)
 		b.Folder = tree
 	}
-	folders, missing, err := LegacyCanvasSources(b.Folder)
+	folders, missing, err := accelerator.LegacyCanvasSources(b.Folder)
 	if err != nil {
 		return err
 	}

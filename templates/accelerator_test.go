@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -15,6 +16,7 @@ import (
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/ppalm/ppalm/dataverse/emulator"
 	"github.com/ppalm/ppalm/dataverse/emulator/emulatortest"
@@ -279,23 +281,26 @@ func TestAzureDevOpsDeploysAcceleratorRepository(t *testing.T) {
 	origin := acceleratorRepository(t)
 	ado := noREST(t, "Azure DevOps")
 
+	// The pipeline ppalm migrate writes from what it finds (the
+	// Accelerator's deploy pipelines and config folders), with the hooks
+	// a team adds.
+	params := migratedPipeline(t, bin, origin)
+	want := map[string]any{"solutionName": accSolution, "variableGroup": "alm-accelerator-variable-group", "environments": []any{
+		map[string]any{"name": "prod", "branch": "main", "config": "Prod", "variableGroup": "deploy-prod-" + accSolution},
+		map[string]any{"name": "test", "branch": accSolution, "config": "Test", "variableGroup": "deploy-test-" + accSolution},
+	}}
+	if got, _ := json.Marshal(params); string(got) != mustJSON(t, want) {
+		t.Fatalf("ppalm migrate wrote the parameters\n%s\nwant\n%s", got, mustJSON(t, want))
+	}
 	hook := func(name, text string) []any {
 		return []any{map[string]any{"bash": "echo \"hook " + name + " " + text + "\"", "displayName": name}}
 	}
-	params := map[string]any{
-		"solutionName":  accSolution,
-		"variableGroup": "alm-accelerator-variable-group",
-		"environments": []any{
-			map[string]any{"name": "test", "branch": accSolution, "variableGroup": "deploy-test-" + accSolution},
-			map[string]any{"name": "prod", "branch": "main", "variableGroup": "deploy-prod-" + accSolution},
-		},
-		"preBuild":      hook("preBuild", "$(Build.SourceBranchName)"),
-		"postBuild":     hook("postBuild", "$(Build.SourceBranch)"),
-		"preImport":     hook("preImport", "$(Environment.Name) $(EnvironmentName) $(Build.BuildNumber)"),
-		"postImport":    hook("postImport", "$(Environment.Name)"),
-		"preConfigure":  hook("preConfigure", "$(Environment.Name)"),
-		"postConfigure": hook("postConfigure", "$(Environment.Name)"),
-	}
+	params["preBuild"] = hook("preBuild", "$(Build.SourceBranchName)")
+	params["postBuild"] = hook("postBuild", "$(Build.SourceBranch)")
+	params["preImport"] = hook("preImport", "$(Environment.Name) $(EnvironmentName) $(Build.BuildNumber)")
+	params["postImport"] = hook("postImport", "$(Environment.Name)")
+	params["preConfigure"] = hook("preConfigure", "$(Environment.Name)")
+	params["postConfigure"] = hook("postConfigure", "$(Environment.Name)")
 	doc, err := loadTemplate(filepath.Join("azure-devops", "build-deploy-solution.yml"), params)
 	if err != nil {
 		t.Fatal(err)
@@ -405,8 +410,9 @@ func TestAzureDevOpsDeploysAcceleratorRepository(t *testing.T) {
 	}
 }
 
-// TestGitHubDeploysAcceleratorRepository runs examples/deploy-environments.yml
-// (build-solution.yml once, deploy-solution.yml per environment) as GitHub's
+// TestGitHubDeploysAcceleratorRepository runs the workflow ppalm migrate
+// writes for the repository (build-solution.yml once, deploy-solution.yml
+// per environment, as examples/deploy-environments.yml does) as GitHub's
 // runner would on the Accelerator-layout repository, unchanged, with the
 // Accelerator's variables as a team moves them to GitHub: each deploy
 // pipeline's variables become its GitHub environment's variables and
@@ -440,8 +446,23 @@ func TestGitHubDeploysAcceleratorRepository(t *testing.T) {
 		}
 		environments[e.env], envSecrets[e.env] = vars, secrets
 	}
+	// The workflow ppalm migrate writes from what it finds.
+	out, err := exec.Command(bin, "migrate", "--repo", origin, "--write", "--host", "github").CombinedOutput()
+	if err != nil {
+		t.Fatalf("ppalm migrate: %v\n%s", err, out)
+	}
+	workflow := filepath.Join(origin, ".github", "workflows", "ppalm-"+accSolution+".yml")
+	repo, err := git.PlainOpen(origin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := &object.Signature{Name: "Alex Maker", Email: emulator.Maker.Email, When: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	h := commitAll(t, repo, "Deploy with ppalm (ppalm migrate --write --host github)", sig, accSolution)
+	if err := repo.Storer.SetReference(plumbing.NewHashReference(plumbing.NewBranchReferenceName("main"), h)); err != nil {
+		t.Fatal(err)
+	}
 	newRun := func(ev ghEvent) *ghRun {
-		r := newGHRun(t, bin, origin, "deploy-environments.yml", ev, api, srv, environments)
+		r := newGHRun(t, bin, origin, workflow, ev, api, srv, environments)
 		r.envSecrets, r.solution = envSecrets, accSolution
 		return r
 	}
@@ -469,10 +490,6 @@ func TestGitHubDeploysAcceleratorRepository(t *testing.T) {
 
 	// The team adds hooks (the Accelerator's Hooks folder) and merges to
 	// main: prod, with the hooks run where the Accelerator ran its.
-	repo, err := git.PlainOpen(origin)
-	if err != nil {
-		t.Fatal(err)
-	}
 	wt, err := repo.Worktree()
 	if err != nil {
 		t.Fatal(err)
@@ -490,7 +507,7 @@ func TestGitHubDeploysAcceleratorRepository(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	sig := &object.Signature{Name: "Alex Maker", Email: emulator.Maker.Email, When: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	sig.When = sig.When.Add(24 * time.Hour)
 	commitAll(t, repo, "Hooks", sig, "main")
 
 	r = newRun(pushEvent("refs/heads/main", branchHead(t, origin, "main"), 2))
@@ -519,4 +536,41 @@ func TestGitHubDeploysAcceleratorRepository(t *testing.T) {
 	}
 	checkAcceleratorDeployed(ctx, t, srv, envs["prod"], ghVersion(2))
 	checkAcceleratorDeployed(ctx, t, srv, envs["test"], ghVersion(1))
+}
+
+// migratedPipeline runs ppalm migrate --write on the repository and
+// returns the parameters the pipeline it wrote passes to ppalm's Azure
+// DevOps template.
+func migratedPipeline(t *testing.T, bin, repo string) map[string]any {
+	t.Helper()
+	out, err := exec.Command(bin, "migrate", "--repo", repo, "--write").CombinedOutput()
+	if err != nil {
+		t.Fatalf("ppalm migrate: %v\n%s", err, out)
+	}
+	raw, err := os.ReadFile(filepath.Join(repo, accSolution, "ppalm-"+accSolution+".yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p struct {
+		Extends struct {
+			Template   string         `yaml:"template"`
+			Parameters map[string]any `yaml:"parameters"`
+		} `yaml:"extends"`
+	}
+	if err := yaml.Unmarshal(raw, &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Extends.Template != "templates/azure-devops/build-deploy-solution.yml@ppalm" {
+		t.Fatalf("the pipeline extends %q", p.Extends.Template)
+	}
+	return p.Extends.Parameters
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -415,7 +415,11 @@ func (r *ghRun) run() string {
 	if name == "" {
 		name = solutionName
 	}
-	caller := loadYAML(t, filepath.Join("github", "examples", r.caller), "Contoso", name)
+	file := filepath.Join("github", "examples", r.caller)
+	if filepath.IsAbs(r.caller) {
+		file = r.caller // a team's own workflow (ppalm migrate --write)
+	}
+	caller := loadYAML(t, file, "Contoso", name)
 	checkKeys(t, r.caller, caller, "name", "on", "jobs")
 	if !r.triggered(mapOf(t, caller["on"], r.caller+" on")) {
 		return "(not triggered)"
