@@ -168,3 +168,24 @@ func TestPipelineFiles(t *testing.T) {
 		t.Error("Lookup is not case-insensitive")
 	}
 }
+
+// The README's migration page lists every control variable with what
+// ppalm does with it.
+func TestReadmeListsEveryVariable(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(raw)
+	i := strings.Index(readme, "## Moving from the ALM Accelerator")
+	if i < 0 {
+		t.Fatal("README.md has no migration page")
+	}
+	page := readme[i:]
+	for _, v := range Variables {
+		row := "| `" + v.Name + "` |"
+		if !strings.Contains(page, row) || !strings.Contains(page, strings.ReplaceAll(v.PPALM, "|", "\\|")) {
+			t.Errorf("the migration page lacks %s with what ppalm does (%q)", v.Name, v.PPALM)
+		}
+	}
+}
