@@ -811,3 +811,73 @@ func TestImportUnmanagedTemplateExpands(t *testing.T) {
 		t.Errorf("configure inputs %v: want settings %s for environment JohannaDev", configure, want)
 	}
 }
+
+// build-deploy-solution.yml takes any number of environments in any order:
+// each becomes a stage after the build (and after the stages it names),
+// routed by its own trigger, linking its own variable group.
+func TestAzureDevOpsEnvironmentsAnyNumberAnyOrder(t *testing.T) {
+	doc, err := loadTemplate(filepath.Join("azure-devops", "build-deploy-solution.yml"), map[string]any{
+		"solutionName": "Contoso",
+		"environments": []any{
+			map[string]any{"name": "prod", "branch": "main", "dependsOn": []any{"uat"}, "variableGroup": "contoso-prod"},
+			map[string]any{"name": "uat", "branch": "main", "config": "UAT", "variableGroup": "contoso-uat", "serviceConnection": "contoso-uat"},
+			map[string]any{"name": "validation", "pullRequest": true},
+			map[string]any{"name": "sandbox"},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	byName := map[string]map[string]any{}
+	for _, s := range listOf(t, doc["stages"], "stages") {
+		names = append(names, str(s["stage"]))
+		byName[str(s["stage"])] = s
+	}
+	if got := strings.Join(names, ","); got != "build,prod,uat,validation,sandbox" {
+		t.Fatalf("stages %s", got)
+	}
+	if deps, _ := json.Marshal(byName["prod"]["dependsOn"]); string(deps) != `["build","uat"]` {
+		t.Errorf("prod depends on %s", deps)
+	}
+	if vars, _ := json.Marshal(byName["uat"]["variables"]); string(vars) != `[{"group":"contoso-uat"}]` {
+		t.Errorf("uat variables %s", vars)
+	}
+	if vars, _ := json.Marshal(byName["sandbox"]["variables"]); string(vars) != `[]` {
+		t.Errorf("sandbox variables %s", vars)
+	}
+	for _, tt := range []struct {
+		reason, branch, want string
+	}{
+		{"IndividualCI", "refs/heads/main", "prod,uat,sandbox"},
+		{"PullRequest", "refs/pull/3/merge", "validation"},
+		{"Manual", "refs/heads/feature", "sandbox"},
+	} {
+		v := newVariables()
+		v.set("Build.Reason", tt.reason)
+		v.set("Build.SourceBranch", tt.branch)
+		var got []string
+		for _, n := range names[1:] {
+			ok, err := v.condition(str(byName[n]["condition"]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok {
+				got = append(got, n)
+			}
+		}
+		if strings.Join(got, ",") != tt.want {
+			t.Errorf("%s on %s deploys to %v, want %s", tt.reason, tt.branch, got, tt.want)
+		}
+	}
+	// Each stage's deployment reads its own config and connection.
+	steps := listOf(t, listOf(t, byName["uat"]["jobs"], "jobs")[0]["strategy"].(map[string]any)["runOnce"].(map[string]any)["deploy"].(map[string]any)["steps"], "steps")
+	in := steps[0]["inputs"].(map[string]any)
+	if in["environmentName"] != "UAT" || in["powerPlatformSPN"] != "contoso-uat" {
+		t.Errorf("uat plan inputs %v", in)
+	}
+	steps = listOf(t, listOf(t, byName["sandbox"]["jobs"], "jobs")[0]["strategy"].(map[string]any)["runOnce"].(map[string]any)["deploy"].(map[string]any)["steps"], "steps")
+	if in := steps[0]["inputs"].(map[string]any); in["environmentName"] != "sandbox" || in["powerPlatformSPN"] != "$(ServiceConnection)" {
+		t.Errorf("sandbox plan inputs %v", in)
+	}
+}
