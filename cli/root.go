@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/spf13/cobra"
 
 	"github.com/ppalm/ppalm/steps"
@@ -30,6 +31,10 @@ type Factory struct {
 	// terminal): groups, annotations, step outputs, masking. Nil means a
 	// plain terminal on Stdout.
 	Reporter task.Reporter
+	// Entra is where a maker's sign-in goes (`ppalm maker --repo`): the
+	// zero value is Microsoft Entra ID itself; tests point it at a stand-in
+	// on loopback (Cloud, Transport).
+	Entra azcore.ClientOptions
 }
 
 // reporter returns f.Reporter, or a plain terminal reporter on Stdout.

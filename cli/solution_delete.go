@@ -2,14 +2,11 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
-	"github.com/ppalm/ppalm/dataverse"
+	"github.com/ppalm/ppalm/steps"
 )
 
 type solutionDeleteOptions struct {
@@ -52,50 +49,18 @@ func runSolutionDelete(ctx context.Context, f *Factory, o *solutionDeleteOptions
 	if err != nil {
 		return err
 	}
-	sol, err := dv.GetSolution(ctx, o.solution)
-	if errors.Is(err, dataverse.ErrNotFound) {
-		return fmt.Errorf("delete solution %q: it is not installed in %s", o.solution, dv.EnvironmentURL())
+	r := &steps.Removal{Dataverse: dv, Solution: o.solution, WithComponents: o.withComponents, Keep: o.keep}
+	err = steps.DeleteSolution(ctx, r)
+	if r.Kept != "" {
+		fmt.Fprintf(f.Stdout, "exported %s as managed to %s\n", o.solution, r.Kept)
 	}
 	if err != nil {
 		return err
 	}
-	if sol.IsManaged || !o.withComponents {
-		if err := dv.DeleteSolution(ctx, sol.ID); err != nil {
-			return fmt.Errorf("delete solution %q: %w", o.solution, err)
-		}
-		fmt.Fprintf(f.Stdout, "deleted solution %s %s\n", o.solution, sol.Version)
-		return nil
+	if r.Components {
+		fmt.Fprintf(f.Stdout, "deleted solution %s %s and its components\n", o.solution, r.Version)
+	} else {
+		fmt.Fprintf(f.Stdout, "deleted solution %s %s\n", o.solution, r.Version)
 	}
-	zip, err := dv.Export(ctx, o.solution, dataverse.ExportOptions{Managed: true, Async: true})
-	if err != nil {
-		return fmt.Errorf("delete solution %q with components: export it as managed: %w", o.solution, err)
-	}
-	keep := o.keep
-	if keep == "" {
-		dir, err := os.MkdirTemp("", "ppalm-delete-")
-		if err != nil {
-			return err
-		}
-		keep = filepath.Join(dir, o.solution+"_managed.zip")
-	}
-	if err := os.WriteFile(keep, zip, 0o644); err != nil {
-		return fmt.Errorf("keep the managed export: %w", err)
-	}
-	fmt.Fprintf(f.Stdout, "exported %s as managed to %s\n", o.solution, keep)
-	if err := dv.DeleteSolution(ctx, sol.ID); err != nil {
-		return fmt.Errorf("delete unmanaged solution %q: %w", o.solution, err)
-	}
-	if _, err := dv.ImportSolution(ctx, dataverse.ImportRequest{Zip: zip, SolutionName: o.solution,
-		OverwriteUnmanagedCustomizations: true, ConvertToManaged: true}); err != nil {
-		return fmt.Errorf("import %s as managed to take over its components (the environment may need fixing, e.g. a canvas app open in the studio; then rerun: ppalm import --zipfile %s): %w", o.solution, keep, err)
-	}
-	managed, err := dv.GetSolution(ctx, o.solution)
-	if err != nil {
-		return fmt.Errorf("find the managed %q after import: %w", o.solution, err)
-	}
-	if err := dv.DeleteSolution(ctx, managed.ID); err != nil {
-		return fmt.Errorf("delete managed solution %q (other solutions may depend on its components): %w", o.solution, err)
-	}
-	fmt.Fprintf(f.Stdout, "deleted solution %s %s and its components\n", o.solution, sol.Version)
 	return nil
 }

@@ -91,7 +91,11 @@
 // ServicePrincipal ("ppalm-spn": System Administrator with the Delegate
 // privilege). The token value "invalid" (InvalidToken) is answered 401 with
 // WWW-Authenticate. A token equal to a documented user's object id, e-mail or
-// application id calls as that user; NoAccess holds no security role, so
+// application id calls as that user, and so does a JWT-shaped token whose oid
+// claim is that user's object id (Dataverse identifies the caller by the
+// access token's oid claim, "Microsoft identity platform access tokens:
+// claims"; a signed-in maker's azidentity token looks like that; the
+// signature is not checked); NoAccess holds no security role, so
 // every Dataverse and Power Apps call as (or impersonating) that user is 403.
 // CallerObjectId (Entra object id) or MSCRMCallerID (systemuserid) makes a
 // Web API call act as that user; the caller needs the Delegate privilege

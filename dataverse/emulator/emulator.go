@@ -297,6 +297,9 @@ func (e *Emulator) dispatch(w http.ResponseWriter, r *http.Request) {
 		e.countFault("budget")
 		return
 	}
+	if e.serveMaker(w, r, caller) {
+		return
+	}
 	p := r.URL.Path
 	switch {
 	case strings.HasPrefix(p, "/powerapps/"):

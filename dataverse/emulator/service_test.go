@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -160,6 +161,12 @@ func TestAuthAnswers(t *testing.T) {
 	who = must(t, call(t, "GET", api(base, "dev")+"WhoAmI", nil, "Authorization", "Bearer "+Admin.Email), 200).json(t)
 	if who["UserId"] != Admin.SystemUserID("dev") {
 		t.Errorf("WhoAmI as Admin = %v", who)
+	}
+	// A signed-in user's access token: the oid claim names the caller.
+	jwt := "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9." + base64.RawURLEncoding.EncodeToString([]byte(`{"oid":"`+Maker.ObjectID+`","upn":"someone@else.example"}`)) + ".c2ln"
+	who = must(t, call(t, "GET", api(base, "dev")+"WhoAmI", nil, "Authorization", "Bearer "+jwt), 200).json(t)
+	if who["UserId"] != Maker.SystemUserID("dev") {
+		t.Errorf("WhoAmI with Maker's JWT = %v", who)
 	}
 	_, base2 := server(t, Options{Environments: []string{"dev"}, NotManagementApp: true})
 	a = must(t, call(t, "GET", base2+"/powerapps/providers/Microsoft.PowerApps/scopes/admin/environments/dev/connections?api-version=2016-11-01", nil), 403)
