@@ -127,7 +127,15 @@ func (c *connectionFlags) client(ctx context.Context, f *Factory) (*dataverse.Cl
 		}
 		opts = append(opts, dataverse.WithCredential(cred))
 	}
-	return dataverse.New(env, opts...)
+	if log := f.httpLog(); log != nil {
+		opts = append(opts, dataverse.WithRequestLog(log))
+	}
+	opts = append(opts, f.DataverseOptions...)
+	dv, err := dataverse.New(env, opts...)
+	if err == nil {
+		f.track(dv)
+	}
+	return dv, err
 }
 
 // loopbackOrigin is "http://HOST:PORT" of a loopback URL, else "".

@@ -65,12 +65,7 @@ func zipDeployContext(ctx context.Context, f *Factory, conn *connectionFlags, se
 	}
 	lookup := lookupEnv(f)
 	vals := accelerator.Values{Lookup: lookup}
-	if set.accelerator {
-		if name, ok := vals.String("EnvironmentName"); ok && !strings.EqualFold(name, set.environmentName) {
-			f.reporter().Info(fmt.Sprintf("pipeline variable EnvironmentName=%s: settings of environment %s", name, name))
-			set.environmentName = name
-		}
-	}
+	acceleratorEnvironment(f, set, vals)
 	dpath, cpath, notices, err := set.paths()
 	if err != nil {
 		return nil, err
@@ -110,9 +105,22 @@ func zipDeployContext(ctx context.Context, f *Factory, conn *connectionFlags, se
 			b, _, err := vals.Bool("TriggerSolutionUpgrade")
 			return b, fmt.Sprintf("pipeline variable TriggerSolutionUpgrade=%t", b), err
 		}
-		return devops.UpgradeRequested(ctx, f.Getenv)
+		return devops.UpgradeRequested(ctx, f.Getenv, repoLog(f))
 	}
 	return sc, nil
+}
+
+// acceleratorEnvironment lets the pipeline variable EnvironmentName pick the
+// environment of the config folder look-up under --accelerator-variables,
+// as the Accelerator's deploy pipelines did.
+func acceleratorEnvironment(f *Factory, set *settingsFlags, vals accelerator.Values) {
+	if !set.accelerator {
+		return
+	}
+	if name, ok := vals.String("EnvironmentName"); ok && !strings.EqualFold(name, set.environmentName) {
+		f.reporter().Info(fmt.Sprintf("pipeline variable EnvironmentName=%s: settings of environment %s", name, name))
+		set.environmentName = name
+	}
 }
 
 // resolveZip returns the zip --zipfile names: the path itself, or the one

@@ -47,7 +47,7 @@ func TestSolutionListUsesEnvironmentVariable(t *testing.T) {
 func TestExportWritesBothKinds(t *testing.T) {
 	srv := emulatorServer(t)
 	dir := t.TempDir()
-	_, errOut, code := runCLI(t, nil, "export", "--environment", srv.URL+"/dev", "--solution", "FollowSites", "--out", dir, "--async")
+	out, errOut, code := runCLI(t, nil, "export", "--environment", srv.URL+"/dev", "--solution", "FollowSites", "--out", dir, "--async")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -61,8 +61,9 @@ func TestExportWritesBothKinds(t *testing.T) {
 			t.Errorf("%s: %+v %v", name, m, err)
 		}
 	}
-	if !strings.Contains(errOut, "wrote") {
-		t.Errorf("no progress on stderr:\n%s", errOut)
+	// Progress on stderr, the result on stdout, as every command.
+	if !strings.Contains(errOut, "exporting managed FollowSites") || !strings.Contains(out, "wrote "+filepath.Join(dir, "FollowSites_managed.zip")) || strings.Contains(out, "exporting") {
+		t.Errorf("stdout:\n%s\nstderr:\n%s", out, errOut)
 	}
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 2 {

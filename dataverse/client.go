@@ -17,6 +17,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/ppalm/ppalm/httplog"
 )
 
 // Default base URLs of the non-Dataverse APIs.
@@ -57,6 +59,9 @@ type shared struct {
 	sleep         func(context.Context, time.Duration) error
 	now           func() time.Time
 	requests      atomic.Int64
+	retries       atomic.Int64
+	waited        atomic.Int64 // nanoseconds spent waiting before retries
+	requestLog    httplog.Func
 	semMu         sync.Mutex
 	sems          map[string]chan struct{}
 	tokenMu       sync.Mutex
@@ -141,6 +146,13 @@ func WithRetryWait(min, max time.Duration) Option {
 	return func(s *shared) error { s.retryWaitMin, s.retryWaitMax = min, max; return nil }
 }
 
+// WithRequestLog sends every attempt of every request (method, URL without
+// secrets, status, duration) and every wait before a retry to log: the
+// --verbose log.
+func WithRequestLog(log httplog.Func) Option {
+	return func(s *shared) error { s.requestLog = log; return nil }
+}
+
 // WithUserAgent sets the User-Agent header.
 func WithUserAgent(ua string) Option {
 	return func(s *shared) error { s.userAgent = ua; return nil }
@@ -180,6 +192,7 @@ func New(environmentURL string, opts ...Option) (*Client, error) {
 			return nil, fmt.Errorf("configure Dataverse client: %w", err)
 		}
 	}
+	s.httpClient = httplog.Client(s.httpClient, s.requestLog)
 	return &Client{shared: s}, nil
 }
 
@@ -227,6 +240,12 @@ func (c *Client) EnvironmentURL() string { return c.envURL.String() }
 
 // Requests is the number of HTTP requests sent so far, retries included.
 func (c *Client) Requests() int64 { return c.requests.Load() }
+
+// Retries is how many of Requests were retries, and Waited how long the
+// client waited before them (Retry-After or back-off).
+func (c *Client) Retries() (n int64, waited time.Duration) {
+	return c.retries.Load(), time.Duration(c.waited.Load())
+}
 
 // Impersonate returns a Client whose Dataverse calls carry the CallerObjectId
 // header, so they run as the Entra user with that object id. The caller needs
@@ -328,7 +347,7 @@ func (c *Client) doOnce(ctx context.Context, r request) (*response, error) {
 		RetryWaitMax: c.retryWaitMax,
 		RetryMax:     c.maxRetries,
 		CheckRetry:   retryPolicy(r.idempotent),
-		Backoff:      c.backoff(ctx),
+		Backoff:      c.backoff(ctx, req.Request),
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 		RequestLogHook: func(retryablehttp.Logger, *http.Request, int) {
 			c.requests.Add(1)

@@ -111,6 +111,24 @@ func (c *Client) SystemUserByEmail(ctx context.Context, email string) (*SystemUs
 	return c.findSystemUser(ctx, fmt.Sprintf("%q", email), "internalemailaddress eq "+q+" or domainname eq "+q)
 }
 
+// SystemUserByID finds a systemuser by its systemuserid (WhoAmI's UserId).
+func (c *Client) SystemUserByID(ctx context.Context, id string) (*SystemUser, error) {
+	return c.findSystemUser(ctx, "with id "+id, "systemuserid eq "+id)
+}
+
+// BusinessUnitByID returns the business unit with id.
+func (c *Client) BusinessUnitByID(ctx context.Context, id string) (*BusinessUnit, error) {
+	bus, err := list[BusinessUnit](ctx, c, c.api("businessunits",
+		"$select", "businessunitid,name", "$filter", "businessunitid eq "+id))
+	if err != nil {
+		return nil, fmt.Errorf("find business unit %s: %w", id, err)
+	}
+	if len(bus) == 0 {
+		return nil, fmt.Errorf("find business unit %s in %s: %w", id, c.envURL.Host, ErrNotFound)
+	}
+	return &bus[0], nil
+}
+
 // BusinessUnit is a row of businessunits.
 type BusinessUnit struct {
 	ID   string `json:"businessunitid"`

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/ppalm/ppalm/httplog"
 )
 
 // retryPolicy is the CheckRetry of one call: 429 and 503 always retry (the
@@ -60,7 +62,8 @@ func unreachable(err error) bool {
 // backoff returns the Backoff of one call. It waits through the injected
 // sleep (so tests do not sleep) and tells retryablehttp to wait no longer.
 // Retry-After (seconds or HTTP date) wins over the exponential back-off.
-func (c *Client) backoff(ctx context.Context) func(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
+// Each wait is counted (Retries) and logged (WithRequestLog).
+func (c *Client) backoff(ctx context.Context, req *http.Request) func(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
 	return func(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
 		wait, ok := retryAfter(resp, c.now())
 		if !ok {
@@ -69,6 +72,9 @@ func (c *Client) backoff(ctx context.Context) func(min, max time.Duration, attem
 				wait = max
 			}
 		}
+		c.retries.Add(1)
+		c.waited.Add(int64(wait))
+		httplog.Retry(c.requestLog, req, resp, attempt+1, wait, ok)
 		// A cancelled context is noticed by retryablehttp right after.
 		_ = c.sleep(ctx, wait)
 		return 0

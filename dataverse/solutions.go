@@ -82,6 +82,20 @@ func (c *Client) ListSolutions(ctx context.Context) ([]Solution, error) {
 	return sols, nil
 }
 
+// ListVisibleSolutions lists every visible solution, managed and
+// unmanaged, ordered by display name: what is installed, as pac solution
+// list shows it.
+func (c *Client) ListVisibleSolutions(ctx context.Context) ([]Solution, error) {
+	sols, err := list[Solution](ctx, c, c.api("solutions",
+		"$select", solutionColumns,
+		"$filter", "isvisible eq true",
+		"$orderby", "friendlyname asc"))
+	if err != nil {
+		return nil, fmt.Errorf("list solutions in %s: %w", c.envURL.Host, err)
+	}
+	return sols, nil
+}
+
 // GetSolution returns the solution with uniqueName; the error wraps
 // ErrNotFound when it is not installed.
 func (c *Client) GetSolution(ctx context.Context, uniqueName string) (*Solution, error) {

@@ -125,6 +125,14 @@ func (ActivateFlows) Run(ctx context.Context, c *Context) error {
 		if it.Activate && it.as != "" {
 			if isGUID(it.as) {
 				it.asObject = strings.ToLower(strings.Trim(it.as, "{}"))
+				// The report names the user, not the object id, when the
+				// target knows them; it is only a name, so a failed
+				// look-up keeps the id.
+				if u, err := resolveUser(ctx, c, it.asObject); err == nil {
+					if name := firstNonEmpty(u.DomainName, u.Email, u.FullName); name != "" {
+						it.as = name
+					}
+				}
 			} else {
 				u, err := resolveUser(ctx, c, it.as)
 				if err != nil {
@@ -383,3 +391,12 @@ func activationHint(err error, c *Context) error {
 type permanentError struct{ error }
 
 func (e *permanentError) Unwrap() error { return e.error }
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if strings.TrimSpace(v) != "" {
+			return v
+		}
+	}
+	return ""
+}

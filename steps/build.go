@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ppalm/ppalm/accelerator"
+	"github.com/ppalm/ppalm/solution/diff"
 	"github.com/ppalm/ppalm/task"
 	"github.com/ppalm/ppalm/unpack"
 )
@@ -23,6 +24,10 @@ type Build struct {
 	// normalised version); a real version in source is left alone, as the
 	// Accelerator's build does. Empty: the tree's version is kept.
 	Version string
+	// VersionGiven says Version was asked for by name (--version), not
+	// taken from the build number: keeping the tree's version then gets a
+	// warning, since the caller expected theirs.
+	VersionGiven bool
 	// OutDir receives <Solution>_<version>.zip and _managed.zip.
 	OutDir string
 	// PackageType chooses what pack writes; Both by default.
@@ -34,12 +39,18 @@ type Build struct {
 	// build.updatebuildnumber), as the Accelerator's run name
 	// 1.0.$(Date:yyyyMMdd)$(Rev:.r) did.
 	SetRunName bool
+	// CompareTo is what the build's component diff compares the tree with:
+	// a branch of the working copy (or its origin), a zip or a folder; ""
+	// for no diff.
+	CompareTo string
 
 	// Produced.
 	SolutionName string
 	SolutionVer  string
 	UnmanagedZip string
 	ManagedZip   string
+	// Diff is the comparison with CompareTo.
+	Diff *diff.Result
 }
 
 // Layout finds the unpacked tree and checks what the packer cannot use:
@@ -131,7 +142,11 @@ func (StampVersion) Run(_ context.Context, c *Context) error {
 		}
 	}
 	if cur != "0.0.0.0" {
-		c.Note("source carries version %s: kept", cur)
+		c.Note("source carries version %s: kept, %s not stamped", cur, b.Version)
+		if b.VersionGiven {
+			c.Reporter.Warning(fmt.Sprintf("--version %s not stamped: the tree carries version %s (committed with --keep-version), which the build keeps as the Accelerator's did; "+
+				"to build %s, run `ppalm version set --folder %s --version %s` first", b.Version, cur, b.Version, b.Folder, b.Version), filepath.Join(b.Folder, "Other", "Solution.xml"))
+		}
 		return nil
 	}
 	if err := unpack.SetVersion(b.Folder, b.Version); err != nil {
@@ -167,6 +182,12 @@ func (Pack) Run(ctx context.Context, c *Context) error {
 	if pt == unpack.Managed {
 		zip = unpack.ManagedZipName(zip)
 	}
+	existed := map[string]bool{}
+	for _, z := range []string{zip, unpack.ManagedZipName(zip)} {
+		if _, err := os.Stat(z); err == nil {
+			existed[z] = true
+		}
+	}
 	sum, err := unpack.Pack(ctx, unpack.PackOptions{Folder: b.Folder, ZipFile: zip, PackageType: pt, Modified: c.now(), AllowExtra: b.AllowExtra})
 	if err != nil {
 		return err
@@ -177,7 +198,12 @@ func (Pack) Run(ctx context.Context, c *Context) error {
 		} else {
 			b.UnmanagedZip = out
 		}
-		c.Note("%s", out)
+		if existed[out] {
+			// Same name, same version: a rebuild. Said, not silent.
+			c.Note("%s (replaced the zip of the same version that was there)", out)
+		} else {
+			c.Note("%s", out)
+		}
 	}
 	return nil
 }

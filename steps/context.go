@@ -95,6 +95,9 @@ type Context struct {
 	// Outcomes of the steps run so far, in order.
 	Outcomes []Outcome
 	notes    []string
+	// unordered are the notes of concurrent work (noteSafe), sorted when
+	// the step ends.
+	unordered []string
 }
 
 // Note adds a line to the current step's entry in the final report.

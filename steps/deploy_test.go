@@ -315,6 +315,11 @@ func TestDeployFabrikamEndToEnd(t *testing.T) {
 		if r.Err != nil || r.Passes != 1 {
 			t.Errorf("flow report %s", r)
 		}
+		// Who switched it is named, not given as an object id: the
+		// connections' creator is looked up in the target.
+		if f, _ := sol.Flow(r.ID); len(f.ConnectionReferences) > 0 && r.As != emulator.Maker.Email {
+			t.Errorf("flow %s switched as %q, want %s", r.Name, r.As, emulator.Maker.Email)
+		}
 	}
 
 	// An upgrade to a version that dropped a flow removes it.

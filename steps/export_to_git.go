@@ -17,6 +17,16 @@ import (
 	"github.com/ppalm/ppalm/unpack"
 )
 
+// CheckRepo checks that the repository answers before anything slow runs
+// (gitops.CheckRepo); it changes nothing.
+type CheckRepo struct{}
+
+func (CheckRepo) Name() string                 { return "check-repo" }
+func (CheckRepo) Skip(*Context) (bool, string) { return false, "" }
+func (CheckRepo) Run(ctx context.Context, c *Context) error {
+	return gitops.CheckRepo(ctx, c.Source.Repo, c.Source.Token)
+}
+
 // Publish publishes all customizations in the development environment so
 // the export carries what makers see.
 type Publish struct{}

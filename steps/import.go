@@ -10,6 +10,7 @@ import (
 
 	"github.com/ppalm/ppalm/dataverse"
 	"github.com/ppalm/ppalm/solution"
+	"github.com/ppalm/ppalm/task"
 )
 
 // UpgradeMode chooses between updating and upgrading a solution that is
@@ -151,7 +152,7 @@ func loadSolution(c *Context) (*solution.Solution, error) {
 	if c.ZipFile == "" {
 		return nil, errors.New("no solution zip given (--zipfile)")
 	}
-	sol, err := solution.ReadFile(c.ZipFile)
+	sol, err := solution.ReadModel(c.ZipFile)
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +225,9 @@ func (Import) Run(ctx context.Context, c *Context) error {
 			c.Reporter.Progress(int(p.Percent), fmt.Sprintf("importing %s %s", sol.UniqueName, sol.Version))
 		},
 	}
-	c.Reporter.Info(fmt.Sprintf("%s %s %s into %s (%s)", d.Kind, sol.UniqueName, sol.Version, dv.EnvironmentURL(), d.Why))
+	// What runs now, while the import takes its minutes; the report says
+	// what was done.
+	task.Status(c.Reporter, fmt.Sprintf("%s %s %s into %s (%s)", d.Kind, sol.UniqueName, sol.Version, dv.EnvironmentURL(), d.Why))
 	var res *dataverse.ImportResult
 	if d.Kind == ImportUpgrade {
 		res, err = dv.StageAndUpgrade(ctx, req)

@@ -168,11 +168,13 @@ func (c *Context) concurrency() int {
 	return 4
 }
 
-// noteSafe is Note for steps that work concurrently.
+// noteSafe is Note for steps that work concurrently; these notes are
+// sorted when the step ends, so the report does not change order from run
+// to run.
 func (c *Context) noteSafe(format string, args ...any) {
 	c.noteMu.Lock()
 	defer c.noteMu.Unlock()
-	c.Note(format, args...)
+	c.unordered = append(c.unordered, fmt.Sprintf(format, args...))
 }
 
 // warnOnce raises a warning the first time msg is seen in this run.

@@ -52,6 +52,8 @@ type sharePlan struct {
 	role  string
 	app   *dataverse.CanvasApp
 	group dataverse.Principal
+	// groupName is the group's display name, when the directory told it.
+	groupName string
 }
 
 func (ShareApps) Run(ctx context.Context, c *Context) error {
@@ -83,6 +85,7 @@ func (ShareApps) Run(ctx context.Context, c *Context) error {
 		}
 		if g != nil {
 			p.group.Email = g.Mail
+			p.groupName = g.DisplayName
 		}
 		app, err := canvasAppByName(ctx, c, s.CanvasNameInSolution, "canvasNameInSolution (the app's unique name) or import the solution first")
 		if err != nil {
@@ -111,7 +114,11 @@ func (ShareApps) Run(ctx context.Context, c *Context) error {
 				if !strings.EqualFold(perm.RoleName, p.role) {
 					return fmt.Errorf("%s: shared as %s but the app reports %s for group %s", p.where, p.role, perm.RoleName, p.group.ID)
 				}
-				c.noteSafe("app %q shared with group %s as %s", p.app.DisplayName, p.group.ID, p.role)
+				who := p.group.ID
+				if p.groupName != "" {
+					who = fmt.Sprintf("%q (%s)", p.groupName, p.group.ID)
+				}
+				c.noteSafe("app %q shared with group %s as %s", p.app.DisplayName, who, p.role)
 				return nil
 			}
 		}

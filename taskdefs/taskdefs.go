@@ -33,6 +33,7 @@ var LocalCommands = map[string]string{
 	"demo":     "runs its own emulator and git server on loopback and, with --serve, waits for Ctrl-C: a local tour, not a pipeline step",
 	"emulator": "serves an in-memory Dataverse until interrupted (--listen): a test fixture for a developer's machine, not a pipeline step",
 	"maker":    "serves the maker web app on loopback until interrupted: a browser app, not a pipeline step",
+	"version":  "prints ppalm's own version, which the task log already names: not a pipeline step (version set is)",
 }
 
 // pickLists are the flags whose values the CLI checks against a fixed set.
@@ -108,10 +109,9 @@ func Commands(root *cobra.Command) []Command {
 			}
 			path := append(append([]string{}, prefix...), sub.Name())
 			name := strings.Join(path, "-")
-			if _, local := LocalCommands[name]; local {
-				continue
-			}
-			if sub.Runnable() {
+			// A local command is not a task command; its subcommands
+			// may be (version is local, version set is not).
+			if _, local := LocalCommands[name]; !local && sub.Runnable() {
 				out = append(out, Command{Name: name, Cmd: sub})
 			}
 			walk(sub, path)

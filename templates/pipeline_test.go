@@ -343,7 +343,7 @@ func solutionRepository(t *testing.T, bin string) string {
 		cr["ConnectionId"] = "#{connectionreference." + cr["LogicalName"] + "}#"
 		// Who turns the flows on: the connections' owner, not the flows'
 		// configured owner (who has no connections). Only configure with
-		// --deployment-settings knows it.
+		// --settings (deploymentSettings.json) knows it.
 		cr["ConnectionOwner"] = "#{connectionreference.user." + cr["LogicalName"] + "}#"
 	}
 	raw, _ = json.MarshalIndent(ds, "", "  ")
