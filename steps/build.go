@@ -137,7 +137,7 @@ func (StampVersion) Run(_ context.Context, c *Context) error {
 	}
 	b.SolutionName, b.SolutionVer = name, cur
 	if b.SetRunName {
-		if n, ok := c.Reporter.(task.RunNamer); ok && n.SetRunName(b.Version) {
+		if task.SetRunName(c.Reporter, b.Version) {
 			c.Note("run named %s", b.Version)
 		}
 	}
