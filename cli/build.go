@@ -52,6 +52,7 @@ func newBuildCmd(f *Factory) *cobra.Command {
 			b.VersionGiven = cmd.Flags().Changed("version")
 			if b.CompareTo == "" {
 				b.CompareTo = steps.PullRequestBase(f.getenv)
+				b.CompareToBranch = b.CompareTo != ""
 			}
 			r := f.reporter()
 			c, err := steps.RunBuild(cmd.Context(), steps.Services{Reporter: r, Getenv: f.Getenv, Now: time.Now}, b)

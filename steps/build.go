@@ -43,6 +43,10 @@ type Build struct {
 	// a branch of the working copy (or its origin), a zip or a folder; ""
 	// for no diff.
 	CompareTo string
+	// CompareToBranch says CompareTo is a branch (the pull request's
+	// target), never a path: the Accelerator names a solution's branch and
+	// its folder alike, so a folder of that name is no reason to read it.
+	CompareToBranch bool
 
 	// Produced.
 	SolutionName string
