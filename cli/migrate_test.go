@@ -9,8 +9,8 @@ import (
 	"github.com/ppalm/ppalm/fixtures"
 )
 
-// ppalm migrate checks without changing anything, exits 1 when something
-// must change, and with --write adds the pipeline only, never overwriting.
+// ppalm migrate checks without changing anything, exits 2 (a check found
+// problems, as plan and settings validate) when something must change, and with --write adds the pipeline only, never overwriting.
 func TestMigrateCommand(t *testing.T) {
 	repo := t.TempDir()
 	copyDir(t, fixtures.AcceleratorPath("repo"), repo)
@@ -31,7 +31,7 @@ func TestMigrateCommand(t *testing.T) {
 	}
 	os.Remove(filepath.Join(repo, "ALMAcceleratorSampleSolution", "SolutionPackage", "CanvasApps", "cat_devopskitsamplecanvasapp_c7ec5_DocumentUri.msapp"))
 	out, errOut, code = runCLI(t, nil, "migrate", "--repo", repo)
-	if code != 1 || !strings.Contains(out, "1 thing(s) to change") || !strings.Contains(errOut, "1 thing(s) must change") {
+	if code != ExitCheckFailed || !strings.Contains(out, "1 thing(s) to change") || !strings.Contains(errOut, "1 thing(s) must change") {
 		t.Fatalf("exit %d:\n%s%s", code, out, errOut)
 	}
 }
