@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -78,9 +79,15 @@ func runPlan(ctx context.Context, f *Factory, o *planOptions) error {
 		fmt.Fprint(f.Stdout, p.String())
 	}
 	if p.WouldFail() {
-		why := fmt.Sprintf("%d gap(s) to fix", len(p.Gaps))
+		// The message names each gap: in a pipeline it is the error the
+		// run's summary lists when plan, run before the import, fails the
+		// stage.
+		why := fmt.Sprintf("%d gap(s) to fix:\n  %s", len(p.Gaps), strings.Join(p.Gaps, "\n  "))
 		if p.Kind == "refused" {
-			why = "the target refuses it"
+			why = "the target refuses it: " + p.Why
+			if len(p.Gaps) > 0 {
+				why += fmt.Sprintf("; and %d gap(s) to fix:\n  %s", len(p.Gaps), strings.Join(p.Gaps, "\n  "))
+			}
 		}
 		return &ExitError{Code: ExitCheckFailed, Err: fmt.Errorf("plan: the import would fail: %s", why)}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -473,6 +474,13 @@ type agentRun struct {
 	groups []string
 	// runNames are the run's names set by build.updatebuildnumber.
 	runNames []string
+	// mayFail lets a task step fail (exit code other than 0) without
+	// failing the test: the step is recorded in failed with its exit code,
+	// and, as the agent does under the default condition succeeded(), no
+	// later step of the job runs (nor, for the caller, any later stage).
+	mayFail  bool
+	failed   string
+	failCode int
 }
 
 func newAgentRun(t *testing.T, bin, origin string, vars *variables, endpoints map[string]endpoint) *agentRun {
@@ -671,6 +679,9 @@ func (a *agentRun) runJob(stage string, job map[string]any, base *variables) {
 
 func (a *agentRun) runStep(job string, v *variables, step map[string]any) {
 	t := a.t
+	if a.failed != "" {
+		return // condition: succeeded() is false after a failed step
+	}
 	keys := func(allowed ...string) {
 		for k := range step {
 			if !contains(allowed, k) {
@@ -888,13 +899,21 @@ func (a *agentRun) runTask(name string, v *variables, env []string) string {
 	err := cmd.Run()
 	log := stdout.String()
 	t.Logf("%s: %s", name, time.Since(start).Round(time.Millisecond))
-	if err != nil {
+	var exit *exec.ExitError
+	if err != nil && (!a.mayFail || !errors.As(err, &exit)) {
 		t.Fatalf("%s: %v\nstdout:\n%s\nstderr:\n%s", name, err, log, stderr.String())
 	}
 	if stderr.Len() > 0 {
 		t.Errorf("%s: wrote to stderr (the agent shows it as plain text):\n%s", name, stderr.String())
 	}
 	temp, _ := v.get("Agent.TempDirectory")
+	if exit != nil {
+		a.failed, a.failCode = name, exit.ExitCode()
+		if problems := checkFailedAgentLog(log, temp); len(problems) > 0 {
+			t.Fatalf("%s: log:\n%s\nproblems:\n%s", name, log, strings.Join(problems, "\n"))
+		}
+		return log
+	}
 	if problems := checkAgentLog(log, temp); len(problems) > 0 {
 		t.Fatalf("%s: log:\n%s\nproblems:\n%s", name, log, strings.Join(problems, "\n"))
 	}
@@ -996,6 +1015,31 @@ func checkAgentLog(log, tempDir string) []string {
 	return problems
 }
 
+// checkFailedAgentLog checks the log of a task that failed: well-formed as
+// checkAgentLog requires, with at least one error issue (what the run's
+// summary lists) and task.complete result=Failed as the last line.
+func checkFailedAgentLog(log, tempDir string) []string {
+	var problems []string
+	errorIssue := false
+	for _, p := range checkAgentLog(log, tempDir) {
+		switch {
+		case strings.Contains(p, ": issue type=error"):
+			errorIssue = true
+		case strings.HasPrefix(p, "last line "):
+		default:
+			problems = append(problems, p)
+		}
+	}
+	if !errorIssue {
+		problems = append(problems, "no ##vso[task.logissue type=error] line: the run's summary would not say why the step failed")
+	}
+	lines := strings.Split(strings.TrimRight(log, "\n"), "\n")
+	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "##vso[task.complete result=Failed") {
+		problems = append(problems, fmt.Sprintf("last line %q: expected ##vso[task.complete result=Failed", last))
+	}
+	return problems
+}
+
 // copyTree copies the files under from into to (CopyFiles@2 with
 // Contents **, and artifact publish and download).
 func copyTree(t *testing.T, from, to string) {
@@ -1029,4 +1073,94 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// A deployment whose settings lack a value stops at the plan step, before
+// anything changes: plan exits 2 (the import would fail), the agent fails
+// the step with plan's own message as the error issue the run's summary
+// lists, and neither the import nor configure runs.
+func TestAzureDevOpsPlanFailureStopsTheStage(t *testing.T) {
+	ctx := context.Background()
+	bin := buildPpalm(t)
+	dvSrv := emulatortest.Start(t, emulator.Options{Environments: []string{"test"}, AsyncPolls: -1})
+	ado := noREST(t, "Azure DevOps")
+	dv := dvSrv.Client(t, "test")
+	_, src := followSites(t)
+	origin := solutionRepository(t, bin)
+	tokens := tokenVariables(ctx, t, dv, src)
+	missing := ""
+	for k := range tokens {
+		if strings.HasPrefix(k, "connectionreference.") && !strings.HasPrefix(k, "connectionreference.user.") {
+			missing = k
+			delete(tokens, k)
+			break
+		}
+	}
+	if missing == "" {
+		t.Fatal("the solution has no connection reference to leave unset")
+	}
+	doc, err := loadTemplate(filepath.Join("azure-devops", "build-deploy-solution.yml"), map[string]any{
+		"solutionName": solutionName,
+		"environments": []any{
+			map[string]any{"name": "test", "branch": solutionName, "environment": "contoso-test", "serviceConnection": "contoso-test", "config": "Test"},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoints := map[string]endpoint{"contoso-test": {
+		id: testConnectionID, url: dvSrv.URL + "/test/", scheme: "None",
+		params: map[string]string{"tenantId": "72f988bf-0000-4000-8000-000000000001", "applicationId": emulator.ServicePrincipal.ApplicationID, "clientSecret": clientSecret},
+	}}
+	v := newVariables()
+	for k, val := range tokens {
+		v.set(k, val)
+	}
+	v.set("PPALM_POWERAPPS_URL", dvSrv.PowerAppsURL())
+	v.set("PPALM_GRAPH_URL", dvSrv.GraphURL())
+	a := newAgentRun(t, bin, origin, v, endpoints)
+	a.mayFail = true
+	a.predefined(ado+"/contoso/", "1.0.20260301.1")
+	for _, s := range listOf(t, doc["stages"], "stages") {
+		ok, err := a.vars.condition(str(s["condition"]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Later stages depend on this one (succeeded()): none runs after
+		// a failure.
+		if ok && a.failed == "" {
+			a.runStage(s)
+		}
+	}
+	if a.failed != "test/deploy: ppalm plan" || a.failCode != 2 {
+		t.Fatalf("failed step %q with exit code %d, want test/deploy: ppalm plan with 2 (the import would fail); steps run:\n%s",
+			a.failed, a.failCode, strings.Join(a.ran, "\n"))
+	}
+	if last := a.ran[len(a.ran)-1]; last != "test/deploy: ppalm plan" {
+		t.Errorf("a step ran after the failed plan: %s", last)
+	}
+	log := a.logs["test/deploy: ppalm plan"]
+	ref := strings.TrimPrefix(missing, "connectionreference.")
+	for _, want := range []string{
+		"##vso[task.complete result=Failed;]",
+		"the import would fail until they are fixed",
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("plan's log lacks %q:\n%s", want, log)
+		}
+	}
+	// The error issue, which the run's summary lists, is plan's message
+	// and names the gap itself.
+	issue := ""
+	for _, l := range strings.Split(log, "\n") {
+		if m, ok := strings.CutPrefix(l, "##vso[task.logissue type=error]"); ok {
+			issue = m
+		}
+	}
+	if !strings.HasPrefix(issue, "plan: the import would fail: 1 gap(s) to fix:") || !strings.Contains(issue, "connection reference "+ref+" is not bound") {
+		t.Errorf("error issue %q: want plan's message naming connection reference %s", issue, ref)
+	}
+	if got := importActions(dvSrv.Emulator); got != "" {
+		t.Errorf("import actions after a failed plan: %s, want none", got)
+	}
 }
