@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ppalm/ppalm/accelerator"
 	"github.com/ppalm/ppalm/steps"
 )
 
@@ -16,10 +17,11 @@ type configureOptions struct {
 	set      settingsFlags
 	solution string
 	// deploy is the deprecated --deployment-settings.
-	deploy     string
-	only       []string
-	out        *output
-	activateAs string
+	deploy        string
+	only          []string
+	bypassConsent bool
+	out           *output
+	activateAs    string
 }
 
 func newConfigureCmd(f *Factory) *cobra.Command {
@@ -32,7 +34,7 @@ func newConfigureCmd(f *Factory) *cobra.Command {
   # both files of environment "test" from the config folder; only turn the flows on
   ppalm configure --environment https://contoso-test.crm.dynamics.com --solution MySolution --settings MySolution/config --environment-name test --only activate-flows`,
 		Short: "Configure an installed solution: endpoints, plug-in steps, teams, shares, owners, flow activation",
-		Long: "configure runs, in order, webhook-urls, plugin-step-config, teams, share-apps, share-flows,\n" +
+		Long: "configure runs, in order, webhook-urls, plugin-step-config, teams, share-apps, bypass-app-consent, share-flows,\n" +
 			"share-connectors, set-flow-owners and activate-flows from customDeploymentSettings.json\n" +
 			"(--custom-settings; tokens filled from the environment). --settings is deploymentSettings.json (the\n" +
 			"connection owners flows are turned on as) or a config folder with --environment-name, as for import.\n" +
@@ -52,7 +54,11 @@ func newConfigureCmd(f *Factory) *cobra.Command {
 	// Hidden, and said on stderr when used (pflag's own deprecation
 	// notice would go to stdout).
 	_ = fl.MarkHidden("deployment-settings")
-	fl.StringSliceVar(&o.only, "only", nil, "run only these steps: webhook-urls,plugin-step-config,teams,share-apps,share-flows,share-connectors,set-flow-owners,activate-flows")
+	fl.BoolVar(&o.bypassConsent, "bypass-app-consent", false, "every canvas app of the solution skips the connection consent dialog (bypass-app-consent)")
+	// settingsFlags registers --accelerator-variables with import's list;
+	// configure reads only these.
+	fl.Lookup("accelerator-variables").Usage = "read the ALM Accelerator's control variables from the pipeline (EnableFlows, BypassAppConsent, EnvironmentName): one that is set wins over the flag"
+	fl.StringSliceVar(&o.only, "only", nil, "run only these steps: webhook-urls,plugin-step-config,teams,share-apps,bypass-app-consent,share-flows,share-connectors,set-flow-owners,activate-flows")
 	o.out = addOutputFlag(cmd, deployDoc{})
 	addActivateAsFlag(cmd, &o.activateAs)
 	return cmd
@@ -78,15 +84,34 @@ func runConfigure(ctx context.Context, f *Factory, o *configureOptions) error {
 	if o.set.custom == "" && o.set.settings == "" {
 		return fmt.Errorf("--custom-settings (customDeploymentSettings.json) or --settings with a config folder and --environment-name is required")
 	}
-	dpath, cpath, err := o.set.paths()
+	lookup := lookupEnv(f)
+	vals := accelerator.Values{Lookup: lookup}
+	acceleratorEnvironment(f, &o.set, vals)
+	dpath, cpath, notices, err := o.set.paths()
 	if err != nil {
 		return err
 	}
-	sc, err := deployContext(ctx, f, o.conn, dpath, cpath, o.set.strict)
+	for _, n := range notices {
+		f.reporter().Info(n)
+	}
+	sc, err := deployContext(ctx, f, o.conn, dpath, cpath, o.set.strict, lookup)
 	if err != nil {
 		return err
 	}
 	sc.SolutionName = o.solution
+	sc.BypassAppConsent = o.bypassConsent
+	if o.set.accelerator {
+		lines, err := steps.ApplyDeployVariables(sc, vals)
+		for _, l := range lines {
+			sc.Reporter.Info(l)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if cpath == "" {
+		sc.Reporter.Info("no customDeploymentSettings.json: the configure steps that need it have nothing to do")
+	}
 	if sc.ActivateAs, err = steps.ParseActivateAs(o.activateAs); err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/ppalm/ppalm/fixtures"
@@ -100,5 +101,39 @@ func TestBuildWritesTheDiffToTheRunSummary(t *testing.T) {
 	}
 	if !strings.Contains(out, "against main: 1 added, 0 changed, 0 removed") {
 		t.Errorf("report:\n%s", out)
+	}
+}
+
+// The Accelerator names a solution's branch after the solution, and its
+// folder too: a pull request into branch PL400Demos, built in the
+// checkout's root where the folder PL400Demos/ is, compares with the
+// branch, not with the folder of that name.
+func TestBuildComparesWithTheBranchNamedLikeTheFolder(t *testing.T) {
+	dir, repo := newWorkingCopy(t)
+	tree := filepath.Join(dir, "PL400Demos", "SolutionPackage", "src")
+	if _, errOut, code := runCLI(t, nil, "unpack", "--zipfile", pl23Zip, "--folder", tree); code != 0 {
+		t.Fatal(errOut)
+	}
+	wt, _ := repo.Worktree()
+	if err := wt.AddGlob("PL400Demos"); err != nil {
+		t.Fatal(err)
+	}
+	head, err := wt.Commit("1.0.23", &git.CommitOptions{Author: &object.Signature{Name: "x", Email: "x@x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := repo.Storer.SetReference(plumbing.NewHashReference(plumbing.NewBranchReferenceName("PL400Demos"), head)); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := runCLI(t, nil, "unpack", "--zipfile", pl24Zip, "--folder", tree); code != 0 {
+		t.Fatal(errOut)
+	}
+	t.Chdir(dir)
+	out, code := runTaskInProcess(t, map[string]string{
+		"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": filepath.Join(t.TempDir(), "output"), "GITHUB_STEP_SUMMARY": filepath.Join(t.TempDir(), "summary.md"),
+		"GITHUB_BASE_REF": "PL400Demos", "INPUT_COMMAND": "build", "INPUT_FOLDER": filepath.Join("PL400Demos", "SolutionPackage", "src"), "INPUT_OUT": filepath.Join(t.TempDir(), "drop"),
+	})
+	if code != 0 || strings.Contains(out, "::warning::") || !strings.Contains(out, "against PL400Demos: 1 added, 0 changed, 0 removed") {
+		t.Errorf("exit %d, report:\n%s", code, out)
 	}
 }

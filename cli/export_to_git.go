@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/ppalm/ppalm/accelerator"
 	"github.com/ppalm/ppalm/gitops"
 	"github.com/ppalm/ppalm/steps"
 	"github.com/ppalm/ppalm/task"
@@ -18,8 +19,8 @@ func init() { register(newExportToGitCmd) }
 func newExportToGitCmd(f *Factory) *cobra.Command {
 	src := &steps.Source{}
 	var conn *connectionFlags
-	var environments string
-	var noPublish bool
+	var environments, scope string
+	var noPublish, accel bool
 	var out *output
 	cmd := &cobra.Command{
 		Use: "export-to-git --environment URL --solution NAME --repo PATH|URL --branch NAME --message TEXT",
@@ -32,7 +33,7 @@ func newExportToGitCmd(f *Factory) *cobra.Command {
 			"--environments (existing files are kept; new components are added), commit and push.\n" +
 			"When nothing changed, no commit is made and committed=false is set.",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			ctx := cmd.Context()
 			if src.Solution == "" {
 				return fmt.Errorf("--solution is required: the unique name of the solution to export")
@@ -45,6 +46,18 @@ func newExportToGitCmd(f *Factory) *cobra.Command {
 				return err
 			}
 			src.Publish = !noPublish
+			if src.Scope, err = steps.ParseCommitScope(scope); err != nil {
+				return err
+			}
+			if accel {
+				lines, err := steps.ApplyExportVariables(src, accelerator.Values{Lookup: lookupEnv(f)})
+				for _, l := range lines {
+					f.reporter().Info(l)
+				}
+				if err != nil {
+					return err
+				}
+			}
 			for _, e := range strings.Split(environments, ",") {
 				if e = strings.TrimSpace(e); e != "" {
 					src.Environments = append(src.Environments, e)
@@ -84,6 +97,10 @@ func newExportToGitCmd(f *Factory) *cobra.Command {
 	fl.BoolVar(&noPublish, "no-publish", false, "do not publish customizations before the export")
 	fl.BoolVar(&src.Async, "async", false, "export asynchronously (large solutions)")
 	fl.StringVar(&src.LineEndings, "line-endings", "lf", "line endings of the unpacked XML: lf or crlf")
+	fl.StringVar(&scope, "commit-scope", "all", "what to commit: all (the solution and its settings), solution (the solution only) or settings (the config/ settings only); the Accelerator's CommitScope 1, 2 or 3")
+	fl.BoolVar(&src.DisableFlows, "disable-flows", false, "commit every cloud flow turned off (the Accelerator's DisableFlows)")
+	fl.BoolVar(&src.ApplyDefaultEnvironmentVariables, "default-environment-variables", false, "write the DefaultEnvironmentVariables pairs of config/customDeploymentSettings.json into the variables' default values (the Accelerator's VerifyDefaultEnvironmentVariableValues)")
+	fl.BoolVar(&accel, "accelerator-variables", false, "read the ALM Accelerator's export control variables from the pipeline (PublishCustomizationsBeforeExport, DoNotExportCurrentEnvironmentVariableValues, UseSolutionVersionFromDataverse, GenerateDeploymentSettings, DisableFlows, VerifyDefaultEnvironmentVariableValues, ProcessCanvasApps): one that is set wins over the flag")
 	fl.BoolVar(&src.ProcessCanvasApps, "process-canvas-apps", false, "also commit CanvasApps/src/<App>/, a read-only review copy of each canvas app (pa.yaml or pretty-printed JSON)")
 	for _, name := range []string{"repo", "branch", "message"} {
 		_ = cmd.MarkFlagRequired(name)

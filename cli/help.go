@@ -17,7 +17,7 @@ const exitCodesHelp = `ppalm exits with:
        or a step of a pipeline failed (the step is named on the last line of stderr).
   2    a check found problems: plan (the import would fail: settings gaps, connections, users or
        groups missing in the target, or the import refused), settings validate (settings to fix),
-       diff --exit-code (the versions differ).
+       diff --exit-code (the versions differ), migrate (the repository must change first).
   130  interrupted (Ctrl-C): the step that was running may have been cut short.
 
 In task mode (an Azure DevOps task or a GitHub Action) the same codes end the process, and the

@@ -25,11 +25,15 @@ type settingsFlags struct {
 	custom          string
 	environmentName string
 	strict          bool
+	// accelerator reads the Accelerator's control variables
+	// (--accelerator-variables, see package accelerator).
+	accelerator bool
 }
 
 func (s *settingsFlags) add(cmd *cobra.Command, customFlag string) {
 	fl := cmd.Flags()
 	fl.StringVar(&s.settings, "settings", "", "deploymentSettings.json, or a config folder (with --environment-name)")
+	fl.BoolVar(&s.accelerator, "accelerator-variables", false, "read the ALM Accelerator's control variables from the pipeline (SkipSolutionImport, ActivateFlowsOnTheSolutionImport, ImportUnmanaged, EnableFlows, BypassAppConsent, TriggerSolutionUpgrade, EnvironmentName): one that is set wins over the flag")
 	fl.BoolVar(&s.strict, "strict", false, "a #{token}# without a value is an error (otherwise, as in the Accelerator, it is empty and a customDeploymentSettings entry left empty is skipped as not configured)")
 	fl.StringVar(&s.environmentName, "environment-name", "", "environment name for the config folder look-up (config/<name>/..., <file>-<name>.json)")
 	if customFlag != "" {
@@ -84,33 +88,48 @@ func (s *settingsFlags) legacyCustom(r task.Reporter) error {
 }
 
 // paths resolves the deployment and custom settings files ("" when none).
-func (s *settingsFlags) paths() (deploy, custom string, err error) {
+// A config folder is looked up as the Accelerator did, each file optional
+// (Get-Does-Deployment-Settings-Exist): a file not found for the
+// environment is left out with a notice, and the settings check then says
+// what the solution still needs.
+func (s *settingsFlags) paths() (deploy, custom string, notices []string, err error) {
 	deploy, custom = s.settings, s.custom
 	if deploy == "" {
-		return "", custom, nil
+		return "", custom, nil, nil
 	}
 	st, err := os.Stat(deploy)
 	if err != nil {
-		return "", "", fmt.Errorf("--settings: %w", err)
+		return "", "", nil, fmt.Errorf("--settings: %w", err)
 	}
 	if !st.IsDir() {
-		return deploy, custom, nil
+		return deploy, custom, nil, nil
 	}
 	loc, err := settings.Locate(deploy, s.environmentName)
 	if err != nil {
-		return "", "", fmt.Errorf("--settings %s: %w", deploy, err)
+		return "", "", nil, fmt.Errorf("--settings %s: %w", deploy, err)
 	}
-	if loc.DeploymentSettings == "" && loc.CustomDeploymentSettings == "" {
+	if loc.DeploymentSettings == "" && loc.CustomDeploymentSettings == "" && s.environmentName == "" {
+		return "", "", nil, fmt.Errorf("--settings %s is a folder without deploymentSettings.json or customDeploymentSettings.json: pass --environment-name NAME to read %s, or pass the file itself",
+			deploy, filepath.Join(deploy, "NAME", "deploymentSettings.json"))
+	}
+	looked := func(base string) string {
 		if s.environmentName == "" {
-			return "", "", fmt.Errorf("--settings %s is a folder without deploymentSettings.json or customDeploymentSettings.json: pass --environment-name NAME to read %s, or pass the file itself",
-				deploy, filepath.Join(deploy, "NAME", "deploymentSettings.json"))
+			return base + ".json"
 		}
-		return "", "", fmt.Errorf("--settings %s: no deploymentSettings.json or customDeploymentSettings.json for environment %q", deploy, s.environmentName)
+		return fmt.Sprintf("%s-%s.json, %s, %s.json", base, s.environmentName, filepath.Join(s.environmentName, base+".json"), base)
+	}
+	if loc.DeploymentSettings == "" {
+		notices = append(notices, fmt.Sprintf("no deploymentSettings.json for environment %q in %s (looked for %s): no connection reference or environment variable value is set by the import",
+			s.environmentName, deploy, looked("deploymentSettings")))
 	}
 	if custom == "" {
 		custom = loc.CustomDeploymentSettings
+		if custom == "" {
+			notices = append(notices, fmt.Sprintf("no customDeploymentSettings.json for environment %q in %s (looked for %s): nothing to configure after the import",
+				s.environmentName, deploy, looked("customDeploymentSettings")))
+		}
 	}
-	return loc.DeploymentSettings, custom, nil
+	return loc.DeploymentSettings, custom, notices, nil
 }
 
 // lookupEnv is where #{name}# tokens get their values (settings.Variables:
@@ -133,8 +152,10 @@ type importOptions struct {
 	upgrade            string
 	overwriteUnmanaged bool
 	publish            bool
+	publishWorkflows   bool
 	wait               time.Duration
 	configure          bool
+	bypassConsent      bool
 	out                *output
 	activateAs         string
 }
@@ -164,6 +185,8 @@ func newImportCmd(f *Factory) *cobra.Command {
 	fl.StringVar(&o.upgrade, "upgrade", "auto", "auto|always|never: upgrade (StageAndUpgrade) an installed managed solution")
 	fl.BoolVar(&o.overwriteUnmanaged, "overwrite-unmanaged", false, "overwrite unmanaged customizations")
 	fl.BoolVar(&o.publish, "publish", false, "publish all customizations after the import (always done for unmanaged)")
+	fl.BoolVar(&o.publishWorkflows, "publish-workflows", false, "let the import turn processes on itself (PublishWorkflows; the Accelerator's ActivatePlugins, on by default there); activate-flows turns them on in any case")
+	fl.BoolVar(&o.bypassConsent, "bypass-app-consent", false, "with --configure: every canvas app of the solution skips the connection consent dialog")
 	fl.DurationVar(&o.wait, "wait", 60*time.Minute, "how long to wait for the import")
 	fl.BoolVar(&o.configure, "configure", false, "also run the post-import configuration (ppalm configure's steps) after the import")
 	o.out = addOutputFlag(cmd, deployDoc{})
@@ -219,7 +242,9 @@ func newDeployDoc(command string, f *Factory, sc *steps.Context, err error) depl
 }
 
 func runImport(ctx context.Context, f *Factory, o *importOptions) error {
-	sc, err := zipDeployContext(ctx, f, o.conn, &o.set, o.zipfile, o.upgrade)
+	sc, err := zipDeployContext(ctx, f, o.conn, &o.set, o.zipfile, o.upgrade, func(sc *steps.Context) {
+		sc.PublishWorkflows, sc.BypassAppConsent = o.publishWorkflows, o.bypassConsent
+	})
 	if err != nil {
 		return err
 	}

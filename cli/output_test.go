@@ -52,8 +52,8 @@ func goldenName(command string) string {
 // every golden document belongs to such a command.
 func TestEveryReportingCommandHasAJSONGolden(t *testing.T) {
 	cmds := jsonCommands(t)
-	want := []string{"build", "commit", "configure", "connection list", "diff", "export", "export-to-git", "history", "import", "normalize",
-		"pack", "plan", "pr create", "settings create", "settings validate", "solution delete", "solution list", "unpack",
+	want := []string{"build", "commit", "configure", "connection list", "diff", "export", "export-to-git", "history", "import", "migrate",
+		"normalize", "pack", "plan", "pr create", "settings create", "settings validate", "solution delete", "solution list", "unpack",
 		"upgrade-requested", "version", "version set", "whoami"}
 	sort.Strings(want)
 	if strings.Join(cmds, ",") != strings.Join(want, ",") {
@@ -184,6 +184,8 @@ func TestJSONOutput(t *testing.T) {
 	step("configure", nil, "--environment", test, "--solution", "FollowSites", "--settings", ds, "--custom-settings", cds, "--only", "teams,activate-flows")
 	step("solution delete", nil, "--environment", test, "--solution", "FollowSites")
 	step("diff", nil, pl23, pl24)
+	copyDir(t, fixtures.AcceleratorPath("repo"), tmp("accelerator"))
+	step("migrate", nil, "--repo", tmp("accelerator"), "--write", "--host", "github")
 	ghEnv := map[string]string{"GITHUB_ACTIONS": "", "GITHUB_TOKEN": gh.Token}
 	step("history", ghEnv, "--solution", "FollowSites", "--repository", gh.Repository(), "--github-api-url", gh.APIURL())
 	step("upgrade-requested", map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_API_URL": gh.APIURL(), "GITHUB_REPOSITORY": gh.Repository(), "GITHUB_TOKEN": gh.Token, "GITHUB_SHA": "abc123"})

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -29,6 +30,7 @@ type planDoc struct {
 	Changed   []string `json:"changed" doc:"components it changes"`
 	Removed   []string `json:"removed" doc:"components the target has and the zip does not (only an upgrade removes them)"`
 	Gaps      []string `json:"gaps" doc:"what the import would stop at: missing settings values, connections, users or groups missing in the target"`
+	Kept      []string `json:"kept" doc:"environment variables the settings leave without a value whose value in the target is kept"`
 	Warnings  []string `json:"warnings" doc:"what the import would warn about"`
 	WouldFail bool     `json:"wouldFail" doc:"the import would fail (exit code 2)"`
 }
@@ -60,7 +62,7 @@ func newPlanCmd(f *Factory) *cobra.Command {
 }
 
 func runPlan(ctx context.Context, f *Factory, o *planOptions) error {
-	sc, err := zipDeployContext(ctx, f, o.conn, &o.set, o.zipfile, o.upgrade)
+	sc, err := zipDeployContext(ctx, f, o.conn, &o.set, o.zipfile, o.upgrade, nil)
 	if err != nil {
 		return err
 	}
@@ -70,16 +72,22 @@ func runPlan(ctx context.Context, f *Factory, o *planOptions) error {
 	}
 	if o.out.json() {
 		if err := f.writeJSON(planDoc{Solution: p.Solution, Version: p.Version, Kind: p.Kind, Why: p.Why, Added: p.Added, Changed: p.Changed,
-			Removed: p.Removed, Gaps: p.Gaps, Warnings: p.Warnings, WouldFail: p.WouldFail()}); err != nil {
+			Removed: p.Removed, Gaps: p.Gaps, Kept: p.Kept, Warnings: p.Warnings, WouldFail: p.WouldFail()}); err != nil {
 			return err
 		}
 	} else {
 		fmt.Fprint(f.Stdout, p.String())
 	}
 	if p.WouldFail() {
-		why := fmt.Sprintf("%d gap(s) to fix", len(p.Gaps))
+		// The message names each gap: in a pipeline it is the error the
+		// run's summary lists when plan, run before the import, fails the
+		// stage.
+		why := fmt.Sprintf("%d gap(s) to fix:\n  %s", len(p.Gaps), strings.Join(p.Gaps, "\n  "))
 		if p.Kind == "refused" {
-			why = "the target refuses it"
+			why = "the target refuses it: " + p.Why
+			if len(p.Gaps) > 0 {
+				why += fmt.Sprintf("; and %d gap(s) to fix:\n  %s", len(p.Gaps), strings.Join(p.Gaps, "\n  "))
+			}
 		}
 		return &ExitError{Code: ExitCheckFailed, Err: fmt.Errorf("plan: the import would fail: %s", why)}
 	}

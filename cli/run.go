@@ -94,6 +94,9 @@ func (o *outputRecorder) Mask(s string) string { return task.Mask(o.Reporter, s)
 func (o *outputRecorder) Debug(msg string)     { task.Debug(o.Reporter, msg) }
 func (o *outputRecorder) Status(msg string)    { task.Status(o.Reporter, msg) }
 func (o *outputRecorder) Level() task.Level    { return task.LevelOf(o.Reporter) }
+func (o *outputRecorder) SetRunName(name string) bool {
+	return task.SetRunName(o.Reporter, name)
+}
 
 // outputs returns the step outputs set so far in this run.
 func (f *Factory) outputs() map[string]string {

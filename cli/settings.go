@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -167,6 +168,7 @@ type settingsValidateDoc struct {
 	Valid        bool         `json:"valid" doc:"no problem of severity error (exit code 0; 2 otherwise)"`
 	Problems     []problemDoc `json:"problems"`
 	Warnings     []string     `json:"warnings" doc:"what ppalm does not use, tokens not checked"`
+	Notes        []string     `json:"notes" doc:"what the deployment would do with the files, as the Accelerator did: a file not found for the environment, a token taken as empty, an entry left empty and so not configured"`
 }
 
 type problemDoc struct {
@@ -229,6 +231,8 @@ func runSettingsValidate(ctx context.Context, f *Factory, opts *settingsValidate
 	if opts.Conn != nil && opts.Conn.environment != "" && !strings.Contains(opts.Conn.environment, "://") {
 		return fmt.Errorf("validate settings: --environment %q is not an environment URL (https://org.crm.dynamics.com); the environment name for --config is --environment-name", opts.Conn.environment)
 	}
+	noDeployment := false
+	var notes []string
 	if opts.Settings == "" && opts.CustomSettings == "" {
 		if opts.ConfigDir == "" {
 			return errors.New("validate settings: give --settings and/or --custom-settings, or --config with --environment-name")
@@ -237,8 +241,18 @@ func runSettingsValidate(ctx context.Context, f *Factory, opts *settingsValidate
 		if err != nil {
 			return fmt.Errorf("validate settings: %w", err)
 		}
-		if loc.DeploymentSettings == "" && loc.CustomDeploymentSettings == "" {
-			return fmt.Errorf("validate settings: no deploymentSettings.json or customDeploymentSettings.json for environment %q in %s", opts.EnvironmentName, opts.ConfigDir)
+		if loc.DeploymentSettings == "" && loc.CustomDeploymentSettings == "" && opts.EnvironmentName == "" {
+			return fmt.Errorf("validate settings: no deploymentSettings.json or customDeploymentSettings.json in %s: pass --environment-name NAME to read %s", opts.ConfigDir, filepath.Join(opts.ConfigDir, "NAME"))
+		}
+		// Each file is optional, as in the Accelerator's look-up; a
+		// missing deploymentSettings.json is checked as an empty one, so
+		// what the solution still needs is named.
+		if loc.DeploymentSettings == "" {
+			notes = append(notes, fmt.Sprintf("no deploymentSettings.json for environment %q in %s: checking the solution's needs against none", opts.EnvironmentName, opts.ConfigDir))
+			noDeployment = true
+		}
+		if loc.CustomDeploymentSettings == "" {
+			notes = append(notes, fmt.Sprintf("no customDeploymentSettings.json for environment %q in %s: nothing to configure after the import", opts.EnvironmentName, opts.ConfigDir))
 		}
 		opts.Settings, opts.CustomSettings = loc.DeploymentSettings, loc.CustomDeploymentSettings
 	}
@@ -294,6 +308,9 @@ func runSettingsValidate(ctx context.Context, f *Factory, opts *settingsValidate
 			warnings = append(warnings, w...)
 		}
 	}
+	if noDeployment && ds == nil {
+		ds = &settings.DeploymentSettings{File: filepath.Join(opts.ConfigDir, opts.EnvironmentName, settings.DeploymentSettingsFile) + " (missing)"}
+	}
 	problems = append(problems, settings.Validate(sol, ds, cds)...)
 	for _, c := range opts.TargetChecks {
 		more, err := c.Check(ctx, sol, ds, cds)
@@ -303,8 +320,14 @@ func runSettingsValidate(ctx context.Context, f *Factory, opts *settingsValidate
 		problems = append(problems, more...)
 	}
 	doc := settingsValidateDoc{Solution: sol.UniqueName, Version: sol.Version, Target: target, TokensFilled: opts.FillTokens,
-		Valid: !settings.HasErrors(problems), Problems: []problemDoc{}, Warnings: []string{}}
+		Valid: !settings.HasErrors(problems), Problems: []problemDoc{}, Warnings: []string{}, Notes: append([]string{}, notes...)}
 	for _, w := range warnings {
+		if w.Notice {
+			// What was done with the file, as the Accelerator would
+			// have: a note, not a warning.
+			doc.Notes = append(doc.Notes, w.String())
+			continue
+		}
 		doc.Warnings = append(doc.Warnings, w.String())
 	}
 	if !opts.FillTokens {
@@ -334,6 +357,9 @@ func runSettingsValidate(ctx context.Context, f *Factory, opts *settingsValidate
 	} else {
 		if target == "" {
 			f.reporter().Info("offline checks only: pass --environment URL to also check connections, users and groups in the target")
+		}
+		for _, n := range doc.Notes {
+			fmt.Fprintf(f.Stdout, "note: %s\n", n)
 		}
 		for _, w := range doc.Warnings {
 			fmt.Fprintf(f.Stdout, "warning: %s\n", w)

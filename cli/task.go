@@ -208,6 +208,12 @@ func (g *flatGroups) Info(msg string) {
 // embedding the interface alone would hide.
 func (g *flatGroups) Mask(s string) string { return task.Mask(g.Reporter, s) }
 
+// SetRunName implements task.RunNamer when the host does.
+func (g *flatGroups) SetRunName(name string) bool {
+	n, ok := g.Reporter.(task.RunNamer)
+	return ok && n.SetRunName(name)
+}
+
 // groupOutput sets the group for the command's own output.
 func (g *flatGroups) groupOutput(name string) {
 	g.mu.Lock()

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"runtime"
+	"time"
 
 	"github.com/ppalm/ppalm/steps"
 	"github.com/ppalm/ppalm/unpack"
@@ -102,13 +103,15 @@ func newVersionCmd(f *Factory) *cobra.Command {
   ppalm version set --folder MySolution/SolutionPackage/src --keep-existing`,
 		Short: "Stamp a version into Other/Solution.xml of an unpacked solution",
 		Long: "Writes V into <Version> of DIR/Other/Solution.xml. V must have four numbers (1.2.3.4);\n" +
-			"without --version it is taken from $BUILD_BUILDNUMBER (the Azure DevOps build number).",
+			"without --version a pipeline run's number is used: the Azure DevOps build number when it is a\n" +
+			"four-part version, else 1.0.<yyyyMMdd>.<r> from its default format, or 1.0.<yyyyMMdd>.<run number>\n" +
+			"on GitHub.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !cmd.Flags().Changed("version") {
-				version = f.Getenv("BUILD_BUILDNUMBER")
+				version = steps.BuildVersion(f.Getenv, time.Now())
 				if version == "" {
-					return fmt.Errorf("version set: no --version given and BUILD_BUILDNUMBER is not set")
+					return fmt.Errorf("version set: no --version given and no pipeline build number (BUILD_BUILDNUMBER, GITHUB_RUN_NUMBER) to make one from")
 				}
 			}
 			_, cur, err := steps.ReadManifest(folder)
@@ -135,7 +138,7 @@ func newVersionCmd(f *Factory) *cobra.Command {
 		},
 	}
 	set.Flags().StringVar(&folder, "folder", "", "unpacked solution folder")
-	set.Flags().StringVar(&version, "version", "", "four-part version (default $BUILD_BUILDNUMBER)")
+	set.Flags().StringVar(&version, "version", "", "four-part version (default: the pipeline run's build number, see above)")
 	set.Flags().BoolVar(&keepExisting, "keep-existing", false, "stamp only a tree whose version is 0.0.0.0 (as export-to-git leaves it); keep a real version")
 	_ = set.MarkFlagRequired("folder")
 	setOut = addOutputFlag(set, versionSetDoc{})

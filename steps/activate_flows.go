@@ -99,6 +99,9 @@ type ActivateFlows struct{}
 func (ActivateFlows) Name() string { return "activate-flows" }
 
 func (ActivateFlows) Skip(c *Context) (bool, string) {
+	if c.SkipActivation {
+		return true, c.accelerated("EnableFlows", "flow activation was asked to be skipped")
+	}
 	if c.Custom == nil && c.Deployment == nil {
 		return true, "no settings"
 	}

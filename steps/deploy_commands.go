@@ -13,10 +13,11 @@ import (
 // share: each takes a Context built from already-parsed settings and runs
 // one pipeline.
 
-// Deploy imports c.ZipFile with its settings (the settings check, then the
-// import) and, when configure is set, the post-import configuration too.
+// Deploy imports c.ZipFile with its settings (ImportPipeline: the settings
+// check, flows turned off when asked, the import) and, when configure is
+// set, the post-import configuration too.
 func Deploy(ctx context.Context, c *Context, configure bool) error {
-	pipeline := []Step{SettingsCheck{}, Import{}}
+	pipeline := ImportPipeline()
 	if configure {
 		pipeline = DeployPipeline()
 	}

@@ -170,7 +170,7 @@ func (CompareStep) Run(ctx context.Context, c *Context) error {
 	b := c.Build
 	var r *diff.Result
 	var err error
-	if _, statErr := os.Stat(b.CompareTo); statErr == nil {
+	if _, statErr := os.Stat(b.CompareTo); statErr == nil && !b.CompareToBranch {
 		r, err = Diff(ctx, b.CompareTo, b.Folder)
 	} else {
 		r, err = DiffTreeWithRef(ctx, b.Folder, b.CompareTo, gitops.TokenFromEnv(c.Getenv))

@@ -33,6 +33,9 @@ type Publish struct{}
 
 func (Publish) Name() string { return "publish" }
 func (Publish) Skip(c *Context) (bool, string) {
+	if c.Source.Scope == ScopeSettings {
+		return true, "commit scope settings: the solution's source is not replaced"
+	}
 	if !c.Source.Publish {
 		return true, "publishing was not asked for"
 	}
@@ -139,10 +142,22 @@ func missingBranch(err error) bool {
 // replacing the previous tree exactly.
 type Unpack struct{}
 
-func (Unpack) Name() string                 { return "unpack" }
-func (Unpack) Skip(*Context) (bool, string) { return false, "" }
+func (Unpack) Name() string { return "unpack" }
+func (Unpack) Skip(c *Context) (bool, string) {
+	if c.Source.Scope == ScopeSettings {
+		return true, "commit scope settings: the solution's source is not replaced"
+	}
+	return false, ""
+}
 func (Unpack) Run(ctx context.Context, c *Context) error {
 	s := c.Source
+	moved, err := dropLegacyTree(filepath.Join(s.Stage, "SolutionPackage"))
+	if err != nil {
+		return err
+	}
+	if moved > 0 {
+		c.Note("legacy layout: the %d entries unpacked directly under SolutionPackage/ are replaced by SolutionPackage/src/", moved)
+	}
 	sum, err := unpack.Unpack(ctx, unpack.UnpackOptions{
 		ZipFile: s.UnmanagedZip, Folder: filepath.Join(s.Stage, filepath.FromSlash(SourceFolder)),
 		PackageType: unpack.Both, LineEndings: s.LineEndings, ProcessCanvasApps: s.ProcessCanvasApps,
@@ -166,16 +181,38 @@ type Normalize struct{}
 
 func (Normalize) Name() string { return "normalize" }
 func (Normalize) Skip(c *Context) (bool, string) {
-	if c.Source.KeepVersion && !c.Source.DropEnvironmentVariableValues {
+	s := c.Source
+	switch {
+	case s.Scope == ScopeSettings:
+		return true, "commit scope settings: the solution's source is not replaced"
+	case s.KeepVersion && !s.DropEnvironmentVariableValues && !s.DisableFlows && !s.ApplyDefaultEnvironmentVariables:
 		return true, "keeping the version and the environment variable values"
 	}
 	return false, ""
 }
 func (Normalize) Run(_ context.Context, c *Context) error {
 	s := c.Source
-	return unpack.Normalize(filepath.Join(s.Stage, filepath.FromSlash(SourceFolder)), unpack.NormalizeOptions{
+	tree := filepath.Join(s.Stage, filepath.FromSlash(SourceFolder))
+	if err := unpack.Normalize(tree, unpack.NormalizeOptions{
 		KeepVersion: s.KeepVersion, DropEnvironmentVariableValues: s.DropEnvironmentVariableValues,
-	})
+	}); err != nil {
+		return err
+	}
+	if s.DisableFlows {
+		n, err := disableFlowsInSource(tree)
+		if err != nil {
+			return err
+		}
+		c.Note("%d cloud flow(s) committed turned off (DisableFlows)", n)
+	}
+	if s.ApplyDefaultEnvironmentVariables {
+		names, err := applyDefaultEnvironmentVariables(tree, filepath.Join(s.Stage, ConfigFolder))
+		if err != nil {
+			return err
+		}
+		c.Note("default value set from config/customDeploymentSettings.json DefaultEnvironmentVariables: %s", orNone(names))
+	}
+	return nil
 }
 
 // Commit commits the staged folder to the branch and pushes it.

@@ -175,6 +175,9 @@ func (Import) Skip(c *Context) (bool, string) {
 	if c.ZipFile == "" && c.Solution == nil {
 		return true, "no solution zip"
 	}
+	if c.SkipImport {
+		return true, c.accelerated("SkipSolutionImport", "the import was asked to be skipped")
+	}
 	return false, ""
 }
 

@@ -26,6 +26,9 @@ type PlanReport struct {
 	// against the target, connections, users and groups that do not exist
 	// there (as the import's preflight checks them).
 	Gaps []string
+	// Kept names the environment variables the settings leave without a
+	// value whose value in the target is kept.
+	Kept []string
 	// Warnings are what the deploy would warn about without stopping
 	// (a directory the credential may not read).
 	Warnings []string
@@ -53,6 +56,9 @@ func (p *PlanReport) String() string {
 	}
 	if len(p.Removed) > 0 && p.Kind == ImportUpdate {
 		fmt.Fprintf(&b, "  note: an update keeps the %d removed component(s); use --upgrade always to remove them\n", len(p.Removed))
+	}
+	for _, k := range p.Kept {
+		fmt.Fprintf(&b, "  = environment variable %s keeps its value in the target\n", k)
 	}
 	for _, g := range p.Gaps {
 		fmt.Fprintf(&b, "  ! %s\n", g)
@@ -83,34 +89,30 @@ func Plan(ctx context.Context, c *Context) (*PlanReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &PlanReport{Solution: sol.UniqueName, Version: sol.Version, Added: []string{}, Changed: []string{}, Removed: []string{}, Gaps: []string{}, Warnings: []string{}}
-	_, gaps := BuildComponentParameters(sol, c.Deployment)
-	if len(gaps) > 0 && c.Dataverse != nil {
-		// As the settings check: a variable without a value in the settings
-		// keeps the value already set in the target.
-		inTarget, err := targetValues(ctx, c, sol)
-		if err != nil {
-			return nil, err
-		}
-		_, gaps, _ = buildComponentParameters(sol, c.Deployment, func(s string) bool { return inTarget[strings.ToLower(s)] })
+	p := &PlanReport{Solution: sol.UniqueName, Version: sol.Version, Added: []string{}, Changed: []string{}, Removed: []string{}, Gaps: []string{}, Kept: []string{}, Warnings: []string{}}
+	// The gaps the import's settings check would stop at, found the same
+	// way (checkSettings): what the settings lack against the solution, and
+	// the connections, users and groups the target does not have, so the
+	// plan does not pass where the import then stops.
+	chk, err := checkSettings(ctx, c, sol)
+	if err != nil {
+		return nil, err
 	}
-	p.Gaps = append(p.Gaps, gaps...)
-	// What the import's preflight checks in the target, before anything
-	// is sent: the plan must not pass where the import then stops.
-	if c.Dataverse != nil {
-		for _, pr := range validateTarget(ctx, c, sol, c.Deployment, c.Custom) {
-			if pr.Severity == settings.SeverityError {
-				p.Gaps = append(p.Gaps, pr.String())
-			} else {
-				p.Warnings = append(p.Warnings, pr.String())
-			}
-		}
+	p.Gaps = append(append(p.Gaps, chk.gaps...), chk.target...)
+	for _, u := range chk.unchecked {
+		p.Gaps = append(p.Gaps, "could not check (the service did not answer): "+u)
+	}
+	p.Kept = append(p.Kept, chk.kept...)
+	for _, w := range chk.warnings {
+		p.Warnings = append(p.Warnings, w.String())
 	}
 	// BuildComponentParameters has named every connection reference and
 	// variable without a value; Validate would name them again.
-	for _, pr := range settings.Validate(sol, c.Deployment, c.Custom) {
-		if pr.Severity == settings.SeverityError && pr.Check != settings.CheckMissingValue && pr.Check != settings.CheckMissingEntry {
-			p.Gaps = append(p.Gaps, pr.String())
+	if c.Deployment != nil {
+		for _, pr := range settings.Validate(sol, c.Deployment, nil) {
+			if pr.Severity == settings.SeverityError && pr.Check != settings.CheckMissingValue && pr.Check != settings.CheckMissingEntry {
+				p.Gaps = append(p.Gaps, pr.String())
+			}
 		}
 	}
 	d, err := DecideImport(ctx, c, sol)

@@ -129,6 +129,10 @@ func (l *leveled) Progress(percent int, msg string) {
 // Mask implements Masker by forwarding to the wrapped reporter.
 func (l *leveled) Mask(s string) string { return Mask(l.Reporter, s) }
 
+// SetRunName implements RunNamer by forwarding to the wrapped reporter: a
+// run's name is not a log line, whatever the level.
+func (l *leveled) SetRunName(name string) bool { return SetRunName(l.Reporter, name) }
+
 // Level is the level l lets through.
 func (l *leveled) Level() Level { return l.level }
 

@@ -149,3 +149,20 @@ func renderTTY(s string) string {
 	}
 	return out + cur
 }
+
+// A run's name reaches the host through a level filter at any level: the
+// build renames the run through whatever wraps the host's reporter.
+func TestSetRunNameThroughLevel(t *testing.T) {
+	for _, level := range []Level{LevelDebug, LevelInfo, LevelWarn, LevelError} {
+		var out bytes.Buffer
+		if !SetRunName(WithLevel(NewAzureDevOps(&out, ""), level), "1.0.20260301.1") {
+			t.Errorf("level %v: SetRunName through WithLevel = false", level)
+		}
+		if !strings.Contains(out.String(), "##vso[build.updatebuildnumber]1.0.20260301.1") {
+			t.Errorf("level %v: host got %q", level, out.String())
+		}
+	}
+	if SetRunName(WithLevel(NewTerminal(&bytes.Buffer{}, false), LevelInfo), "x") {
+		t.Error("a terminal renamed a run")
+	}
+}

@@ -126,7 +126,9 @@
 // its zip, and the hidden .ppalm-new-*/.ppalm-old-* folders a killed run
 // left are deleted (swap.go). Pack ignores files at the top of
 // the folder, hidden folders, config/, deploymentSettings/ and
-// CanvasApps/src/ (pac --processCanvasApps sources), and refuses the YAML
+// CanvasApps/src/ (pac --processCanvasApps sources) and CanvasApps/*_msapp_src/
+// (the old pac canvas unpack folders the ALM Accelerator committed beside
+// each .msapp), and refuses the YAML
 // source-control layout (solutions/*/solution.yml).
 //
 // # Canvas app review copies (UnpackOptions.ProcessCanvasApps)

@@ -130,3 +130,24 @@ func (e *Emulator) SystemJobs(environment string) []SystemJob {
 	}
 	return out
 }
+
+// AddRole creates a security role in an environment's root business unit,
+// as an administrator (or a solution the emulator does not model) would,
+// and returns its id. The Web API refuses to create roles (webapi.go), as
+// the service only creates them through the role editor or an import.
+func (e *Emulator) AddRole(environment, name string) (string, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	env, ok := e.envs[strings.ToLower(environment)]
+	if !ok {
+		return "", fmt.Errorf("add role: environment %q does not exist", environment)
+	}
+	for _, r := range env.t("roles").all() {
+		if strings.EqualFold(str(r["name"]), name) && valuesEqual(r["_businessunitid_value"], env.rootBU) {
+			return str(r["roleid"]), nil
+		}
+	}
+	id := nameUUID("role:" + strings.ToLower(environment) + ":" + name)
+	env.t("roles").put(record{"roleid": id, "name": name, "_businessunitid_value": env.rootBU, "ismanaged": false})
+	return id, nil
+}

@@ -33,7 +33,8 @@
 //   - /powerapps/providers/Microsoft.PowerApps/scopes/admin/environments/{envId}/
 //     connections, apis/{connector}/connections/{connection}/permissions,
 //     apps, apps/{app}, apps/{app}/permissions,
-//     apps/{app}/modifyPermissions, apps/{app}/modifyAppOwner; and
+//     apps/{app}/modifyPermissions, apps/{app}/modifyAppOwner,
+//     apps/{app}/setPowerAppConnectionDirectConsentBypass (consent.go); and
 //     /powerapps/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments[/{envId}].
 //     api-version is required, as on the real service. {app} may be the
 //     uniquecanvasappid (what the list returns as name), the canvasappid or

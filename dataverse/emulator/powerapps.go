@@ -96,6 +96,8 @@ func (e *Emulator) servePowerApps(w http.ResponseWriter, r *http.Request, user U
 			e.modifyPermissions(w, r, env, app, rest[1], who)
 		case len(rest) == 3 && rest[2] == "modifyAppOwner" && r.Method == http.MethodPost:
 			e.modifyAppOwner(w, r, env, app, who)
+		case len(rest) == 3 && rest[2] == "setPowerAppConnectionDirectConsentBypass" && r.Method == http.MethodPost:
+			e.setConsentBypass(w, r, env, app, who)
 		default:
 			writeError(w, http.StatusNotFound, "RouteNotFound", fmt.Sprintf("No Power Apps route matches %s %s", r.Method, p))
 		}
@@ -182,7 +184,7 @@ func appJSON(env *environment, a record) map[string]any {
 		"properties": map[string]any{"displayName": a["displayname"], "appVersion": a["appversion"],
 			"owner":       map[string]any{"id": owner.id, "type": "User", "email": owner.email},
 			"environment": map[string]any{"id": "/providers/Microsoft.PowerApps/environments/" + env.id, "name": env.id},
-			"canvasAppId": a["canvasappid"], "uniqueName": a["name"]},
+			"canvasAppId": a["canvasappid"], "uniqueName": a["name"], "bypassConsent": a["bypassconsent"] == true},
 	}
 }
 
