@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"syscall"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/spf13/cobra"
@@ -85,7 +86,8 @@ func (e *ExitError) Unwrap() error { return e.Err }
 func Main(args []string) int {
 	f := &Factory{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
 	f.Reporter = task.NewTerminal(os.Stdout, isTerminal(os.Stdout))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGTERM too: a container platform stops `ppalm maker` with it.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return run(ctx, f, args)
 }
