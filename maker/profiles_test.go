@@ -101,13 +101,19 @@ func TestREADMEShowsTheScreenshots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := os.ReadFile("browser_test.go")
-	if err != nil {
-		t.Fatal(err)
+	tests, err := filepath.Glob("*browser*_test.go")
+	if err != nil || len(tests) == 0 {
+		t.Fatal("no browser tests", err)
 	}
 	written := map[string]bool{}
-	for _, m := range regexp.MustCompile(`shot\("([^"]+)"\)`).FindAllStringSubmatch(string(src), -1) {
-		written["docs/maker/"+m[1]+".png"] = true
+	for _, name := range tests {
+		src, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile(`shot\("([^"]+)"\)`).FindAllStringSubmatch(string(src), -1) {
+			written["docs/maker/"+m[1]+".png"] = true
+		}
 	}
 	shown := map[string]bool{}
 	for _, m := range regexp.MustCompile(`\((docs/maker/[^)]+\.png)\)`).FindAllStringSubmatch(string(readme), -1) {
