@@ -76,7 +76,7 @@ func TestAdminProfiles(t *testing.T) {
 	admin.get("/start?environment=dev")
 	sol := fixtures.DemoSolutionName
 	admin.post("/solutions/"+sol+"/profile", url.Values{"profile": {DemoProfile}}) // state beside the profiles
-	bea := asMaker(t, d, emulator.FlowOwner)                                      // in Contoso Sales, no admin
+	bea := asMaker(t, d, emulator.FlowOwner)                                       // in Contoso Sales, no admin
 
 	// A maker who is no admin: no link, a refusal, and a forged save refused.
 	if _, page := bea.get("/"); strings.Contains(page, `href="/admin"`) {
