@@ -520,7 +520,7 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request) {
 	}
 	req := Request{Kind: "delete", Environment: env.Name, By: s.who(r.Context()).Email, When: s.opts.Now(), State: "succeeded",
 		Detail: fmt.Sprintf("deleted %s from %s", sp.Solution, env.Name)}
-	if err := steps.DeleteSolution(r.Context(), &steps.Removal{Dataverse: env.Client, Solution: sp.Solution}); err != nil {
+	if _, err := steps.DeleteSolution(r.Context(), env.Client, s.services(r.Context()).Reporter, steps.DeleteOptions{Solution: sp.Solution}); err != nil {
 		req.State, req.Detail = "failed", err.Error()
 	}
 	s.finish(w, r, sp.Solution, req)
