@@ -435,6 +435,13 @@ func TestTeamReplicasServeOneMaker(t *testing.T) {
 	if a, c := tr.served[0].Load(), tr.served[1].Load(); a < 6 || c < 6 {
 		t.Fatalf("replicas served %d and %d requests: both must serve the one maker", a, c)
 	}
+	// Each replica exchanges the maker's token for Dataverse's once and
+	// keeps it: no exchange per request.
+	reqs := tr.demo.Entra.Requests()
+	t.Logf("replicas served %d and %d requests; Entra saw %v", tr.served[0].Load(), tr.served[1].Load(), reqs)
+	if n := reqs["token on_behalf_of"]; n < 1 || n > 2 {
+		t.Errorf("%d on-behalf-of exchanges for one maker on two replicas, want 1 or 2", n)
+	}
 	b.noTokens()
 }
 
