@@ -83,7 +83,8 @@ func TestBrowserAdminOpensAProfileToOneGroup(t *testing.T) {
 		t.Fatalf("the file on main: %+v", p)
 	}
 
-	w.run("sign out", chromedp.Click(chromedp.CSS(`form.signout button`)), chromedp.WaitVisible(chromedp.CSS("main h1")))
+	signedOut := chromedp.WaitVisible(chromedp.CSS(`a.button[href^="/auth/signin"]`)) // the signed-out page, once the redirects end
+	w.run("sign out", chromedp.Click(chromedp.CSS(`form.signout button`)), signedOut)
 	w.body("Sign in to ppalm maker")
 
 	signIn := func(u emulator.User, path string) {
@@ -97,7 +98,7 @@ func TestBrowserAdminOpensAProfileToOneGroup(t *testing.T) {
 	if text := w.text(); strings.Contains(text, "Makers only") || err != nil || who != emulator.FlowOwner.Email {
 		t.Fatalf("Bea (%q), outside Contoso Makers, sees:\n%s", who, text)
 	}
-	w.run("Bea signs out", chromedp.Click(chromedp.CSS(`form.signout button`)), chromedp.WaitVisible(chromedp.CSS("main h1")))
+	w.run("Bea signs out", chromedp.Click(chromedp.CSS(`form.signout button`)), signedOut)
 	signIn(emulator.Maker, "/solutions/"+sol+"/profile")
 	w.run("Alex's profiles", on("profile"))
 	w.body("Makers only", DemoProfile)
