@@ -20,6 +20,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/spf13/cobra"
@@ -227,7 +228,8 @@ const (
 func Main(args []string) int {
 	f := &Factory{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv,
 		StdoutTTY: isTerminal(os.Stdout), StderrTTY: isTerminal(os.Stderr)}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGTERM too: a container platform stops `ppalm maker` with it.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return run(ctx, f, args)
 }

@@ -438,17 +438,21 @@ func (c *Client) do(ctx context.Context, r request) (*response, error) {
 		// access evaluation): fetch a fresh one once and try again. A 401
 		// means the request was not run, so this is safe for every call.
 		if u, perr := url.Parse(r.url); perr == nil {
-			c.forgetToken(c.scopeFor(u))
+			c.forgetToken(ctx, c.scopeFor(u))
 			return c.doOnce(ctx, r)
 		}
 	}
 	return resp, err
 }
 
-func (c *Client) forgetToken(scope string) {
+func (c *Client) forgetToken(ctx context.Context, scope string) {
+	key, err := c.tokenKey(ctx, scope)
+	if err != nil {
+		return
+	}
 	c.tokenMu.Lock()
 	defer c.tokenMu.Unlock()
-	delete(c.tokens, scope)
+	delete(c.tokens, key)
 }
 
 func (c *Client) doOnce(ctx context.Context, r request) (*response, error) {
@@ -613,16 +617,21 @@ func (c *Client) token(ctx context.Context, u *url.URL) (string, error) {
 	if c.credential == nil {
 		return "", fmt.Errorf("get token for %s: no credential configured (use --auth or the AZURE_* variables)", u.Host)
 	}
+	key, err := c.tokenKey(ctx, scope)
+	if err != nil {
+		return "", fmt.Errorf("get token for %s: %w", scope, err)
+	}
 	c.tokenMu.Lock()
 	defer c.tokenMu.Unlock()
-	if t, ok := c.tokens[scope]; ok && c.now().Add(5*time.Minute).Before(t.ExpiresOn) {
+	if t, ok := c.tokens[key]; ok && c.now().Add(5*time.Minute).Before(t.ExpiresOn) {
 		return t.Token, nil
 	}
 	t, err := c.credential.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{scope}})
 	if err != nil {
 		return "", fmt.Errorf("get token for %s: %w", scope, err)
 	}
-	c.tokens[scope] = t
+	c.pruneTokens()
+	c.tokens[key] = t
 	return t.Token, nil
 }
 

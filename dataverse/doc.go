@@ -8,7 +8,9 @@
 // (scope "<host>/.default" for Dataverse, https://service.powerapps.com/.default
 // for the Power Apps admin API, https://graph.microsoft.com/.default for
 // Graph); tokens are cached per scope and refreshed five minutes before they
-// expire. A loopback URL (http://127.0.0.1, http://localhost, http://[::1])
+// expire. A PerCaller credential (team mode's on-behalf-of credential, which
+// acts for the maker the request's context names) gets its tokens cached per
+// caller and scope, so one Client serves many makers, each as themselves. A loopback URL (http://127.0.0.1, http://localhost, http://[::1])
 // needs no token so the emulator can run without Entra (one is still sent
 // when a credential is configured); every other URL must be https.
 //

@@ -40,7 +40,9 @@
 //     uniquecanvasappid (what the list returns as name), the canvasappid or
 //     the app's unique name.
 //   - /graph/v1.0/users/{id or upn}, /users, /groups/{id}, /groups
-//     ($filter=displayName eq '…'): the documented Users (people only) and Groups.
+//     ($filter=displayName eq '…'): the documented Users (people only) and Groups;
+//     POST /graph/v1.0/me/getMemberGroups and users/{id}/getMemberGroups:
+//     GroupMembers (membership.go).
 //   - /_emulator/stats (request counts by route and status, faults by kind),
 //     /_emulator/audit (who changed what, see AuditEntry),
 //     /_emulator/environments (names, ids, URLs), and

@@ -320,7 +320,7 @@ func (e *Emulator) dispatch(w http.ResponseWriter, r *http.Request) {
 		e.countFault("budget")
 		return
 	}
-	if e.serveMaker(w, r, caller) {
+	if e.serveMembership(w, r, caller) || e.serveMaker(w, r, caller) {
 		return
 	}
 	p := r.URL.Path

@@ -2,7 +2,7 @@
 // and keeps the button from being pressed twice.
 document.addEventListener("submit", function (ev) {
   var form = ev.target;
-  var text = form.getAttribute("data-waiting");
+  var text = (ev.submitter && ev.submitter.getAttribute("data-waiting")) || form.getAttribute("data-waiting");
   if (!text) return;
   var w = document.getElementById("waiting");
   document.getElementById("waiting-text").textContent = text;
