@@ -17,6 +17,7 @@ import (
 	"github.com/pkg/browser"
 	"github.com/spf13/cobra"
 
+	"github.com/ppalm/ppalm/dataverse/emulator"
 	"github.com/ppalm/ppalm/maker"
 )
 
@@ -33,15 +34,19 @@ type makerOptions struct {
 	listen, repo, signIn, tenantID, clientID, defaultBranch, githubAPIURL string
 	environments                                                          []string
 	demo, noBrowser                                                       bool
+	team                                                                  teamFlags
 }
 
 func newMakerCmd(f *Factory) *cobra.Command {
 	o := &makerOptions{}
 	cmd := &cobra.Command{
-		Use: "maker (--demo | --repo URL) [--listen ADDR] [--no-browser]",
+		Use: "maker (--demo [--team] | --repo URL [--public-url URL]) [--listen ADDR] [--no-browser]",
 		Example: `  go run ./cmd/ppalm maker --demo
   ppalm maker --repo https://dev.azure.com/contoso/ALM/_git/alm --environment dev=https://contoso-dev.crm.dynamics.com
-  ppalm maker --repo https://github.com/contoso/alm --sign-in device-code   # GH_TOKEN holds your GitHub token`,
+  ppalm maker --repo https://github.com/contoso/alm --sign-in device-code   # GH_TOKEN holds your GitHub token
+  ppalm maker --demo --team   # team mode's sign-in on an Entra stand-in
+  ppalm maker --listen :8080 --public-url https://maker.contoso.com --repo https://dev.azure.com/contoso/ALM/_git/alm \
+      --tenant-id TENANT --client-id APP --environment dev=https://contoso-dev.crm.dynamics.com   # team mode`,
 		Short: "Serve the maker app: commit, deploy, delete, import and request history without git or YAML",
 		Long: "Serves the maker app on a loopback address and prints `maker app on http://ADDR/`.\n\n" +
 			"--demo starts the Dataverse emulator (dev seeded), a git server and a GitHub stand-in, and\n" +
@@ -50,9 +55,20 @@ func newMakerCmd(f *Factory) *cobra.Command {
 			"or azure-cli) and the app talks to your environments and to the team's repository host as\n" +
 			"you: Dataverse and Azure DevOps with your Entra token, GitHub with GH_TOKEN or GITHUB_TOKEN\n" +
 			"(else `gh auth token`). The environments are the profiles' deployment steps plus each\n" +
-			"--environment NAME=URL. Tokens stay in the process: never in a page, a cookie or git.",
+			"--environment NAME=URL. Tokens stay in the process: never in a page, a cookie or git.\n\n" +
+			"--public-url URL is team mode: one app for the whole team, listening on --listen (any\n" +
+			"address). Makers sign in with Entra (the app registration --client-id of --tenant-id, a\n" +
+			"confidential client: AZURE_CLIENT_SECRET, --client-certificate, or --workload-identity),\n" +
+			"and every call to Dataverse and Azure DevOps goes on behalf of the signed-in maker; GitHub\n" +
+			"takes the team's GH_TOKEN. PPALM_SESSION_KEYS holds the session key every replica shares.\n" +
+			"GET /healthz answers the platform's probes. --demo --team runs it on an Entra stand-in.",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runMaker(cmd.Context(), f, o) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.team.publicURL != "" && !cmd.Flags().Changed("listen") {
+				o.listen = ":8080" // team mode serves others: every address, the port containers expose
+			}
+			return runMaker(cmd.Context(), f, o)
+		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&o.listen, "listen", "127.0.0.1:0", "loopback address to serve on")
@@ -65,13 +81,15 @@ func newMakerCmd(f *Factory) *cobra.Command {
 	fl.StringVar(&o.defaultBranch, "default-branch", "main", "local mode: the branch holding the profiles and the request history")
 	fl.StringVar(&o.githubAPIURL, "github-api-url", "", "local mode: GitHub Enterprise Server API root, https://HOST/api/v3")
 	fl.BoolVar(&o.noBrowser, "no-browser", false, "do not open a browser")
+	o.team.register(fl)
 	return cmd
 }
 
 func runMaker(ctx context.Context, f *Factory, o *makerOptions) error {
 	host, _, err := net.SplitHostPort(o.listen)
-	if err != nil || !net.ParseIP(host).IsLoopback() {
-		return fmt.Errorf("--listen %q: expected a loopback address such as 127.0.0.1:0 (the app acts with your credentials: it never listens beyond this machine)", o.listen)
+	team := o.team.publicURL != ""
+	if err != nil || (!team && !net.ParseIP(host).IsLoopback()) {
+		return fmt.Errorf("--listen %q: expected a loopback address such as 127.0.0.1:0 (the app acts with your credentials: it never listens beyond this machine; team mode, --public-url, serves others)", o.listen)
 	}
 	getenv := f.Getenv
 	if getenv == nil {
@@ -79,9 +97,14 @@ func runMaker(ctx context.Context, f *Factory, o *makerOptions) error {
 	}
 	var opts maker.Options
 	start := ""
+	var ln net.Listener
 	switch {
 	case o.demo && o.repo != "":
 		return errors.New("--demo and --repo: choose one")
+	case o.team.team && !o.demo:
+		return errors.New("--team goes with --demo (team mode on an Entra stand-in); for your tenant, pass --public-url")
+	case o.demo && team:
+		return errors.New("--demo --team serves on its loopback address; --public-url is for your tenant")
 	case o.demo:
 		d, err := maker.StartDemo(ctx)
 		if err != nil {
@@ -89,14 +112,25 @@ func runMaker(ctx context.Context, f *Factory, o *makerOptions) error {
 		}
 		defer d.Close()
 		opts, start = d.Options, "start?environment=dev"
-	case o.repo != "":
-		envs := map[string]string{}
-		for _, e := range o.environments {
-			name, u, ok := strings.Cut(e, "=")
-			if !ok || strings.TrimSpace(name) == "" || strings.TrimSpace(u) == "" {
-				return fmt.Errorf("--environment %q: expected NAME=URL, e.g. dev=https://contoso-dev.crm.dynamics.com", e)
+		if o.team.team {
+			if ln, err = net.Listen("tcp", o.listen); err != nil {
+				return err
 			}
-			envs[strings.TrimSpace(name)] = strings.TrimSpace(u)
+			defer ln.Close()
+			if opts, err = d.Team(ctx, "http://"+ln.Addr().String()); err != nil {
+				return err
+			}
+			fmt.Fprintf(f.Stderr, "team mode on an Entra stand-in: sign in as %s (a maker in Contoso Makers), %s (an admin) or %s (in no makers group)\n",
+				emulator.Maker.Email, emulator.Admin.Email, emulator.FlowOwner.Email)
+		}
+	case team:
+		if opts, err = teamOptions(ctx, f, o, getenv); err != nil {
+			return err
+		}
+	case o.repo != "":
+		envs, err := environmentFlags(o.environments)
+		if err != nil {
+			return err
 		}
 		tenant := o.tenantID
 		if tenant == "" {
@@ -117,16 +151,21 @@ func runMaker(ctx context.Context, f *Factory, o *makerOptions) error {
 	default:
 		return errors.New("maker: pass --demo, or --repo URL with the team's repository (local mode)")
 	}
-	ln, err := net.Listen("tcp", o.listen)
-	if err != nil {
-		return err
+	if ln == nil {
+		if ln, err = net.Listen("tcp", o.listen); err != nil {
+			return err
+		}
+		defer ln.Close()
 	}
 	app, err := maker.New(ln.Addr().String(), opts)
 	if err != nil {
 		return err
 	}
 	url := "http://" + ln.Addr().String() + "/"
-	srv := &http.Server{Handler: app, ReadHeaderTimeout: 10 * time.Second}
+	if team {
+		url = strings.TrimRight(o.team.publicURL, "/") + "/"
+	}
+	srv := &http.Server{Handler: app, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -134,7 +173,10 @@ func runMaker(ctx context.Context, f *Factory, o *makerOptions) error {
 		_ = srv.Shutdown(sctx)
 	}()
 	fmt.Fprintf(f.Stdout, "maker app on %s\n", url)
-	if !o.noBrowser {
+	if team {
+		fmt.Fprintf(f.Stderr, "listening on %s; health probe %s\n", ln.Addr(), maker.HealthPath)
+	}
+	if !o.noBrowser && !team {
 		_ = browser.OpenURL(url + start)
 	}
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -34,9 +34,21 @@
 // Retry-After (GitHub's secondary rate limit), is retried after the
 // Retry-After delay; other 5xx and network errors are retried with
 // exponential backoff, but only for reads: a request whose context is
-// marked by withSideEffects (creating a pull request) is not repeated after
-// the server may have acted on it. 401 and 403 become an *APIError that names
-// the host, the request and which token to check.
+// marked by withSideEffects (creating a pull request, dispatching a
+// workflow) is not repeated after the server may have acted on it. 401 and
+// 403 become an *APIError that names the host, the request and which token
+// to check.
+//
+// # Deadlines
+//
+// Each call has a deadline, attempts and waits included (Deadlines.Call,
+// 2 minutes), and each attempt one for the answer's headers
+// (Deadlines.Attempt, 30 s): a server that accepts and never answers fails
+// the call as a *DeadlineError naming the host. A Retry-After longer than
+// Deadlines.MaxServerWait (60 s) or than what is left of the call's
+// deadline fails at once as a *WaitError naming the host and the wait.
+// WithLog receives a line for every wait before a retry (request, status,
+// wait, tries left); the CLI puts it in the run's log.
 //
 // # Pipeline runs
 //

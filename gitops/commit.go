@@ -17,6 +17,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/format/index"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 )
 
@@ -46,6 +47,11 @@ type CommitOptions struct {
 	// holds uncommitted or untracked files; without it Commit refuses,
 	// naming them.
 	DiscardChanges bool
+	// KeepOthers adds and replaces Folder's files under Path and keeps the
+	// files of Path that Folder does not hold, instead of replacing Path
+	// exactly: one file changes, its neighbours stay (the maker app's
+	// profiles file beside the solutions' state).
+	KeepOthers bool
 }
 
 // CommitResult says what Commit did.
@@ -168,10 +174,6 @@ func commit(ctx context.Context, opts CommitOptions) (*CommitResult, error) {
 	if err := storeBlobs(ctx, s, files); err != nil {
 		return nil, err
 	}
-	newSub, err := writeTree(s, files)
-	if err != nil {
-		return nil, fmt.Errorf("write tree: %w", err)
-	}
 	startTree := plumbing.ZeroHash
 	if !co.start.IsZero() {
 		c, err := co.repo.CommitObject(co.start)
@@ -183,6 +185,15 @@ func commit(ctx context.Context, opts CommitOptions) (*CommitResult, error) {
 	oldSub, err := subtreeHash(s, startTree, opts.Path)
 	if err != nil {
 		return nil, err
+	}
+	if opts.KeepOthers {
+		if files, err = withOthers(s, oldSub, files); err != nil {
+			return nil, fmt.Errorf("read tree %s: %w", opts.Path, err)
+		}
+	}
+	newSub, err := writeTree(s, files)
+	if err != nil {
+		return nil, fmt.Errorf("write tree: %w", err)
 	}
 	res := &CommitResult{Branch: opts.Branch, Hash: co.start.String()}
 	if co.start.IsZero() {
@@ -230,7 +241,7 @@ func commit(ctx context.Context, opts CommitOptions) (*CommitResult, error) {
 	}
 	res.Committed, res.Hash = true, hash.String()
 	if co.dir != "" {
-		if err := syncWorkingCopy(co, opts.Path, opts.Folder, files); err != nil {
+		if err := syncWorkingCopy(co, opts.Path, opts.Folder, files, opts.KeepOthers); err != nil {
 			return nil, err
 		}
 	}
@@ -254,6 +265,23 @@ func commit(ctx context.Context, opts CommitOptions) (*CommitResult, error) {
 		res.Pushed = true
 	}
 	return res, nil
+}
+
+// withOthers adds to files the files of tree old they do not hold (kept
+// as they are: no abs path, so a working copy's copy is left alone).
+func withOthers(s storer.EncodedObjectStorer, old plumbing.Hash, files []folderFile) ([]folderFile, error) {
+	have, err := treeFiles(s, old)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		delete(have, f.rel)
+	}
+	for rel, e := range have {
+		files = append(files, folderFile{rel: rel, mode: e.Mode, hash: e.Hash})
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].rel < files[j].rel })
+	return files, nil
 }
 
 // cloneBranch clones branch (or base when branch is missing) of remote into
@@ -430,17 +458,22 @@ func within(parent, child string) bool {
 
 // syncWorkingCopy makes the files and the index of a working copy match the
 // new commit for folder p, leaving everything else as it was.
-func syncWorkingCopy(co *checkout, p, folder string, files []folderFile) error {
+func syncWorkingCopy(co *checkout, p, folder string, files []folderFile, keepOthers bool) error {
 	target := filepath.Join(co.dir, filepath.FromSlash(p))
 	same, err := sameDir(target, folder)
 	if err != nil {
 		return err
 	}
 	if !same {
-		if err := os.RemoveAll(target); err != nil {
-			return fmt.Errorf("replace %s: %w", target, err)
+		if !keepOthers {
+			if err := os.RemoveAll(target); err != nil {
+				return fmt.Errorf("replace %s: %w", target, err)
+			}
 		}
 		for _, f := range files {
+			if f.abs == "" {
+				continue // kept as it was (KeepOthers)
+			}
 			dst := filepath.Join(target, filepath.FromSlash(f.rel))
 			if err := copyFile(f.abs, dst, f.mode); err != nil {
 				return fmt.Errorf("replace %s: %w", target, err)

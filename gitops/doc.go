@@ -14,7 +14,9 @@
 //     added, modified and deleted files, nothing outside Path touched. The
 //     new tree is built object by object from the folder, so the run never
 //     calls go-git's Status (slow on thousands of files) and unrelated local
-//     changes in a working copy are not committed.
+//     changes in a working copy are not committed. With KeepOthers the
+//     folder's files are added or replaced and the other files of Path
+//     stay (one file of a folder changes: the maker app's profiles file).
 //   - Files are stored byte for byte (no autocrlf or eol conversion); tree
 //     paths always use "/". Files are mode 100644 unless executable on a
 //     system that has the bit. Symbolic links and other special files are

@@ -55,10 +55,10 @@ func (s *Server) solutionContext(w http.ResponseWriter, r *http.Request, needPro
 		return nil, env, false
 	}
 	st := sn.state(name)
-	sp := &solutionPage{Solution: name, State: st, Profiles: sn.profiles.OpenTo(s.opts.Maker.Email), Form: map[string]string{}}
-	if p, ok := sn.profiles.Profile(st.Profile); ok && p.OpenTo(s.opts.Maker.Email) {
+	sp := &solutionPage{Solution: name, State: st, Profiles: sn.profiles.OpenTo(s.who(r.Context())), Form: map[string]string{}}
+	if p, ok := sn.profiles.Profile(st.Profile); ok && p.OpenTo(s.who(r.Context())) {
 		sp.Profile = p
-		sp.Advanced = p.AdvancedFor(s.opts.Maker.Email)
+		sp.Advanced = p.AdvancedFor(s.who(r.Context()))
 	} else if needProfile {
 		s.render(w, r, 409, "result", page{Title: "Choose a profile first", Failed: true,
 			Message: fmt.Sprintf("Solution %s has no profile open to you yet: choose one, then come back.", name),
@@ -104,7 +104,7 @@ func (s *Server) setProfile(w http.ResponseWriter, r *http.Request) {
 func (s *Server) commitForm(w http.ResponseWriter, r *http.Request) {
 	sp, _, ok := s.solutionContext(w, r, true)
 	if ok {
-		sp.Form["branch"] = sp.Profile.CommitBranch(sp.Solution, s.opts.Maker.Email)
+		sp.Form["branch"] = sp.Profile.CommitBranch(sp.Solution, s.who(r.Context()).Email)
 		sp.Form["base"] = sp.Profile.Target()
 		if sp.Advanced {
 			sp.Branches = s.branches(r.Context())
@@ -156,7 +156,7 @@ func (s *Server) commit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	comment := strings.TrimSpace(r.PostFormValue("comment"))
-	branch, base := sp.Profile.CommitBranch(sp.Solution, s.opts.Maker.Email), sp.Profile.Target()
+	branch, base := sp.Profile.CommitBranch(sp.Solution, s.who(r.Context()).Email), sp.Profile.Target()
 	if sp.Advanced {
 		branch, base = strings.TrimSpace(r.PostFormValue("branch")), strings.TrimSpace(r.PostFormValue("base"))
 	}
@@ -175,7 +175,7 @@ func (s *Server) commit(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, 400, "commit", page{Title: "Commit " + sp.Solution, Data: sp, Errors: errs})
 		return
 	}
-	req := Request{Kind: "commit", Environment: env.Name, By: s.opts.Maker.Email, When: s.opts.Now()}
+	req := Request{Kind: "commit", Environment: env.Name, By: s.who(r.Context()).Email, When: s.opts.Now()}
 	if sp.Profile.Host != HostLocal && !s.opts.RunsPipelines {
 		// A pipeline host: its export pipeline does the work, with the
 		// parameters the export templates declare.
@@ -195,7 +195,7 @@ func (s *Server) commit(w http.ResponseWriter, r *http.Request) {
 	}
 	src := &steps.Source{
 		Dataverse: env.Client, Solution: sp.Solution, Publish: true,
-		Repo: s.opts.Repo, Branch: branch, Base: base, Token: s.gitToken(r.Context()), Author: s.opts.Maker,
+		Repo: s.opts.Repo, Branch: branch, Base: base, Token: s.gitToken(r.Context()), Author: s.who(r.Context()).Signature,
 		Message: comment, Push: true, Environments: envs, DropEnvironmentVariableValues: true,
 	}
 	_, err := steps.ExportToGit(r.Context(), s.services(r.Context()), src)
@@ -253,7 +253,7 @@ func (s *Server) services(ctx context.Context) steps.Services {
 func (s *Server) deployForm(w http.ResponseWriter, r *http.Request) {
 	sp, _, ok := s.solutionContext(w, r, true)
 	if ok {
-		sp.Form["source"], sp.Form["target"] = sp.Profile.CommitBranch(sp.Solution, s.opts.Maker.Email), sp.Profile.Target()
+		sp.Form["source"], sp.Form["target"] = sp.Profile.CommitBranch(sp.Solution, s.who(r.Context()).Email), sp.Profile.Target()
 		sp.Form["title"] = "Deploy " + sp.Solution
 		s.render(w, r, 200, "deploy", page{Title: "Deploy " + sp.Solution, Data: sp})
 	}
@@ -268,7 +268,7 @@ func (s *Server) deploy(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostFormValue
 	envName := f("environment")
-	source, target := sp.Profile.CommitBranch(sp.Solution, s.opts.Maker.Email), sp.Profile.Target()
+	source, target := sp.Profile.CommitBranch(sp.Solution, s.who(r.Context()).Email), sp.Profile.Target()
 	title, comment := "Deploy "+sp.Solution+" to "+envName, ""
 	if sp.Advanced {
 		source, target = strings.TrimSpace(f("source")), strings.TrimSpace(f("target"))
@@ -297,7 +297,7 @@ func (s *Server) deploy(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, 400, "deploy", page{Title: "Deploy " + sp.Solution, Data: sp, Errors: errs})
 		return
 	}
-	req := Request{Kind: "deploy", Environment: step.Environment, By: s.opts.Maker.Email, When: s.opts.Now(), State: "succeeded"}
+	req := Request{Kind: "deploy", Environment: step.Environment, By: s.who(r.Context()).Email, When: s.opts.Now(), State: "succeeded"}
 	var err error
 	switch step.Approval {
 	case ApprovalPullRequest:
@@ -448,9 +448,9 @@ func (s *Server) branchSolution(ctx context.Context, name, branch string) (*solu
 // the branch out, build with the next version, import the managed zip with
 // the environment's settings and configure it.
 func (s *Server) runDeployment(ctx context.Context, p Profile, name, branch string, step DeploymentStep, upgrade bool) error {
-	env, ok := s.findEnvironment(step.Environment)
-	if !ok {
-		return fmt.Errorf("environment %s of the profile is not one this app can reach", step.Environment)
+	env, err := s.environmentOf(step)
+	if err != nil {
+		return err
 	}
 	dir, err := readRepoFolder(ctx, s.opts.Repo, s.gitToken(ctx), branch, name)
 	if err != nil {
@@ -514,9 +514,9 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request) {
 			Errors: map[string]string{"confirm": "Type the solution's name, " + sp.Solution + ", to confirm."}})
 		return
 	}
-	req := Request{Kind: "delete", Environment: env.Name, By: s.opts.Maker.Email, When: s.opts.Now(), State: "succeeded",
+	req := Request{Kind: "delete", Environment: env.Name, By: s.who(r.Context()).Email, When: s.opts.Now(), State: "succeeded",
 		Detail: fmt.Sprintf("deleted %s from %s", sp.Solution, env.Name)}
-	if err := steps.DeleteSolution(r.Context(), &steps.Removal{Dataverse: env.Client, Solution: sp.Solution}); err != nil {
+	if _, err := steps.DeleteSolution(r.Context(), env.Client, s.services(r.Context()).Reporter, steps.DeleteOptions{Solution: sp.Solution}); err != nil {
 		req.State, req.Detail = "failed", err.Error()
 	}
 	s.finish(w, r, sp.Solution, req)
@@ -550,7 +550,7 @@ func (s *Server) importForm(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, 502, err)
 		return
 	}
-	s.render(w, r, 200, "import", page{Title: "Import a solution from a branch", Data: importPage{Profiles: sn.profiles.OpenTo(s.opts.Maker.Email),
+	s.render(w, r, 200, "import", page{Title: "Import a solution from a branch", Data: importPage{Profiles: sn.profiles.OpenTo(s.who(r.Context())),
 		Form: map[string]string{}, Branches: s.branches(r.Context())}})
 }
 
@@ -572,10 +572,10 @@ func (s *Server) importSolution(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.PostFormValue
-	ip := importPage{Profiles: sn.profiles.OpenTo(s.opts.Maker.Email), Form: map[string]string{
+	ip := importPage{Profiles: sn.profiles.OpenTo(s.who(r.Context())), Form: map[string]string{
 		"profile": f("profile"), "branch": strings.TrimSpace(f("branch")), "folder": strings.Trim(strings.TrimSpace(f("folder")), "/"), "config": strings.TrimSpace(f("config"))}}
 	errs := map[string]string{}
-	if p, ok := sn.profiles.Profile(ip.Form["profile"]); !ok || !p.OpenTo(s.opts.Maker.Email) {
+	if p, ok := sn.profiles.Profile(ip.Form["profile"]); !ok || !p.OpenTo(s.who(r.Context())) {
 		errs["profile"] = "Choose one of the profiles open to you."
 	}
 	if m := checkBranch(ip.Form["branch"]); m != "" {
@@ -617,7 +617,7 @@ func (s *Server) importSolution(w http.ResponseWriter, r *http.Request) {
 	if name == "" {
 		name = filepath.Base(folder)
 	}
-	req := Request{Kind: "import", Environment: env.Name, By: s.opts.Maker.Email, When: s.opts.Now(), State: "succeeded",
+	req := Request{Kind: "import", Environment: env.Name, By: s.who(r.Context()).Email, When: s.opts.Now(), State: "succeeded",
 		Detail: fmt.Sprintf("imported %s from branch %s into %s", folder, ip.Form["branch"], env.Name)}
 	if err != nil {
 		req.State, req.Detail = "failed", err.Error()

@@ -222,7 +222,7 @@ func (s *Server) configurePage(w http.ResponseWriter, r *http.Request, posted bo
 	view := &configView{Solution: sp.Solution, Profile: sp.Profile, Step: step}
 	// The branch: the one Commit uses; advanced makers, who commit where
 	// they choose, may name another.
-	branch := sp.Profile.CommitBranch(sp.Solution, s.opts.Maker.Email)
+	branch := sp.Profile.CommitBranch(sp.Solution, s.who(r.Context()).Email)
 	if b := strings.TrimSpace(r.FormValue("branch")); b != "" && sp.Advanced && checkBranch(b) == "" {
 		branch = b
 	}
@@ -306,9 +306,9 @@ func (e *noSolutionError) Error() string { return e.msg }
 // what the environment's variable store holds.
 func (s *Server) loadConfigEnv(ctx context.Context, sp *solutionPage, step DeploymentStep, branch string) (*configEnv, error) {
 	ce := &configEnv{branch: branch}
-	target, ok := s.findEnvironment(step.Environment)
-	if !ok {
-		return nil, fmt.Errorf("environment %s of profile %s is not one this app can reach", step.Environment, sp.Profile.Name)
+	target, err := s.environmentOf(step)
+	if err != nil {
+		return nil, err
 	}
 	ce.target = target
 	var wg sync.WaitGroup
@@ -1026,9 +1026,9 @@ func teamFormOf(f form, key string) teamForm {
 	return teamForm{}
 }
 
-// fieldOf finds the field a problem's entry (a JSON path) belongs to: the
+// entryField finds the field a problem's entry (a JSON path) belongs to: the
 // longest path registered in where that the entry starts with.
-func fieldOf(where map[string]string, entry string) string {
+func entryField(where map[string]string, entry string) string {
 	for e := entry; e != ""; {
 		if k, ok := where[e]; ok {
 			return k
@@ -1059,7 +1059,7 @@ func (s *Server) checkAsDeployed(ctx context.Context, ce *configEnv, f form, l *
 			continue
 		}
 		msg := s.scrubText(strings.ReplaceAll(p.Message, keptSecret, "the stored secret"))
-		if k := fieldOf(where, p.Entry); k != "" {
+		if k := entryField(where, p.Entry); k != "" {
 			if _, taken := errs[k]; !taken {
 				errs[k] = sentence(msg)
 			}
@@ -1149,7 +1149,7 @@ func (s *Server) saveConfiguration(ctx context.Context, sp *solutionPage, ce *co
 		return "", s.scrub(fmt.Errorf("the values were stored in %s, but the settings files could not be read again to commit them: %w", ce.store.Where, err))
 	}
 	res, err := steps.CommitEnvironmentSettings(ctx, steps.EnvironmentSettingsCommit{
-		Repo: s.opts.Repo, Branch: ce.branch, Base: sp.Profile.Target(), Token: s.gitToken(ctx), Author: s.opts.Maker,
+		Repo: s.opts.Repo, Branch: ce.branch, Base: sp.Profile.Target(), Token: s.gitToken(ctx), Author: s.who(ctx).Signature,
 		Message:  fmt.Sprintf("Deployment settings of %s for %s", sp.Solution, ce.target.Name),
 		Solution: sp.Solution, Environment: ce.target.Name, ConfigDir: config,
 		Deployment: ds, Custom: cds, Now: s.opts.Now,

@@ -75,7 +75,7 @@ func TestBrowserConfigureDeploymentSettings(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`button[value=save]`)))
 	// The field had an error before (no value yet): wait for the answer.
 	w.within(30*time.Second, "Nothing was saved.")
-	w.run("refused", chromedp.WaitVisible(chromedp.CSS(`[id="env:alexmsft_PagingSettings-error"]`)), keep, shot("11-configure-bad-value"))
+	w.run("refused", chromedp.WaitVisible(chromedp.CSS(`[id="env:alexmsft_PagingSettings-error"]`)), keep, shot("14-configure-bad-value"))
 	w.body("is not valid JSON")
 	if inv, _ := chromedp.Run(w.ctx, chromedp.AttributeValue(chromedp.CSS(sel("env:alexmsft_PagingSettings")), "aria-invalid")); inv.Value != "true" {
 		t.Error("the JSON field is not marked invalid")
@@ -91,7 +91,7 @@ func TestBrowserConfigureDeploymentSettings(t *testing.T) {
 
 	// Fixed, test saves; the secret was typed again (it is never sent back).
 	w.fill(test)
-	w.run("save test", chromedp.Click(chromedp.CSS(`button[value=save]`)), chromedp.WaitVisible(chromedp.CSS(`p.result.succeeded`)), keep, shot("10-configure"))
+	w.run("save test", chromedp.Click(chromedp.CSS(`button[value=save]`)), chromedp.WaitVisible(chromedp.CSS(`p.result.succeeded`)), keep, shot("13-configure"))
 	w.body("Saved for test", "1 of them secret", "committed to branch "+sol, "0 missing", "set (secret)", "checks against test pass")
 
 	w.run("prod tab", chromedp.Click(chromedp.CSS(`nav.tabs a[href*="environment=prod"]`)))

@@ -18,6 +18,7 @@ import (
 	"github.com/ppalm/ppalm/dataverse/emulator"
 	"github.com/ppalm/ppalm/devops"
 	"github.com/ppalm/ppalm/devops/devopstest"
+	"github.com/ppalm/ppalm/entra/entratest"
 	"github.com/ppalm/ppalm/fixtures"
 	"github.com/ppalm/ppalm/gitops"
 	"github.com/ppalm/ppalm/gitops/githttp"
@@ -34,9 +35,11 @@ type Demo struct {
 	Git      *githttp.Server
 	RepoURL  string
 	GitHub   *devopstest.GitHub
-	Options  Options
-	stops    []func()
-	dir      string
+	// Entra is the Entra stand-in of team mode (Demo.Team); nil before.
+	Entra   *entratest.Server
+	Options Options
+	stops   []func()
+	dir     string
 }
 
 // DemoProfile is the profile the demo repository starts with: test through a
@@ -90,7 +93,11 @@ func StartDemo(ctx context.Context) (*Demo, error) {
 		envs = append(envs, Environment{Name: name, URL: d.EmuURL + "/" + name, Client: c})
 	}
 	maker := gitops.Signature{Name: emulator.Maker.Name, Email: emulator.Maker.Email}
-	profiles := fmt.Sprintf(`profiles:
+	profiles := fmt.Sprintf(`admins:
+  - %s
+  - group: %s
+    name: %s
+profiles:
   - name: %s
     host: github
     repository: %s
@@ -105,7 +112,9 @@ func StartDemo(ctx context.Context) (*Demo, error) {
         url: %s/prod
         approval: environment
         pipeline: deploy-prod.yml
-    makers: [%s]
+    makers:
+      - group: %s
+        name: %s
     advanced: [%s]
   - name: Finance only
     host: local
@@ -114,7 +123,8 @@ func StartDemo(ctx context.Context) (*Demo, error) {
         url: %s/prod
         approval: environment
     makers: [finance.lead@contoso.example]
-`, DemoProfile, d.GitHub.Repository(), d.EmuURL, d.EmuURL, maker.Email, maker.Email, d.EmuURL)
+`, maker.Email, emulator.Groups[2].ID, emulator.Groups[2].DisplayName,
+		DemoProfile, d.GitHub.Repository(), d.EmuURL, d.EmuURL, emulator.Groups[1].ID, emulator.Groups[1].DisplayName, maker.Email, d.EmuURL)
 	seed := filepath.Join(d.dir, "seed")
 	if err := os.MkdirAll(seed, 0o755); err != nil {
 		return nil, err
@@ -163,8 +173,17 @@ func StartDemo(ctx context.Context) (*Demo, error) {
 	}
 	d.Options = Options{
 		Environments: envs, Repo: d.RepoURL, Token: token, DefaultBranch: "main", Maker: maker,
+		// The demo's maker is Alex, in Contoso Makers (the emulator's
+		// directory says so; no sign-in to ask Graph with).
+		MakerObjectID: emulator.Maker.ObjectID,
+		Groups:        func(context.Context) ([]string, error) { return emulator.MemberGroupsOf(emulator.Maker.ObjectID), nil },
 		RunsPipelines: true,
 		RepoHost:      repoHost,
+		// The GitHub stand-in hosts the demo repository's pull requests,
+		// an admin's change to the profiles among them.
+		RepositoryHost: func(ctx context.Context) (*devops.Client, error) {
+			return devops.New(ctx, devops.Config{Host: devops.HostGitHub, Repository: gh.Repository(), Token: gh.Token, GitHubAPIURL: gh.APIURL()})
+		},
 		Variables: func(ctx context.Context, env string, sol *solution.Solution) (settings.LookupFunc, error) {
 			if env == "test" || env == "prod" {
 				return githubJobVariables(ctx, host, gh, env)

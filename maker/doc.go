@@ -7,15 +7,21 @@
 //   - server.go: Options (what the app talks to), New, the one route table
 //     (Server.routes: add a screen's GET and POST lines there), ServeHTTP
 //     (guards, then routes), render and the page struct every template gets.
-//   - security.go: the guards every request passes: the Host check against
-//     DNS rebinding, the session cookie, the CSRF token (HMAC of the session
-//     with a per-process key) required on every request but GET and HEAD,
-//     and the Origin check. A form includes
+//   - security.go: the guards every request passes in local mode: the Host
+//     check against DNS rebinding, the session cookie, the CSRF token (HMAC
+//     of the session with a per-process key) required on every request but
+//     GET and HEAD, and the Origin check (teamauth.CheckCSRF, the rule team
+//     mode applies to its own session's token). A form includes
 //     <input type="hidden" name="csrf" value="{{.CSRF}}">.
-//   - The maker's identity is Options.Maker (commit author, the name in the
-//     history, what a profile's makers and advanced lists name). Their
-//     preferences (the chosen environment) live in a cookie; nothing else is
-//     kept by the app.
+//   - Who a request acts for is s.who(ctx), an Identity (commit author, the
+//     name in the history, what a profile's makers and advanced lists and
+//     the file's admins name: sign-in name, object id, Entra groups). In
+//     local mode and --demo that is Options.Maker (with MakerObjectID and
+//     Groups, asked of Graph when a check needs them); in team mode the
+//     maker signed in on the request. Handlers never read Options.Maker.
+//     access.go holds the checks; they run in the server on every request.
+//     The maker's preferences (the chosen environment) live in a cookie;
+//     nothing else is kept by the app.
 //   - web/layout.html is the one layout (banner, navigation, main landmark,
 //     the aria-live waiting indicator); web/pages/NAME.html defines
 //     "content" for page NAME and is parsed at start-up. Field errors sit in
@@ -56,6 +62,16 @@
 //   - demo.go: --demo's services (emulator, git server, GitHub stand-in,
 //     whose test and prod environments hold the values the demo's
 //     deployments read, as a GitHub deployment job reads them).
+//   - admin.go: profile administration (GET /admin, /admin/profiles/…),
+//     for the admins the profiles file names: create and edit profiles,
+//     look people and groups up in the directory, save the file by a commit
+//     (gitops KeepOthers: the solutions' state beside it stays) or a pull
+//     request on Options.RepositoryHost; a form from a file changed since
+//     is refused.
+//   - team.go: team mode (Options.Team, NewTeam): teamauth's sign-in in
+//     front of every route but /healthz and /static, every call on behalf of
+//     the signed-in maker (see the comment at its top); demo_team.go is
+//     --demo --team on an Entra stand-in.
 //   - local.go: local mode, `ppalm maker --repo URL` on a maker's machine
 //     (Local): the signed-in maker's azidentity credential for Dataverse and
 //     Azure DevOps (Bearer, scope 499b84ac-…/.default; Azure Repos takes the
@@ -77,10 +93,16 @@
 //	        url: https://contoso-test.crm.dynamics.com
 //	        approval: pull-request   # or environment
 //	        pipeline: deploy-test.yml
-//	    makers: [alex@contoso.com]   # who may use it; empty: everyone
-//	    advanced: [alex@contoso.com] # who sees the advanced options
+//	    makers:                 # who may use it; empty: everyone
+//	      - alex@contoso.com    # a person: sign-in name, or {user: OBJECT-ID}
+//	      - group: 6a0b1c2d-0000-4000-8000-0000000000a2   # an Entra group's object id
+//	        name: Contoso Makers                          # for readers; the id decides
+//	    advanced: [alex@contoso.com] # who sees the advanced options, the same way
+//	admins:                     # who may edit the profiles in the app; empty: nobody
+//	  - group: 6a0b1c2d-0000-4000-8000-0000000000a3
 //
-// Unknown fields are errors naming the profile and field.
+// Unknown fields are errors naming the profile and field. The app writes
+// the file in its own layout when an admin saves it (comments are not kept).
 //
 // # What runs where
 //

@@ -112,29 +112,62 @@ func Local(ctx context.Context, lo LocalOptions) (Options, error) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		opts := []dataverse.Option{dataverse.WithCredential(lo.Credential), dataverse.WithUserAgent("ppalm-maker")}
-		if u, err := url.Parse(envs[n]); err == nil && u.Scheme == "http" {
-			// A loopback environment is the emulator, which serves the
-			// Power Apps and Graph APIs on its own address (dataverse.New
-			// refuses plain http anywhere else).
-			origin := "http://" + u.Host
-			opts = append(opts, dataverse.WithPowerAppsURL(origin+"/powerapps"), dataverse.WithGraphURL(origin+"/graph"),
-				dataverse.WithPollInterval(100*time.Millisecond))
-		}
-		opts = append(opts, lo.DataverseOptions...)
-		c, err := dataverse.New(envs[n], opts...)
+		env, err := lo.environment(n, envs[n])
 		if err != nil {
-			return Options{}, fmt.Errorf("environment %s: %w", n, err)
+			return Options{}, err
 		}
-		o.Environments = append(o.Environments, Environment{Name: n, URL: c.EnvironmentURL(), Client: c})
+		o.Environments = append(o.Environments, env)
 	}
 
 	// Who signed in: the claims of a token for the first environment.
-	if o.Maker, err = SignedIn(ctx, lo.Credential, dataverseScope(o.Environments[0].URL)); err != nil {
+	who, err := whoSignedIn(ctx, lo.Credential, dataverseScope(o.Environments[0].URL))
+	if err != nil {
 		return Options{}, err
 	}
+	o.Maker, o.MakerObjectID = who.Signature, who.ObjectID
+	// The maker's groups, for profiles open to a group: Graph, as the maker.
+	directory := o.Environments[0].Client
+	o.Groups = directory.MemberGroups
+	o.RepoHost = lo.repoHost()
+	if rp, ok := repositoryProfile(lo.Repo, lo.GitHubAPIURL); ok {
+		o.RepositoryHost = func(ctx context.Context) (*devops.Client, error) { return o.RepoHost(ctx, rp) }
+	}
+	getenv := lo.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	o.Variables = func(context.Context, string, *solution.Solution) (settings.LookupFunc, error) {
+		return settings.NewVariables(getenv, nil).Lookup, nil
+	}
+	// Local profiles keep their values in the maker's own store, opened
+	// (and its place checked) when a page first needs it.
+	o.LocalVariables = openLocalVariables(func() (string, error) { return localvars.DefaultPath(getenv) })
+	return o, nil
+}
 
-	o.RepoHost = func(ctx context.Context, p Profile) (*devops.Client, error) {
+// environment is the client of one environment, calling as lo.Credential.
+func (lo LocalOptions) environment(name, rawURL string) (Environment, error) {
+	opts := []dataverse.Option{dataverse.WithCredential(lo.Credential), dataverse.WithUserAgent("ppalm-maker")}
+	if u, err := url.Parse(rawURL); err == nil && u.Scheme == "http" {
+		// A loopback environment is the emulator, which serves the
+		// Power Apps and Graph APIs on its own address (dataverse.New
+		// refuses plain http anywhere else).
+		origin := "http://" + u.Host
+		opts = append(opts, dataverse.WithPowerAppsURL(origin+"/powerapps"), dataverse.WithGraphURL(origin+"/graph"),
+			dataverse.WithPollInterval(100*time.Millisecond))
+	}
+	opts = append(opts, lo.DataverseOptions...)
+	c, err := dataverse.New(rawURL, opts...)
+	if err != nil {
+		return Environment{}, fmt.Errorf("environment %s: %w", name, err)
+	}
+	return Environment{Name: name, URL: c.EnvironmentURL(), Client: c}, nil
+}
+
+// repoHost opens a profile's repository host as lo.Credential (Azure
+// DevOps) or with lo.GitHubToken (GitHub).
+func (lo LocalOptions) repoHost() func(ctx context.Context, p Profile) (*devops.Client, error) {
+	return func(ctx context.Context, p Profile) (*devops.Client, error) {
 		switch p.Host {
 		case HostAzureDevOps:
 			t, err := lo.Credential.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{AzureDevOpsScope}})
@@ -155,17 +188,6 @@ func Local(ctx context.Context, lo LocalOptions) (Options, error) {
 		}
 		return nil, fmt.Errorf("profile %s names no repository host", p.Name)
 	}
-	getenv := lo.Getenv
-	if getenv == nil {
-		getenv = os.Getenv
-	}
-	o.Variables = func(context.Context, string, *solution.Solution) (settings.LookupFunc, error) {
-		return settings.NewVariables(getenv, nil).Lookup, nil
-	}
-	// Local profiles keep their values in the maker's own store, opened
-	// (and its place checked) when a page first needs it.
-	o.LocalVariables = openLocalVariables(func() (string, error) { return localvars.DefaultPath(getenv) })
-	return o, nil
 }
 
 // gitToken picks the repository's token: GitToken, the maker's Entra token
@@ -214,19 +236,26 @@ func dataverseScope(envURL string) string {
 // for scope: upn (or preferred_username, unique_name, email) and name.
 // The token itself is dropped.
 func SignedIn(ctx context.Context, cred azcore.TokenCredential, scope string) (gitops.Signature, error) {
+	who, err := whoSignedIn(ctx, cred, scope)
+	return who.Signature, err
+}
+
+// whoSignedIn is SignedIn with the maker's object id (oid).
+func whoSignedIn(ctx context.Context, cred azcore.TokenCredential, scope string) (Identity, error) {
 	t, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{scope}})
 	if err != nil {
-		return gitops.Signature{}, fmt.Errorf("sign in: %w", err)
+		return Identity{}, fmt.Errorf("sign in: %w", err)
 	}
 	parts := strings.Split(t.Token, ".")
 	if len(parts) != 3 {
-		return gitops.Signature{}, errors.New("sign in: the access token is not a JWT, so it does not say who signed in")
+		return Identity{}, errors.New("sign in: the access token is not a JWT, so it does not say who signed in")
 	}
 	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
 	if err != nil {
-		return gitops.Signature{}, fmt.Errorf("sign in: read the access token's claims: %w", err)
+		return Identity{}, fmt.Errorf("sign in: read the access token's claims: %w", err)
 	}
 	var c struct {
+		OID               string `json:"oid"`
 		UPN               string `json:"upn"`
 		PreferredUsername string `json:"preferred_username"`
 		UniqueName        string `json:"unique_name"`
@@ -234,9 +263,9 @@ func SignedIn(ctx context.Context, cred azcore.TokenCredential, scope string) (g
 		Name              string `json:"name"`
 	}
 	if err := json.Unmarshal(payload, &c); err != nil {
-		return gitops.Signature{}, fmt.Errorf("sign in: read the access token's claims: %w", err)
+		return Identity{}, fmt.Errorf("sign in: read the access token's claims: %w", err)
 	}
-	who := gitops.Signature{Name: c.Name}
+	who := Identity{Signature: gitops.Signature{Name: c.Name}, ObjectID: c.OID}
 	for _, v := range []string{c.UPN, c.PreferredUsername, c.Email, c.UniqueName} {
 		if strings.Contains(v, "@") {
 			who.Email = v
@@ -244,7 +273,7 @@ func SignedIn(ctx context.Context, cred azcore.TokenCredential, scope string) (g
 		}
 	}
 	if who.Email == "" {
-		return gitops.Signature{}, errors.New("sign in: the token names no user (upn, preferred_username, email): sign in as a person, not an application")
+		return Identity{}, errors.New("sign in: the token names no user (upn, preferred_username, email): sign in as a person, not an application")
 	}
 	if who.Name == "" {
 		who.Name = who.Email

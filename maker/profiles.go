@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -31,7 +30,10 @@ const (
 
 // Profiles is the profiles file.
 type Profiles struct {
-	Profiles []Profile `yaml:"profiles"`
+	// Admins may create and edit profiles in the app (people or groups);
+	// empty: nobody, and the file is edited in git.
+	Admins   []Principal `yaml:"admins,omitempty"`
+	Profiles []Profile   `yaml:"profiles"`
 }
 
 // Profile says where a solution's source lives and where it deploys.
@@ -53,10 +55,11 @@ type Profile struct {
 	// Commit Solution.
 	ExportPipeline string           `yaml:"exportPipeline,omitempty"`
 	Steps          []DeploymentStep `yaml:"steps"`
-	// Makers may use the profile (e-mail addresses); empty: every maker.
-	Makers []string `yaml:"makers,omitempty"`
+	// Makers may use the profile (people or Entra groups); empty: every
+	// maker.
+	Makers []Principal `yaml:"makers,omitempty"`
 	// Advanced makers see the advanced options; empty: nobody.
-	Advanced []string `yaml:"advanced,omitempty"`
+	Advanced []Principal `yaml:"advanced,omitempty"`
 }
 
 // DeploymentStep is one environment a profile deploys to.
@@ -87,14 +90,14 @@ func (p Profile) CommitBranch(solution, maker string) string {
 	return strings.NewReplacer("{solution}", solution, "{maker}", user).Replace(b)
 }
 
-// OpenTo says whether maker (an e-mail) may use the profile.
-func (p Profile) OpenTo(maker string) bool {
-	return len(p.Makers) == 0 || slices.ContainsFunc(p.Makers, func(m string) bool { return strings.EqualFold(m, maker) })
+// OpenTo says whether the maker may use the profile.
+func (p Profile) OpenTo(who Identity) bool {
+	return len(p.Makers) == 0 || anyMatches(p.Makers, who)
 }
 
-// AdvancedFor says whether maker sees the advanced options.
-func (p Profile) AdvancedFor(maker string) bool {
-	return slices.ContainsFunc(p.Advanced, func(m string) bool { return strings.EqualFold(m, maker) })
+// AdvancedFor says whether the maker sees the advanced options.
+func (p Profile) AdvancedFor(who Identity) bool {
+	return anyMatches(p.Advanced, who)
 }
 
 // Step returns the deployment step for environment name.
@@ -115,6 +118,11 @@ func ParseProfiles(data []byte) (*Profiles, error) {
 	dec.KnownFields(true)
 	if err := dec.Decode(&ps); err != nil {
 		return nil, fmt.Errorf("%s: %w", ProfilesPath, err)
+	}
+	for i, a := range ps.Admins {
+		if m := a.check(); m != "" {
+			return nil, fmt.Errorf("%s: admins[%d]: %s", ProfilesPath, i, m)
+		}
 	}
 	seen := map[string]bool{}
 	for i, p := range ps.Profiles {
@@ -149,6 +157,16 @@ func ParseProfiles(data []byte) (*Profiles, error) {
 				return nil, fmt.Errorf("%s (%s).targetBranch: %s", where, p.Name, m)
 			}
 		}
+		for _, l := range []struct {
+			field string
+			list  []Principal
+		}{{"makers", p.Makers}, {"advanced", p.Advanced}} {
+			for j, e := range l.list {
+				if m := e.check(); m != "" {
+					return nil, fmt.Errorf("%s (%s).%s[%d]: %s", where, p.Name, l.field, j, m)
+				}
+			}
+		}
 		for j, s := range p.Steps {
 			sw := fmt.Sprintf("%s (%s).steps[%d]", where, p.Name, j)
 			if s.Environment == "" || s.URL == "" {
@@ -172,11 +190,16 @@ func (ps *Profiles) Profile(name string) (Profile, bool) {
 	return Profile{}, false
 }
 
-// OpenTo lists the profiles maker may use.
-func (ps *Profiles) OpenTo(maker string) []Profile {
+// AdminFor says whether the maker may administer the profiles.
+func (ps *Profiles) AdminFor(who Identity) bool {
+	return anyMatches(ps.Admins, who)
+}
+
+// OpenTo lists the profiles the maker may use.
+func (ps *Profiles) OpenTo(who Identity) []Profile {
 	var out []Profile
 	for _, p := range ps.Profiles {
-		if p.OpenTo(maker) {
+		if p.OpenTo(who) {
 			out = append(out, p)
 		}
 	}

@@ -6,6 +6,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/ppalm/ppalm/gitops"
 )
 
 func TestParseProfilesNamesTheBadField(t *testing.T) {
@@ -27,8 +31,66 @@ func TestParseProfilesNamesTheBadField(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ps.OpenTo("alex@contoso.com")) != 1 || len(ps.OpenTo("bea@contoso.com")) != 0 {
+	if len(ps.OpenTo(person("alex@contoso.com"))) != 1 || len(ps.OpenTo(person("bea@contoso.com"))) != 0 {
 		t.Fatal("makers list not applied case-insensitively")
+	}
+}
+
+func person(email string, groups ...string) Identity {
+	return Identity{Signature: gitops.Signature{Name: email, Email: email}, Groups: groups}
+}
+
+// TestProfilesNamePeopleAndGroups: makers, advanced and admins name people
+// (sign-in name or object id) or Entra groups; a bad entry names its field.
+func TestProfilesNamePeopleAndGroups(t *testing.T) {
+	const makers = "6a0b1c2d-0000-4000-8000-0000000000a2"
+	ps, err := ParseProfiles([]byte(`admins:
+  - group: 6a0b1c2d-0000-4000-8000-0000000000a3
+    name: Contoso Approvers
+profiles:
+  - name: Team
+    host: local
+    makers:
+      - group: ` + makers + `
+        name: Contoso Makers
+      - bea@contoso.com
+    advanced:
+      - user: 0c1d2e3f-0000-4000-8000-000000000002
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := ps.Profiles[0]
+	alex := person("alex@contoso.com", strings.ToUpper(makers))
+	alex.ObjectID = "0c1d2e3f-0000-4000-8000-000000000002"
+	switch {
+	case !p.OpenTo(alex) || !p.OpenTo(person("Bea@contoso.com")) || p.OpenTo(person("nico@contoso.com")):
+		t.Error("makers: a group's member, a person by name, and nobody else")
+	case !p.AdvancedFor(alex) || p.AdvancedFor(person("bea@contoso.com")):
+		t.Error("advanced: the person by object id only")
+	case ps.AdminFor(alex) || !ps.AdminFor(person("casey@contoso.com", "6a0b1c2d-0000-4000-8000-0000000000a3")):
+		t.Error("admins: the approvers group only")
+	}
+	// The file round-trips: groups keep their names, people stay strings.
+	out, err := yaml.Marshal(ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), "- bea@contoso.com\n") || !strings.Contains(string(out), "name: Contoso Makers") {
+		t.Errorf("written as:\n%s", out)
+	}
+	if again, err := ParseProfiles(out); err != nil || !again.Profiles[0].OpenTo(alex) {
+		t.Errorf("read back: %v", err)
+	}
+	for _, tc := range []struct{ yaml, want string }{
+		{"admins: [alex]\nprofiles: []\n", `admins[0]: user "alex": expected a sign-in name`},
+		{"profiles:\n  - name: A\n    host: local\n    makers:\n      - group: Contoso Makers\n", `(A).makers[0]: group "Contoso Makers": expected the group's object id`},
+		{"profiles:\n  - name: A\n    host: local\n    advanced:\n      - groups: x\n", "field groups not found in a makers/advanced/admins entry"},
+		{"profiles:\n  - name: A\n    host: local\n    makers:\n      - {user: a@b.c, group: 6a0b1c2d-0000-4000-8000-0000000000a3}\n", "(A).makers[0]: expected user or group, not both"},
+	} {
+		if _, err := ParseProfiles([]byte(tc.yaml)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: got %v, want %q", tc.yaml, err, tc.want)
+		}
 	}
 }
 
@@ -39,8 +101,11 @@ func TestREADMEShowsTheScreenshots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	tests, err := filepath.Glob("*browser*_test.go")
+	if err != nil || len(tests) == 0 {
+		t.Fatal("no browser tests", err)
+	}
 	written := map[string]bool{}
-	tests, _ := filepath.Glob("*browser_test.go")
 	for _, name := range tests {
 		src, err := os.ReadFile(name)
 		if err != nil {

@@ -9,8 +9,9 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
+
+	"github.com/ppalm/ppalm/maker/teamauth"
 )
 
 // The app's guards, applied to every request by Server.ServeHTTP before any
@@ -24,6 +25,9 @@ import (
 //     the form field "csrf" equal to HMAC(key, session cookie), and, when the
 //     browser sends Origin, an Origin of the app itself. The session cookie is
 //     random, HttpOnly and SameSite=Strict; the key lives only in memory.
+//     The rule and its refusal page are team mode's (teamauth.CheckCSRF);
+//     only where the token comes from differs (team mode seals it in the
+//     signed-in session's cookie).
 
 const (
 	sessionCookie = "ppalm_session"
@@ -67,22 +71,16 @@ func (s *Server) csrfToken(session string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// checkCSRF refuses a state-changing request without the session's token or
-// from another origin.
-func (s *Server) checkCSRF(r *http.Request) bool {
-	if o := r.Header.Get("Origin"); o != "" {
-		u, err := url.Parse(o)
-		if err != nil || u.Host != r.Host {
-			return false
-		}
-	}
-	c, err := r.Cookie(sessionCookie)
-	if err != nil {
-		return false
-	}
-	want := s.csrfToken(c.Value)
-	return hmac.Equal([]byte(r.PostFormValue(csrfField)), []byte(want))
+// checkCSRF says why a state-changing request is refused, or "": the one
+// rule of both modes (teamauth.CheckCSRF), here with local mode's token
+// and the app's own loopback origin.
+func checkCSRF(r *http.Request, want string) string {
+	return teamauth.CheckCSRF(r, want, "http://"+r.Host)
 }
+
+// refuse answers a request checkCSRF refused with the page team mode shows
+// too.
+func refuse(w http.ResponseWriter, why string) { teamauth.Refuse(w, why) }
 
 // gitToken is the token for the repository: TokenSource's current one (a
 // signed-in maker's), else Options.Token. A failing TokenSource gives ""

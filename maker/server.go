@@ -44,9 +44,14 @@ type Options struct {
 	TokenSource   func(ctx context.Context) (string, error)
 	DefaultBranch string // "main" when empty
 	// Maker is who the app acts as: commit author, the name in history, the
-	// identity profiles' makers lists name.
-	Maker gitops.Signature
-	Now   func() time.Time
+	// identity profiles' makers lists name. MakerObjectID is their Entra
+	// object id, and Groups lists the Entra groups they are in (asked once
+	// a profile names a group; nil: none). Team mode ignores all three: each
+	// request acts for the maker signed in on it.
+	Maker         gitops.Signature
+	MakerObjectID string
+	Groups        func(ctx context.Context) ([]string, error)
+	Now           func() time.Time
 	// RepoHost opens the repository host client a profile names (pull
 	// requests, labels, pipeline runs); nil: only local profiles work.
 	RepoHost func(ctx context.Context, p Profile) (*devops.Client, error)
@@ -59,6 +64,13 @@ type Options struct {
 	// environment env when the app deploys or imports itself: the pipeline
 	// variables a pipeline would have.
 	Variables func(ctx context.Context, env string, sol *solution.Solution) (settings.LookupFunc, error)
+	// RepositoryHost opens the host of Repo itself, where an admin's change
+	// to the profiles file becomes a pull request; nil: admins commit.
+	RepositoryHost func(ctx context.Context) (*devops.Client, error)
+	// Team, when set, serves the whole team (team.go): makers sign in with
+	// Entra, every request acts for the maker signed in on it, and the
+	// loopback guards give way to the signed-in session's.
+	Team *Team
 	// LocalVariables opens the store (outside any repository) of the
 	// values local profiles' deployments read; nil: local profiles have
 	// none.
@@ -81,6 +93,10 @@ type Server struct {
 	// refresh is how often (seconds) a page showing a run that has not
 	// finished looks again.
 	refresh int
+	// groups caches what Graph says about makers' groups.
+	groups groupCache
+	// signedIn is team mode's handler: sign-in routes, then the app.
+	signedIn http.Handler
 	// configMu serialises Configure's commits of a config folder.
 	configMu sync.Mutex
 }
@@ -99,6 +115,9 @@ func New(addr string, opts Options) (*Server, error) {
 	}
 	s := &Server{opts: opts, key: randomKey(), port: port, mux: http.NewServeMux(), pages: map[string]*template.Template{}, refresh: 10}
 	s.remember(opts.Token)
+	if opts.Team != nil {
+		s.signedIn = opts.Team.Auth.Handler(http.HandlerFunc(s.serveSignedIn))
+	}
 	if err := s.parsePages(); err != nil {
 		return nil, err
 	}
@@ -127,27 +146,41 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /solutions/{name}/configure", s.configure)
 	s.mux.HandleFunc("GET /import", s.importForm)
 	s.mux.HandleFunc("POST /import", s.importSolution)
+	s.adminRoutes()
 }
 
-// ServeHTTP applies the guards (security.go) and then the routes.
+// ServeHTTP applies the guards (security.go; team mode's sign-in, team.go)
+// and then the routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !s.allowedHost(r.Host) {
-		http.Error(w, "refused: this app answers only on its loopback address", http.StatusMisdirectedRequest)
+	if r.URL.Path == HealthPath {
+		health(w, r)
 		return
 	}
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Referrer-Policy", "same-origin")
-	sess := s.session(w, r)
-	if r.Method != http.MethodGet && r.Method != http.MethodHead && !s.checkCSRF(r) {
-		http.Error(w, "refused: the request did not come from this app's own form (missing or wrong CSRF token, or another origin)", http.StatusForbidden)
+	if s.signedIn != nil {
+		s.serveTeam(w, r)
 		return
 	}
-	r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, sess))
-	s.mux.ServeHTTP(w, r)
+	if !s.allowedHost(r.Host) {
+		http.Error(w, "refused: this app answers only on its loopback address", http.StatusMisdirectedRequest)
+		return
+	}
+	v := &visit{csrf: s.csrfToken(s.session(w, r)), who: Identity{Signature: s.opts.Maker, ObjectID: s.opts.MakerObjectID}}
+	if s.opts.Groups != nil {
+		v.groups = func(ctx context.Context) ([]string, error) {
+			return s.groups.get("local", s.opts.Now(), func() ([]string, error) { return s.opts.Groups(ctx) })
+		}
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		if why := checkCSRF(r, v.csrf); why != "" {
+			refuse(w, why)
+			return
+		}
+	}
+	s.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), visitKey{}, v)))
 }
-
-type sessionKey struct{}
 
 // page is what every template gets: the layout's fields plus the screen's.
 type page struct {
@@ -166,6 +199,9 @@ type page struct {
 	Refresh int
 	// Page is the screen's name, on <main data-page>, for tests and styles.
 	Page string
+	// Admin shows the Profiles link; SignOut the sign-out button (team
+	// mode).
+	Admin, SignOut bool
 }
 
 func (s *Server) parsePages() error {
@@ -184,6 +220,14 @@ func (s *Server) parsePages() error {
 			return "after the environment's approval"
 		},
 		"hostState": hostState,
+		// dict passes named values to a sub-template.
+		"dict": func(kv ...any) map[string]any {
+			m := map[string]any{}
+			for i := 0; i+1 < len(kv); i += 2 {
+				m[fmt.Sprint(kv[i])] = kv[i+1]
+			}
+			return m
+		},
 	}).Funcs(configureFuncs).ParseFS(webFS, "web/layout.html")
 	if err != nil {
 		return err
@@ -205,8 +249,13 @@ func (s *Server) parsePages() error {
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
 	p.Page = name
 	p.Message = s.scrubText(p.Message)
-	p.CSRF = s.csrfToken(r.Context().Value(sessionKey{}).(string))
-	p.Maker = s.opts.Maker.Email
+	v := visitOf(r.Context())
+	p.CSRF, p.SignOut = v.csrf, v.team
+	who := s.who(r.Context())
+	p.Maker = who.Email
+	if !p.Admin {
+		p.Admin = s.mayAdminister(r.Context(), who, status)
+	}
 	if env, ok := s.environment(r); ok {
 		p.Environment = env.Name
 	}
@@ -223,6 +272,13 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, err er
 
 // The environment the maker works in is a preference, kept in a cookie.
 const envCookie = "ppalm_env"
+
+// rememberEnvironment sets the preference. It is no credential, so Lax:
+// it comes along when team mode's sign-in redirects back from Entra.
+func (s *Server) rememberEnvironment(w http.ResponseWriter, r *http.Request, env Environment) {
+	http.SetCookie(w, &http.Cookie{Name: envCookie, Value: env.Name, Path: "/", HttpOnly: true, Secure: r.TLS != nil || s.opts.Team != nil && s.opts.Team.Secure,
+		SameSite: http.SameSiteLaxMode, MaxAge: 365 * 24 * 3600})
+}
 
 func (s *Server) environment(r *http.Request) (Environment, bool) {
 	c, err := r.Cookie(envCookie)
@@ -245,7 +301,7 @@ func (s *Server) findEnvironment(name string) (Environment, bool) {
 // preference (--demo: dev) and shows the solution list.
 func (s *Server) start(w http.ResponseWriter, r *http.Request) {
 	if env, ok := s.findEnvironment(r.URL.Query().Get("environment")); ok {
-		http.SetCookie(w, &http.Cookie{Name: envCookie, Value: env.Name, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: 365 * 24 * 3600})
+		s.rememberEnvironment(w, r, env)
 	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
@@ -261,7 +317,7 @@ func (s *Server) setEnvironment(w http.ResponseWriter, r *http.Request) {
 			Errors: map[string]string{"environment": "Choose one of the environments listed."}})
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: envCookie, Value: env.Name, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: 365 * 24 * 3600})
+	s.rememberEnvironment(w, r, env)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 

@@ -59,7 +59,9 @@ type snapshot struct {
 	// profilesErr says why the profiles cannot be used (a page that needs
 	// them shows it).
 	profilesErr error
-	states      map[string]*SolutionState
+	// profilesData is the file as read (admins save against it).
+	profilesData []byte
+	states       map[string]*SolutionState
 }
 
 // state returns the solution's state (empty when it has none yet).
@@ -87,6 +89,7 @@ func (s *Server) read(ctx context.Context) (*snapshot, error) {
 	if err != nil {
 		sn.profilesErr = fmt.Errorf("branch %s has no %s yet: ask your administrator for the team's profiles", s.opts.DefaultBranch, ProfilesPath)
 	} else {
+		sn.profilesData = data
 		sn.profiles, sn.profilesErr = ParseProfiles(data)
 	}
 	entries, _ := os.ReadDir(filepath.Join(dir, "solutions"))
@@ -101,6 +104,7 @@ func (s *Server) read(ctx context.Context) (*snapshot, error) {
 		}
 		sn.states[strings.ToLower(e.Name())] = &st
 	}
+	visitOf(ctx).snap.Store(sn)
 	return sn, nil
 }
 
@@ -129,7 +133,7 @@ func (s *Server) updateState(ctx context.Context, solution, message string, chan
 	}
 	_, err = gitops.Commit(ctx, gitops.CommitOptions{
 		Repo: s.opts.Repo, Branch: s.opts.DefaultBranch, Base: s.opts.DefaultBranch, Folder: dir, Path: statePath(solution),
-		Message: message, Author: s.opts.Maker, Push: true, Token: s.gitToken(ctx), Now: s.opts.Now,
+		Message: message, Author: s.who(ctx).Signature, Push: true, Token: s.gitToken(ctx), Now: s.opts.Now,
 	})
 	if err != nil {
 		return s.scrub(fmt.Errorf("record %s: %w", message, err))

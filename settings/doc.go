@@ -51,16 +51,22 @@
 // are matched case-insensitively, as they were on the Accelerator's Windows
 // agents; two entries differing only in case are an error.
 //
-// # Tokens (FillTokens)
+// # Tokens (FillTokens, FillTokensLenient)
 //
-// #{name}# is replaced by the environment variable named as written, else by
-// its Azure DevOps spelling (upper case, "." and " " as "_"). Unlike the
-// Accelerator's replacetokens step, a missing variable is an error (one error
-// listing every missing name), not an empty string, and a value inserted
-// inside a JSON string is JSON-escaped, so JSON environment variable values
-// are written plainly. A value escaped by hand for the Accelerator becomes a
-// JSON variable that no longer parses, which Validate reports. Values are
-// never printed.
+// #{name}# is replaced by the variable named as written, else by its Azure
+// DevOps spelling (upper case, "." and " " as "_"), else by its GitHub
+// spelling; Variables says where variables are read from (the environment,
+// SECRET_<NAME> under TF_BUILD, PPALM_VARIABLES and PPALM_SECRETS). With the
+// Accelerator's semantics (FillTokensLenient, what deployments use unless
+// --strict) a variable that is not set is an empty string, as its
+// replacetokens step made it, and what an empty value means is decided per
+// entry (SkipNotConfigured, BuildImportParameters); FillTokens makes any
+// missing variable an error (one error listing every missing name). A value
+// inserted inside a JSON string is JSON-escaped, so JSON environment variable
+// values are written plainly, except a value that already is a valid JSON
+// string body holding an escape ({\"name\":\"test\"}): the Accelerator
+// inserted values as they were, so its users escaped JSON values by hand,
+// and such a value is inserted as it is. Values are never printed.
 //
 // # Import parameters (ComponentParameters)
 //

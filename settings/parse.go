@@ -18,6 +18,10 @@ type Warning struct {
 	File    string
 	Path    string // JSON path, e.g. "ActivateFlowConfiguration[0].activateAs"
 	Message string
+	// Notice marks a line that only says what was done with the file, as
+	// the Accelerator would have done it (a token taken as empty, an entry
+	// not configured and skipped): a log line, not a warning on the run.
+	Notice bool
 }
 
 func (w Warning) String() string {

@@ -142,7 +142,7 @@ func fillTokens(data []byte, lookup LookupFunc) ([]byte, []string) {
 						missing = append(missing, name)
 					}
 				case inString:
-					out = appendEscaped(out, v)
+					out = appendInString(out, v)
 				default:
 					out = append(out, v...)
 				}
@@ -186,6 +186,52 @@ func nextToken(data []byte, from int) (start, end int, ok bool) {
 		}
 		from = start + 2
 	}
+}
+
+// appendInString inserts v into a JSON string: escaped, unless v already is
+// the body of a JSON string and holds an escape, which is what a value
+// escaped by hand for the Accelerator looks like ({\"name\":\"test\"} for a
+// JSON environment variable): its replacetokens step inserted values as
+// they were, so such a value is inserted as it is and means what it meant
+// there. A value without a backslash, or one that is not a valid string
+// body (a raw quote, a bad escape), is escaped.
+func appendInString(out []byte, v string) []byte {
+	if strings.Contains(v, `\`) && validStringBody(v) {
+		return append(out, v...)
+	}
+	return appendEscaped(out, v)
+}
+
+// validStringBody reports whether s can stand between the quotes of a JSON
+// string as it is: no raw quote or control character, only valid escapes.
+func validStringBody(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c < 0x20:
+			return false
+		case c == '\\':
+			if i+1 >= len(s) {
+				return false
+			}
+			switch s[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i++
+			case 'u':
+				if i+6 > len(s) {
+					return false
+				}
+				for _, h := range s[i+2 : i+6] {
+					if !strings.ContainsRune("0123456789abcdefABCDEF", h) {
+						return false
+					}
+				}
+				i += 5
+			default:
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func appendEscaped(out []byte, v string) []byte {

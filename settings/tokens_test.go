@@ -209,3 +209,32 @@ func TestGitHubNameAndLookupOrder(t *testing.T) {
 		t.Fatalf("missing-token message does not give both spellings: %s", msg)
 	}
 }
+
+// The Accelerator's replacetokens inserted values as they were, so a JSON
+// environment variable's value was escaped by hand; such a value means the
+// same after ppalm fills it, and a plain value is escaped.
+func TestTokenValuesEscapedForTheAccelerator(t *testing.T) {
+	file := []byte(`{"EnvironmentVariables": [{"SchemaName": "j", "Value": "#{v}#"}]}`)
+	for value, want := range map[string]string{
+		`{\"name\":\"test\"}`: `{"name":"test"}`, // escaped by hand for the Accelerator
+		`{"name":"test"}`:     `{"name":"test"}`, // written plainly
+		`C:\\temp\\x`:         `C:\temp\x`,       // a backslash the Accelerator needed doubled
+		`line\nbreak`:         "line\nbreak",
+		`a\qb`:                `a\qb`, // not a valid escape: escaped, kept as typed
+		`tab\`:                `tab\`, // a lone trailing backslash
+		`\u00e6`:              "æ",
+		`\u00zz`:              `\u00zz`,
+	} {
+		out, err := FillTokens("f.json", file, func(string) (string, bool) { return value, true })
+		if err != nil {
+			t.Fatalf("%q: %v", value, err)
+		}
+		var got struct{ EnvironmentVariables []struct{ Value string } }
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatalf("%q: filled file is not JSON: %v\n%s", value, err, out)
+		}
+		if got.EnvironmentVariables[0].Value != want {
+			t.Errorf("value %q filled as %q, want %q", value, got.EnvironmentVariables[0].Value, want)
+		}
+	}
+}

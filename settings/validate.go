@@ -236,7 +236,7 @@ func checkValueType(ev solution.EnvironmentVariable, value string) string {
 		}
 	case solution.TypeJSON:
 		if !json.Valid([]byte(value)) {
-			return fmt.Sprintf("the Value is not valid JSON (%s); write the JSON text as a string (values filled from #{tokens}# are escaped by ppalm, so do not escape them by hand)", jsonErrorPlace(value))
+			return fmt.Sprintf("the Value is not valid JSON (%s); write the JSON text as a string (a #{token}# value is inserted escaped, or as it is when it already is escaped JSON string text, as the Accelerator needed it)", jsonErrorPlace(value))
 		}
 	case solution.TypeDataSource:
 		if strings.TrimSpace(value) == "" {

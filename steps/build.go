@@ -6,9 +6,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
+	"github.com/ppalm/ppalm/accelerator"
+	"github.com/ppalm/ppalm/solution/diff"
+	"github.com/ppalm/ppalm/task"
 	"github.com/ppalm/ppalm/unpack"
 )
 
@@ -20,6 +24,10 @@ type Build struct {
 	// normalised version); a real version in source is left alone, as the
 	// Accelerator's build does. Empty: the tree's version is kept.
 	Version string
+	// VersionGiven says Version was asked for by name (--version), not
+	// taken from the build number: keeping the tree's version then gets a
+	// warning, since the caller expected theirs.
+	VersionGiven bool
 	// OutDir receives <Solution>_<version>.zip and _managed.zip.
 	OutDir string
 	// PackageType chooses what pack writes; Both by default.
@@ -27,13 +35,93 @@ type Build struct {
 	// AllowExtra lists tree paths pack carries as they are although no
 	// rule places them (unpack.PackOptions.AllowExtra).
 	AllowExtra []string
+	// SetRunName names the pipeline run after the version (Azure DevOps
+	// build.updatebuildnumber), as the Accelerator's run name
+	// 1.0.$(Date:yyyyMMdd)$(Rev:.r) did.
+	SetRunName bool
+	// CompareTo is what the build's component diff compares the tree with:
+	// a branch of the working copy (or its origin), a zip or a folder; ""
+	// for no diff.
+	CompareTo string
+	// CompareToBranch says CompareTo is a branch (the pull request's
+	// target), never a path: the Accelerator names a solution's branch and
+	// its folder alike, so a folder of that name is no reason to read it.
+	CompareToBranch bool
 
 	// Produced.
 	SolutionName string
 	SolutionVer  string
 	UnmanagedZip string
 	ManagedZip   string
+	// Diff is the comparison with CompareTo.
+	Diff *diff.Result
 }
+
+// Layout finds the unpacked tree and checks what the packer cannot use:
+// a legacy tree directly under SolutionPackage/ (no src/) is built where it
+// is, as the Accelerator's build did after moving it; old canvas source
+// folders CanvasApps/*_msapp_src are left out of the zip (the .msapp beside
+// each is what is packed), and one without its .msapp is an error, since
+// ppalm does not compile canvas source.
+type Layout struct{}
+
+func (Layout) Name() string                 { return "layout" }
+func (Layout) Skip(*Context) (bool, string) { return false, "" }
+func (Layout) Run(_ context.Context, c *Context) error {
+	b := c.Build
+	tree, legacy := accelerator.ResolveTree(b.Folder)
+	if legacy {
+		c.Note("legacy layout: the tree is %s (no src/); ppalm export-to-git moves it to src/ on the next export", tree)
+		b.Folder = tree
+	}
+	folders, missing, err := accelerator.LegacyCanvasSources(b.Folder)
+	if err != nil {
+		return err
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%s: old canvas source folder(s) %s have no .msapp beside them: ppalm packs the .msapp and does not compile canvas source; "+
+			"commit the app's .msapp (ppalm export-to-git exports it) or remove the folder", b.Folder, strings.Join(missing, ", "))
+	}
+	for _, f := range folders {
+		c.Note("%s (old canvas source) is not packed: its .msapp is", f)
+	}
+	return nil
+}
+
+// BuildVersion is the four-part version a pipeline run stamps when none is
+// given, as the Accelerator's run name 1.0.$(Date:yyyyMMdd)$(Rev:.r) gave it:
+//   - Azure DevOps: the build number when it is a four-part version already
+//     (a pipeline that kept the Accelerator's name:), else 1.0.<date>.<r>
+//     from the default number format $(Date:yyyyMMdd)$(Rev:.r), else
+//     1.0.<today>.<BUILD_BUILDID>;
+//   - GitHub Actions: 1.0.<today>.<GITHUB_RUN_NUMBER>, so a first build
+//     after the Accelerator is above the 1.0.<date>.<r> versions installed;
+//   - "" anywhere else.
+//
+// Dates are UTC.
+func BuildVersion(getenv func(string) string, now time.Time) string {
+	today := now.UTC().Format("20060102")
+	switch n := strings.TrimSpace(getenv("BUILD_BUILDNUMBER")); {
+	case n != "" || getenv("TF_BUILD") != "":
+		if unpack.CheckVersion(n) == nil {
+			return n
+		}
+		if m := defaultBuildNumber.FindStringSubmatch(n); m != nil {
+			return "1.0." + m[1] + "." + m[2]
+		}
+		if id := strings.TrimSpace(getenv("BUILD_BUILDID")); id != "" && unpack.CheckVersion("1.0.0."+id) == nil {
+			return "1.0." + today + "." + id
+		}
+	case getenv("GITHUB_ACTIONS") == "true":
+		if n := strings.TrimSpace(getenv("GITHUB_RUN_NUMBER")); n != "" && unpack.CheckVersion("1.0.0."+n) == nil {
+			return "1.0." + today + "." + n
+		}
+	}
+	return ""
+}
+
+// defaultBuildNumber is Azure DevOps' default run number, $(Date:yyyyMMdd)$(Rev:.r).
+var defaultBuildNumber = regexp.MustCompile(`^(\d{8})\.(\d{1,9})$`)
 
 // StampVersion sets the build's version in Other/Solution.xml.
 type StampVersion struct{}
@@ -52,8 +140,17 @@ func (StampVersion) Run(_ context.Context, c *Context) error {
 		return err
 	}
 	b.SolutionName, b.SolutionVer = name, cur
+	if b.SetRunName {
+		if task.SetRunName(c.Reporter, b.Version) {
+			c.Note("run named %s", b.Version)
+		}
+	}
 	if cur != "0.0.0.0" {
-		c.Note("source carries version %s: kept", cur)
+		c.Note("source carries version %s: kept, %s not stamped", cur, b.Version)
+		if b.VersionGiven {
+			c.Reporter.Warning(fmt.Sprintf("--version %s not stamped: the tree carries version %s (committed with --keep-version), which the build keeps as the Accelerator's did; "+
+				"to build %s, run `ppalm version set --folder %s --version %s` first", b.Version, cur, b.Version, b.Folder, b.Version), filepath.Join(b.Folder, "Other", "Solution.xml"))
+		}
 		return nil
 	}
 	if err := unpack.SetVersion(b.Folder, b.Version); err != nil {
@@ -89,6 +186,12 @@ func (Pack) Run(ctx context.Context, c *Context) error {
 	if pt == unpack.Managed {
 		zip = unpack.ManagedZipName(zip)
 	}
+	existed := map[string]bool{}
+	for _, z := range []string{zip, unpack.ManagedZipName(zip)} {
+		if _, err := os.Stat(z); err == nil {
+			existed[z] = true
+		}
+	}
 	sum, err := unpack.Pack(ctx, unpack.PackOptions{Folder: b.Folder, ZipFile: zip, PackageType: pt, Modified: c.now(), AllowExtra: b.AllowExtra})
 	if err != nil {
 		return err
@@ -99,7 +202,12 @@ func (Pack) Run(ctx context.Context, c *Context) error {
 		} else {
 			b.UnmanagedZip = out
 		}
-		c.Note("%s", out)
+		if existed[out] {
+			// Same name, same version: a rebuild. Said, not silent.
+			c.Note("%s (replaced the zip of the same version that was there)", out)
+		} else {
+			c.Note("%s", out)
+		}
 	}
 	return nil
 }

@@ -54,6 +54,26 @@ type Context struct {
 	// PublishWorkflows asks the import to activate processes itself; off by
 	// default because activate-flows does it with a report.
 	PublishWorkflows bool
+	// SkipImport skips the import step (the Accelerator's
+	// SkipSolutionImport): the settings are checked and the configuration
+	// still runs against what the target holds.
+	SkipImport bool
+	// DeactivateFlowsFirst turns the solution's flows off in the target
+	// before a managed import (ActivateFlowsOnTheSolutionImport=false).
+	DeactivateFlowsFirst bool
+	// SkipActivation skips activate-flows (the Accelerator's EnableFlows=false).
+	SkipActivation bool
+	// BypassAppConsent makes every canvas app of the solution skip the
+	// connection consent dialog (the Accelerator's BypassAppConsent).
+	BypassAppConsent bool
+	// Accelerator says which of the Accelerator's control variables set the
+	// options above, one line each ("SkipSolutionImport=true"), so a skip
+	// names its cause.
+	Accelerator map[string]string
+
+	// ActivateAs says who turns flows on: ActivateAsServicePrincipal (""
+	// too) or ActivateAsConnectionOwner.
+	ActivateAs string
 
 	// Concurrency bounds the independent calls a step makes at once
 	// (lookups, shares, role changes, flow switches that no order rule
@@ -79,6 +99,9 @@ type Context struct {
 	// Outcomes of the steps run so far, in order.
 	Outcomes []Outcome
 	notes    []string
+	// unordered are the notes of concurrent work (noteSafe), sorted when
+	// the step ends.
+	unordered []string
 }
 
 // Note adds a line to the current step's entry in the final report.

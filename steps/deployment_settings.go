@@ -21,6 +21,12 @@ type DeploymentSettingsFiles struct{}
 
 func (DeploymentSettingsFiles) Name() string { return "deployment-settings" }
 func (DeploymentSettingsFiles) Skip(c *Context) (bool, string) {
+	switch {
+	case c.Source.Scope == ScopeSolution:
+		return true, "commit scope solution: settings files are left as they are"
+	case c.Source.NoSettingsFiles:
+		return true, "settings files are not generated (GenerateDeploymentSettings=false)"
+	}
 	if len(c.Source.Environments) == 0 {
 		return true, "no environments named (--environments)"
 	}
@@ -28,7 +34,7 @@ func (DeploymentSettingsFiles) Skip(c *Context) (bool, string) {
 }
 func (DeploymentSettingsFiles) Run(_ context.Context, c *Context) error {
 	s := c.Source
-	sol, err := solution.ReadFile(s.UnmanagedZip)
+	sol, err := solution.ReadModel(s.UnmanagedZip)
 	if err != nil {
 		return err
 	}

@@ -17,12 +17,25 @@ import (
 	"github.com/ppalm/ppalm/unpack"
 )
 
+// CheckRepo checks that the repository answers before anything slow runs
+// (gitops.CheckRepo); it changes nothing.
+type CheckRepo struct{}
+
+func (CheckRepo) Name() string                 { return "check-repo" }
+func (CheckRepo) Skip(*Context) (bool, string) { return false, "" }
+func (CheckRepo) Run(ctx context.Context, c *Context) error {
+	return gitops.CheckRepo(ctx, c.Source.Repo, c.Source.Token)
+}
+
 // Publish publishes all customizations in the development environment so
 // the export carries what makers see.
 type Publish struct{}
 
 func (Publish) Name() string { return "publish" }
 func (Publish) Skip(c *Context) (bool, string) {
+	if c.Source.Scope == ScopeSettings {
+		return true, "commit scope settings: the solution's source is not replaced"
+	}
 	if !c.Source.Publish {
 		return true, "publishing was not asked for"
 	}
@@ -37,6 +50,7 @@ func (Publish) Run(ctx context.Context, c *Context) error {
 
 // Export exports the solution twice, unmanaged and managed, as
 // NAME.zip and NAME_managed.zip: the pair the unpack step reads as Both.
+// Neither is written until both are exported.
 type Export struct{}
 
 func (Export) Name() string                 { return "export" }
@@ -47,12 +61,14 @@ func (Export) Run(ctx context.Context, c *Context) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	s.UnmanagedZip = filepath.Join(dir, s.Solution+".zip")
-	s.ManagedZip = unpack.ManagedZipName(s.UnmanagedZip)
-	for _, kind := range []struct {
+	unmanagedZip := filepath.Join(dir, s.Solution+".zip")
+	managedZip := unpack.ManagedZipName(unmanagedZip)
+	zips := map[string][]byte{}
+	kinds := []struct {
 		managed bool
 		file    string
-	}{{false, s.UnmanagedZip}, {true, s.ManagedZip}} {
+	}{{false, unmanagedZip}, {true, managedZip}}
+	for _, kind := range kinds {
 		opts := dataverse.ExportOptions{Managed: kind.managed, Async: s.Async}
 		if s.Async {
 			opts.Progress = func(op dataverse.AsyncOperation) {
@@ -63,11 +79,16 @@ func (Export) Run(ctx context.Context, c *Context) error {
 		if err != nil {
 			return err
 		}
+		zips[kind.file] = zip
+	}
+	for _, kind := range kinds {
+		zip := zips[kind.file]
 		if err := os.WriteFile(kind.file, zip, 0o644); err != nil {
 			return fmt.Errorf("write %s: %w", kind.file, err)
 		}
 		c.Note("%s (%d KB)", filepath.Base(kind.file), len(zip)/1024)
 	}
+	s.UnmanagedZip, s.ManagedZip = unmanagedZip, managedZip
 	return nil
 }
 
@@ -121,10 +142,22 @@ func missingBranch(err error) bool {
 // replacing the previous tree exactly.
 type Unpack struct{}
 
-func (Unpack) Name() string                 { return "unpack" }
-func (Unpack) Skip(*Context) (bool, string) { return false, "" }
+func (Unpack) Name() string { return "unpack" }
+func (Unpack) Skip(c *Context) (bool, string) {
+	if c.Source.Scope == ScopeSettings {
+		return true, "commit scope settings: the solution's source is not replaced"
+	}
+	return false, ""
+}
 func (Unpack) Run(ctx context.Context, c *Context) error {
 	s := c.Source
+	moved, err := dropLegacyTree(filepath.Join(s.Stage, "SolutionPackage"))
+	if err != nil {
+		return err
+	}
+	if moved > 0 {
+		c.Note("legacy layout: the %d entries unpacked directly under SolutionPackage/ are replaced by SolutionPackage/src/", moved)
+	}
 	sum, err := unpack.Unpack(ctx, unpack.UnpackOptions{
 		ZipFile: s.UnmanagedZip, Folder: filepath.Join(s.Stage, filepath.FromSlash(SourceFolder)),
 		PackageType: unpack.Both, LineEndings: s.LineEndings, ProcessCanvasApps: s.ProcessCanvasApps,
@@ -148,16 +181,38 @@ type Normalize struct{}
 
 func (Normalize) Name() string { return "normalize" }
 func (Normalize) Skip(c *Context) (bool, string) {
-	if c.Source.KeepVersion && !c.Source.DropEnvironmentVariableValues {
+	s := c.Source
+	switch {
+	case s.Scope == ScopeSettings:
+		return true, "commit scope settings: the solution's source is not replaced"
+	case s.KeepVersion && !s.DropEnvironmentVariableValues && !s.DisableFlows && !s.ApplyDefaultEnvironmentVariables:
 		return true, "keeping the version and the environment variable values"
 	}
 	return false, ""
 }
 func (Normalize) Run(_ context.Context, c *Context) error {
 	s := c.Source
-	return unpack.Normalize(filepath.Join(s.Stage, filepath.FromSlash(SourceFolder)), unpack.NormalizeOptions{
+	tree := filepath.Join(s.Stage, filepath.FromSlash(SourceFolder))
+	if err := unpack.Normalize(tree, unpack.NormalizeOptions{
 		KeepVersion: s.KeepVersion, DropEnvironmentVariableValues: s.DropEnvironmentVariableValues,
-	})
+	}); err != nil {
+		return err
+	}
+	if s.DisableFlows {
+		n, err := disableFlowsInSource(tree)
+		if err != nil {
+			return err
+		}
+		c.Note("%d cloud flow(s) committed turned off (DisableFlows)", n)
+	}
+	if s.ApplyDefaultEnvironmentVariables {
+		names, err := applyDefaultEnvironmentVariables(tree, filepath.Join(s.Stage, ConfigFolder))
+		if err != nil {
+			return err
+		}
+		c.Note("default value set from config/customDeploymentSettings.json DefaultEnvironmentVariables: %s", orNone(names))
+	}
+	return nil
 }
 
 // Commit commits the staged folder to the branch and pushes it.

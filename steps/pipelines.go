@@ -6,6 +6,10 @@ package steps
 // development environment to a branch.
 func ExportToGitPipeline() []Step {
 	return []Step{
+		// Cheap and first: a --repo that is not a repository, or a remote
+		// that refuses the credentials, fails in a second, not after
+		// minutes of publishing and exporting.
+		CheckRepo{},
 		// Publish first so the export carries unpublished app and form edits.
 		Publish{},
 		// Both kinds, so the tree holds the managed variants too (Both).
@@ -29,24 +33,39 @@ func ExportToGitPipeline() []Step {
 // BuildPipeline turns the tree in git into the zips a deployment imports.
 func BuildPipeline() []Step {
 	return []Step{
+		// First the tree: a legacy layout is found, and what the packer
+		// cannot use fails the build before anything is written.
+		Layout{},
 		// The version goes in before packing so both zips carry it.
 		StampVersion{},
 		Pack{},
+		// Last, and never failing the build: what the tree changes against
+		// the branch it goes to, for the reviewer, in the run summary.
+		CompareStep{},
+	}
+}
+
+// ImportPipeline imports a solution (ppalm import).
+func ImportPipeline() []Step {
+	return []Step{
+		// Cheap and offline first, then read-only against the target: every
+		// unbound connection reference, empty environment variable and
+		// wrong customDeploymentSettings entry is reported before anything
+		// is sent.
+		SettingsCheck{},
+		// Only when asked (ActivateFlowsOnTheSolutionImport=false): the
+		// import must find the flows off.
+		DeactivateFlows{},
+		// The import binds connection references and sets environment
+		// variable values atomically through ComponentParameters.
+		Import{},
 	}
 }
 
 // DeployPipeline imports a solution and configures it in the target.
 func DeployPipeline() []Step {
-	return append([]Step{
-		// Cheap and offline: every unbound connection reference and empty
-		// environment variable is reported before anything is sent.
-		SettingsCheck{},
-		// The import binds connection references and sets environment
-		// variable values atomically through ComponentParameters.
-		Import{},
-	},
-		// Then everything the import cannot carry, in configure's order.
-		ConfigurePipeline()...)
+	// Then everything the import cannot carry, in configure's order.
+	return append(ImportPipeline(), ConfigurePipeline()...)
 }
 
 // ConfigurePipeline is the post-import configuration of an installed
@@ -63,6 +82,9 @@ func ConfigurePipeline() []Step {
 		Teams{},
 		// Sharing needs the imported canvas apps.
 		ShareApps{},
+		// Consent bypass after sharing, as the Accelerator ordered them;
+		// only when asked (BypassAppConsent).
+		BypassAppConsent{},
 		// Flows and custom connectors are shared with the teams created
 		// above (GrantAccess needs the team to exist).
 		ShareFlows{},

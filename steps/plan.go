@@ -21,11 +21,25 @@ type PlanReport struct {
 	// changes", "canvas app x", ...) against the installed solution. Removed
 	// components are only removed by an upgrade.
 	Added, Changed, Removed []string
-	// Gaps are the settings problems a deploy would stop at.
+	// Gaps are the settings problems a deploy would stop at: values
+	// missing from the settings (as the settings check reads them) and,
+	// against the target, connections, users and groups that do not exist
+	// there (as the import's preflight checks them).
 	Gaps []string
+	// Kept names the environment variables the settings leave without a
+	// value whose value in the target is kept.
+	Kept []string
+	// Warnings are what the deploy would warn about without stopping
+	// (a directory the credential may not read).
+	Warnings []string
 }
 
-// String renders the plan for the terminal.
+// WouldFail says whether the import would stop: a settings gap, or a
+// target that refuses it.
+func (p *PlanReport) WouldFail() bool { return p.Kind == "refused" || len(p.Gaps) > 0 }
+
+// String renders the plan for the terminal: the decision, each component
+// change, each gap, and a summary line (also when nothing changes).
 func (p *PlanReport) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s: %s (%s)\n", p.Solution, p.Version, p.Kind, p.Why)
@@ -37,13 +51,34 @@ func (p *PlanReport) String() string {
 			fmt.Fprintf(&b, "  %s %s\n", s.mark, it)
 		}
 	}
+	if len(p.Added)+len(p.Changed)+len(p.Removed) == 0 && p.Kind != "refused" {
+		b.WriteString("  no component changes: the target's flows, canvas apps, connection references and environment variables match the zip\n")
+	}
 	if len(p.Removed) > 0 && p.Kind == ImportUpdate {
 		fmt.Fprintf(&b, "  note: an update keeps the %d removed component(s); use --upgrade always to remove them\n", len(p.Removed))
+	}
+	for _, k := range p.Kept {
+		fmt.Fprintf(&b, "  = environment variable %s keeps its value in the target\n", k)
 	}
 	for _, g := range p.Gaps {
 		fmt.Fprintf(&b, "  ! %s\n", g)
 	}
+	for _, w := range p.Warnings {
+		fmt.Fprintf(&b, "  warning: %s\n", w)
+	}
+	fmt.Fprintf(&b, "Plan: %s %s, %d to add, %d to change, %d to remove, %d settings gap(s): %s\n",
+		p.Kind, p.Solution, len(p.Added), len(p.Changed), len(p.Removed), len(p.Gaps), p.verdict())
 	return b.String()
+}
+
+func (p *PlanReport) verdict() string {
+	switch {
+	case p.Kind == "refused":
+		return "the target refuses the import"
+	case len(p.Gaps) > 0:
+		return "the import would fail until they are fixed"
+	}
+	return "the import would go ahead"
 }
 
 // Plan compares the zip (c.ZipFile) with the target and the settings
@@ -54,14 +89,30 @@ func Plan(ctx context.Context, c *Context) (*PlanReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &PlanReport{Solution: sol.UniqueName, Version: sol.Version}
-	_, gaps := BuildComponentParameters(sol, c.Deployment)
-	p.Gaps = append(p.Gaps, gaps...)
+	p := &PlanReport{Solution: sol.UniqueName, Version: sol.Version, Added: []string{}, Changed: []string{}, Removed: []string{}, Gaps: []string{}, Kept: []string{}, Warnings: []string{}}
+	// The gaps the import's settings check would stop at, found the same
+	// way (checkSettings): what the settings lack against the solution, and
+	// the connections, users and groups the target does not have, so the
+	// plan does not pass where the import then stops.
+	chk, err := checkSettings(ctx, c, sol)
+	if err != nil {
+		return nil, err
+	}
+	p.Gaps = append(append(p.Gaps, chk.gaps...), chk.target...)
+	for _, u := range chk.unchecked {
+		p.Gaps = append(p.Gaps, "could not check (the service did not answer): "+u)
+	}
+	p.Kept = append(p.Kept, chk.kept...)
+	for _, w := range chk.warnings {
+		p.Warnings = append(p.Warnings, w.String())
+	}
 	// BuildComponentParameters has named every connection reference and
 	// variable without a value; Validate would name them again.
-	for _, pr := range settings.Validate(sol, c.Deployment, c.Custom) {
-		if pr.Severity == settings.SeverityError && pr.Check != settings.CheckMissingValue && pr.Check != settings.CheckMissingEntry {
-			p.Gaps = append(p.Gaps, pr.String())
+	if c.Deployment != nil {
+		for _, pr := range settings.Validate(sol, c.Deployment, nil) {
+			if pr.Severity == settings.SeverityError && pr.Check != settings.CheckMissingValue && pr.Check != settings.CheckMissingEntry {
+				p.Gaps = append(p.Gaps, pr.String())
+			}
 		}
 	}
 	d, err := DecideImport(ctx, c, sol)

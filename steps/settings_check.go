@@ -51,7 +51,7 @@ func LoadSettingsWith(deploymentPath, customPath string, lookup settings.LookupF
 				// Said once per file, so a gap the settings check
 				// reports later can be traced to the variable to set.
 				me := &settings.MissingTokensError{File: path, Names: unset}
-				lenient = append(lenient, settings.Warning{File: path, Message: strings.TrimPrefix(me.Error(), path+": ") + " (taken as empty, as the Accelerator did)"})
+				lenient = append(lenient, settings.Warning{File: path, Message: strings.TrimPrefix(me.Error(), path+": ") + " (taken as empty, as the Accelerator did)", Notice: true})
 			}
 			return out, nil
 		}
@@ -97,7 +97,7 @@ func LoadSettingsWith(deploymentPath, customPath string, lookup settings.LookupF
 		warnings = append(warnings, w...)
 		if !opts.Strict {
 			for _, line := range settings.SkipNotConfigured(cds) {
-				warnings = append(warnings, settings.Warning{File: customPath, Message: line})
+				warnings = append(warnings, settings.Warning{File: customPath, Message: line, Notice: true})
 			}
 		}
 	}
@@ -138,53 +138,113 @@ func (SettingsCheck) Run(ctx context.Context, c *Context) error {
 	if err != nil {
 		return err
 	}
-	params, gaps := BuildComponentParameters(sol, c.Deployment)
-	if len(gaps) > 0 && c.Dataverse != nil {
-		// A variable the settings leave without a value may already have
-		// one in the target: the Accelerator's export dropped variables
-		// whose value was empty, and its import kept the target's value.
-		inTarget, err := targetValues(ctx, c, sol)
-		if err != nil {
-			return err
-		}
-		var kept []string
-		params, gaps, kept = buildComponentParameters(sol, c.Deployment, func(s string) bool { return inTarget[strings.ToLower(s)] })
-		for _, name := range kept {
-			c.Note("environment variable %s has no value in %s: the value already set in the target is kept", name, deploymentFile(c.Deployment))
-		}
+	chk, err := checkSettings(ctx, c, sol)
+	if err != nil {
+		return err
 	}
-	if len(gaps) > 0 {
+	for _, name := range chk.kept {
+		c.Note("environment variable %s has no value in %s: the value already set in the target is kept", name, deploymentFile(c.Deployment))
+	}
+	for _, w := range chk.warnings {
+		c.Reporter.Warning(w.String(), w.File)
+	}
+	if len(chk.gaps) > 0 {
 		hint := ""
 		if c.Deployment == nil {
 			hint = "\n  no deployment settings were given: write them with `ppalm settings create --zipfile " + c.ZipFile +
 				" --out deploymentSettings.json`, fill in the values (`ppalm connection list` shows the connection ids) and pass --settings"
 		}
-		return fmt.Errorf("%d setting(s) missing for solution %q:\n  %s%s", len(gaps), sol.UniqueName, strings.Join(gaps, "\n  "), hint)
+		return fmt.Errorf("%d setting(s) missing for solution %q:\n  %s%s", len(chk.gaps), sol.UniqueName, strings.Join(chk.gaps, "\n  "), hint)
 	}
-	// Then the target, still before anything changes: a connection id
-	// that does not exist there, or a user or group that does not, would
-	// otherwise fail halfway through the deployment.
-	if c.Dataverse != nil {
-		var errs []string
-		for _, p := range validateTarget(ctx, c, sol, c.Deployment, c.Custom) {
-			if p.Severity == settings.SeverityError {
-				errs = append(errs, p.String())
-			} else {
-				c.Reporter.Warning(p.String(), p.File)
-			}
-		}
-		if len(errs) > 0 {
-			return fmt.Errorf("%d setting(s) do not match %s:\n  %s", len(errs), c.Dataverse.EnvironmentURL(), strings.Join(errs, "\n  "))
-		}
+	if len(chk.target) > 0 {
+		return fmt.Errorf("%d setting(s) do not match %s:\n  %s", len(chk.target), c.Dataverse.EnvironmentURL(), strings.Join(chk.target, "\n  "))
 	}
-	c.ComponentParameters = params
+	if len(chk.unchecked) > 0 {
+		// Not a mismatch: the service did not answer. Say so, and what a
+		// 429 means, rather than send the user to the settings.
+		return fmt.Errorf("could not check %d setting(s) against %s, so nothing was imported; the settings may well be right, the service did not answer "+
+			"(HTTP 429 means it is throttling the deploying identity: run again in a few minutes; 5xx or no answer: check the service's health):\n  %s",
+			len(chk.unchecked), c.Dataverse.EnvironmentURL(), strings.Join(chk.unchecked, "\n  "))
+	}
+	c.ComponentParameters = chk.params
 	c.Note("%d connection reference(s) and %d environment variable value(s) to apply at import",
-		countKind(params, "connectionreference"), countKind(params, "environmentvariablevalue"))
+		countKind(chk.params, "connectionreference"), countKind(chk.params, "environmentvariablevalue"))
+	if c.Custom != nil {
+		c.Note("%s checked: %d flow activation(s), %d owner(s), %d app share(s), %d team(s)", settingsFile(c.Custom),
+			len(c.Custom.ActivateFlowConfiguration), len(c.Custom.SolutionComponentOwnershipConfiguration),
+			len(c.Custom.AadGroupCanvasConfiguration), len(c.Custom.AadGroupTeamConfiguration))
+	}
 	for _, s := range UnhandledSections(c.Custom) {
 		c.Reporter.Warning(s, settingsFile(c.Custom))
 		c.Note("%s", s)
 	}
 	return nil
+}
+
+// settingsCheck is what checkSettings found.
+type settingsCheck struct {
+	params []dataverse.ComponentParameter
+	// gaps are what the settings lack or get wrong against the solution:
+	// deploymentSettings gaps, then customDeploymentSettings errors.
+	gaps []string
+	// target are the settings that do not match the target (connections,
+	// users, groups); only looked at when there are no gaps.
+	target []string
+	// unchecked are the target look-ups the service did not answer: not a
+	// mismatch, and not to be reported as one.
+	unchecked []string
+	// kept names the environment variables the settings leave without a
+	// value that already have one in the target.
+	kept     []string
+	warnings []settings.Problem
+}
+
+// checkSettings is everything a deployment of sol with c's settings would
+// stop at, found without changing anything, in one place for the settings
+// check and the plan: both files against the solution (the custom file
+// here, before the import, not first at configure after the target already
+// changed), then the connections, users and groups they name against the
+// target.
+func checkSettings(ctx context.Context, c *Context, sol *solution.Solution) (*settingsCheck, error) {
+	chk := &settingsCheck{}
+	chk.params, chk.gaps = BuildComponentParameters(sol, c.Deployment)
+	if len(chk.gaps) > 0 && c.Dataverse != nil {
+		// A variable the settings leave without a value may already have
+		// one in the target: the Accelerator's export dropped variables
+		// whose value was empty, and its import kept the target's value.
+		inTarget, err := targetValues(ctx, c, sol)
+		if err != nil {
+			return nil, err
+		}
+		chk.params, chk.gaps, chk.kept = buildComponentParameters(sol, c.Deployment, func(s string) bool { return inTarget[strings.ToLower(s)] })
+	}
+	if c.Custom != nil {
+		for _, p := range settings.Validate(sol, nil, c.Custom) {
+			if p.Check == settings.CheckMissingValue {
+				// An entry left empty is not configured: the configure
+				// steps skip it, as the Accelerator's scripts did.
+				continue
+			}
+			if p.Severity == settings.SeverityError {
+				chk.gaps = append(chk.gaps, p.String())
+			} else {
+				chk.warnings = append(chk.warnings, p)
+			}
+		}
+	}
+	if len(chk.gaps) == 0 && c.Dataverse != nil {
+		for _, p := range validateTarget(ctx, c, sol, c.Deployment, c.Custom) {
+			switch {
+			case p.Severity != settings.SeverityError:
+				chk.warnings = append(chk.warnings, p)
+			case p.Check == checkTargetLookup:
+				chk.unchecked = append(chk.unchecked, p.String())
+			default:
+				chk.target = append(chk.target, p.String())
+			}
+		}
+	}
+	return chk, nil
 }
 
 func countKind(params []dataverse.ComponentParameter, kind string) int {

@@ -1,7 +1,9 @@
 package steps
 
 import (
+	"fmt"
 	"path"
+	"strings"
 
 	"github.com/ppalm/ppalm/dataverse"
 	"github.com/ppalm/ppalm/gitops"
@@ -43,6 +45,20 @@ type Source struct {
 	// ProcessCanvasApps writes read-only review copies of the canvas apps
 	// under CanvasApps/src/ (unpack.UnpackOptions.ProcessCanvasApps).
 	ProcessCanvasApps bool
+	// Scope says what is committed: the solution and its settings, the
+	// solution only, or the settings only (the Accelerator's CommitScope).
+	Scope CommitScope
+	// NoSettingsFiles writes no config/ settings files (the Accelerator's
+	// GenerateDeploymentSettings=false).
+	NoSettingsFiles bool
+	// DisableFlows commits every cloud flow turned off (StateCode 0,
+	// StatusCode 1), as the Accelerator's DisableFlows=true did.
+	DisableFlows bool
+	// ApplyDefaultEnvironmentVariables writes the [schema, value] pairs of
+	// config/customDeploymentSettings.json's DefaultEnvironmentVariables
+	// into the variables' default values in source (the Accelerator's
+	// VerifyDefaultEnvironmentVariableValues=true).
+	ApplyDefaultEnvironmentVariables bool
 
 	// Produced.
 	UnmanagedZip, ManagedZip string
@@ -66,3 +82,39 @@ const ConfigFolder = "config"
 
 // RepoSourcePath is the slash-separated repository path of the unpacked tree.
 func RepoSourcePath(solutionName string) string { return path.Join(solutionName, SourceFolder) }
+
+// CommitScope is what export-to-git commits.
+type CommitScope int
+
+// Commit scopes, numbered as the Accelerator's CommitScope parameter
+// (export-solution-to-git.yml: 1 solution and settings, 2 solution only, 3
+// settings only), from 0.
+const (
+	ScopeAll CommitScope = iota
+	ScopeSolution
+	ScopeSettings
+)
+
+func (s CommitScope) String() string {
+	switch s {
+	case ScopeSolution:
+		return "solution"
+	case ScopeSettings:
+		return "settings"
+	}
+	return "all"
+}
+
+// ParseCommitScope reads --commit-scope: all, solution or settings, or the
+// Accelerator's 1, 2 or 3.
+func ParseCommitScope(s string) (CommitScope, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "all", "1":
+		return ScopeAll, nil
+	case "solution", "2":
+		return ScopeSolution, nil
+	case "settings", "3":
+		return ScopeSettings, nil
+	}
+	return ScopeAll, fmt.Errorf("--commit-scope %q: expected all, solution or settings (the Accelerator's 1, 2 or 3)", s)
+}

@@ -103,3 +103,19 @@ func (a *AzureDevOps) Complete(failed bool, msg string) {
 	}
 	a.out.println("##vso[task.complete result=" + result + ";]" + adoEscapeData(a.masks.mask(msg)))
 }
+
+// SetRunName renames the run (##vso[build.updatebuildnumber]), as the
+// Accelerator's pipelines named theirs after the build version.
+func (a *AzureDevOps) SetRunName(name string) bool {
+	a.out.println("##vso[build.updatebuildnumber]" + adoEscapeData(oneLine(a.masks.mask(name))))
+	return true
+}
+
+// Debug writes a ##[debug] line: the agent shows it styled as debug output.
+func (a *AzureDevOps) Debug(msg string) {
+	lines := splitLines(a.masks.mask(msg))
+	for i, l := range lines {
+		lines[i] = "##[debug]" + defuseADO(l)
+	}
+	a.out.println(lines...)
+}

@@ -28,3 +28,22 @@ type Reporter interface {
 	// Complete records the final result of the task.
 	Complete(failed bool, msg string)
 }
+
+// RunNamer is a host that can rename the pipeline run (Azure DevOps:
+// build.updatebuildnumber). Callers check for it with a type assertion;
+// hosts without such a command do not implement it.
+type RunNamer interface {
+	// SetRunName renames the run; false when the host cannot.
+	SetRunName(name string) bool
+}
+
+// SetRunName renames the run when r (or the reporter it wraps, which
+// forwards) can; false otherwise. A reporter that wraps another implements
+// RunNamer by calling SetRunName on the one it wraps, so a host's command
+// is not lost behind a level filter or an output recorder.
+func SetRunName(r Reporter, name string) bool {
+	if n, ok := r.(RunNamer); ok {
+		return n.SetRunName(name)
+	}
+	return false
+}

@@ -1,6 +1,7 @@
 package templates_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,19 +15,26 @@ import (
 )
 
 // A small Azure Pipelines YAML evaluator for exactly the forms our templates
-// use: template parameters (typed, with defaults and allowed values),
-// `- template:` step includes, ${{ }} compile-time expressions (parameter
-// paths, coalesce, format, eq, ne), runtime stage conditions (and, or, not,
-// succeeded, eq, ne, format, variables['X']) and $(Var) macros. Anything
-// else is an error, so a template cannot grow syntax this test does not run.
+// use: template parameters (typed, with defaults and allowed values; object
+// and stepList), `- template:` step includes, ${{ }} compile-time
+// expressions (parameter and loop-variable paths, coalesce, format, eq, ne,
+// and, or, not), conditional insertion (${{ if }} as a mapping key or a
+// sequence item), loops (${{ each x in ... }} as a sequence item), a step
+// list spliced where a sequence item is one expression, runtime stage
+// conditions (and, or, not, succeeded, eq, ne, format, variables['X']) and
+// $(Var) macros. As in Azure Pipelines, a property an object does not have
+// is null (''), while an undeclared parameter is an error. Anything else is
+// an error too, so a template cannot grow syntax this test does not run.
 
 // exprNode is a parsed expression.
 type exprNode struct {
-	lit   *string  // string literal
-	path  []string // parameters.a.b
-	index string   // variables['X']
-	fn    string   // function name
-	args  []*exprNode
+	lit     *string // string literal
+	isConst bool    // true, false or null: value below
+	value   any
+	path    []string // parameters.a.b
+	index   string   // variables['X']
+	fn      string   // function name
+	args    []*exprNode
 }
 
 type exprParser struct{ exprScanner }
@@ -59,6 +67,16 @@ func (p *exprParser) expr() (*exprNode, error) {
 		return nil, fmt.Errorf("unexpected %q at offset %d: expected a string literal, a path or a function call", p.src[p.pos:], p.pos)
 	}
 	p.pos += len(id)
+	switch id {
+	case "true", "false":
+		if p.peek() != '(' {
+			return &exprNode{isConst: true, value: id == "true"}, nil
+		}
+	case "null":
+		if p.peek() != '(' {
+			return &exprNode{isConst: true}, nil
+		}
+	}
 	switch p.peek() {
 	case '(':
 		p.pos++
@@ -88,30 +106,57 @@ func (p *exprParser) expr() (*exprNode, error) {
 	return &exprNode{path: strings.Split(id, ".")}, nil
 }
 
-// exprScope is what an expression may read: parameters at compile time,
-// variables at run time (never both).
+// exprScope is what an expression may read: parameters and loop variables
+// at compile time, variables at run time (never both).
 type exprScope struct {
 	parameters map[string]any
+	locals     map[string]any // ${{ each x in ... }} variables
 	variables  *variables
+}
+
+// with returns the scope with loop variable name bound to v.
+func (s exprScope) with(name string, v any) exprScope {
+	locals := map[string]any{}
+	for k, x := range s.locals {
+		locals[k] = x
+	}
+	locals[name] = v
+	s.locals = locals
+	return s
 }
 
 func (s exprScope) eval(n *exprNode) (any, error) {
 	switch {
+	case n.isConst:
+		return n.value, nil
 	case n.lit != nil:
 		return *n.lit, nil
 	case n.path != nil:
-		if s.parameters == nil || n.path[0] != "parameters" || len(n.path) < 2 {
-			return nil, fmt.Errorf("%s: only parameters.<name> paths are supported here", strings.Join(n.path, "."))
+		var cur any
+		rest := n.path[1:]
+		switch local, isLocal := s.locals[n.path[0]]; {
+		case isLocal:
+			cur = local
+		case s.parameters != nil && n.path[0] == "parameters" && len(n.path) >= 2:
+			// An undeclared parameter is an error; below it, a missing
+			// property is null, as in Azure Pipelines.
+			v, ok := s.parameters[n.path[1]]
+			if !ok {
+				return nil, fmt.Errorf("%s: no parameter %q", strings.Join(n.path, "."), n.path[1])
+			}
+			cur, rest = v, n.path[2:]
+		default:
+			return nil, fmt.Errorf("%s: only parameters.<name> and loop variable paths are supported here", strings.Join(n.path, "."))
 		}
-		var cur any = s.parameters
-		for i, seg := range n.path[1:] {
+		for i, seg := range rest {
+			if cur == nil {
+				return nil, nil
+			}
 			m, ok := cur.(map[string]any)
 			if !ok {
-				return nil, fmt.Errorf("%s: %s is not an object", strings.Join(n.path, "."), strings.Join(n.path[:i+1], "."))
+				return nil, fmt.Errorf("%s: %s is not an object", strings.Join(n.path, "."), strings.Join(n.path[:len(n.path)-len(rest)+i], "."))
 			}
-			if cur, ok = m[seg]; !ok {
-				return nil, fmt.Errorf("%s: no %q", strings.Join(n.path, "."), seg)
-			}
+			cur = m[seg]
 		}
 		return cur, nil
 	case n.index != "":
@@ -204,6 +249,8 @@ func (s exprScope) eval(n *exprNode) (any, error) {
 
 func scalar(v any) (string, error) {
 	switch x := v.(type) {
+	case nil:
+		return "", nil // null reads as ''
 	case string:
 		return x, nil
 	case bool:
@@ -219,10 +266,28 @@ func scalar(v any) (string, error) {
 
 var compileExprRE = regexp.MustCompile(`\$\{\{(.*?)\}\}`)
 
+// truthy is how ${{ if }} reads a value: false, null, ” and 0 are false.
+func truthy(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return false
+	case bool:
+		return x
+	case string:
+		return x != ""
+	case int:
+		return x != 0
+	}
+	return true
+}
+
 // expandString evaluates the ${{ }} expressions in s. A string that is one
 // expression takes the expression's value, which may be an object.
 func expandString(s string, params map[string]any) (any, error) {
-	scope := exprScope{parameters: params}
+	return expandStringIn(s, exprScope{parameters: params})
+}
+
+func expandStringIn(s string, scope exprScope) (any, error) {
 	if m := compileExprRE.FindStringSubmatchIndex(s); m != nil && m[0] == 0 && m[1] == len(s) {
 		n, err := parseExpr(s[m[2]:m[3]])
 		if err != nil {
@@ -256,36 +321,157 @@ func expandString(s string, params map[string]any) (any, error) {
 // expand evaluates every ${{ }} in v and splices `- template:` items of
 // sequences; dir is the folder of the file v comes from.
 func expand(v any, params map[string]any, dir string) (any, error) {
+	return expandIn(v, exprScope{parameters: params}, dir)
+}
+
+var (
+	ifKeyRE   = regexp.MustCompile(`^\$\{\{\s*if\s+(.+?)\s*\}\}$`)
+	eachKeyRE = regexp.MustCompile(`^\$\{\{\s*each\s+([A-Za-z_][A-Za-z0-9_]*)\s+in\s+(.+?)\s*\}\}$`)
+)
+
+// directive evaluates a ${{ if }} or ${{ each }} key: for an if, whether
+// to insert (and no items); for an each, the items to loop over.
+func directive(key string, scope exprScope) (kind, name string, insert bool, items []any, err error) {
+	if m := ifKeyRE.FindStringSubmatch(key); m != nil {
+		n, err := parseExpr(m[1])
+		if err != nil {
+			return "", "", false, nil, fmt.Errorf("%s: %w", key, err)
+		}
+		v, err := scope.eval(n)
+		if err != nil {
+			return "", "", false, nil, fmt.Errorf("%s: %w", key, err)
+		}
+		return "if", "", truthy(v), nil, nil
+	}
+	if m := eachKeyRE.FindStringSubmatch(key); m != nil {
+		n, err := parseExpr(m[2])
+		if err != nil {
+			return "", "", false, nil, fmt.Errorf("%s: %w", key, err)
+		}
+		v, err := scope.eval(n)
+		if err != nil {
+			return "", "", false, nil, fmt.Errorf("%s: %w", key, err)
+		}
+		switch x := v.(type) {
+		case nil:
+			return "each", m[1], false, nil, nil
+		case []any:
+			return "each", m[1], false, x, nil
+		}
+		return "", "", false, nil, fmt.Errorf("%s: %v (%T) is not a list", key, v, v)
+	}
+	return "", "", false, nil, fmt.Errorf("key %q: only ${{ if cond }} and ${{ each x in list }} insertions are supported by this evaluator", key)
+}
+
+func expandIn(v any, scope exprScope, dir string) (any, error) {
 	switch x := v.(type) {
 	case string:
-		return expandString(x, params)
+		return expandStringIn(x, scope)
 	case map[string]any:
 		out := map[string]any{}
-		for k, val := range x {
-			if strings.Contains(k, "${{") {
-				return nil, fmt.Errorf("key %q: conditional and loop insertions are not supported by this evaluator", k)
+		merge := func(m map[string]any, where string) error {
+			for k, val := range m {
+				if _, dup := out[k]; dup {
+					return fmt.Errorf("%s: key %q is set twice", where, k)
+				}
+				out[k] = val
 			}
-			e, err := expand(val, params, dir)
+			return nil
+		}
+		for k, val := range x {
+			if !strings.Contains(k, "${{") {
+				continue
+			}
+			kind, _, insert, _, err := directive(k, scope)
+			if err != nil {
+				return nil, err
+			}
+			if kind != "if" {
+				return nil, fmt.Errorf("key %q: an each insertion in a mapping is not supported by this evaluator", k)
+			}
+			if !insert {
+				continue
+			}
+			m, ok := val.(map[string]any)
+			if !ok {
+				return nil, fmt.Errorf("key %q: expected a mapping to insert", k)
+			}
+			e, err := expandIn(m, scope, dir)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", k, err)
 			}
-			out[k] = e
+			if err := merge(e.(map[string]any), k); err != nil {
+				return nil, err
+			}
+		}
+		for k, val := range x {
+			if strings.Contains(k, "${{") {
+				continue
+			}
+			e, err := expandIn(val, scope, dir)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", k, err)
+			}
+			if err := merge(map[string]any{k: e}, k); err != nil {
+				return nil, err
+			}
 		}
 		return out, nil
 	case []any:
-		var out []any
+		out := []any{}
 		for i, item := range x {
+			if m, ok := item.(map[string]any); ok && len(m) == 1 {
+				var key string
+				var val any
+				for key, val = range m {
+				}
+				if strings.Contains(key, "${{") {
+					kind, name, insert, items, err := directive(key, scope)
+					if err != nil {
+						return nil, fmt.Errorf("item %d: %w", i, err)
+					}
+					body, ok := val.([]any)
+					if !ok {
+						return nil, fmt.Errorf("item %d: %s: expected a sequence to insert", i, key)
+					}
+					switch {
+					case kind == "if" && insert:
+						e, err := expandIn(body, scope, dir)
+						if err != nil {
+							return nil, fmt.Errorf("item %d: %w", i, err)
+						}
+						out = append(out, e.([]any)...)
+					case kind == "each":
+						for _, it := range items {
+							e, err := expandIn(body, scope.with(name, it), dir)
+							if err != nil {
+								return nil, fmt.Errorf("item %d: %s: %w", i, key, err)
+							}
+							out = append(out, e.([]any)...)
+						}
+					}
+					continue
+				}
+			}
 			if m, ok := item.(map[string]any); ok && m["template"] != nil {
-				items, err := include(m, params, dir)
+				items, err := include(m, scope, dir)
 				if err != nil {
 					return nil, fmt.Errorf("item %d: %w", i, err)
 				}
 				out = append(out, items...)
 				continue
 			}
-			e, err := expand(item, params, dir)
+			e, err := expandIn(item, scope, dir)
 			if err != nil {
 				return nil, fmt.Errorf("item %d: %w", i, err)
+			}
+			// A sequence item that is one expression naming a list (a
+			// stepList parameter) is replaced by the list's items.
+			if str, ok := item.(string); ok && compileExprRE.FindString(str) == str && str != "" {
+				if list, ok := e.([]any); ok {
+					out = append(out, list...)
+					continue
+				}
 			}
 			out = append(out, e)
 		}
@@ -296,7 +482,7 @@ func expand(v any, params map[string]any, dir string) (any, error) {
 
 // include expands a `- template: file` item with its parameters into the
 // items of the included template's one list (steps, jobs or stages).
-func include(item map[string]any, callerParams map[string]any, dir string) ([]any, error) {
+func include(item map[string]any, caller exprScope, dir string) ([]any, error) {
 	for k := range item {
 		if k != "template" && k != "parameters" {
 			return nil, fmt.Errorf("template item has key %q: expected template and parameters only", k)
@@ -308,7 +494,7 @@ func include(item map[string]any, callerParams map[string]any, dir string) ([]an
 	}
 	given := map[string]any{}
 	if item["parameters"] != nil {
-		p, err := expand(item["parameters"], callerParams, dir)
+		p, err := expandIn(item["parameters"], caller, dir)
 		if err != nil {
 			return nil, fmt.Errorf("template %s parameters: %w", ref, err)
 		}
@@ -393,6 +579,16 @@ func bindParameters(decl any, given map[string]any) (map[string]any, error) {
 				return nil, fmt.Errorf("parameter %s (boolean): %v (%T) is not true or false", name, v, v)
 			}
 		case "object":
+		case "stepList":
+			list, ok := v.([]any)
+			if !ok {
+				return nil, fmt.Errorf("parameter %s (stepList): %v (%T) is not a list of steps", name, v, v)
+			}
+			for i, st := range list {
+				if _, ok := st.(map[string]any); !ok {
+					return nil, fmt.Errorf("parameter %s (stepList): item %d is not a step", name, i)
+				}
+			}
 		default:
 			return nil, fmt.Errorf("parameter %s: type %q is not supported by this evaluator", name, typ)
 		}
@@ -532,8 +728,34 @@ func TestTemplateEvaluator(t *testing.T) {
 			t.Errorf("expand %q = %v: expected an error", bad, got)
 		}
 	}
-	if _, err := expand(map[string]any{"${{ if eq(parameters.name, 'x') }}": map[string]any{}}, params, "."); err == nil {
-		t.Error("an ${{ if }} insertion expanded without error")
+	// Conditional insertion and loops, as Azure Pipelines reads them.
+	got, err := expand(map[string]any{
+		"${{ if eq(parameters.name, 'Contoso') }}": map[string]any{"a": "yes"},
+		"${{ if eq(parameters.name, 'x') }}":       map[string]any{"b": "no"},
+		"steps": []any{
+			map[string]any{"${{ each e in parameters.envs }}": []any{map[string]any{"stage": "${{ e.name }}", "cfg": "${{ coalesce(e.config, e.name) }}"}}},
+			map[string]any{"${{ if parameters.folder }}": []any{"folder"}},
+			"${{ parameters.hooks }}",
+			"last",
+		},
+	}, map[string]any{"name": "Contoso", "folder": "", "hooks": []any{map[string]any{"script": "echo"}},
+		"envs": []any{map[string]any{"name": "test", "config": "Test"}, map[string]any{"name": "prod"}}}, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"a":"yes","steps":[{"cfg":"Test","stage":"test"},{"cfg":"prod","stage":"prod"},{"script":"echo"},"last"]}`
+	if b, _ := json.Marshal(got); string(b) != want {
+		t.Errorf("insertions expanded to %s, want %s", b, want)
+	}
+	for _, bad := range []map[string]any{
+		{"${{ else }}": map[string]any{}},
+		{"${{ if eq(parameters.name) }}": map[string]any{}},
+		{"x": []any{map[string]any{"${{ each e in parameters.name }}": []any{"x"}}}},
+		{"${{ if eq('a', 'a') }}": map[string]any{"a": 1}, "a": 2},
+	} {
+		if got, err := expand(bad, params, "."); err == nil {
+			t.Errorf("expand %v = %v: expected an error", bad, got)
+		}
 	}
 
 	v := newVariables()
@@ -583,7 +805,79 @@ func TestImportUnmanagedTemplateExpands(t *testing.T) {
 			configure = in
 		}
 	}
-	if want := "$(Build.SourcesDirectory)/Contoso/config/JohannaDev/customDeploymentSettings.json"; configure == nil || configure["settings"] != want {
-		t.Errorf("configure inputs %v: want settings %s", configure, want)
+	// The config folder, looked up for the config's name as the
+	// Accelerator did (config/JohannaDev/, then the shared files).
+	if want := "$(Build.SourcesDirectory)/Contoso/config"; configure == nil || configure["settings"] != want || configure["environmentName"] != "JohannaDev" {
+		t.Errorf("configure inputs %v: want settings %s for environment JohannaDev", configure, want)
+	}
+}
+
+// build-deploy-solution.yml takes any number of environments in any order:
+// each becomes a stage after the build (and after the stages it names),
+// routed by its own trigger, linking its own variable group.
+func TestAzureDevOpsEnvironmentsAnyNumberAnyOrder(t *testing.T) {
+	doc, err := loadTemplate(filepath.Join("azure-devops", "build-deploy-solution.yml"), map[string]any{
+		"solutionName": "Contoso",
+		"environments": []any{
+			map[string]any{"name": "prod", "branch": "main", "dependsOn": []any{"uat"}, "variableGroup": "contoso-prod"},
+			map[string]any{"name": "uat", "branch": "main", "config": "UAT", "variableGroup": "contoso-uat", "serviceConnection": "contoso-uat"},
+			map[string]any{"name": "validation", "pullRequest": true},
+			map[string]any{"name": "sandbox"},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	byName := map[string]map[string]any{}
+	for _, s := range listOf(t, doc["stages"], "stages") {
+		names = append(names, str(s["stage"]))
+		byName[str(s["stage"])] = s
+	}
+	if got := strings.Join(names, ","); got != "build,prod,uat,validation,sandbox" {
+		t.Fatalf("stages %s", got)
+	}
+	if deps, _ := json.Marshal(byName["prod"]["dependsOn"]); string(deps) != `["build","uat"]` {
+		t.Errorf("prod depends on %s", deps)
+	}
+	if vars, _ := json.Marshal(byName["uat"]["variables"]); string(vars) != `[{"group":"contoso-uat"}]` {
+		t.Errorf("uat variables %s", vars)
+	}
+	if vars, _ := json.Marshal(byName["sandbox"]["variables"]); string(vars) != `[]` {
+		t.Errorf("sandbox variables %s", vars)
+	}
+	for _, tt := range []struct {
+		reason, branch, want string
+	}{
+		{"IndividualCI", "refs/heads/main", "prod,uat,sandbox"},
+		{"PullRequest", "refs/pull/3/merge", "validation"},
+		{"Manual", "refs/heads/feature", "sandbox"},
+	} {
+		v := newVariables()
+		v.set("Build.Reason", tt.reason)
+		v.set("Build.SourceBranch", tt.branch)
+		var got []string
+		for _, n := range names[1:] {
+			ok, err := v.condition(str(byName[n]["condition"]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok {
+				got = append(got, n)
+			}
+		}
+		if strings.Join(got, ",") != tt.want {
+			t.Errorf("%s on %s deploys to %v, want %s", tt.reason, tt.branch, got, tt.want)
+		}
+	}
+	// Each stage's deployment reads its own config and connection.
+	steps := listOf(t, listOf(t, byName["uat"]["jobs"], "jobs")[0]["strategy"].(map[string]any)["runOnce"].(map[string]any)["deploy"].(map[string]any)["steps"], "steps")
+	in := steps[0]["inputs"].(map[string]any)
+	if in["environmentName"] != "UAT" || in["powerPlatformSPN"] != "contoso-uat" {
+		t.Errorf("uat plan inputs %v", in)
+	}
+	steps = listOf(t, listOf(t, byName["sandbox"]["jobs"], "jobs")[0]["strategy"].(map[string]any)["runOnce"].(map[string]any)["deploy"].(map[string]any)["steps"], "steps")
+	if in := steps[0]["inputs"].(map[string]any); in["environmentName"] != "sandbox" || in["powerPlatformSPN"] != "$(ServiceConnection)" {
+		t.Errorf("sandbox plan inputs %v", in)
 	}
 }

@@ -340,8 +340,7 @@ func TestAzureDevOpsImportUnmanagedToDev(t *testing.T) {
 	runADO(t, a, doc)
 	checkRan(t, a.ran,
 		"import/import: checkout self",
-		"import/import: ppalm pack",
-		"import/import: ppalm settings-validate",
+		"import/import: ppalm build",
 		"import/import: ppalm plan",
 		"import/import: ppalm import",
 		"import/import: ppalm configure",
@@ -370,7 +369,7 @@ func TestGitHubImportUnmanagedToDev(t *testing.T) {
 	if got := r.run(); got != "import@dev" {
 		t.Fatalf("dispatch ran %q, want import@dev", got)
 	}
-	checkRan(t, r.ran, "import: actions/checkout@v4", "import: ppalm pack", "import: ppalm import", "import: ppalm configure")
+	checkRan(t, r.ran, "import: actions/checkout@v4", "import: ppalm build", "import: ppalm import", "import: ppalm configure")
 	checkImportedUnmanaged(ctx, t, srv.Emulator, dv, src, tokens, r.logs["import: ppalm configure"])
 }
 

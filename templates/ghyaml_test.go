@@ -1,10 +1,15 @@
 package templates_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -188,6 +193,9 @@ type ghScope struct {
 	contexts map[string]any // github, inputs, env, vars, secrets, needs, steps, runner, matrix, job
 	failed   bool           // an earlier job or step failed (success() and failure())
 	inIf     bool           // evaluating an if:, where status functions are allowed
+	// workspace is GITHUB_WORKSPACE where a step's expressions run
+	// (hashFiles reads it); "" elsewhere.
+	workspace string
 }
 
 func (s ghScope) eval(n *ghExpr) (any, error) {
@@ -261,6 +269,38 @@ func (s ghScope) call(n *ghExpr) (any, error) {
 		return nil, err
 	}
 	switch name {
+	case "hashfiles":
+		// hashFiles(patterns...): '' when no file under the workspace
+		// matches, else a SHA-256 of the matching files (the runner's
+		// exact digest is not reproduced: workflows only compare with '').
+		if s.workspace == "" {
+			return nil, fmt.Errorf("hashFiles() is only available in a step")
+		}
+		var files []string
+		for _, a := range args {
+			pat, ok := a.(string)
+			if !ok || strings.Contains(pat, "**") || filepath.IsAbs(pat) {
+				return nil, fmt.Errorf("hashFiles(%v): only relative patterns without ** are emulated", a)
+			}
+			m, err := filepath.Glob(filepath.Join(s.workspace, filepath.FromSlash(pat)))
+			if err != nil {
+				return nil, fmt.Errorf("hashFiles(%q): %w", pat, err)
+			}
+			files = append(files, m...)
+		}
+		if len(files) == 0 {
+			return "", nil
+		}
+		sort.Strings(files)
+		h := sha256.New()
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return nil, err
+			}
+			h.Write(b)
+		}
+		return hex.EncodeToString(h.Sum(nil)), nil
 	case "tojson":
 		if len(args) != 1 {
 			return nil, fmt.Errorf("toJSON: expected one argument")

@@ -61,15 +61,15 @@ func TestGitHubBuildDeploySolution(t *testing.T) {
 	origin := ghSolutionRepository(t, bin)
 
 	// The repository's GitHub environments, with the variables the
-	// workflow reads. contoso-test leaves PPALM_CONFIG unset (the
-	// workflow's default, Test).
+	// workflow reads (the config folder follows the event: Validation,
+	// Test or Prod).
 	environments := map[string]map[string]string{
 		"contoso-test": {"DATAVERSE_URL": dvSrv.URL + "/test/", "AZURE_TENANT_ID": ghTenantID,
 			"AZURE_CLIENT_ID": emulator.ServicePrincipal.ApplicationID},
 		"contoso-validation": {"DATAVERSE_URL": dvSrv.URL + "/validation/", "AZURE_TENANT_ID": ghTenantID,
-			"AZURE_CLIENT_ID": emulator.ServicePrincipal.ApplicationID, "PPALM_CONFIG": "Validation"},
+			"AZURE_CLIENT_ID": emulator.ServicePrincipal.ApplicationID},
 		"contoso-prod": {"DATAVERSE_URL": "https://contoso.crm.dynamics.com/", "AZURE_TENANT_ID": ghTenantID,
-			"AZURE_CLIENT_ID": emulator.ServicePrincipal.ApplicationID, "PPALM_CONFIG": "Prod"},
+			"AZURE_CLIENT_ID": emulator.ServicePrincipal.ApplicationID},
 	}
 	// The #{token}# values, as a team keeps them: environment variables in
 	// GitHub's spelling (CONNECTIONREFERENCE_X for #{connectionreference.x}#).
@@ -124,12 +124,11 @@ func TestGitHubBuildDeploySolution(t *testing.T) {
 	}
 	wantSteps := []string{
 		"build: actions/checkout@v4",
-		"build: ppalm version-set",
-		"build: ppalm pack",
+		"build: ppalm build",
 		"build: run cp -R \"$FOLDER/config\" \"$RUNNER_TEMP/drop/config\"",
 		"build: actions/upload-artifact@v4 drop",
+		"deploy: actions/checkout@v4",
 		"deploy: actions/download-artifact@v4 drop",
-		"deploy: ppalm settings-validate",
 		"deploy: ppalm plan",
 		"deploy: ppalm import",
 		"deploy: ppalm configure",
@@ -137,7 +136,7 @@ func TestGitHubBuildDeploySolution(t *testing.T) {
 	if got := strings.Join(r.ran, "\n"); got != strings.Join(wantSteps, "\n") {
 		t.Fatalf("steps run:\n%s\nwant:\n%s", got, strings.Join(wantSteps, "\n"))
 	}
-	checkDeployed(ctx, t, dvTest, src, "1.0.1.1", tokens["Test"])
+	checkDeployed(ctx, t, dvTest, src, ghVersion(1), tokens["Test"])
 	checkConfigured(ctx, t, emu, dvTest, src, r.logs["deploy: ppalm configure"])
 	if log := r.logs["deploy: ppalm import"]; !strings.Contains(log, "install") {
 		t.Errorf("first import is not an install:\n%s", log)
@@ -150,8 +149,8 @@ func TestGitHubBuildDeploySolution(t *testing.T) {
 		}
 	}
 	for job, want := range map[string][]string{
-		"build":  {"### ppalm version set", "### ppalm pack"},
-		"deploy": {"### ppalm settings validate", "### ppalm plan", "### ppalm import", "### ppalm configure", "Succeeded"},
+		"build":  {"### ppalm build"},
+		"deploy": {"### ppalm plan", "### ppalm import", "### ppalm configure", "Succeeded"},
 	} {
 		for _, w := range want {
 			if !strings.Contains(r.summaries[job], w) {
@@ -169,7 +168,7 @@ func TestGitHubBuildDeploySolution(t *testing.T) {
 	if got := r.run(); got != "build deploy@contoso-validation" {
 		t.Fatalf("pull request opened ran %q", got)
 	}
-	checkDeployed(ctx, t, dvValidation, src, "1.0.1.1", tokens["Validation"])
+	checkDeployed(ctx, t, dvValidation, src, ghVersion(1), tokens["Validation"])
 	if got := importActions(emu); got != "ImportSolutionAsync=2" {
 		t.Errorf("import actions after the pull request: %s, want ImportSolutionAsync=2", got)
 	}
@@ -179,13 +178,19 @@ func TestGitHubBuildDeploySolution(t *testing.T) {
 	if got := r.run(); got != "build deploy@contoso-validation" {
 		t.Fatalf("pull request labeled ran %q", got)
 	}
-	checkDeployed(ctx, t, dvValidation, src, "1.0.2.1", tokens["Validation"])
+	checkDeployed(ctx, t, dvValidation, src, ghVersion(2), tokens["Validation"])
 	if got := importActions(emu); got != "ImportSolutionAsync=2 StageAndUpgradeAsync=1" {
 		t.Errorf("import actions after the label: %s, want ImportSolutionAsync=2 StageAndUpgradeAsync=1\nimport log:\n%s", got, r.logs["deploy: ppalm import"])
 	}
-	if log := r.logs["deploy: ppalm import"]; !strings.Contains(log, "upgrade FollowSites 1.0.2.1") || !strings.Contains(log, "solution-upgrade") {
+	if log := r.logs["deploy: ppalm import"]; !strings.Contains(log, "upgrade FollowSites "+ghVersion(2)) || !strings.Contains(log, "solution-upgrade") {
 		t.Errorf("labeled import is not an upgrade asked for by the label:\n%s", log)
 	}
+}
+
+// ghVersion is the version a GitHub build of run n stamps:
+// 1.0.<yyyyMMdd>.<run number>, the date in UTC (steps.BuildVersion).
+func ghVersion(n int) string {
+	return fmt.Sprintf("1.0.%s.%d", time.Now().UTC().Format("20060102"), n)
 }
 
 // ghEvent is the event that starts a run: its name, payload and ref.
@@ -277,8 +282,10 @@ type ghRun struct {
 	apiURL       string
 	oidcURL      string
 	environments map[string]map[string]string // GitHub environment -> variables
+	envSecrets   map[string]map[string]string // GitHub environment -> secrets
 	machineEnv   map[string]string
-	planOnly     bool // evaluate triggers, conditions and environments only
+	solution     string // what the examples' Contoso stands for (default solutionName)
+	planOnly     bool   // evaluate triggers, conditions and environments only
 
 	jobs      int
 	ran       []string
@@ -398,68 +405,192 @@ func (r *ghRun) githubContext() ghStrict {
 	}
 }
 
-// run runs the caller's jobs and returns what ran: the reusable workflow's
+// run runs the caller's jobs and returns what ran: the reusable workflows'
 // jobs, with the environment each deployed to.
 func (r *ghRun) run() string {
 	t := r.t
 	// The examples' solution is Contoso (its branch, folder and name); a
 	// team copying one puts its own, here the fixture's.
-	caller := loadYAML(t, filepath.Join("github", "examples", r.caller), "Contoso", solutionName)
+	name := r.solution
+	if name == "" {
+		name = solutionName
+	}
+	file := filepath.Join("github", "examples", r.caller)
+	if filepath.IsAbs(r.caller) {
+		file = r.caller // a team's own workflow (ppalm migrate --write)
+	}
+	caller := loadYAML(t, file, "Contoso", name)
 	checkKeys(t, r.caller, caller, "name", "on", "jobs")
 	if !r.triggered(mapOf(t, caller["on"], r.caller+" on")) {
 		return "(not triggered)"
 	}
-	gh := r.githubContext()
 	inputs := ghStrict{}
 	if r.ev.name == "workflow_dispatch" {
 		inputs = r.dispatchInputs(mapOf(t, mapOf(t, caller["on"], r.caller+" on")["workflow_dispatch"], r.caller+" on.workflow_dispatch"))
 	}
-	scope := ghScope{contexts: map[string]any{"github": gh, "vars": map[string]any{}, "inputs": inputs, "needs": ghStrict{}}}
-	jobs := mapOf(t, caller["jobs"], r.caller+" jobs")
-	if len(jobs) != 1 {
-		t.Fatalf("%s: %d jobs: this emulation runs callers with one job", r.caller, len(jobs))
-	}
-	var out []string
-	for id, j := range jobs {
-		job := mapOf(t, j, r.caller+" job "+id)
-		checkKeys(t, r.caller+" job "+id, job, "if", "uses", "with", "secrets", "permissions")
-		if ok, err := scope.condition(str(job["if"])); err != nil {
-			t.Fatalf("%s job %s: %v", r.caller, id, err)
-		} else if !ok {
-			return "(skipped by the caller's if)"
-		}
-		uses := str(job["uses"])
-		file, ok := strings.CutPrefix(uses, "ppalm/ppalm/.github/workflows/")
-		if !ok || !strings.HasSuffix(file, ".yml@v1") {
-			t.Fatalf("%s job %s: uses %q: expected ppalm/ppalm/.github/workflows/<file>.yml@v1", r.caller, id, uses)
-		}
-		// scripts/dist.sh publishes github/*.yml as the tag's .github/workflows.
-		file = strings.TrimSuffix(file, "@v1")
-		with := map[string]any{}
-		for k, v := range mapOf(t, job["with"], r.caller+" with") {
-			if s, ok := v.(string); ok {
-				var err error
-				if v, err = scope.interpolate(s); err != nil {
-					t.Fatalf("%s with.%s: %v", r.caller, k, err)
-				}
-			}
-			with[k] = v
-		}
-		perms := mapOf(t, job["permissions"], r.caller+" permissions")
-		var passed map[string]any
-		inherit := job["secrets"] == "inherit"
-		if !inherit {
-			passed = mapOf(t, job["secrets"], r.caller+" secrets")
-		}
-		out = append(out, r.runWorkflow(filepath.Join("github", file), with, passed, inherit, perms)...)
+	// The caller's jobs may only call reusable workflows; the repository
+	// has no secrets of its own (environments may).
+	out := r.runJobs(jobGraph{path: r.caller, caller: true, inputs: inputs, secrets: map[string]any{}, idToken: true},
+		mapOf(t, caller["jobs"], r.caller+" jobs"))
+	if len(out) == 0 {
+		return "(skipped by the caller's if)"
 	}
 	return strings.Join(out, " ")
 }
 
-// runWorkflow runs a reusable workflow's jobs in needs order.
-// inherit is the caller's secrets: inherit, which hands over every secret
-// (the emulated repository and environments have none beyond github.token).
-func (r *ghRun) runWorkflow(path string, with, secrets map[string]any, inherit bool, perms map[string]any) []string {
+// jobGraph is what the jobs of one workflow run with.
+type jobGraph struct {
+	path    string
+	caller  bool // a caller's jobs: calls of reusable workflows only
+	inputs  ghStrict
+	secrets map[string]any
+	inherit bool
+	// idToken: the workflow may get an OIDC token (its permissions and its
+	// caller's grant id-token: write).
+	idToken bool
+	perms   map[string]any // the permissions in force, for nested calls
+	wfEnv   map[string]string
+}
+
+// runJobs runs a workflow's jobs in needs order: a job that calls a
+// reusable workflow (uses:) runs that workflow's jobs, any other runs on a
+// fresh runner. It returns what ran, each job with the environment it
+// deployed to.
+func (r *ghRun) runJobs(g jobGraph, jobs map[string]any) []string {
+	t := r.t
+	gh := r.githubContext()
+	vars := map[string]any{} // repository variables: none
+	done := map[string]bool{}
+	needs := ghStrict{}
+	var out []string
+	for len(done) < len(jobs) {
+		var ready []string
+		for id, j := range jobs {
+			if done[id] {
+				continue
+			}
+			ok := true
+			for _, n := range strList(t, mapOf(t, j, id)["needs"], id+" needs") {
+				if _, exists := jobs[n]; !exists {
+					t.Fatalf("%s job %s needs %s, which does not exist", g.path, id, n)
+				}
+				ok = ok && done[n]
+			}
+			if ok {
+				ready = append(ready, id)
+			}
+		}
+		if len(ready) == 0 {
+			t.Fatalf("%s: the jobs' needs form a cycle", g.path)
+		}
+		sort.Strings(ready)
+		for _, id := range ready {
+			done[id] = true
+			job := mapOf(t, jobs[id], g.path+" job "+id)
+			jobNeeds := ghStrict{}
+			skippedNeed := false
+			for _, n := range strList(t, job["needs"], id+" needs") {
+				jobNeeds[n] = needs[n]
+				skippedNeed = skippedNeed || needs[n].(ghStrict)["result"] != "success"
+			}
+			scope := ghScope{contexts: map[string]any{"github": gh, "inputs": g.inputs, "vars": vars, "needs": jobNeeds}}
+			run, err := scope.condition(str(job["if"]))
+			if err != nil {
+				t.Fatalf("%s job %s: %v", g.path, id, err)
+			}
+			// A job whose needs did not succeed is skipped unless its if
+			// asks for always() or failure(); the emulation never fails.
+			if !run || (skippedNeed && !strings.Contains(str(job["if"]), "always()")) {
+				needs[id] = ghStrict{"result": "skipped", "outputs": ghStrict{}}
+				continue
+			}
+			if job["uses"] != nil {
+				out = append(out, r.callWorkflow(g, id, job, scope)...)
+				needs[id] = ghStrict{"result": "success", "outputs": ghStrict{}}
+				continue
+			}
+			if g.caller {
+				t.Fatalf("%s job %s: a caller's job must call a reusable workflow (uses:)", g.path, id)
+			}
+			checkKeys(t, g.path+" job "+id, job, "needs", "if", "runs-on", "environment", "steps", "env", "permissions")
+			jobToken := g.idToken
+			if p, ok := job["permissions"]; ok {
+				jobToken = jobToken && mapOf(t, p, g.path+" job "+id+" permissions")["id-token"] == "write"
+			}
+			runsOn, err := scope.interpolate(str(job["runs-on"]))
+			if err != nil || runsOn != "ubuntu-latest" {
+				t.Fatalf("%s job %s: runs-on %q (%v): this emulation is an ubuntu-latest runner", g.path, id, runsOn, err)
+			}
+			envName := ""
+			if job["environment"] != nil {
+				if envName, err = scope.interpolate(str(job["environment"])); err != nil {
+					t.Fatalf("%s job %s environment: %v", g.path, id, err)
+				}
+				if _, ok := r.environments[envName]; !ok {
+					t.Fatalf("%s job %s: environment %q does not exist in the repository", g.path, id, envName)
+				}
+				out = append(out, id+"@"+envName)
+			} else {
+				out = append(out, id)
+			}
+			if !r.planOnly {
+				r.runJob(g.path, id, job, envName, g.inputs, g.secrets, g.wfEnv, jobNeeds, jobToken)
+			}
+			needs[id] = ghStrict{"result": "success", "outputs": ghStrict{}}
+		}
+	}
+	return out
+}
+
+// callWorkflow runs job, a call of a reusable workflow: its with: values
+// evaluated where the job stands, its secrets (inherit passes on the
+// caller's), its permissions (they can only narrow the caller's).
+func (r *ghRun) callWorkflow(g jobGraph, id string, job map[string]any, scope ghScope) []string {
+	t := r.t
+	checkKeys(t, g.path+" job "+id, job, "needs", "if", "uses", "with", "secrets", "permissions")
+	uses := str(job["uses"])
+	file, ok := strings.CutPrefix(uses, "ppalm/ppalm/.github/workflows/")
+	if !ok || !strings.HasSuffix(file, ".yml@v1") {
+		t.Fatalf("%s job %s: uses %q: expected ppalm/ppalm/.github/workflows/<file>.yml@v1", g.path, id, uses)
+	}
+	// scripts/dist.sh publishes github/*.yml as the tag's .github/workflows.
+	file = strings.TrimSuffix(file, "@v1")
+	with := map[string]any{}
+	for k, v := range mapOf(t, job["with"], g.path+" job "+id+" with") {
+		if s, ok := v.(string); ok {
+			var err error
+			if v, err = scope.interpolate(s); err != nil {
+				t.Fatalf("%s job %s with.%s: %v", g.path, id, k, err)
+			}
+		}
+		with[k] = v
+	}
+	perms := g.perms
+	if p, ok := job["permissions"]; ok {
+		perms = mapOf(t, p, g.path+" job "+id+" permissions")
+	}
+	inherit := job["secrets"] == "inherit"
+	var passed map[string]any
+	if inherit {
+		passed = g.secrets
+	} else {
+		passed = map[string]any{}
+		for k, v := range mapOf(t, job["secrets"], g.path+" job "+id+" secrets") {
+			if s, ok := v.(string); ok {
+				var err error
+				if v, err = (ghScope{contexts: map[string]any{"secrets": g.secrets}}).interpolate(s); err != nil {
+					t.Fatalf("%s job %s secrets.%s: %v", g.path, id, k, err)
+				}
+			}
+			passed[k] = v
+		}
+	}
+	return r.runWorkflow(filepath.Join("github", file), with, passed, inherit, perms, g.idToken)
+}
+
+// runWorkflow runs a reusable workflow's jobs. inherit is the caller's
+// secrets: inherit, which hands over every secret of the caller.
+func (r *ghRun) runWorkflow(path string, with, secrets map[string]any, inherit bool, perms map[string]any, callerToken bool) []string {
 	t := r.t
 	doc := loadYAML(t, path)
 	checkKeys(t, path, doc, "name", "on", "permissions", "env", "jobs")
@@ -488,6 +619,9 @@ func (r *ghRun) runWorkflow(path string, with, secrets map[string]any, inherit b
 				t.Fatalf("%s: input %s is %v (%T): expected a string", path, name, v, v)
 			}
 		case "boolean":
+			if s, ok := v.(string); ok && (s == "true" || s == "false") {
+				v = s == "true" // an expression's result arrives as text
+			}
 			if _, ok := v.(bool); !ok && v != nil {
 				t.Fatalf("%s: input %s is %v: expected a boolean", path, name, v)
 			}
@@ -509,17 +643,17 @@ func (r *ghRun) runWorkflow(path string, with, secrets map[string]any, inherit b
 		}
 		sec[k] = v
 	}
-	// The job gets an OIDC token when the caller's job grants id-token:
-	// write and the called workflow does not take it away (a permissions
-	// map sets every scope it leaves out to none).
-	idToken := perms["id-token"] == "write"
+	// The job gets an OIDC token when the caller grants id-token: write
+	// and the called workflow does not take it away (a permissions map
+	// sets every scope it leaves out to none).
+	idToken := callerToken && perms["id-token"] == "write"
 	if p, ok := doc["permissions"]; ok {
 		idToken = idToken && mapOf(t, p, path+" permissions")["id-token"] == "write"
+		perms = mapOf(t, p, path+" permissions")
 	}
 
 	gh := r.githubContext()
-	vars := map[string]any{} // repository variables: none
-	wfScope := ghScope{contexts: map[string]any{"github": gh, "inputs": inputs, "vars": vars, "secrets": sec}}
+	wfScope := ghScope{contexts: map[string]any{"github": gh, "inputs": inputs, "vars": map[string]any{}, "secrets": sec}}
 	wfEnv := map[string]string{}
 	for k, v := range mapOf(t, doc["env"], path+" env") {
 		s, err := ghValue(v)
@@ -531,76 +665,8 @@ func (r *ghRun) runWorkflow(path string, with, secrets map[string]any, inherit b
 		}
 		wfEnv[k] = s
 	}
-
-	jobs := mapOf(t, doc["jobs"], path+" jobs")
-	done := map[string]bool{}
-	needs := ghStrict{}
-	var out []string
-	for len(done) < len(jobs) {
-		var ready []string
-		for id, j := range jobs {
-			if done[id] {
-				continue
-			}
-			ok := true
-			for _, n := range strList(t, mapOf(t, j, id)["needs"], id+" needs") {
-				if _, exists := jobs[n]; !exists {
-					t.Fatalf("%s job %s needs %s, which does not exist", path, id, n)
-				}
-				ok = ok && done[n]
-			}
-			if ok {
-				ready = append(ready, id)
-			}
-		}
-		if len(ready) == 0 {
-			t.Fatalf("%s: the jobs' needs form a cycle", path)
-		}
-		sort.Strings(ready)
-		for _, id := range ready {
-			done[id] = true
-			job := mapOf(t, jobs[id], path+" job "+id)
-			checkKeys(t, path+" job "+id, job, "needs", "if", "runs-on", "environment", "steps", "env", "permissions")
-			jobToken := idToken
-			if p, ok := job["permissions"]; ok {
-				jobToken = jobToken && mapOf(t, p, path+" job "+id+" permissions")["id-token"] == "write"
-			}
-			jobNeeds := ghStrict{}
-			for _, n := range strList(t, job["needs"], id+" needs") {
-				jobNeeds[n] = needs[n]
-			}
-			scope := ghScope{contexts: map[string]any{"github": gh, "inputs": inputs, "vars": vars, "needs": jobNeeds}}
-			run, err := scope.condition(str(job["if"]))
-			if err != nil {
-				t.Fatalf("%s job %s: %v", path, id, err)
-			}
-			if !run {
-				needs[id] = ghStrict{"result": "skipped", "outputs": ghStrict{}}
-				continue
-			}
-			runsOn, err := scope.interpolate(str(job["runs-on"]))
-			if err != nil || runsOn != "ubuntu-latest" {
-				t.Fatalf("%s job %s: runs-on %q (%v): this emulation is an ubuntu-latest runner", path, id, runsOn, err)
-			}
-			envName := ""
-			if job["environment"] != nil {
-				if envName, err = scope.interpolate(str(job["environment"])); err != nil {
-					t.Fatalf("%s job %s environment: %v", path, id, err)
-				}
-				if _, ok := r.environments[envName]; !ok {
-					t.Fatalf("%s job %s: environment %q does not exist in the repository", path, id, envName)
-				}
-				out = append(out, id+"@"+envName)
-			} else {
-				out = append(out, id)
-			}
-			if !r.planOnly {
-				r.runJob(path, id, job, envName, inputs, sec, wfEnv, jobNeeds, jobToken)
-			}
-			needs[id] = ghStrict{"result": "success", "outputs": ghStrict{}}
-		}
-	}
-	return out
+	return r.runJobs(jobGraph{path: path, inputs: inputs, secrets: sec, inherit: inherit, idToken: idToken, perms: perms, wfEnv: wfEnv},
+		mapOf(t, doc["jobs"], path+" jobs"))
 }
 
 // ghJob is one job on a fresh runner.
@@ -640,13 +706,25 @@ func (r *ghRun) runJob(wf, id string, job map[string]any, envName string, inputs
 	for k, v := range r.environments[envName] {
 		vars[k] = v
 	}
+	// A job on an environment sees the environment's secrets beside those
+	// it was given (they win over a caller's of the same name).
+	if len(r.envSecrets[envName]) > 0 {
+		all := map[string]any{}
+		for k, v := range secrets {
+			all[k] = v
+		}
+		for k, v := range r.envSecrets[envName] {
+			all[k] = v
+		}
+		secrets = all
+	}
 	gh := r.githubContext()
 	gh["job"], gh["workspace"] = id, j.ws
 	j.env = map[string]string{}
 	for k, v := range wfEnv {
 		j.env[k] = v
 	}
-	j.scope = ghScope{contexts: map[string]any{
+	j.scope = ghScope{workspace: j.ws, contexts: map[string]any{
 		"github": gh, "inputs": inputs, "vars": vars, "secrets": secrets, "needs": needs, "steps": j.steps,
 		"env":    ghStrict{},
 		"runner": ghStrict{"os": "Linux", "arch": "X64", "name": "GitHub Actions 2", "temp": j.temp, "tool_cache": filepath.Join(root, "tool")},
@@ -812,6 +890,10 @@ func (j *ghJob) runStep(i int, step map[string]any) {
 	case uses == "ppalm/ppalm@v1":
 		name = j.id + ": ppalm " + with["command"]
 		log = j.runAction(name, step, with, files)
+	case strings.HasPrefix(uses, "./"):
+		withOnly(uses)
+		name = j.id + ": " + uses
+		log = j.runComposite(name, uses, step, files)
 	case uses == "" && step["run"] != nil:
 		if step["shell"] != "bash" {
 			t.Fatalf("job %s step %d: shell %v: only bash is emulated", j.id, i, step["shell"])
@@ -840,6 +922,57 @@ func (j *ghJob) runStep(i int, step map[string]any) {
 		outCtx[k] = v
 	}
 	j.steps[id] = ghStrict{"outputs": outCtx, "outcome": "success", "conclusion": "success"}
+}
+
+// runComposite runs a local composite action (uses: ./path): the runner
+// reads path/action.yml (or action.yaml) from the workspace and runs its
+// run steps (bash here) with the job's environment and each step's env.
+func (j *ghJob) runComposite(name, uses string, step map[string]any, files map[string]string) string {
+	t := j.t
+	dir := filepath.Join(j.ws, filepath.FromSlash(strings.TrimPrefix(uses, "./")))
+	raw, err := os.ReadFile(filepath.Join(dir, "action.yml"))
+	if err != nil {
+		if raw, err = os.ReadFile(filepath.Join(dir, "action.yaml")); err != nil {
+			t.Fatalf("%s: Can't find 'action.yml' or 'action.yaml' under '%s'", name, dir)
+		}
+	}
+	var action struct {
+		Runs struct {
+			Using string           `yaml:"using"`
+			Steps []map[string]any `yaml:"steps"`
+		} `yaml:"runs"`
+	}
+	if err := yaml.Unmarshal(raw, &action); err != nil {
+		t.Fatalf("%s: action.yml: %v", name, err)
+	}
+	if action.Runs.Using != "composite" {
+		t.Fatalf("%s: runs.using %q: only composite local actions are emulated", name, action.Runs.Using)
+	}
+	var log strings.Builder
+	for i, st := range action.Runs.Steps {
+		checkKeys(t, name+" step", st, "run", "shell", "name", "env")
+		if st["shell"] != "bash" {
+			t.Fatalf("%s step %d: shell %v: only bash is emulated", name, i, st["shell"])
+		}
+		script, err := j.scope.interpolate(str(st["run"]))
+		if err != nil {
+			t.Fatalf("%s step %d run: %v", name, i, err)
+		}
+		p := filepath.Join(j.temp, fmt.Sprintf("step_%d_%d.sh", j.stepSeq, i))
+		if err := os.WriteFile(p, []byte(script), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("bash", "--noprofile", "--norc", "-e", "-o", "pipefail", p)
+		merged := map[string]any{}
+		for k, v := range mapOf(t, step["env"], name+" env") {
+			merged[k] = v
+		}
+		for k, v := range mapOf(t, st["env"], name+" step env") {
+			merged[k] = v
+		}
+		log.WriteString(j.exec(name, cmd, j.stepEnv(map[string]any{"env": merged}, files, nil)))
+	}
+	return log.String()
 }
 
 // abs resolves a path input against the workspace, as actions do.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -56,9 +57,11 @@ func TestAzureDevOpsBuildDeploySolution(t *testing.T) {
 
 	params := map[string]any{
 		"solutionName": solutionName,
-		"validation":   map[string]any{"environment": "contoso-validation", "serviceConnection": "contoso-validation", "config": "Validation"},
-		"test":         map[string]any{"environment": "contoso-test", "serviceConnection": "contoso-test", "config": "Test"},
-		"prod":         map[string]any{"environment": "contoso-prod", "serviceConnection": "contoso-prod", "config": "Prod"},
+		"environments": []any{
+			map[string]any{"name": "validation", "pullRequest": true, "environment": "contoso-validation", "serviceConnection": "contoso-validation", "config": "Validation"},
+			map[string]any{"name": "test", "branch": solutionName, "environment": "contoso-test", "serviceConnection": "contoso-test", "config": "Test"},
+			map[string]any{"name": "prod", "branch": "main", "environment": "contoso-prod", "serviceConnection": "contoso-prod", "config": "Prod"},
+		},
 	}
 	doc, err := loadTemplate(filepath.Join("azure-devops", "build-deploy-solution.yml"), params)
 	if err != nil {
@@ -128,22 +131,20 @@ func TestAzureDevOpsBuildDeploySolution(t *testing.T) {
 	a := run("1.0.20260301.1", false)
 	wantSteps := []string{
 		"build/build: checkout self",
-		"build/build: ppalm version-set",
-		"build/build: ppalm pack",
+		"build/build: ppalm build",
 		"build/build: CopyFiles@2",
 		"build/build: publish drop",
-		"test/test: download drop",
-		"test/test: ppalm settings-validate",
-		"test/test: ppalm plan",
-		"test/test: ppalm import",
-		"test/test: ppalm configure",
+		"test/deploy: download drop",
+		"test/deploy: ppalm plan",
+		"test/deploy: ppalm import",
+		"test/deploy: ppalm configure",
 	}
 	if got := strings.Join(a.ran, "\n"); got != strings.Join(wantSteps, "\n") {
 		t.Fatalf("steps run:\n%s\nwant:\n%s", got, strings.Join(wantSteps, "\n"))
 	}
 	checkDeployed(ctx, t, dv, src, "1.0.20260301.1", tokens)
-	if !strings.Contains(a.logs["test/test: ppalm import"], "install") {
-		t.Errorf("first import is not an install:\n%s", a.logs["test/test: ppalm import"])
+	if !strings.Contains(a.logs["test/deploy: ppalm import"], "install") {
+		t.Errorf("first import is not an install:\n%s", a.logs["test/deploy: ppalm import"])
 	}
 
 	if got := importActions(emu); got != "ImportSolutionAsync=1" {
@@ -152,13 +153,13 @@ func TestAzureDevOpsBuildDeploySolution(t *testing.T) {
 
 	// Second run, with TriggerSolutionUpgrade: an upgrade
 	// (StageAndUpgradeAsync, which applies the upgrade in one action).
-	checkConfigured(ctx, t, emu, dv, src, a.logs["test/test: ppalm configure"])
+	checkConfigured(ctx, t, emu, dv, src, a.logs["test/deploy: ppalm configure"])
 	a = run("1.0.20260302.2", true)
 	checkDeployed(ctx, t, dv, src, "1.0.20260302.2", tokens)
 	if got := importActions(emu); got != "ImportSolutionAsync=1 StageAndUpgradeAsync=1" {
-		t.Errorf("import actions after the second run: %s, want ImportSolutionAsync=1 StageAndUpgradeAsync=1\nimport log:\n%s", got, a.logs["test/test: ppalm import"])
+		t.Errorf("import actions after the second run: %s, want ImportSolutionAsync=1 StageAndUpgradeAsync=1\nimport log:\n%s", got, a.logs["test/deploy: ppalm import"])
 	}
-	if log := a.logs["test/test: ppalm import"]; !strings.Contains(log, "upgrade FollowSites 1.0.20260302.2") {
+	if log := a.logs["test/deploy: ppalm import"]; !strings.Contains(log, "upgrade FollowSites 1.0.20260302.2") {
 		t.Errorf("second import is not an upgrade:\n%s", log)
 	}
 }
@@ -166,8 +167,10 @@ func TestAzureDevOpsBuildDeploySolution(t *testing.T) {
 // checkConfigured asserts that configure applied customDeploymentSettings.json
 // in test: the group team created, the canvas app shared with the group,
 // every flow owned by its configured owner; and that it read
-// deploymentSettings.json: every flow was switched on as the ConnectionOwner
-// configured there (Maker), not as its owner or the service principal.
+// deploymentSettings.json: every flow was switched on as the deploying
+// identity, with the connections it names shared with it, never
+// impersonating the ConnectionOwner configured there (Maker) or the flows'
+// owner, which the service no longer supports.
 func checkConfigured(ctx context.Context, t *testing.T, emu *emulator.Emulator, dv *dataverse.Client, src *solution.Solution, log string) {
 	t.Helper()
 	checkConfiguredIn(ctx, t, emu, "test", dv, src, log)
@@ -209,9 +212,9 @@ func checkConfiguredIn(ctx context.Context, t *testing.T, emu *emulator.Emulator
 	for _, e := range emu.Audit() {
 		if e.Environment == env && e.Action == "activate-flow" {
 			activatedBy[strings.ToLower(e.ObjectID)] = e.CallerName
-			if e.CallerObjectID != emulator.Maker.ObjectID || e.ImpersonatedBy != emulator.ServicePrincipal.ObjectID {
-				t.Errorf("configure: flow %s switched on by %s (%s) impersonated by %q, want the ConnectionOwner %s impersonated by %s",
-					e.ObjectID, e.CallerName, e.CallerObjectID, e.ImpersonatedBy, emulator.Maker.Name, emulator.ServicePrincipal.Name)
+			if e.CallerObjectID != emulator.ServicePrincipal.ObjectID || e.ImpersonatedBy != "" {
+				t.Errorf("configure: flow %s switched on by %s (%s) impersonated by %q, want the deploying identity %s itself",
+					e.ObjectID, e.CallerName, e.CallerObjectID, e.ImpersonatedBy, emulator.ServicePrincipal.Name)
 			}
 		}
 	}
@@ -341,9 +344,10 @@ func solutionRepository(t *testing.T, bin string) string {
 	}
 	for _, cr := range ds.ConnectionReferences {
 		cr["ConnectionId"] = "#{connectionreference." + cr["LogicalName"] + "}#"
-		// Who turns the flows on: the connections' owner, not the flows'
-		// configured owner (who has no connections). Only configure with
-		// --deployment-settings knows it.
+		// The Accelerator's ConnectionOwner: kept in the settings, but the
+		// flows go on as the deploying identity, the connections being
+		// shared with it (only --activate-as connection-owner would
+		// impersonate this user).
 		cr["ConnectionOwner"] = "#{connectionreference.user." + cr["LogicalName"] + "}#"
 	}
 	raw, _ = json.MarshalIndent(ds, "", "  ")
@@ -395,7 +399,8 @@ func tokenVariables(ctx context.Context, t *testing.T, dv *dataverse.Client, sol
 		v["activateflow.order."+key] = fmt.Sprint(i + 1)
 		v["activateflow.activate."+key] = "true"
 		// FlowOwner has no connections: turning a flow on as its owner
-		// fails, so the flows go on only as the ConnectionOwner.
+		// would fail; the deploying identity, with whom they are shared,
+		// turns them on.
 		v["owner.ownerEmail."+key] = emulator.FlowOwner.Email
 		v["flow.sharing."+key] = emulator.Groups[0].DisplayName
 	}
@@ -467,6 +472,19 @@ type agentRun struct {
 	jobs      int
 	ran       []string
 	logs      map[string]string
+	// library is the project's variable groups, by name.
+	library map[string]*variables
+	// groups lists the variable groups linked, as "<scope>: <group>".
+	groups []string
+	// runNames are the run's names set by build.updatebuildnumber.
+	runNames []string
+	// mayFail lets a task step fail (exit code other than 0) without
+	// failing the test: the step is recorded in failed with its exit code,
+	// and, as the agent does under the default condition succeeded(), no
+	// later step of the job runs (nor, for the caller, any later stage).
+	mayFail  bool
+	failed   string
+	failCode int
 }
 
 func newAgentRun(t *testing.T, bin, origin string, vars *variables, endpoints map[string]endpoint) *agentRun {
@@ -532,15 +550,60 @@ func (a *agentRun) predefinedRun(collectionURI, buildNumber, reason, branch, sha
 	a.vars.setSecret("System.AccessToken", accessToken)
 }
 
+// runStage runs a stage's jobs with the run's variables plus the stage's
+// own (variable groups and name/value pairs, which the stage's jobs see
+// and no other stage does).
 func (a *agentRun) runStage(stage map[string]any) {
+	for k := range stage {
+		if !contains([]string{"stage", "displayName", "dependsOn", "condition", "variables", "jobs"}, k) {
+			a.t.Fatalf("stage %s: key %q is not supported by this agent", stage["stage"], k)
+		}
+	}
+	v := a.vars.clone()
+	a.applyVariables(v, stage["variables"], "stage "+str(stage["stage"]))
 	for _, job := range listOf(a.t, stage["jobs"], "stage "+str(stage["stage"])+" jobs") {
-		a.runJob(str(stage["stage"]), job)
+		a.runJob(str(stage["stage"]), job, v)
+	}
+}
+
+// applyVariables adds a variables: list (- group: NAME, - name: X value: Y)
+// to v. A group must exist in the project's library (a.library); its secret
+// variables stay secret.
+func (a *agentRun) applyVariables(v *variables, list any, where string) {
+	t := a.t
+	if list == nil {
+		return
+	}
+	for i, item := range listOf(t, list, where+" variables") {
+		switch {
+		case item["group"] != nil:
+			g, ok := a.library[str(item["group"])]
+			if !ok {
+				t.Fatalf("%s variables[%d]: variable group %q does not exist in the library (or the pipeline is not authorized for it)", where, i, item["group"])
+			}
+			for lower, val := range g.values {
+				if g.secrets[lower] {
+					v.setSecret(g.names[lower], val)
+				} else {
+					v.set(g.names[lower], val)
+				}
+			}
+			a.groups = append(a.groups, where+": "+str(item["group"]))
+		case item["name"] != nil:
+			val, err := scalar(item["value"])
+			if err != nil {
+				t.Fatalf("%s variables[%d]: %v", where, i, err)
+			}
+			v.set(str(item["name"]), val)
+		default:
+			t.Fatalf("%s variables[%d]: %v: only group and name/value are supported by this agent", where, i, item)
+		}
 	}
 }
 
 // runJob runs a job or a runOnce deployment job in a fresh workspace, as a
-// fresh agent would.
-func (a *agentRun) runJob(stage string, job map[string]any) {
+// fresh agent would, with the stage's variables base.
+func (a *agentRun) runJob(stage string, job map[string]any, base *variables) {
 	t := a.t
 	a.jobs++
 	ws := filepath.Join(a.work, fmt.Sprint(a.jobs))
@@ -553,7 +616,12 @@ func (a *agentRun) runJob(stage string, job map[string]any) {
 	if err := os.MkdirAll(temp, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	v := a.vars.clone()
+	v := base.clone()
+	// The run's number as it is now: an earlier job may have renamed the
+	// run (build.updatebuildnumber).
+	if n, ok := a.vars.get("Build.BuildNumber"); ok {
+		v.set("Build.BuildNumber", n)
+	}
 	for k, val := range map[string]string{
 		"Pipeline.Workspace":             ws,
 		"Agent.BuildDirectory":           ws,
@@ -615,6 +683,9 @@ func (a *agentRun) runJob(stage string, job map[string]any) {
 
 func (a *agentRun) runStep(job string, v *variables, step map[string]any) {
 	t := a.t
+	if a.failed != "" {
+		return // condition: succeeded() is false after a failed step
+	}
 	keys := func(allowed ...string) {
 		for k := range step {
 			if !contains(allowed, k) {
@@ -676,6 +747,15 @@ func (a *agentRun) runStep(job string, v *variables, step map[string]any) {
 		a.ran = append(a.ran, name)
 		env := a.taskEnv(job, v, inputs, step["env"])
 		a.logs[name] = a.runTask(name, v, env)
+	case step["bash"] != nil || step["script"] != nil:
+		// A script step (bash: or, on a Linux agent, script:): macros in the
+		// script are expanded, plain variables are in its environment,
+		// secrets only through env:.
+		keys("bash", "script", "displayName", "env")
+		body := str(step["bash"]) + str(step["script"])
+		name := job + ": script " + str(step["displayName"])
+		a.ran = append(a.ran, name)
+		a.logs[name] = a.runScript(name, v, expand(body), step["env"])
 	default:
 		t.Fatalf("%s: step %v is not supported by this agent", job, step)
 	}
@@ -769,6 +849,47 @@ func (a *agentRun) taskEnv(job string, v *variables, given map[string]string, st
 	return out
 }
 
+// runScript runs a script step with bash, as the agent does on Linux: the
+// environment holds the non-secret variables and the step's env: mapping.
+func (a *agentRun) runScript(name string, v *variables, script string, stepEnv any) string {
+	t := a.t
+	temp, _ := v.get("Agent.TempDirectory")
+	p := filepath.Join(temp, fmt.Sprintf("script_%d.sh", len(a.ran)))
+	if err := os.WriteFile(p, []byte(script), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"PATH": os.Getenv("PATH"), "HOME": temp, "TF_BUILD": "True"}
+	for lower, val := range v.values {
+		if !v.secrets[lower] {
+			env[envName(v.names[lower])] = val
+		}
+	}
+	if m, ok := stepEnv.(map[string]any); ok {
+		for k, val := range m {
+			sv, err := scalar(val)
+			if err == nil {
+				sv, err = v.macros(sv)
+			}
+			if err != nil {
+				t.Fatalf("%s: env %s: %v", name, k, err)
+			}
+			env[k] = sv
+		}
+	}
+	var list []string
+	for k, val := range env {
+		list = append(list, k+"="+val)
+	}
+	cmd := exec.Command("bash", "--noprofile", "--norc", "-e", "-o", "pipefail", p)
+	cmd.Env = list
+	cmd.Dir, _ = v.get("System.DefaultWorkingDirectory")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", name, err, out)
+	}
+	return string(out)
+}
+
 // runTask runs the binary as the task's handler does (no arguments, in the
 // sources directory) and checks its exit code and log.
 func (a *agentRun) runTask(name string, v *variables, env []string) string {
@@ -782,15 +903,30 @@ func (a *agentRun) runTask(name string, v *variables, env []string) string {
 	err := cmd.Run()
 	log := stdout.String()
 	t.Logf("%s: %s", name, time.Since(start).Round(time.Millisecond))
-	if err != nil {
+	var exit *exec.ExitError
+	if err != nil && (!a.mayFail || !errors.As(err, &exit)) {
 		t.Fatalf("%s: %v\nstdout:\n%s\nstderr:\n%s", name, err, log, stderr.String())
 	}
 	if stderr.Len() > 0 {
 		t.Errorf("%s: wrote to stderr (the agent shows it as plain text):\n%s", name, stderr.String())
 	}
 	temp, _ := v.get("Agent.TempDirectory")
+	if exit != nil {
+		a.failed, a.failCode = name, exit.ExitCode()
+		if problems := checkFailedAgentLog(log, temp); len(problems) > 0 {
+			t.Fatalf("%s: log:\n%s\nproblems:\n%s", name, log, strings.Join(problems, "\n"))
+		}
+		return log
+	}
 	if problems := checkAgentLog(log, temp); len(problems) > 0 {
 		t.Fatalf("%s: log:\n%s\nproblems:\n%s", name, log, strings.Join(problems, "\n"))
+	}
+	// build.updatebuildnumber renames the run; later jobs see the number.
+	for _, l := range strings.Split(log, "\n") {
+		if n, ok := strings.CutPrefix(l, "##vso[build.updatebuildnumber]"); ok {
+			a.vars.set("Build.BuildNumber", n)
+			a.runNames = append(a.runNames, n)
+		}
 	}
 	return log
 }
@@ -810,7 +946,7 @@ func checkAgentLog(log, tempDir string) []string {
 	var problems []string
 	lines := strings.Split(strings.TrimRight(log, "\n"), "\n")
 	known := map[string]bool{"task.setsecret": true, "task.setvariable": true, "task.logissue": true, "task.complete": true,
-		"task.uploadsummary": true, "task.setprogress": true}
+		"task.uploadsummary": true, "task.setprogress": true, "build.updatebuildnumber": true}
 	depth := 0
 	for i, l := range lines {
 		if strings.Contains(l, "\r") {
@@ -883,6 +1019,31 @@ func checkAgentLog(log, tempDir string) []string {
 	return problems
 }
 
+// checkFailedAgentLog checks the log of a task that failed: well-formed as
+// checkAgentLog requires, with at least one error issue (what the run's
+// summary lists) and task.complete result=Failed as the last line.
+func checkFailedAgentLog(log, tempDir string) []string {
+	var problems []string
+	errorIssue := false
+	for _, p := range checkAgentLog(log, tempDir) {
+		switch {
+		case strings.Contains(p, ": issue type=error"):
+			errorIssue = true
+		case strings.HasPrefix(p, "last line "):
+		default:
+			problems = append(problems, p)
+		}
+	}
+	if !errorIssue {
+		problems = append(problems, "no ##vso[task.logissue type=error] line: the run's summary would not say why the step failed")
+	}
+	lines := strings.Split(strings.TrimRight(log, "\n"), "\n")
+	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "##vso[task.complete result=Failed") {
+		problems = append(problems, fmt.Sprintf("last line %q: expected ##vso[task.complete result=Failed", last))
+	}
+	return problems
+}
+
 // copyTree copies the files under from into to (CopyFiles@2 with
 // Contents **, and artifact publish and download).
 func copyTree(t *testing.T, from, to string) {
@@ -916,4 +1077,94 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// A deployment whose settings lack a value stops at the plan step, before
+// anything changes: plan exits 2 (the import would fail), the agent fails
+// the step with plan's own message as the error issue the run's summary
+// lists, and neither the import nor configure runs.
+func TestAzureDevOpsPlanFailureStopsTheStage(t *testing.T) {
+	ctx := context.Background()
+	bin := buildPpalm(t)
+	dvSrv := emulatortest.Start(t, emulator.Options{Environments: []string{"test"}, AsyncPolls: -1})
+	ado := noREST(t, "Azure DevOps")
+	dv := dvSrv.Client(t, "test")
+	_, src := followSites(t)
+	origin := solutionRepository(t, bin)
+	tokens := tokenVariables(ctx, t, dv, src)
+	missing := ""
+	for k := range tokens {
+		if strings.HasPrefix(k, "connectionreference.") && !strings.HasPrefix(k, "connectionreference.user.") {
+			missing = k
+			delete(tokens, k)
+			break
+		}
+	}
+	if missing == "" {
+		t.Fatal("the solution has no connection reference to leave unset")
+	}
+	doc, err := loadTemplate(filepath.Join("azure-devops", "build-deploy-solution.yml"), map[string]any{
+		"solutionName": solutionName,
+		"environments": []any{
+			map[string]any{"name": "test", "branch": solutionName, "environment": "contoso-test", "serviceConnection": "contoso-test", "config": "Test"},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoints := map[string]endpoint{"contoso-test": {
+		id: testConnectionID, url: dvSrv.URL + "/test/", scheme: "None",
+		params: map[string]string{"tenantId": "72f988bf-0000-4000-8000-000000000001", "applicationId": emulator.ServicePrincipal.ApplicationID, "clientSecret": clientSecret},
+	}}
+	v := newVariables()
+	for k, val := range tokens {
+		v.set(k, val)
+	}
+	v.set("PPALM_POWERAPPS_URL", dvSrv.PowerAppsURL())
+	v.set("PPALM_GRAPH_URL", dvSrv.GraphURL())
+	a := newAgentRun(t, bin, origin, v, endpoints)
+	a.mayFail = true
+	a.predefined(ado+"/contoso/", "1.0.20260301.1")
+	for _, s := range listOf(t, doc["stages"], "stages") {
+		ok, err := a.vars.condition(str(s["condition"]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Later stages depend on this one (succeeded()): none runs after
+		// a failure.
+		if ok && a.failed == "" {
+			a.runStage(s)
+		}
+	}
+	if a.failed != "test/deploy: ppalm plan" || a.failCode != 2 {
+		t.Fatalf("failed step %q with exit code %d, want test/deploy: ppalm plan with 2 (the import would fail); steps run:\n%s",
+			a.failed, a.failCode, strings.Join(a.ran, "\n"))
+	}
+	if last := a.ran[len(a.ran)-1]; last != "test/deploy: ppalm plan" {
+		t.Errorf("a step ran after the failed plan: %s", last)
+	}
+	log := a.logs["test/deploy: ppalm plan"]
+	ref := strings.TrimPrefix(missing, "connectionreference.")
+	for _, want := range []string{
+		"##vso[task.complete result=Failed;]",
+		"the import would fail until they are fixed",
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("plan's log lacks %q:\n%s", want, log)
+		}
+	}
+	// The error issue, which the run's summary lists, is plan's message
+	// and names the gap itself.
+	issue := ""
+	for _, l := range strings.Split(log, "\n") {
+		if m, ok := strings.CutPrefix(l, "##vso[task.logissue type=error]"); ok {
+			issue = m
+		}
+	}
+	if !strings.HasPrefix(issue, "plan: the import would fail: 1 gap(s) to fix:") || !strings.Contains(issue, "connection reference "+ref+" is not bound") {
+		t.Errorf("error issue %q: want plan's message naming connection reference %s", issue, ref)
+	}
+	if got := importActions(dvSrv.Emulator); got != "" {
+		t.Errorf("import actions after a failed plan: %s, want none", got)
+	}
 }

@@ -21,6 +21,14 @@ var ignoredFolders = map[string]bool{"config": true, "deploymentsettings": true}
 // fresh one).
 var ignoredTreeFiles = map[string]bool{"Other/[Content_Types].xml": true}
 
+// legacyCanvasSource reports whether rel is an old canvas source folder,
+// CanvasApps/<blob>_msapp_src, which the ALM Accelerator committed beside
+// each .msapp before pac --processCanvasApps existed.
+func legacyCanvasSource(rel string) bool {
+	dir, name := path.Split(rel)
+	return strings.EqualFold(dir, "CanvasApps/") && strings.HasSuffix(strings.ToLower(name), "_msapp_src")
+}
+
 // canvasSourcePrefix holds PASopa sources written by pac --processCanvasApps.
 const canvasSourcePrefix = "CanvasApps/src/"
 
@@ -117,6 +125,9 @@ func readTree(folder string) (*treeSource, error) {
 		if d.IsDir() {
 			if !nested && (strings.HasPrefix(top, ".") || ignoredFolders[strings.ToLower(top)]) {
 				return filepath.SkipDir
+			}
+			if legacyCanvasSource(rel) {
+				return filepath.SkipDir // old pac canvas sources; the .msapp beside them is packed
 			}
 			return nil
 		}

@@ -2,11 +2,10 @@ package unpack
 
 import (
 	"archive/zip"
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"strings"
+
+	"github.com/ppalm/ppalm/solzip"
 )
 
 // export is one solution zip read into memory.
@@ -28,83 +27,44 @@ const (
 )
 
 // checkEntryName refuses names that would escape the unpack folder or that
-// cannot be written on every OS.
-func checkEntryName(name string) error {
-	switch {
-	case name == "":
-		return errors.New("empty entry name")
-	case strings.ContainsRune(name, '\\'):
-		return fmt.Errorf("entry %q uses a backslash; solution zips use '/'", name)
-	case strings.HasPrefix(name, "/"):
-		return fmt.Errorf("entry %q is an absolute path", name)
-	case len(name) >= 2 && name[1] == ':':
-		return fmt.Errorf("entry %q starts with a drive letter", name)
-	case strings.ContainsRune(name, 0):
-		return fmt.Errorf("entry %q contains a NUL byte", name)
-	}
-	for _, seg := range strings.Split(strings.TrimSuffix(name, "/"), "/") {
-		if seg == "" || seg == "." || seg == ".." {
-			return fmt.Errorf("entry %q has a %q path segment (would escape the folder)", name, seg)
-		}
-		if strings.ContainsAny(seg, `<>:"|?*`) {
-			return fmt.Errorf("entry %q has a character Windows cannot store in a file name", name)
-		}
-	}
-	return nil
-}
+// cannot be written on every OS: the rule of every solution zip reader
+// (solzip.CheckName).
+func checkEntryName(name string) error { return solzip.CheckName(name) }
 
-// readExport reads and checks a solution zip. budget is the number of
-// inflated bytes still allowed; it is decremented by what this zip used.
+// readExport reads and checks a solution zip through the reader every ppalm
+// command shares (solzip), so unpack refuses what plan, import and settings
+// refuse. budget is the number of inflated bytes still allowed; it is
+// decremented by what this zip used.
 func readExport(path string, budget *int64) (*export, error) {
-	zr, err := zip.OpenReader(path)
-	if errors.Is(err, zip.ErrInsecurePath) && zr != nil {
-		err = nil // checkEntryName names the offending entry below
-	}
+	z, err := solzip.Open(path, solzip.Options{MaxInflated: *budget})
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("read solution zip %s: %w", path, err)
-		}
-		return nil, fmt.Errorf("read solution zip %s: not a zip file (%v)", path, err)
+		return nil, fmt.Errorf("read solution zip %s: %w", path, err)
 	}
-	defer zr.Close()
-	ex := &export{path: path, parts: make(map[string][]byte, len(zr.File))}
-	lower := map[string]string{}
-	for _, f := range zr.File {
-		if strings.HasSuffix(f.Name, "/") {
-			if err := checkEntryName(f.Name); err != nil {
-				return nil, fmt.Errorf("read solution zip %s: %w", path, err)
-			}
-			continue
+	defer z.Close()
+	ex := &export{path: path, parts: make(map[string][]byte, len(z.Files))}
+	for _, f := range z.Files {
+		var data []byte
+		if f == z.Solution || f == z.Customizations {
+			data, err = z.ReadXML(f)
+		} else {
+			data, err = z.Read(f)
 		}
-		if err := checkEntryName(f.Name); err != nil {
+		if err != nil {
 			return nil, fmt.Errorf("read solution zip %s: %w", path, err)
 		}
-		if prev, dup := lower[strings.ToLower(f.Name)]; dup {
-			return nil, fmt.Errorf("read solution zip %s: entries %q and %q differ only in letter case; they would overwrite each other on Windows and macOS", path, prev, f.Name)
-		}
-		lower[strings.ToLower(f.Name)] = f.Name
-		data, err := inflate(f, budget)
-		if err != nil {
-			return nil, fmt.Errorf("read solution zip %s: entry %s: %w", path, f.Name, err)
-		}
-		switch f.Name {
-		case solutionPart:
+		switch f {
+		case z.Solution:
 			ex.solution = normalizeXML(data)
-		case customizationsPart:
+		case z.Customizations:
 			ex.customizations = normalizeXML(data)
-		case contentTypesPart:
+		case z.ContentTypes:
 			// regenerated on pack
 		default:
 			ex.parts[f.Name] = data
 			ex.names = append(ex.names, f.Name)
 		}
 	}
-	if ex.solution == nil {
-		return nil, fmt.Errorf("read solution zip %s: no %s at the root: not a Dataverse solution export", path, solutionPart)
-	}
-	if ex.customizations == nil {
-		return nil, fmt.Errorf("read solution zip %s: no %s at the root: not a Dataverse solution export", path, customizationsPart)
-	}
+	*budget = z.Remaining()
 	if ex.solRoot, err = scanXML(ex.solution); err != nil {
 		return nil, fmt.Errorf("read solution zip %s: %s is not well-formed XML: %w", path, solutionPart, err)
 	}
@@ -124,7 +84,8 @@ func readExport(path string, budget *int64) (*export, error) {
 const maxPrealloc = 16 << 20
 
 // inflate reads an entry, counting actual inflated bytes against budget
-// rather than trusting the size in the header.
+// rather than trusting the size in the header (the solution zip's own
+// entries go through solzip; this reads the msapp zips inside it).
 func inflate(f *zip.File, budget *int64) ([]byte, error) {
 	rc, err := f.Open()
 	if err != nil {

@@ -41,9 +41,9 @@ var (
 		ObjectID: "0c1d2e3f-0000-4000-8000-000000000001", ApplicationID: "a9b8c7d6-0000-4000-8000-000000000001",
 		Roles: []string{"System Administrator"}, Delegate: true,
 	}
-	// Maker creates the environments' connections (and shares each with
-	// ServicePrincipal): impersonate Maker to turn on flows as the
-	// connection owner.
+	// Maker creates the environments' connections and shares each with
+	// ServicePrincipal, which may then turn on flows that use them (the
+	// service does not turn flows on for an impersonated Maker).
 	Maker = User{
 		Name: "Alex Maker", Email: "alex.maker@contoso.example",
 		ObjectID: "0c1d2e3f-0000-4000-8000-000000000002",

@@ -64,8 +64,10 @@
 //
 // Tokens carry aud, iss, iat, nbf, exp, tid, oid, sub, upn,
 // preferred_username, name, ver 2.0, and azp/appid and scp (access tokens),
-// nonce (ID tokens), groups (when the app asks for group claims). Lifetime
-// is one hour; the clock is injectable (SetNow) so tests can expire them.
+// nonce (ID tokens), groups (when the app asks for group claims; a user in
+// more than 200 groups gets the overage claim _claim_names/_claim_sources
+// instead, as a JWT from Entra does, "Access tokens in the Microsoft identity
+// platform"). Lifetime is one hour; the clock is injectable (SetNow) so tests can expire them.
 package entratest
 
 import (

@@ -40,6 +40,10 @@ type Token struct {
 	Subject string
 }
 
+// MaxGroupClaims is how many groups fit in a token's groups claim: a user
+// in more gets the overage claim instead, and the app asks Graph.
+const MaxGroupClaims = 200
+
 // Issue signs a token with the tenant's key: tests mint tokens for another
 // audience, an expired one, or one for a user who never signed in.
 func (s *Server) Issue(t Token) string {
@@ -83,7 +87,15 @@ func (s *Server) Issue(t Token) string {
 			c["scp"] = strings.Join(t.Scopes, " ")
 		}
 	}
-	if t.Groups {
+	switch {
+	case t.Groups && len(t.User.Groups) > MaxGroupClaims:
+		// The groups overage: a JWT carries at most 200 groups; beyond,
+		// Entra names where to ask instead ("Access tokens in the
+		// Microsoft identity platform", groups overage claim).
+		c["_claim_names"] = map[string]any{"groups": "src1"}
+		c["_claim_sources"] = map[string]any{"src1": map[string]any{
+			"endpoint": "https://graph.windows.net/" + s.TenantID + "/users/" + t.User.ObjectID + "/getMemberObjects"}}
+	case t.Groups:
 		c["groups"] = append([]string{}, t.User.Groups...)
 	}
 	tok, err := entra.SignRS256(s.key, s.kid, nil, c)

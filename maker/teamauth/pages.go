@@ -45,6 +45,10 @@ func (a *Auth) page(w http.ResponseWriter, status int, kind pageKind, returnTo s
 
 // pageWith writes one of the sign-in pages; why is escaped by the template.
 func (a *Auth) pageWith(w http.ResponseWriter, status int, kind pageKind, returnTo, why string) {
+	writePage(w, status, kind, a.SignInURL(returnTo), why)
+}
+
+func writePage(w http.ResponseWriter, status int, kind pageKind, link, why string) {
 	t := pageTexts[kind]
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
@@ -52,5 +56,11 @@ func (a *Auth) pageWith(w http.ResponseWriter, status int, kind pageKind, return
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
 	w.WriteHeader(status)
-	_ = pageTmpl.Execute(w, map[string]string{"Title": t.title, "Lead": t.lead, "Why": why, "Action": t.action, "Link": a.SignInURL(returnTo)})
+	_ = pageTmpl.Execute(w, map[string]string{"Title": t.title, "Lead": t.lead, "Why": why, "Action": t.action, "Link": link})
+}
+
+// Refuse answers 403 with the page a request without the right CSRF token
+// gets (why says what was wrong; nothing was changed).
+func Refuse(w http.ResponseWriter, why string) {
+	writePage(w, http.StatusForbidden, pageCSRF, "", why)
 }

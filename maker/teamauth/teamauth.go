@@ -270,7 +270,17 @@ func safeMethod(m string) bool {
 
 // checkCSRF says why a state-changing request is refused, or "".
 func (a *Auth) checkCSRF(r *http.Request, sess *Session) string {
-	if o := r.Header.Get("Origin"); o != "" && o != "null" && !strings.EqualFold(o, a.public.Scheme+"://"+a.public.Host) {
+	return CheckCSRF(r, sess.csrf, a.public.Scheme+"://"+a.public.Host)
+}
+
+// CheckCSRF is the one CSRF rule of the maker app, in team mode (the
+// session's token sealed in its cookie) and in local mode (a token derived
+// from the loopback session): a state-changing request must carry want in
+// the form field "csrf" or the X-CSRF-Token header and, when the browser
+// sends Origin, come from origin (scheme://host[:port]). It says why the
+// request is refused, or "".
+func CheckCSRF(r *http.Request, want, origin string) string {
+	if o := r.Header.Get("Origin"); o != "" && o != "null" && !strings.EqualFold(o, origin) {
 		return "it came from another site (" + o + ")"
 	}
 	token := r.Header.Get(CSRFHeader)
@@ -280,7 +290,7 @@ func (a *Auth) checkCSRF(r *http.Request, sess *Session) string {
 	if token == "" {
 		return "it carried no security token"
 	}
-	if subtle.ConstantTimeCompare([]byte(token), []byte(sess.csrf)) != 1 {
+	if want == "" || subtle.ConstantTimeCompare([]byte(token), []byte(want)) != 1 {
 		return "its security token belongs to another session"
 	}
 	return ""
@@ -467,6 +477,18 @@ func (a *Auth) signOut(w http.ResponseWriter, r *http.Request) {
 		target = a.md.EndSessionEndpoint + "?" + url.Values{"post_logout_redirect_uri": {target}}.Encode()
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// SignOutOrigin is the origin (scheme://host) of the tenant's sign-out
+// page, where the answer to the sign-out form leads; "" when the tenant has
+// none. A page's Content-Security-Policy form-action must allow it:
+// browsers apply form-action to a form's redirects too.
+func (a *Auth) SignOutOrigin() string {
+	u, err := url.Parse(a.md.EndSessionEndpoint)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // SignInURL is the link that signs a maker in and returns to path.
