@@ -883,3 +883,42 @@ func TestConfigureVariableKinds(t *testing.T) {
 		}
 	}
 }
+
+// TestTeamConfigure configures test in team mode, two replicas behind a
+// proxy without affinity: the page, looked up and checked on one replica,
+// saves on another for the signed-in maker (the commit's author), the
+// values land in the GitHub environment, and no token reaches a page.
+func TestTeamConfigure(t *testing.T) {
+	tr := newTeamRig(t, 2)
+	d := tr.demo
+	sol := fixtures.DemoSolutionName
+	addVariable(t, d.EmuURL, "alexmsft_ApiKey", "Follow Sites API key", solution.TypeSecret)
+	addVariable(t, d.EmuURL, "alexmsft_PagingSettings", "Paging settings", solution.TypeJSON)
+	b := tr.browser()
+	if code, page := b.signIn(emulator.Maker, "/start?environment=dev"); code != 200 {
+		t.Fatalf("sign in: %d\n%s", code, page)
+	}
+	b.post("/solutions/"+sol+"/profile", url.Values{"profile": {DemoProfile}})
+	if code, page := b.post("/solutions/"+sol+"/commit", url.Values{"comment": {"API key #12"}, "branch": {sol}, "base": {"main"}}); code != 200 {
+		t.Fatalf("commit: %d\n%s", code, page)
+	}
+	path := "/solutions/" + sol + "/configure"
+	if code, page := b.post(path, configForm("test", connectionOf(t, d, "test", ""), testValues)); code != 200 || !strings.Contains(page, "Saved for test") {
+		t.Fatalf("save: %d\n%s", code, page)
+	}
+	if v, ok := d.GitHub.EnvironmentSecret("test", "ENVIRONMENTVARIABLE_ALEXMSFT_APIKEY"); !ok || v != testValues.keyVault {
+		t.Errorf("the secret: %q, %v", v, ok)
+	}
+	if _, author, _ := headCommit(t, d.RepoURL, d.Options.Token, sol); author != emulator.Maker.Email {
+		t.Errorf("the settings were committed by %s, not the signed-in maker", author)
+	}
+	if tr.served[0].Load() == 0 || tr.served[1].Load() == 0 {
+		t.Fatalf("one replica served everything: %d, %d", tr.served[0].Load(), tr.served[1].Load())
+	}
+	for _, p := range b.pages {
+		if strings.Contains(p, testValues.keyVault) {
+			t.Fatal("a page holds the secret")
+		}
+	}
+	b.noTokens()
+}
