@@ -5,6 +5,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"testing"
 	"time"
 
@@ -36,52 +38,91 @@ func BenchmarkPackLarge(b *testing.B) {
 	}
 }
 
-// Unpacking every fixture costs no more than twice `unzip -q` of the same
-// zips (best of five runs each, fresh target folders).
-func TestUnpackCostComparedWithUnzip(t *testing.T) {
-	unzip, err := exec.LookPath("unzip")
-	if err != nil {
-		t.Skip("unzip not installed")
-	}
+// unpackBound is the issue's bound: unpacking every fixture zip, one
+// process each, costs at most this many times what tar -x of the finished
+// trees costs, one process each (the physical limit of writing the files).
+const unpackBound = 1.5
+
+// The whole process as a user feels it: the released binary (built once,
+// CGO_ENABLED=0, stripped, as scripts/dist.sh builds it), one process per
+// fixture zip into a fresh folder, against one tar -x process per finished
+// tree. Rounds interleave the two, and each side keeps its best round: on
+// a loaded machine the least disturbed round is the true cost. At least
+// five rounds, up to twenty while the comparison stays above the bound.
+func TestUnpackProcessCostComparedWithTar(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		t.Skip("timing test: not with -short or -race")
 	}
+	tar, err := exec.LookPath("tar")
+	if err != nil {
+		t.Skip("tar not installed")
+	}
+	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(goTool); err != nil {
+		t.Skip("no go tool to build the binary")
+	}
+	work := t.TempDir()
+	bin := filepath.Join(work, "ppalm")
+	build := exec.Command(goTool, "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "../cmd/ppalm")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build ppalm: %v\n%s", err, out)
+	}
 	zips := allZips(t)
-	runUnzip := func(dir string) {
-		for i, z := range zips {
-			if out, err := exec.Command(unzip, "-q", z, "-d", filepath.Join(dir, string(rune('a'+i)))).CombinedOutput(); err != nil {
-				t.Fatalf("unzip %s: %v\n%s", z, err, out)
-			}
+	tars := make([]string, len(zips))
+	files := 0
+	for i, z := range zips {
+		ref := filepath.Join(work, "ref", strconv.Itoa(i))
+		if out, err := exec.Command(bin, "unpack", "--zipfile", z, "--folder", ref).CombinedOutput(); err != nil {
+			t.Fatalf("ppalm unpack %s: %v\n%s", z, err, out)
+		}
+		files += len(readDir(t, ref))
+		tars[i] = filepath.Join(work, strconv.Itoa(i)+".tar")
+		if out, err := exec.Command(tar, "-cf", tars[i], "-C", ref, ".").CombinedOutput(); err != nil {
+			t.Fatalf("tar -c %s: %v\n%s", ref, err, out)
 		}
 	}
-	runOurs := func(dir string) {
-		for i, z := range zips {
-			if _, err := Unpack(context.Background(), UnpackOptions{ZipFile: z, Folder: filepath.Join(dir, string(rune('a'+i)))}); err != nil {
-				t.Fatal(err)
+	round := 0
+	// timed runs one process per fixture into fresh folders and returns
+	// the time the processes took (folder creation for tar excluded).
+	timed := func(cmd func(i int, dir string) *exec.Cmd, mkdir bool) time.Duration {
+		round++
+		var total time.Duration
+		for i := range zips {
+			dir := filepath.Join(work, "r"+strconv.Itoa(round), strconv.Itoa(i))
+			if mkdir {
+				must(t, os.MkdirAll(dir, 0o755))
+			} else {
+				must(t, os.MkdirAll(filepath.Dir(dir), 0o755))
+			}
+			c := cmd(i, dir)
+			start := time.Now()
+			out, err := c.CombinedOutput()
+			total += time.Since(start)
+			if err != nil {
+				t.Fatalf("%v: %v\n%s", c.Args, err, out)
 			}
 		}
+		must(t, os.RemoveAll(filepath.Join(work, "r"+strconv.Itoa(round))))
+		return total
 	}
-	timed := func(run func(string)) time.Duration {
-		dir := t.TempDir()
-		start := time.Now()
-		run(dir)
-		return time.Since(start)
+	runTar := func(i int, dir string) *exec.Cmd { return exec.Command(tar, "-xf", tars[i], "-C", dir) }
+	runOurs := func(i int, dir string) *exec.Cmd {
+		return exec.Command(bin, "unpack", "--zipfile", zips[i], "--folder", dir)
 	}
-	// Interleaved runs, the minimum of each: the machine is shared and the
-	// minimum is the least disturbed measurement. At least five rounds, up
-	// to twenty while the load keeps the comparison above the bound.
-	var unzipTime, ours time.Duration
-	for i := 0; i < 5 || (i < 20 && ours > 2*unzipTime); i++ {
-		u, o := timed(runUnzip), timed(runOurs)
-		if i == 0 || u < unzipTime {
-			unzipTime = u
+	var tarTime, ours time.Duration
+	for i := 0; i < 5 || (i < 20 && float64(ours) > unpackBound*float64(tarTime)); i++ {
+		tt, o := timed(runTar, true), timed(runOurs, false)
+		if i == 0 || tt < tarTime {
+			tarTime = tt
 		}
 		if i == 0 || o < ours {
 			ours = o
 		}
 	}
-	t.Logf("unpack of %d fixture zips: ppalm %v, unzip -q %v (ratio %.2f)", len(zips), ours, unzipTime, float64(ours)/float64(unzipTime))
-	if ours > 2*unzipTime {
-		t.Errorf("ppalm unpack took %v, more than twice unzip's %v", ours, unzipTime)
+	ratio := float64(ours) / float64(tarTime)
+	t.Logf("%d fixture zips, %d files, one process each: ppalm unpack %v, tar -x %v (ratio %.2f, bound %.1f)", len(zips), files, ours, tarTime, ratio, unpackBound)
+	if ratio > unpackBound {
+		t.Errorf("ppalm unpack took %v, %.2f times tar -x's %v; the bound is %.1f", ours, ratio, tarTime, unpackBound)
 	}
 }

@@ -39,6 +39,9 @@ var unorderedChildren = map[string]bool{
 	"FormXml":       true, // formsOf compares FormXml fragments
 	"FormXml/forms": true,
 	"ImportExportXml/Entities/Entity/Visualizations": true,
+	// pac sorts these lists on unpack (order.go); the export order is lost.
+	"ImportExportXml/AppModules/AppModule/AppModuleComponents": true,
+	"ImportExportXml/SolutionManifest/MissingDependencies":     true,
 }
 
 type cnode struct {

@@ -297,7 +297,7 @@ func (ts *treeSource) assemble(managed bool) (*packed, error) {
 	if managed {
 		flag = "1"
 	}
-	sol := solutionFile(ts.solution, ts.solRoot, flag)[len(xmlHeader):]
+	sol := solutionFile(ts.solution, ts.solRoot, flag, packSolutionOrders)[len(xmlHeader):]
 	z := &packed{solution: sol, customizations: out, custRoot: custRoot, parts: parts}
 	for n := range parts {
 		z.names = append(z.names, n)

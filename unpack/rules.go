@@ -24,6 +24,8 @@ type itemRule struct {
 	// to another tree path (web resource content, custom connector files);
 	// ok false keeps the section inline.
 	blobs func(src []byte, n *node) (moves []blobMove, ok bool)
+	// orders sorts lists inside the item on unpack, as pac does.
+	orders map[string]childOrder
 }
 
 // blobMove is one zip part that lives elsewhere in the tree.
@@ -106,7 +108,8 @@ var itemRules = []itemRule{
 	},
 	withBlobs(flatRule("Connectors", "Connector", "Connectors", ".xml", childKey("name")), connectorBlobs),
 	// Model-driven apps and their site maps differ in managed packages.
-	bareRule(managedRule(folderRule("AppModules", "AppModule", "AppModules", "AppModule.xml", childKey("UniqueName")))),
+	withOrders(bareRule(managedRule(folderRule("AppModules", "AppModule", "AppModules", "AppModule.xml", childKey("UniqueName")))),
+		map[string]childOrder{"AppModuleComponents": appModuleComponents}),
 	managedRule(folderRule("AppModuleSiteMaps", "AppModuleSiteMap", "AppModuleSiteMaps", "AppModuleSiteMap.xml", childKey("SiteMapUniqueName"))),
 }
 
@@ -137,6 +140,10 @@ func folderRule(section, item, dir, base string, key itemKey) itemRule {
 
 func managedRule(r itemRule) itemRule { r.managedVariant = true; return r }
 func bareRule(r itemRule) itemRule    { r.bare = true; return r }
+func withOrders(r itemRule, orders map[string]childOrder) itemRule {
+	r.orders = orders
+	return r
+}
 func withBlobs(r itemRule, blobs func(src []byte, n *node) ([]blobMove, bool)) itemRule {
 	r.blobs = blobs
 	return r

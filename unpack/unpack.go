@@ -163,7 +163,7 @@ func (u *unpacker) run(solutionManaged string) error {
 	if err := u.add("Other/Customizations.xml", out); err != nil {
 		return err
 	}
-	if err := u.add("Other/Solution.xml", solutionFile(ex.solution, ex.solRoot, solutionManaged)); err != nil {
+	if err := u.add("Other/Solution.xml", solutionFile(ex.solution, ex.solRoot, solutionManaged, unpackSolutionOrders)); err != nil {
 		return err
 	}
 	names := append([]string(nil), ex.names...)
@@ -182,17 +182,27 @@ func (u *unpacker) run(solutionManaged string) error {
 	return nil
 }
 
-// solutionFile renders Other/Solution.xml, optionally rewriting <Managed>.
-func solutionFile(src []byte, root *node, managed string) []byte {
-	out := append([]byte(nil), xmlHeader...)
-	m := root.child("SolutionManifest").child("Managed")
-	if managed == "" || m == nil || m.self {
-		return append(out, src[root.start:root.end]...)
+// solutionFile renders Other/Solution.xml: <Managed> rewritten when managed
+// is set, and the lists orders names put in their order.
+func solutionFile(src []byte, root *node, managed string, orders map[string]childOrder) []byte {
+	if m := root.child("SolutionManifest").childNode("Managed"); managed != "" && m != nil && !m.self {
+		edited := append(append(append([]byte(nil), src[:m.openEnd]...), managed...), src[m.closeStart:]...)
+		if r, err := scanXML(edited); err == nil {
+			src, root = edited, r
+		}
 	}
-	out = append(out, src[root.start:m.openEnd]...)
-	out = append(out, managed...)
-	return append(out, src[m.closeStart:root.end]...)
+	out := append([]byte(nil), xmlHeader...)
+	return emitOrdered(out, src, root, 0, orders)
 }
+
+// unpackSolutionOrders are the lists of solution.xml pac sorts on unpack.
+var unpackSolutionOrders = map[string]childOrder{
+	"RootComponents":      rootComponentsAsText,
+	"MissingDependencies": missingDependencies,
+}
+
+// packSolutionOrders put RootComponents back in the export's order.
+var packSolutionOrders = map[string]childOrder{"RootComponents": rootComponentsAsNumbers}
 
 // section splits one top-level section; false means it stays inline.
 func (u *unpacker) section(sec *node) (bool, error) {
@@ -248,7 +258,7 @@ func (u *unpacker) items(r *itemRule, sec *node) (bool, error) {
 		if r.managedVariant {
 			p = u.variantName(p)
 		}
-		if err := u.add(p, fragmentFile(src, it, r.bare, nil)); err != nil {
+		if err := u.add(p, fragmentFile(src, it, r.bare, orderedChildren(src, it, r.orders))); err != nil {
 			return false, err
 		}
 		for _, m := range moves[i] {
