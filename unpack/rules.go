@@ -107,6 +107,9 @@ var itemRules = []itemRule{
 		owns: under("Controls", "/ControlManifest.xml.data.xml"),
 	},
 	withBlobs(flatRule("Connectors", "Connector", "Connectors", ".xml", childKey("name")), connectorBlobs),
+	flatRule("Dialogs", "Dialog", "Dialogs", ".xml", childKey("FormId")),
+	flatRule("EntityDataSources", "EntityDataSource", "EntityDataSources", ".xml", attrKey("EntityDataSourceId")),
+	flatRule("EntityDataProviders", "EntityDataProvider", "EntityDataProviders", ".xml", childKey("EntityDataProviderId")),
 	// Model-driven apps and their site maps differ in managed packages.
 	withOrders(bareRule(managedRule(folderRule("AppModules", "AppModule", "AppModules", "AppModule.xml", childKey("UniqueName")))),
 		map[string]childOrder{"AppModuleComponents": appModuleComponents}),
@@ -207,6 +210,11 @@ func ownedByPacker(p string) bool {
 			return true
 		}
 	}
+	for _, r := range sectionRules {
+		if r.owns(p) {
+			return true
+		}
+	}
 	return false
 }
 
@@ -220,4 +228,5 @@ var treeFolders = []string{
 	"botcomponentcollections", "Assets", "customapis", "appactions", "pluginpackages",
 	"Connector", "Connectors", "fxexpressions", "maskingrules", "aipluginoperations",
 	"Resources", "Templates", "Reports", "dvtablesearchs", "dvtablesearchentities",
+	"Dialogs", "EntityDataSources", "EntityDataProviders",
 }

@@ -228,7 +228,34 @@ func (u *unpacker) section(sec *node) (bool, error) {
 			return u.items(&itemRules[i], sec)
 		}
 	}
+	for i := range sectionRules {
+		if sectionRules[i].section == sec.name {
+			return u.splitSection(&sectionRules[i], sec)
+		}
+	}
 	return false, nil
+}
+
+// splitSection writes the files of a section with a shape of its own.
+func (u *unpacker) splitSection(r *sectionRule, sec *node) (bool, error) {
+	files, moves, ok := r.split(u.ex.customizations, sec)
+	if !ok || !u.movable(moves) {
+		return false, nil
+	}
+	if u.variantsOnly {
+		return true, nil
+	}
+	for _, f := range files {
+		if err := u.add(f.path, f.data); err != nil {
+			return false, err
+		}
+	}
+	for _, m := range moves {
+		if err := u.moveBlob(m); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 func (u *unpacker) items(r *itemRule, sec *node) (bool, error) {
