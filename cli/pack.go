@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newPackCmd) }
+func init() { registerNamed("pack", newPackCmd) }
 
 func newPackCmd(f *Factory) *cobra.Command {
 	var o unpack.PackOptions
@@ -21,9 +21,9 @@ func newPackCmd(f *Factory) *cobra.Command {
 		Long: "Builds a Dataverse solution zip from the tree in --folder, in the container format of a\n" +
 			"Dataverse export. --packagetype Both writes ZIP and NAME_managed.zip; the default follows\n" +
 			"Other/Solution.xml (a Both tree, Managed=2, packs unmanaged).\n\n" +
-			"Every file of the tree is placed by a rule; a file none places (an unknown folder, files\n" +
-			"another packager split out of a section ppalm keeps inline) fails the pack, naming it,\n" +
-			"rather than travelling as a loose part the import ignores.",
+			"Every file of the tree is placed by a rule; a file none places (an unknown folder, KB article\n" +
+			"or mail merge template documents ppalm does not join back) fails the pack, naming it, rather\n" +
+			"than travelling as a loose part the import ignores.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			pt, err := unpack.ParsePackageType(packageType)

@@ -48,8 +48,27 @@ func register(build func(*Factory) *cobra.Command) {
 	commandBuilders = append(commandBuilders, build)
 }
 
+// namedBuilders are the commands run often as a process of their own in a
+// pipeline (unpack, pack), by name: run builds only the one asked for.
+var namedBuilders = map[string]func(*Factory) *cobra.Command{}
+
+// registerNamed is register for a command in namedBuilders.
+func registerNamed(name string, build func(*Factory) *cobra.Command) {
+	register(build)
+	namedBuilders[name] = build
+}
+
 // NewRoot builds the ppalm command tree around f.
 func NewRoot(f *Factory) *cobra.Command {
+	root := newRootCommand(f)
+	for _, build := range commandBuilders {
+		root.AddCommand(build(f))
+	}
+	return root
+}
+
+// newRootCommand is the root command without subcommands.
+func newRootCommand(f *Factory) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "ppalm",
 		Short:         "Power Platform ALM in one binary",
@@ -60,9 +79,22 @@ func NewRoot(f *Factory) *cobra.Command {
 	}
 	root.SetOut(f.Stdout)
 	root.SetErr(f.Stderr)
-	for _, build := range commandBuilders {
-		root.AddCommand(build(f))
+	return root
+}
+
+// newRootFor builds the command tree for args: for a command in
+// namedBuilders only that command (building every command's flags is most
+// of what a short command spends in ppalm itself), else all of them.
+func newRootFor(f *Factory, args []string) *cobra.Command {
+	if len(args) == 0 {
+		return NewRoot(f)
 	}
+	build, ok := namedBuilders[args[0]]
+	if !ok {
+		return NewRoot(f)
+	}
+	root := newRootCommand(f)
+	root.AddCommand(build(f))
 	return root
 }
 
@@ -93,7 +125,7 @@ func run(ctx context.Context, f *Factory, args []string) int {
 			return code
 		}
 	}
-	root := NewRoot(f)
+	root := newRootFor(f, args)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {

@@ -31,7 +31,10 @@ func Unpack(ctx context.Context, opts UnpackOptions) (*Summary, error) {
 	if budget <= 0 {
 		budget = DefaultMaxInflatedBytes
 	}
-	t, sum, err := buildTree(ctx, opts, &budget)
+	t, sum, exports, err := buildTree(ctx, opts, &budget)
+	for _, ex := range exports {
+		defer ex.close()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -43,7 +46,7 @@ func Unpack(ctx context.Context, opts UnpackOptions) (*Summary, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
 	}
-	removed, err := writeTree(ctx, opts.Folder, t, le == "crlf")
+	removed, err := writeTree(ctx, opts.Folder, t, le == "crlf", &budget)
 	if err != nil {
 		return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
 	}
@@ -53,25 +56,28 @@ func Unpack(ctx context.Context, opts UnpackOptions) (*Summary, error) {
 	return sum, nil
 }
 
-// buildTree reads the zip(s) and computes every file of the tree in memory.
-func buildTree(ctx context.Context, opts UnpackOptions, budget *int64) (*tree, *Summary, error) {
+// buildTree reads the zip(s) and computes every file of the tree: the
+// generated ones in memory, the others as the zip entries they copy. The
+// exports it returns (also with an error) are closed after writing.
+func buildTree(ctx context.Context, opts UnpackOptions, budget *int64) (*tree, *Summary, []*export, error) {
 	ex, err := readExport(opts.ZipFile, budget)
 	if err != nil {
-		return nil, nil, fmt.Errorf("unpack: %w", err)
+		return nil, nil, nil, fmt.Errorf("unpack: %w", err)
 	}
+	exports := []*export{ex}
 	name, version, managedFlag := ex.manifest()
 	isManaged := managedFlag == "1"
 	if managedFlag != "0" && managedFlag != "1" {
-		return nil, nil, fmt.Errorf("unpack %s: %s: <Managed> is %q, expected 0 or 1 in an exported zip", opts.ZipFile, solutionPart, managedFlag)
+		return nil, nil, exports, fmt.Errorf("unpack %s: %s: <Managed> is %q, expected 0 or 1 in an exported zip", opts.ZipFile, solutionPart, managedFlag)
 	}
 	switch opts.PackageType {
 	case Unmanaged, Both:
 		if isManaged {
-			return nil, nil, fmt.Errorf("unpack %s: the zip is managed (<Managed>1</Managed>) but package type %s needs the unmanaged zip", opts.ZipFile, opts.PackageType)
+			return nil, nil, exports, fmt.Errorf("unpack %s: the zip is managed (<Managed>1</Managed>) but package type %s needs the unmanaged zip", opts.ZipFile, opts.PackageType)
 		}
 	case Managed:
 		if !isManaged {
-			return nil, nil, fmt.Errorf("unpack %s: the zip is unmanaged (<Managed>0</Managed>) but package type Managed was asked for", opts.ZipFile)
+			return nil, nil, exports, fmt.Errorf("unpack %s: the zip is unmanaged (<Managed>0</Managed>) but package type Managed was asked for", opts.ZipFile)
 		}
 	}
 	t := newTree()
@@ -81,26 +87,27 @@ func buildTree(ctx context.Context, opts UnpackOptions, budget *int64) (*tree, *
 		solutionManaged = "2"
 	}
 	if err := u.run(solutionManaged); err != nil {
-		return nil, nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
+		return nil, nil, exports, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
 	}
 	if opts.PackageType == Both {
 		mzip := ManagedZipName(opts.ZipFile)
 		mex, err := readExport(mzip, budget)
 		if err != nil {
-			return nil, nil, fmt.Errorf("unpack both: %w", err)
+			return nil, nil, exports, fmt.Errorf("unpack both: %w", err)
 		}
+		exports = append(exports, mex)
 		mname, mversion, mflag := mex.manifest()
 		if mflag != "1" || mname != name || mversion != version {
-			return nil, nil, fmt.Errorf("unpack both: %s holds %s %s (Managed=%s); expected the managed export of %s %s", mzip, mname, mversion, mflag, name, version)
+			return nil, nil, exports, fmt.Errorf("unpack both: %s holds %s %s (Managed=%s); expected the managed export of %s %s", mzip, mname, mversion, mflag, name, version)
 		}
 		mu := &unpacker{ex: mex, t: t, managed: true, variantsOnly: true}
 		if err := mu.run(""); err != nil {
-			return nil, nil, fmt.Errorf("unpack %s: %w", mzip, err)
+			return nil, nil, exports, fmt.Errorf("unpack %s: %w", mzip, err)
 		}
 	}
 	sum := &Summary{UniqueName: name, Version: version, Managed: isManaged, Both: opts.PackageType == Both,
 		Components: countComponents(ex.customizations, ex.custRoot, ex.names)}
-	return t, sum, nil
+	return t, sum, exports, nil
 }
 
 // ManagedZipName is the managed zip that pac pairs with an unmanaged one:
@@ -175,7 +182,7 @@ func (u *unpacker) run(solutionManaged string) error {
 		if ownedByPacker(n) {
 			return fmt.Errorf("zip entry %s lies where the tree keeps split-out components; it cannot be unpacked losslessly", n)
 		}
-		if err := u.t.add(decodePartName(n), ex.parts[n], false); err != nil {
+		if err := u.t.addPart(decodePartName(n), ex.parts[n]); err != nil {
 			return err
 		}
 	}
@@ -320,12 +327,12 @@ func (u *unpacker) movable(moves []blobMove) bool {
 // moveBlob writes a zip part an item names under its tree path, as
 // SolutionPackager does (a part the zip lacks is skipped).
 func (u *unpacker) moveBlob(m blobMove) error {
-	data, ok := u.ex.parts[m.zip]
+	part, ok := u.ex.parts[m.zip]
 	if !ok {
 		return nil
 	}
 	u.consumed[m.zip] = true
-	return u.t.add(m.tree, data, false)
+	return u.t.addPart(m.tree, part)
 }
 
 // entities writes Entities/<Name>/... for every entity.

@@ -9,15 +9,26 @@ import (
 	"strings"
 )
 
-// export is one solution zip read into memory.
+// export is one solution zip: the two manifests read into memory, every
+// other entry left in the zip until it is written (a tree's files are
+// mostly these parts, copied as they are; holding them all in memory first
+// costs a fresh page of memory for every 4 KB of them).
 type export struct {
 	path           string
-	solution       []byte // solution.xml, BOM stripped, LF
-	customizations []byte // customizations.xml, BOM stripped, LF
+	file           *os.File // open until the tree is written (close)
+	solution       []byte   // solution.xml, BOM stripped, LF
+	customizations []byte   // customizations.xml, BOM stripped, LF
 	solRoot        *node
 	custRoot       *node
-	parts          map[string][]byte // every other entry, verbatim
-	names          []string          // entry names of parts, in zip order
+	parts          map[string]*zip.File // every other entry
+	names          []string             // entry names of parts, in zip order
+}
+
+// close releases the zip file.
+func (ex *export) close() {
+	if ex != nil && ex.file != nil {
+		ex.file.Close()
+	}
 }
 
 // Part names the manifests use at the root of every solution zip.
@@ -54,21 +65,38 @@ func checkEntryName(name string) error {
 }
 
 // readExport reads and checks a solution zip. budget is the number of
-// inflated bytes still allowed; it is decremented by what this zip used.
-func readExport(path string, budget *int64) (*export, error) {
-	zr, err := zip.OpenReader(path)
+// inflated bytes still allowed; it is decremented by what this zip's
+// manifests used, and must cover what its parts claim. The caller closes
+// the export once the tree is written.
+func readExport(path string, budget *int64) (_ *export, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read solution zip %s: %w", path, err)
+	}
+	ex := &export{path: path, file: f}
+	defer func() {
+		if err != nil {
+			f.Close()
+		}
+	}()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read solution zip %s: %w", path, err)
+	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("read solution zip %s: not a zip file (a folder)", path)
+	}
+	zr, err := zip.NewReader(f, st.Size())
 	if errors.Is(err, zip.ErrInsecurePath) && zr != nil {
 		err = nil // checkEntryName names the offending entry below
 	}
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("read solution zip %s: %w", path, err)
-		}
 		return nil, fmt.Errorf("read solution zip %s: not a zip file (%v)", path, err)
 	}
-	defer zr.Close()
-	ex := &export{path: path, parts: make(map[string][]byte, len(zr.File))}
+	ex.parts = make(map[string]*zip.File, len(zr.File))
 	lower := map[string]string{}
+	var claimed uint64
+	var biggest *zip.File
 	for _, f := range zr.File {
 		if strings.HasSuffix(f.Name, "/") {
 			if err := checkEntryName(f.Name); err != nil {
@@ -83,21 +111,32 @@ func readExport(path string, budget *int64) (*export, error) {
 			return nil, fmt.Errorf("read solution zip %s: entries %q and %q differ only in letter case; they would overwrite each other on Windows and macOS", path, prev, f.Name)
 		}
 		lower[strings.ToLower(f.Name)] = f.Name
-		data, err := inflate(f, budget)
-		if err != nil {
-			return nil, fmt.Errorf("read solution zip %s: entry %s: %w", path, f.Name, err)
-		}
 		switch f.Name {
-		case solutionPart:
-			ex.solution = normalizeXML(data)
-		case customizationsPart:
-			ex.customizations = normalizeXML(data)
+		case solutionPart, customizationsPart:
+			data, err := inflate(f, budget)
+			if err != nil {
+				return nil, fmt.Errorf("read solution zip %s: entry %s: %w", path, f.Name, err)
+			}
+			if f.Name == solutionPart {
+				ex.solution = normalizeOwnedXML(data)
+			} else {
+				ex.customizations = normalizeOwnedXML(data)
+			}
 		case contentTypesPart:
 			// regenerated on pack
 		default:
-			ex.parts[f.Name] = data
+			ex.parts[f.Name] = f
 			ex.names = append(ex.names, f.Name)
+			claimed += f.UncompressedSize64
+			if biggest == nil || f.UncompressedSize64 > biggest.UncompressedSize64 {
+				biggest = f
+			}
 		}
+	}
+	// What the headers claim must fit before anything is written; what the
+	// parts really inflate to is counted again as they are written.
+	if claimed > uint64(max(*budget, 0)) {
+		return nil, fmt.Errorf("read solution zip %s: entry %s: inflates past the limit of %d bytes (zip bomb?): the entries claim %d bytes", path, biggest.Name, *budget, claimed)
 	}
 	if ex.solution == nil {
 		return nil, fmt.Errorf("read solution zip %s: no %s at the root: not a Dataverse solution export", path, solutionPart)
@@ -163,4 +202,18 @@ func inflate(f *zip.File, budget *int64) ([]byte, error) {
 func (ex *export) manifest() (uniqueName, version, managed string) {
 	m := ex.solRoot.child("SolutionManifest")
 	return m.childText(ex.solution, "UniqueName"), m.childText(ex.solution, "Version"), m.childText(ex.solution, "Managed")
+}
+
+// readPart inflates a part whole, counted against budget (canvas reviews
+// read the .msapp).
+func (ex *export) readPart(name string, budget *int64) ([]byte, error) {
+	f, ok := ex.parts[name]
+	if !ok {
+		return nil, fmt.Errorf("no zip entry %s", name)
+	}
+	data, err := inflate(f, budget)
+	if err != nil {
+		return nil, fmt.Errorf("entry %s: %w", name, err)
+	}
+	return data, nil
 }
