@@ -96,12 +96,13 @@ func addCanvasReviews(t *tree, budget *int64) error {
 // suffix that changes on every export (solution-format §5 point 3).
 func canvasAppNames(t *tree) map[string]string {
 	out := map[string]string{}
-	for _, f := range t.files {
+	for i := range t.files {
+		f := &t.files[i]
 		dir, base := path.Split(f.path)
 		if dir != "CanvasApps/" || !strings.HasSuffix(base, ".meta.xml") {
 			continue
 		}
-		src := normalizeXML(f.data)
+		src := normalizeXML(f.content())
 		root, err := scanXML(src)
 		if err != nil || root.name != "CanvasApp" {
 			continue

@@ -34,11 +34,14 @@ func checkTargetFolder(folder string) error {
 
 // toCRLF turns every LF not already preceded by CR into CRLF.
 func toCRLF(b []byte) []byte {
-	n := bytes.Count(b, []byte("\n"))
-	if n == 0 {
+	if bytes.IndexByte(b, '\n') < 0 {
 		return b
 	}
-	out := make([]byte, 0, len(b)+n)
+	return appendCRLF(make([]byte, 0, len(b)+bytes.Count(b, []byte("\n"))), b)
+}
+
+// appendCRLF appends b to out with every LF not preceded by CR as CRLF.
+func appendCRLF(out, b []byte) []byte {
 	for i, c := range b {
 		if c == '\n' && (i == 0 || b[i-1] != '\r') {
 			out = append(out, '\r')
@@ -134,20 +137,26 @@ func writeFiles(ctx context.Context, root string, t *tree, crlf bool, budget *in
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var buf []byte
+			var copyBuf, genBuf, crlfBuf []byte
 			for f := range jobs {
 				p := filepath.Join(root, filepath.FromSlash(f.path))
+				data := f.data
 				var err error
-				switch {
-				case f.part != nil:
-					if buf == nil {
-						buf = make([]byte, 32<<10)
+				if f.part != nil {
+					if copyBuf == nil {
+						copyBuf = make([]byte, 32<<10)
 					}
-					err = writePart(p, f.part, buf, budget)
-				case f.xml && crlf:
-					err = writeTreeFile(p, toCRLF(f.data))
-				default:
-					err = writeTreeFile(p, f.data)
+					err = writePart(p, f.part, copyBuf, budget)
+				} else {
+					if f.gen != nil {
+						genBuf = f.gen(genBuf[:0])
+						data = genBuf
+					}
+					if f.xml && crlf {
+						crlfBuf = appendCRLF(crlfBuf[:0], data)
+						data = crlfBuf
+					}
+					err = writeTreeFile(p, data)
 				}
 				if err != nil {
 					select {

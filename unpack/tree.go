@@ -19,6 +19,10 @@ type treeFile struct {
 	// part, when data is nil, is the zip entry whose bytes the file holds,
 	// inflated as it is written.
 	part *zip.File
+	// gen, when data is nil, appends the file's XML to dst: fragments of
+	// customizations.xml are rendered as they are written, into a buffer
+	// each writer reuses, rather than all held in memory at once.
+	gen func(dst []byte) []byte
 	// xml marks generated XML (LF inside); line endings are applied on write.
 	xml bool
 }
@@ -39,6 +43,19 @@ func newTree() *tree {
 
 func (t *tree) add(path string, data []byte, xml bool) error {
 	return t.addFile(treeFile{path: path, data: data, xml: xml})
+}
+
+// genFile is a generated XML file rendered when it is written.
+func genFile(path string, gen func(dst []byte) []byte) treeFile {
+	return treeFile{path: path, gen: gen, xml: true}
+}
+
+// content returns the file's bytes (rendering a generated file).
+func (f *treeFile) content() []byte {
+	if f.gen != nil {
+		return f.gen(nil)
+	}
+	return f.data
 }
 
 // addPart adds a file that holds a zip entry as it is.
@@ -127,7 +144,11 @@ func fragmentFile(src []byte, n *node, bare bool, replace func([]byte, *node) ([
 	// Sized up front: every page a growing buffer leaves behind is a fresh
 	// page of memory, and touching fresh memory is what an unpack spends
 	// most on after writing the files.
-	out := make([]byte, 0, len(xmlHeader)+len(xsiDecl)+2+n.end-n.start)
+	return appendFragment(make([]byte, 0, len(xmlHeader)+len(xsiDecl)+2+n.end-n.start), src, n, bare, replace)
+}
+
+// appendFragment is fragmentFile appending to out.
+func appendFragment(out, src []byte, n *node, bare bool, replace func([]byte, *node) ([]byte, bool)) []byte {
 	out = append(out, xmlHeader...)
 	if bare {
 		out = append(out, src[n.start:n.openEnd]...)
@@ -144,11 +165,11 @@ func fragmentFile(src []byte, n *node, bare bool, replace func([]byte, *node) ([
 // wrappedFile renders items inside a fresh root element <wrapper xmlns:xsi>,
 // each item indented by two spaces.
 func wrappedFile(src []byte, wrapper string, items []*node) []byte {
-	size := len(xmlHeader) + 2*len(wrapper) + len(xsiDecl) + 8
-	for _, it := range items {
-		size += it.end - it.start + 3 + 2*bytes.Count(src[it.start:it.end], []byte("\n"))
-	}
-	out := make([]byte, 0, size)
+	return appendWrapped(nil, src, wrapper, items)
+}
+
+// appendWrapped is wrappedFile appending to out.
+func appendWrapped(out, src []byte, wrapper string, items []*node) []byte {
 	out = append(out, xmlHeader...)
 	out = append(out, '<')
 	out = append(out, wrapper...)

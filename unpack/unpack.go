@@ -227,7 +227,8 @@ func (u *unpacker) section(sec *node) (bool, error) {
 			if u.variantsOnly || isEmptyElement(u.ex.customizations, sec) {
 				return true, nil
 			}
-			return true, u.add("Other/"+w+".xml", fragmentFile(u.ex.customizations, sec, false, nil))
+			src := u.ex.customizations
+			return true, u.t.addFile(genFile("Other/"+w+".xml", func(dst []byte) []byte { return appendFragment(dst, src, sec, false, nil) }))
 		}
 	}
 	for i := range itemRules {
@@ -292,7 +293,9 @@ func (u *unpacker) items(r *itemRule, sec *node) (bool, error) {
 		if r.managedVariant {
 			p = u.variantName(p)
 		}
-		if err := u.add(p, fragmentFile(src, it, r.bare, orderedChildren(src, it, r.orders))); err != nil {
+		if err := u.t.addFile(genFile(p, func(dst []byte) []byte {
+			return appendFragment(dst, src, it, r.bare, orderedChildren(src, it, r.orders))
+		})); err != nil {
 			return false, err
 		}
 		for _, m := range moves[i] {
@@ -369,54 +372,66 @@ func (u *unpacker) entity(e *node, formulas []string) error {
 	src := u.ex.customizations
 	dir := "Entities/" + e.childText(src, "Name") + "/"
 	var files []treeFile
-	replace := func(dst []byte, c *node) ([]byte, bool) {
+	wrapped := func(p, wrapper string, item *node) {
+		files = append(files, genFile(p, func(dst []byte) []byte { return appendWrapped(dst, src, wrapper, []*node{item}) }))
+	}
+	// The children of <Entity> that move to files of their own, left as
+	// placeholders in Entity.xml.
+	split := map[*node]bool{}
+	for _, c := range e.children {
 		switch c.name {
 		case "FormXml":
 			if !formsSplittable(src, c) {
-				return dst, false
+				continue
 			}
 			for _, forms := range c.children {
 				typ, _ := forms.attr(src, "type")
 				for _, sf := range forms.children {
-					p := u.variantName(dir + "FormXml/" + typ + "/" + sf.childText(src, "formid") + ".xml")
-					files = append(files, treeFile{path: p, data: wrappedFile(src, "forms", []*node{sf})})
+					wrapped(u.variantName(dir+"FormXml/"+typ+"/"+sf.childText(src, "formid")+".xml"), "forms", sf)
 				}
 			}
 		case "SavedQueries":
 			if u.variantsOnly || !listSplittable(src, c, "savedqueries", "savedquery", "savedqueryid") {
-				return dst, false
+				continue
 			}
 			if !c.self && len(c.children) == 1 {
 				for _, q := range c.children[0].children {
-					files = append(files, treeFile{path: dir + "SavedQueries/" + q.childText(src, "savedqueryid") + ".xml", data: wrappedFile(src, "savedqueries", []*node{q})})
+					wrapped(dir+"SavedQueries/"+q.childText(src, "savedqueryid")+".xml", "savedqueries", q)
 				}
 			}
 		case "Visualizations":
 			if u.variantsOnly || !hasOnlyChildren(src, c, "visualization") || !childIDsSafe(src, c, "savedqueryvisualizationid") {
-				return dst, false
+				continue
 			}
 			for _, v := range c.children {
-				files = append(files, treeFile{path: dir + "Visualizations/" + v.childText(src, "savedqueryvisualizationid") + ".xml", data: wrappedFile(src, "Visualizations", []*node{v})})
+				wrapped(dir+"Visualizations/"+v.childText(src, "savedqueryvisualizationid")+".xml", "Visualizations", v)
 			}
 		case "RibbonDiffXml":
 			if u.variantsOnly {
-				return dst, false
+				continue
 			}
-			files = append(files, treeFile{path: dir + "RibbonDiff.xml", data: fragmentFile(src, c, false, nil)})
+			files = append(files, genFile(dir+"RibbonDiff.xml", func(dst []byte) []byte { return appendFragment(dst, src, c, false, nil) }))
 		default:
-			return dst, false
+			continue
 		}
-		return emptyTag(dst, c.name), true
+		split[c] = true
 	}
-	entityXML := fragmentFile(src, e, false, replace)
 	if !u.variantsOnly {
-		files = append([]treeFile{{path: dir + "Entity.xml", data: entityXML}}, files...)
+		entityXML := genFile(dir+"Entity.xml", func(dst []byte) []byte {
+			return appendFragment(dst, src, e, false, func(dst []byte, c *node) ([]byte, bool) {
+				if !split[c] {
+					return dst, false
+				}
+				return emptyTag(dst, c.name), true
+			})
+		})
+		files = append([]treeFile{entityXML}, files...)
 	}
 	for _, f := range files {
 		if u.variantsOnly && !strings.Contains(f.path, "/FormXml/") {
 			continue
 		}
-		if err := u.add(f.path, f.data); err != nil {
+		if err := u.t.addFile(f); err != nil {
 			return err
 		}
 	}
@@ -521,7 +536,10 @@ func (u *unpacker) relationships(sec *node) (bool, error) {
 		return false, err
 	}
 	for _, lk := range order {
-		if err := u.add("Other/Relationships/"+spelling[lk]+".xml", wrappedFile(src, "EntityRelationships", groups[lk])); err != nil {
+		group := groups[lk]
+		if err := u.t.addFile(genFile("Other/Relationships/"+spelling[lk]+".xml", func(dst []byte) []byte {
+			return appendWrapped(dst, src, "EntityRelationships", group)
+		})); err != nil {
 			return false, err
 		}
 	}
