@@ -9,10 +9,11 @@
 // A Dataverse export holds solution.xml, customizations.xml,
 // [Content_Types].xml and component files under forward-slash paths. Unpack
 // refuses entries that are absolute, contain "..", backslashes or a drive
-// letter, or differ from another entry only in letter case; it counts the
-// bytes it actually inflates against UnpackOptions.MaxInflatedBytes (2 GiB by
-// default) whatever the headers claim. XML parts must be well-formed UTF-8
-// without a DOCTYPE.
+// letter, or differ from another entry only in letter case. The sizes the
+// entries claim must fit UnpackOptions.MaxInflatedBytes (2 GiB by default)
+// before anything is written, and the bytes actually inflated are counted
+// against it again as they are written, whatever the headers claim. XML
+// parts must be well-formed UTF-8 without a DOCTYPE.
 //
 // Pack writes the Dataverse-export profile: deflate, general-purpose flag
 // 0x2, made by 4.5/FAT, version needed 2.0, no directory entries, one
@@ -154,8 +155,13 @@
 //
 // # Writing the folder
 //
-// Unpack builds the whole tree in memory, writes it to a temporary folder
-// beside the target and only then swaps it in: the top-level folders the
+// Unpack decides every file of the tree first (names, collisions, the
+// shape of every section) and only then writes: the two manifests are held
+// in memory, generated XML is rendered as each file is written, and the
+// other parts are inflated straight from the zip into their files (touching
+// fresh memory is what an unpack process spends most on after the files
+// themselves). It writes into a temporary folder beside the target and only
+// then swaps it in: the top-level folders the
 // packager owns (the new tree's folders and the known component folders)
 // are replaced, so files of removed components disappear, while other files
 // and folders (README.md, config/) stay. Pack ignores files at the top of
