@@ -126,7 +126,7 @@ func readTree(folder string) (*treeSource, error) {
 		if strings.HasPrefix(rel, canvasSourcePrefix) {
 			return nil // pac --processCanvasApps sources; the .msapp beside them is packed
 		}
-		data, err := os.ReadFile(p)
+		data, err := readTreeFile(p)
 		if err != nil {
 			return err
 		}

@@ -11,3 +11,6 @@ func createTreeFile(p string) (*os.File, error) {
 
 // writeTreeFile writes data to p.
 func writeTreeFile(p string, data []byte) error { return os.WriteFile(p, data, 0o644) }
+
+// readTreeFile reads a whole file.
+func readTreeFile(p string) ([]byte, error) { return os.ReadFile(p) }
