@@ -108,3 +108,40 @@ func TestCollate(t *testing.T) {
 		}
 	}
 }
+
+// The real exports list MissingDependencies already in pac's order; with
+// the Fabrikam export's list reversed, unpack still writes pac's order.
+func TestUnpackSortsMissingDependencies(t *testing.T) {
+	z := fixtures.Path("fabrikam-environmental-large", "FabrikamEnvironmental_1_1_11_71.zip")
+	parts := readZip(t, z)
+	var entries []entry
+	for _, n := range sortedNames(parts) {
+		entries = append(entries, entry{n, parts[n]})
+	}
+	sol := string(parts[solutionPart])
+	deps := regexp.MustCompile(`(?s)<MissingDependency>.*?</MissingDependency>`).FindAllString(sol, -1)
+	if len(deps) < 3 {
+		t.Fatalf("only %d missing dependencies", len(deps))
+	}
+	block := regexp.MustCompile(`(?s)(<MissingDependencies>\s*)(.*</MissingDependency>)`)
+	reversed := slices.Clone(deps)
+	slices.Reverse(reversed)
+	edited := block.ReplaceAllLiteralString(sol, "<MissingDependencies>\r\n      "+strings.Join(reversed, "\r\n      "))
+	if edited == sol || !strings.Contains(edited, reversed[0]+"\r\n      "+reversed[1]) {
+		t.Fatal("the MissingDependencies were not reversed")
+	}
+	sol = edited
+	zp := filepath.Join(t.TempDir(), "Reversed.zip")
+	must(t, os.WriteFile(zp, makeZip(t, replaced(entries, solutionPart, []byte(sol))...), 0o644))
+	dir, _ := unpackTo(t, zp, UnpackOptions{})
+	got := requiredRE.FindAllStringSubmatch(string(readDir(t, dir)["Other/Solution.xml"]), -1)
+	want := requiredRE.FindAllStringSubmatch(string(parts[solutionPart]), -1)
+	if len(got) != len(want) {
+		t.Fatalf("%d missing dependencies after unpack, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i][0] != want[i][0] {
+			t.Fatalf("missing dependency %d: %s, want %s", i, got[i][0], want[i][0])
+		}
+	}
+}

@@ -304,3 +304,28 @@ func TestSplitSectionsBoth(t *testing.T) {
 	assertEquivalentZips(t, z, out)
 	assertEquivalentZips(t, mz, ManagedZipName(out))
 }
+
+// <Templates> holding kinds whose documents ppalm does not split (KB
+// article templates) stays inline, whole, and packs back as it was.
+func TestTemplatesWithOtherKindsStayInline(t *testing.T) {
+	parts := readZip(t, fixtures.Path("followsites-small", "sharepoint-followsites.zip"))
+	var entries []entry
+	for _, n := range sortedNames(parts) {
+		entries = append(entries, entry{n, parts[n]})
+	}
+	kb := "<Templates>\r\n    <KBArticleTemplates>\r\n      <KBArticleTemplate>\r\n        <kbarticletemplateid>{1b3c3f6e-0000-4000-8000-000000000001}</kbarticletemplateid>\r\n        <title>How to</title>\r\n        <formatxml>&lt;xsl:stylesheet /&gt;</formatxml>\r\n        <languagecode>1033</languagecode>\r\n      </KBArticleTemplate>\r\n    </KBArticleTemplates>\r\n  </Templates>"
+	cust := strings.Replace(string(parts[customizationsPart]), "<Templates />", kb, 1)
+	zp := filepath.Join(t.TempDir(), "KB.zip")
+	must(t, os.WriteFile(zp, makeZip(t, replaced(entries, customizationsPart, []byte(cust))...), 0o644))
+	dir, _ := unpackTo(t, zp, UnpackOptions{})
+	tree := readDir(t, dir)
+	for p := range tree {
+		if strings.HasPrefix(p, "Templates/") {
+			t.Errorf("%s written for a section ppalm keeps inline", p)
+		}
+	}
+	if !strings.Contains(string(tree["Other/Customizations.xml"]), "<KBArticleTemplates>") {
+		t.Errorf("the KB article templates are not inline in Other/Customizations.xml")
+	}
+	assertEquivalentZips(t, zp, packTo(t, dir, 0))
+}
