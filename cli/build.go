@@ -6,23 +6,34 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ppalm/ppalm/solution/diff"
 	"github.com/ppalm/ppalm/steps"
 	"github.com/ppalm/ppalm/unpack"
 )
 
 func init() { register(newBuildCmd) }
 
+// buildDoc is build's --output json document.
+type buildDoc struct {
+	runDoc
+	Diff *diff.Result `json:"diff,omitempty" doc:"the component diff against --compare-to (or the pull request's target branch)"`
+}
+
 // newBuildCmd is the build pipeline (version, pack) as one command: what a
 // pipeline's build stage runs between checkout and publishing the artifact.
 func newBuildCmd(f *Factory) *cobra.Command {
 	b := &steps.Build{}
 	var packageType string
+	var out *output
 	cmd := &cobra.Command{
 		Use:   "build --folder DIR --out DIR [--version V]",
 		Short: "Stamp the build version into an unpacked solution and pack it (the build stage in one step)",
 		Long: "Runs the build pipeline: stamps --version (default $BUILD_BUILDNUMBER) into a tree that\n" +
 			"export-to-git left at 0.0.0.0 (a real version in source is kept, as the Accelerator's build\n" +
-			"does), then packs <Solution>_<version>.zip and <Solution>_<version>_managed.zip into --out.",
+			"does, with a warning when --version asked for another), then packs <Solution>_<version>.zip and\n" +
+			"<Solution>_<version>_managed.zip into --out. In a pull request build (or with --compare-to) it\n" +
+			"last compares the tree with the target branch's, component by component (ppalm diff), and writes\n" +
+			"that to the run summary for the reviewer.",
 		Example: `  ppalm build --folder MySolution/SolutionPackage/src --out drop --version 1.0.20261128.1
   BUILD_BUILDNUMBER=1.0.20261128.2 ppalm build --folder MySolution/SolutionPackage/src --out drop --packagetype Managed`,
 		Args: cobra.NoArgs,
@@ -35,21 +46,31 @@ func newBuildCmd(f *Factory) *cobra.Command {
 				return fmt.Errorf("--packagetype: %w", err)
 			}
 			b.PackageType = pt
+			b.VersionGiven = cmd.Flags().Changed("version")
+			if b.CompareTo == "" {
+				b.CompareTo = steps.PullRequestBase(f.getenv)
+			}
 			r := f.reporter()
 			c, err := steps.RunBuild(cmd.Context(), steps.Services{Reporter: r, Getenv: f.Getenv, Now: time.Now}, b)
-			fmt.Fprint(f.Stdout, steps.Report(c.Outcomes))
-			_ = r.Summary(steps.Markdown("build "+b.SolutionName, c.Outcomes))
-			if err != nil {
-				return err
+			if err == nil {
+				err = setOutputs(r, "version", b.SolutionVer, "zipfile", b.UnmanagedZip, "managedZipfile", b.ManagedZip)
 			}
-			return setOutputs(r, "version", b.SolutionVer, "zipfile", b.UnmanagedZip, "managedZipfile", b.ManagedZip)
+			f.report(out, "build "+b.SolutionName, c.Outcomes)
+			if out.json() {
+				if werr := f.writeJSON(buildDoc{runDoc: newRunDoc("build", c.Outcomes, f.outputs(), err), Diff: b.Diff}); werr != nil && err == nil {
+					err = werr
+				}
+			}
+			return err
 		},
 	}
+	out = addOutputFlag(cmd, buildDoc{})
 	fl := cmd.Flags()
 	fl.StringVar(&b.Folder, "folder", "", "unpacked solution folder (<Solution>/SolutionPackage/src)")
 	fl.StringVar(&b.OutDir, "out", "", "folder for the zips")
 	fl.StringVar(&b.Version, "version", "", "four-part version for a tree at 0.0.0.0 (default $BUILD_BUILDNUMBER; none: keep the tree's)")
 	fl.StringVar(&packageType, "packagetype", "Both", "what to pack: Unmanaged, Managed or Both")
+	fl.StringVar(&b.CompareTo, "compare-to", "", "branch, zip or folder to compare the tree with; the component diff goes to the run summary (default: the pull request's target branch in a pull request build)")
 	fl.StringSliceVar(&b.AllowExtra, "allow-extra", nil, "tree paths to carry into the zip as they are though no rule places them (patterns, e.g. 'Extras/**')")
 	_ = cmd.MarkFlagRequired("folder")
 	_ = cmd.MarkFlagRequired("out")

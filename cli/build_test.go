@@ -28,8 +28,9 @@ func TestBuildCommand(t *testing.T) {
 	if err != nil || !sol.Managed || sol.Version != "1.0.20261128.3" {
 		t.Fatalf("%s: %+v %v", managed, sol, err)
 	}
-	if !strings.Contains(stdout, "managedZipfile="+managed) || !strings.Contains(stdout, "version=1.0.20261128.3") {
-		t.Errorf("build outputs missing:\n%s", stdout)
+	// Step outputs are said on stderr, with the log; stdout has the report.
+	if !strings.Contains(errOut, "managedZipfile="+managed) || !strings.Contains(errOut, "version=1.0.20261128.3") || !strings.Contains(stdout, "✓ pack") {
+		t.Errorf("build outputs missing:\n%s\n--- stderr\n%s", stdout, errOut)
 	}
 	if _, errOut, code := runCLI(t, nil, "build", "--folder", tree, "--out", out, "--version", "1.2"); code == 0 || !strings.Contains(errOut, "--version") {
 		t.Errorf("bad version: exit %d, %s", code, errOut)

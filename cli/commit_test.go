@@ -24,15 +24,15 @@ func TestCommitCommand(t *testing.T) {
 	env := map[string]string{"SYSTEM_ACCESSTOKEN": "cli-token-77", "BUILD_REQUESTEDFOR": "Maker", "BUILD_REQUESTEDFOREMAIL": "maker@contoso.com"}
 	runCommit := func(env map[string]string) (int, string, string) {
 		out, errOut, code := runCLI(t, env, "commit", "--repo", ts.URL+"/sol.git", "--branch", "main",
-			"--folder", folder, "--path", "Sol/src", "--message", "Export #42", "--push")
+			"--folder", folder, "--path", "Sol/src", "--message", "Export #42")
 		return code, out, errOut
 	}
 	code, out, errOut := runCommit(env)
-	if code != 0 || !strings.Contains(out, "A Sol/src/Other/Solution.xml") || !strings.Contains(out, "committed=true") || !strings.Contains(out, "pushed=true") {
+	if code != 0 || !strings.Contains(out, "A Sol/src/Other/Solution.xml") || !strings.Contains(errOut, "committed=true") || !strings.Contains(errOut, "pushed=true") {
 		t.Fatalf("first run: exit %d\n%s%s", code, out, errOut)
 	}
 	code, out, errOut = runCommit(env)
-	if code != 0 || !strings.Contains(out, "Nothing to commit") || !strings.Contains(out, "committed=false") {
+	if code != 0 || !strings.Contains(out, "Nothing to commit") || !strings.Contains(errOut, "committed=false") {
 		t.Fatalf("second run: exit %d\n%s%s", code, out, errOut)
 	}
 	os.WriteFile(filepath.Join(folder, "Other", "Solution.xml"), []byte("<ImportExportXml changed=\"1\" />\n"), 0o644)

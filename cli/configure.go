@@ -2,13 +2,10 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/ppalm/ppalm/dataverse"
 	"github.com/ppalm/ppalm/steps"
 )
 
@@ -16,11 +13,13 @@ func init() { register(newConfigureCmd) }
 
 type configureOptions struct {
 	conn     *connectionFlags
+	set      settingsFlags
 	solution string
-	custom   string
-	deploy   string
-	only     []string
-	strict   bool
+	// deploy is the deprecated --deployment-settings.
+	deploy     string
+	only       []string
+	out        *output
+	activateAs string
 }
 
 func newConfigureCmd(f *Factory) *cobra.Command {
@@ -28,79 +27,79 @@ func newConfigureCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use: "configure",
 		Example: `  ppalm configure --environment https://contoso-test.crm.dynamics.com --solution MySolution \
-      --settings MySolution/config/test/customDeploymentSettings.json --deployment-settings MySolution/config/test/deploymentSettings.json
+      --settings MySolution/config/test/deploymentSettings.json --custom-settings MySolution/config/test/customDeploymentSettings.json
 
-  # only turn the flows on
-  ppalm configure --environment https://contoso-test.crm.dynamics.com --solution MySolution --settings customDeploymentSettings.json --only activate-flows`,
+  # both files of environment "test" from the config folder; only turn the flows on
+  ppalm configure --environment https://contoso-test.crm.dynamics.com --solution MySolution --settings MySolution/config --environment-name test --only activate-flows`,
 		Short: "Configure an installed solution: endpoints, plug-in steps, teams, shares, owners, flow activation",
 		Long: "configure runs, in order, webhook-urls, plugin-step-config, teams, share-apps, share-flows,\n" +
 			"share-connectors, set-flow-owners and activate-flows from customDeploymentSettings.json\n" +
-			"(tokens filled from the environment). --only runs a subset.",
+			"(--custom-settings; tokens filled from the environment). --settings is deploymentSettings.json (the\n" +
+			"connection owners flows are turned on as) or a config folder with --environment-name, as for import.\n" +
+			"--only runs a subset.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runConfigure(cmd.Context(), f, o)
 		},
 	}
 	o.conn = addConnectionFlags(cmd)
+	o.set.add(cmd, "custom-settings")
 	fl := cmd.Flags()
 	fl.StringVar(&o.solution, "solution", "", "unique name of the installed solution (required)")
-	fl.StringVar(&o.custom, "settings", "", "customDeploymentSettings.json (required)")
-	fl.StringVar(&o.deploy, "deployment-settings", "", "deploymentSettings.json (connection owners for activation)")
-	fl.BoolVar(&o.strict, "strict", false, "a #{token}# without a value is an error (otherwise, as in the Accelerator, an entry left empty is skipped as not configured)")
+	// The name configure used for deploymentSettings.json before --settings
+	// meant the same file for every command.
+	fl.StringVar(&o.deploy, "deployment-settings", "", "deploymentSettings.json")
+	// Hidden, and said on stderr when used (pflag's own deprecation
+	// notice would go to stdout).
+	_ = fl.MarkHidden("deployment-settings")
 	fl.StringSliceVar(&o.only, "only", nil, "run only these steps: webhook-urls,plugin-step-config,teams,share-apps,share-flows,share-connectors,set-flow-owners,activate-flows")
+	o.out = addOutputFlag(cmd, deployDoc{})
+	addActivateAsFlag(cmd, &o.activateAs)
 	return cmd
 }
 
-// configurePipeline returns the configure steps, or the --only subset in
-// pipeline order.
-func configurePipeline(only []string) ([]steps.Step, error) {
-	all := steps.ConfigurePipeline()
-	if len(only) == 0 {
-		return all, nil
-	}
-	want := map[string]bool{}
-	for _, n := range only {
-		n = strings.TrimSpace(n)
-		if _, ok := steps.ConfigureStep(n); !ok {
-			var names []string
-			for _, s := range all {
-				names = append(names, s.Name())
-			}
-			return nil, fmt.Errorf("--only %q: expected one of %s", n, strings.Join(names, ", "))
-		}
-		want[n] = true
-	}
-	var out []steps.Step
-	for _, s := range all {
-		if want[s.Name()] {
-			out = append(out, s)
-		}
-	}
-	return out, nil
-}
-
 func runConfigure(ctx context.Context, f *Factory, o *configureOptions) error {
-	if o.solution == "" || o.custom == "" {
-		return fmt.Errorf("--solution and --settings (customDeploymentSettings.json) are required")
+	if o.solution == "" {
+		return fmt.Errorf("--solution is required: the unique name of the installed solution")
 	}
-	pipeline, err := configurePipeline(o.only)
+	if _, err := steps.ConfigureSteps(o.only); err != nil {
+		return err
+	}
+	if err := o.set.legacyCustom(f.reporter()); err != nil {
+		return err
+	}
+	if o.deploy != "" {
+		f.reporter().Warning("--deployment-settings is deprecated: --settings names deploymentSettings.json (or a config folder) for configure as for every command", "")
+		if o.set.settings != "" {
+			return fmt.Errorf("--deployment-settings %s and --settings %s: pass deploymentSettings.json once, as --settings", o.deploy, o.set.settings)
+		}
+		o.set.settings = o.deploy
+	}
+	if o.set.custom == "" && o.set.settings == "" {
+		return fmt.Errorf("--custom-settings (customDeploymentSettings.json) or --settings with a config folder and --environment-name is required")
+	}
+	dpath, cpath, err := o.set.paths()
 	if err != nil {
 		return err
 	}
-	sc, err := deployContext(ctx, f, o.conn, o.deploy, o.custom, o.strict)
+	sc, err := deployContext(ctx, f, o.conn, dpath, cpath, o.set.strict)
 	if err != nil {
 		return err
 	}
 	sc.SolutionName = o.solution
-	// Every step looks components up by id, not through the solution, so a
-	// mistyped name would configure whatever the environment holds.
-	if _, err := sc.Dataverse.GetSolution(ctx, o.solution); errors.Is(err, dataverse.ErrNotFound) {
-		return fmt.Errorf("--solution %q: no such solution in %s: import it first, or check the unique name (not the display name)", o.solution, sc.Dataverse.EnvironmentURL())
-	} else if err != nil {
-		return fmt.Errorf("configure %s: %w", o.solution, err)
+	if sc.ActivateAs, err = steps.ParseActivateAs(o.activateAs); err != nil {
+		return err
 	}
-	for _, s := range steps.UnhandledSections(sc.Custom) {
-		sc.Reporter.Warning(s, o.custom)
+	err = steps.Configure(ctx, sc, o.only)
+	if len(sc.Outcomes) == 0 && err != nil {
+		// Refused before any step ran: nothing to report.
+		return err
 	}
-	return runSteps(ctx, f, sc.Reporter, sc, "ppalm configure "+o.solution, pipeline)
+	f.report(o.out, "ppalm configure "+o.solution, sc.Outcomes)
+	if o.out.json() {
+		if werr := f.writeJSON(newDeployDoc("configure", f, sc, err)); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	return err
 }

@@ -81,7 +81,8 @@ func (c *connectionFlags) client(ctx context.Context, f *Factory) (*dataverse.Cl
 	if env == "" {
 		return nil, fmt.Errorf("no environment: pass --environment or set PPALM_ENVIRONMENT_URL")
 	}
-	opts := []dataverse.Option{dataverse.WithMaxConcurrency(c.maxConcurrency), dataverse.WithUserAgent("ppalm")}
+	opts := []dataverse.Option{dataverse.WithMaxConcurrency(c.maxConcurrency), dataverse.WithUserAgent("ppalm"),
+		dataverse.WithLogger(clientLog(f))}
 	powerApps, graph := or(c.powerAppsURL, "PPALM_POWERAPPS_URL"), or(c.graphURL, "PPALM_GRAPH_URL")
 	// A loopback environment is the emulator, which serves the Power Apps
 	// and Graph APIs on the same address; the public defaults would need a
@@ -127,7 +128,24 @@ func (c *connectionFlags) client(ctx context.Context, f *Factory) (*dataverse.Cl
 		}
 		opts = append(opts, dataverse.WithCredential(cred))
 	}
-	return dataverse.New(env, opts...)
+	if log := f.httpLog(); log != nil {
+		opts = append(opts, dataverse.WithRequestLog(log))
+	}
+	opts = append(opts, f.DataverseOptions...)
+	dv, err := dataverse.New(env, opts...)
+	if err == nil {
+		f.track(dv)
+	}
+	return dv, err
+}
+
+// clientLog puts what the client waits for and recovers from (Retry-After
+// waits, polls that failed and go on, lost answers) in the run's log: the
+// host's on a pipeline, stderr on a terminal, masked either way.
+func clientLog(f *Factory) func(string, ...any) {
+	return func(format string, args ...any) {
+		f.reporter().Info(fmt.Sprintf(format, args...))
+	}
 }
 
 // loopbackOrigin is "http://HOST:PORT" of a loopback URL, else "".

@@ -13,6 +13,19 @@ import (
 
 func init() { register(newConnectionCmd) }
 
+// connectionListDoc is connection list's --output json document.
+type connectionListDoc struct {
+	Environment string          `json:"environment"`
+	Connections []connectionRow `json:"connections"`
+}
+
+type connectionRow struct {
+	ID        string `json:"id" doc:"what ConnectionReferences[].ConnectionId takes"`
+	Connector string `json:"connector" doc:"shared_office365, ..."`
+	Status    string `json:"status"`
+	CreatedBy string `json:"createdBy" doc:"the creator's e-mail, else object id: whom flows are turned on as"`
+}
+
 // newConnectionCmd groups the connection subcommands: the ids a maker needs
 // for ConnectionReferences[].ConnectionId in deploymentSettings.json.
 func newConnectionCmd(f *Factory) *cobra.Command {
@@ -36,6 +49,7 @@ func newConnectionListCmd(f *Factory) *cobra.Command {
 		Args: cobra.NoArgs,
 	}
 	cmd.Flags().StringVar(&connector, "connector", "", "only connections of this connector (shared_x or /providers/Microsoft.PowerApps/apis/shared_x)")
+	out := addOutputFlag(cmd, connectionListDoc{})
 	return withConnection(f, cmd, func(ctx context.Context, c *dataverse.Client) error {
 		envID, err := c.EnvironmentID(ctx)
 		if err != nil {
@@ -45,9 +59,7 @@ func newConnectionListCmd(f *Factory) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		w := tabwriter.NewWriter(f.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "CONNECTION ID\tCONNECTOR\tSTATUS\tCREATED BY")
-		shown := 0
+		doc := connectionListDoc{Environment: c.EnvironmentURL(), Connections: []connectionRow{}}
 		for _, cn := range conns {
 			api := cn.ConnectorID[strings.LastIndex(cn.ConnectorID, "/")+1:]
 			if connector != "" && !strings.EqualFold(api, connector) && !strings.EqualFold(cn.ConnectorID, connector) {
@@ -57,15 +69,19 @@ func newConnectionListCmd(f *Factory) *cobra.Command {
 			if who == "" {
 				who = cn.CreatedBy.ID
 			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", cn.Name, api, cn.Status, who)
-			shown++
+			doc.Connections = append(doc.Connections, connectionRow{ID: cn.Name, Connector: api, Status: cn.Status, CreatedBy: who})
 		}
-		if err := w.Flush(); err != nil {
-			return err
-		}
-		if shown == 0 && connector != "" {
+		if len(doc.Connections) == 0 && connector != "" {
 			return fmt.Errorf("environment %s has no connection for connector %q: create one in make.powerapps.com (Connections) and share it with the deploying identity", c.EnvironmentURL(), connector)
 		}
-		return nil
+		if out.json() {
+			return f.writeJSON(doc)
+		}
+		w := tabwriter.NewWriter(f.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "CONNECTION ID\tCONNECTOR\tSTATUS\tCREATED BY")
+		for _, r := range doc.Connections {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", r.ID, r.Connector, r.Status, r.CreatedBy)
+		}
+		return w.Flush()
 	})
 }

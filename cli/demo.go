@@ -83,8 +83,14 @@ func runDemo(ctx context.Context, f *Factory, o *demoOptions) error {
 			return err
 		}
 		dir = d
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+	} else {
+		cleared, err := clearPreviousDemo(dir)
+		if err != nil {
+			return err
+		}
+		if len(cleared) > 0 {
+			f.reporter().Info(fmt.Sprintf("starting afresh in %s: removed what the previous demo left there (%s)", dir, strings.Join(cleared, ", ")))
+		}
 	}
 	d := &demo{f: f, out: out, dir: dir, clients: map[string]*dataverse.Client{}, clock: time.Now}
 
@@ -128,7 +134,7 @@ func runDemo(ctx context.Context, f *Factory, o *demoOptions) error {
 
 	fmt.Fprintf(out, "ppalm demo: the ALM flow for solution %s, end to end, on the built-in Dataverse emulator\n\n", fixtures.DemoSolutionName)
 	fmt.Fprintf(out, "  Dataverse emulator  %s  (environments dev, test, prod; dev holds %s)\n", emuURL, fixtures.DemoSolutionName)
-	fmt.Fprintf(out, "  git server          %s  (an empty repository with branch main)\n", gitURL+"/alm.git")
+	fmt.Fprintf(out, "  git server          %s  (an empty repository: step 1 pushes its first branch)\n", gitURL+"/alm.git")
 	fmt.Fprintf(out, "  work folder         %s\n", dir)
 
 	src, err := d.commitSolution(ctx)
@@ -156,7 +162,7 @@ func runDemo(ctx context.Context, f *Factory, o *demoOptions) error {
 		return err
 	}
 	if o.serve {
-		fmt.Fprintf(out, "\nServing until interrupted (Ctrl-C). Try:\n  ppalm solution list --environment %s/prod\n  git clone %s\n", emuURL, gitURL+"/alm.git")
+		fmt.Fprintf(out, "\nServing until interrupted (Ctrl-C). Try:\n  ppalm solution list --environment %s/prod\n  git clone --branch %s %s\n", emuURL, fixtures.DemoSolutionName, strings.Replace(gitURL, "http://", "http://maker@", 1)+"/alm.git")
 		<-ctx.Done()
 	}
 	return nil
@@ -174,7 +180,7 @@ func (d *demo) stage(ctx context.Context, title string, c *steps.Context, pipeli
 	c.Reporter, c.Getenv, c.Now = r, d.getenv, d.clock
 	start := time.Now()
 	err := steps.Runner{Reporter: r}.Run(ctx, c, pipeline)
-	fmt.Fprint(d.out, steps.Report(c.Outcomes))
+	fmt.Fprint(d.out, steps.ReportWith(c.Outcomes, d.f.palette()))
 	if err != nil {
 		fmt.Fprintf(d.out, "\nThe step log:\n%s", log.String())
 		return fmt.Errorf("demo stage %q: %w", title, err)
@@ -336,13 +342,53 @@ func (d *demo) summary(ctx context.Context, started time.Time) error {
 	stats := d.emu.Stats()
 	fmt.Fprintf(d.out, "  The emulator answered %d requests.\n", stats.Total)
 	fmt.Fprintf(d.out, "\nWhere to look\n")
-	fmt.Fprintf(d.out, "  the repository      git clone %s\n", filepath.Join(d.dir, "git", "alm.git"))
+	fmt.Fprintf(d.out, "  the repository      git clone --branch %s %s\n", fixtures.DemoSolutionName, filepath.Join(d.dir, "git", "alm.git"))
 	fmt.Fprintf(d.out, "  the unpacked source %s/SolutionPackage/src on branch %s\n", fixtures.DemoSolutionName, fixtures.DemoSolutionName)
 	fmt.Fprintf(d.out, "  the settings        %s/config/{test,prod}/ on the same branch\n", fixtures.DemoSolutionName)
 	fmt.Fprintf(d.out, "  the build output    %s\n", filepath.Join(d.dir, "build-*", "drop"))
 	fmt.Fprintf(d.out, "  the emulator        ppalm demo --serve keeps it running; ppalm emulator runs it alone\n")
 	fmt.Fprintf(d.out, "\nDone in %s.\n", time.Since(started).Round(10*time.Millisecond))
 	return nil
+}
+
+// isDemoEntry says whether name is a folder a demo writes into its --dir.
+func isDemoEntry(name string) bool {
+	if name == "git" || name == "export" {
+		return true
+	}
+	if n, ok := strings.CutPrefix(name, "build-"); ok {
+		for _, r := range n {
+			if r < '0' || r > '9' {
+				return false
+			}
+		}
+		return n != ""
+	}
+	return false
+}
+
+// clearPreviousDemo makes dir ready for a demo: created when missing, and
+// emptied of what an earlier demo wrote there (git/, export/, build-N/),
+// so `ppalm demo --dir X` runs again. Anything else in dir is left alone.
+func clearPreviousDemo(dir string) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var cleared []string
+	for _, e := range entries {
+		if !e.IsDir() || !isDemoEntry(e.Name()) {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return cleared, fmt.Errorf("clear the previous demo in %s: %w", dir, err)
+		}
+		cleared = append(cleared, e.Name()+"/")
+	}
+	return cleared, nil
 }
 
 // serveLoopback serves h on a free loopback port until stop is called.

@@ -40,8 +40,13 @@ func TestDemo(t *testing.T) {
 		"test  FollowSites 1.0.",
 		"3 of 3 cloud flows on",
 		"now owned by bea.owner@contoso.example",
-		"→ on as alex.maker@contoso.example",
-		"git clone ",
+		"→ on as the deploying identity",
+		// Names, not ids, for the group the app is shared with.
+		`shared with group "Contoso Sales" (`,
+		// The clone it suggests has the branch the demo pushed.
+		"git clone --branch FollowSites " + filepath.Join(dir, "git", "alm.git"),
+		// The header does not promise a branch step 1 then says is missing.
+		"(an empty repository: step 1 pushes its first branch)",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, text)
@@ -71,5 +76,24 @@ func TestDemo(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "build-2", "drop")); err != nil {
 		t.Errorf("second build output: %v", err)
+	}
+	// The suggested clone is not empty: it checks the branch out.
+	clone := filepath.Join(t.TempDir(), "alm")
+	if _, err := git.PlainClone(clone, false, &git.CloneOptions{URL: filepath.Join(dir, "git", "alm.git"), ReferenceName: plumbing.NewBranchReferenceName("FollowSites")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(clone, "FollowSites", "SolutionPackage", "src", "Other", "Solution.xml")); err != nil {
+		t.Errorf("the suggested clone: %v", err)
+	}
+
+	// A second demo in the same folder starts afresh instead of failing
+	// on the repository the first one left.
+	out.Reset()
+	errOut.Reset()
+	if code := run(context.Background(), f, []string{"demo", "--dir", dir}); code != 0 {
+		t.Fatalf("second ppalm demo --dir: exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "starting afresh in "+dir) {
+		t.Errorf("stderr:\n%s", errOut.String())
 	}
 }

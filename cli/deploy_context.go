@@ -58,6 +58,8 @@ func zipDeployContext(ctx context.Context, f *Factory, conn *connectionFlags, se
 	sc.ZipFile, sc.Upgrade = zipfile, mode
 	// --upgrade auto follows the pipeline's variables and the pull
 	// request's label.
-	sc.UpgradeRequested = func(ctx context.Context) (bool, string, error) { return devops.UpgradeRequested(ctx, f.Getenv) }
+	sc.UpgradeRequested = func(ctx context.Context) (bool, string, error) {
+		return devops.UpgradeRequested(ctx, f.Getenv, repoLog(f))
+	}
 	return sc, nil
 }

@@ -51,7 +51,7 @@ Runs until interrupted.`,
 	fl.StringVar(&o.listen, "listen", "127.0.0.1:0", "address to listen on (port 0 picks a free port)")
 	fl.StringSliceVar(&o.environments, "environments", []string{"dev", "test", "prod"}, "environment names, comma-separated")
 	fl.StringArrayVar(&o.seeds, "seed", nil, "ENV=PATH.zip: import a solution zip into ENV at start (repeatable)")
-	fl.StringVar(&o.faults, "faults", "", `inject faults, e.g. "429=0.2,503=0.05,reset=0.02,latency=30ms,seed=7"`)
+	fl.StringVar(&o.faults, "faults", "", `inject faults, e.g. "429=0.2,503=0.05,reset=0.02,latency=30ms,seed=7"; also jobfail=P (a system job fails before it starts) and share-delay=D (a share shows D late)`)
 	fl.IntVar(&o.asyncPolls, "async-polls", 0, "polls an async operation stays running before it completes (0: 2, negative: at once)")
 	fl.BoolVar(&o.graphForbidden, "graph-forbidden", false, "answer every Graph call 403 Authorization_RequestDenied, as for a credential that may not read the directory")
 	fl.IntVar(&o.powerAppsPageSize, "powerapps-page-size", 0, "items per page of the Power Apps lists (connections, apps), which page with nextLink (0: 250)")

@@ -2,26 +2,33 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
-	"github.com/ppalm/ppalm/dataverse"
+	"github.com/ppalm/ppalm/steps"
 )
 
 func init() { register(newExportCmd) }
 
 type exportOptions struct {
-	conn      *connectionFlags
-	solution  string
-	out       string
-	managed   bool
-	unmanaged bool
-	async     bool
+	conn *connectionFlags
+	req  steps.ExportRequest
+	out  *output
+}
+
+// exportDoc is export's --output json document.
+type exportDoc struct {
+	Solution    string        `json:"solution"`
+	Environment string        `json:"environment"`
+	Files       []exportedDoc `json:"files" doc:"the zips written"`
+}
+
+type exportedDoc struct {
+	Path     string `json:"path"`
+	Kind     string `json:"kind" doc:"managed or unmanaged"`
+	Bytes    int    `json:"bytes"`
+	Replaced bool   `json:"replaced" doc:"a file was there before (--overwrite)"`
 }
 
 func newExportCmd(f *Factory) *cobra.Command {
@@ -29,93 +36,61 @@ func newExportCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use: "export",
 		Example: `  ppalm export --environment https://contoso-dev.crm.dynamics.com --solution MySolution --out build
-  ppalm export --environment https://contoso-dev.crm.dynamics.com --solution MySolution --managed --async --out build`,
+  ppalm export --environment https://contoso-dev.crm.dynamics.com --solution MySolution --managed --async --out build
+  # as pac solution export: one zip at --path, replacing it
+  ppalm export --environment https://contoso-dev.crm.dynamics.com --name MySolution --path out/MySolution.zip --overwrite`,
 		Short: "Export a solution as NAME.zip and NAME_managed.zip",
 		Long: "Export a solution from an environment. Both the unmanaged (NAME.zip) and the managed\n" +
-			"(NAME_managed.zip) package are written unless --managed or --unmanaged picks one.\n" +
-			"--async uses ExportSolutionAsync, for solutions that take more than two minutes.",
+			"(NAME_managed.zip) package are written into --out unless --managed or --unmanaged picks one;\n" +
+			"--path writes one zip (the unmanaged one unless --managed) where it says. A zip that exists is\n" +
+			"refused before anything is exported unless --overwrite. --async uses ExportSolutionAsync, for\n" +
+			"solutions that take more than two minutes.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runExport(cmd.Context(), f, o) },
 	}
 	o.conn = addConnectionFlags(cmd)
 	fl := cmd.Flags()
-	fl.StringVar(&o.solution, "solution", "", "unique name of the solution (required)")
-	fl.StringVar(&o.out, "out", ".", "directory to write the zips to")
-	fl.BoolVar(&o.managed, "managed", false, "export the managed package")
-	fl.BoolVar(&o.unmanaged, "unmanaged", false, "export the unmanaged package")
-	fl.BoolVar(&o.async, "async", false, "export asynchronously (ExportSolutionAsync)")
+	fl.StringVar(&o.req.Solution, "solution", "", "unique name of the solution (required)")
+	fl.StringVar(&o.req.OutDir, "out", ".", "directory to write the zips to")
+	fl.StringVar(&o.req.Path, "path", "", "the zip file to write instead of --out/NAME.zip (pac's --path)")
+	fl.BoolVar(&o.req.Managed, "managed", false, "export the managed package")
+	fl.BoolVar(&o.req.Unmanaged, "unmanaged", false, "export the unmanaged package")
+	fl.BoolVar(&o.req.Async, "async", false, "export asynchronously (ExportSolutionAsync)")
+	fl.BoolVar(&o.req.Overwrite, "overwrite", false, "replace zips that exist (refused otherwise)")
+	cmd.MarkFlagsMutuallyExclusive("out", "path")
+	o.out = addOutputFlag(cmd, exportDoc{})
 	return cmd
 }
 
 func runExport(ctx context.Context, f *Factory, o *exportOptions) error {
-	if o.solution == "" {
+	if o.req.Solution == "" {
 		return fmt.Errorf("export: --solution is required")
 	}
 	c, err := o.conn.client(ctx, f)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(o.out, 0o755); err != nil {
-		return fmt.Errorf("export: create output directory: %w", err)
-	}
-	kinds := []bool{false, true} // unmanaged, managed
-	switch {
-	case o.managed && !o.unmanaged:
-		kinds = []bool{true}
-	case o.unmanaged && !o.managed:
-		kinds = []bool{false}
-	}
-	for _, managed := range kinds {
-		name := o.solution + ".zip"
-		kind := "unmanaged"
-		if managed {
-			name, kind = o.solution+"_managed.zip", "managed"
-		}
-		fmt.Fprintf(f.Stderr, "exporting %s %s from %s\n", kind, o.solution, c.EnvironmentURL())
-		opts := dataverse.ExportOptions{Managed: managed, Async: o.async, Progress: func(op dataverse.AsyncOperation) {
-			fmt.Fprintf(f.Stderr, "  export %s: state %d status %d\n", kind, op.StateCode, op.StatusCode)
-		}}
-		zip, err := c.Export(ctx, o.solution, opts)
-		if !opts.Async && timedOut(err) {
-			fmt.Fprintf(f.Stderr, "  synchronous export timed out; exporting asynchronously\n")
-			opts.Async = true
-			zip, err = c.Export(ctx, o.solution, opts)
-		}
-		if err != nil {
-			return fmt.Errorf("export: %w", err)
-		}
-		path := filepath.Join(o.out, name)
-		if err := writeFileAtomic(path, zip); err != nil {
-			return fmt.Errorf("export: %w", err)
-		}
-		fmt.Fprintf(f.Stderr, "  wrote %s (%d bytes)\n", path, len(zip))
-	}
-	return nil
-}
-
-// timedOut reports a gateway or request timeout of a synchronous export.
-func timedOut(err error) bool {
-	var apiErr *dataverse.APIError
-	return errors.As(err, &apiErr) && (apiErr.StatusCode == http.StatusGatewayTimeout || apiErr.StatusCode == http.StatusRequestTimeout)
-}
-
-// writeFileAtomic writes through a temporary file so a failed export never
-// leaves half a zip under the final name.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".ppalm-export-*")
+	files, err := steps.ExportZips(ctx, c, f.reporter(), o.req)
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return fmt.Errorf("export: %w", err)
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
+	doc := exportDoc{Solution: o.req.Solution, Environment: c.EnvironmentURL(), Files: []exportedDoc{}}
+	for _, fl := range files {
+		kind := "unmanaged"
+		if fl.Managed {
+			kind = "managed"
+		}
+		doc.Files = append(doc.Files, exportedDoc{Path: fl.Path, Kind: kind, Bytes: fl.Bytes, Replaced: fl.Replaced})
 	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	if o.out.json() {
+		return f.writeJSON(doc)
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	for _, fl := range doc.Files {
+		replaced := ""
+		if fl.Replaced {
+			replaced = " (replaced the file that was there)"
+		}
+		fmt.Fprintf(f.Stdout, "wrote %s (%s, %d bytes)%s\n", fl.Path, fl.Kind, fl.Bytes, replaced)
 	}
 	return nil
 }

@@ -47,7 +47,7 @@ func TestSolutionListUsesEnvironmentVariable(t *testing.T) {
 func TestExportWritesBothKinds(t *testing.T) {
 	srv := emulatorServer(t)
 	dir := t.TempDir()
-	_, errOut, code := runCLI(t, nil, "export", "--environment", srv.URL+"/dev", "--solution", "FollowSites", "--out", dir, "--async")
+	out, errOut, code := runCLI(t, nil, "export", "--environment", srv.URL+"/dev", "--solution", "FollowSites", "--out", dir, "--async")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -61,8 +61,9 @@ func TestExportWritesBothKinds(t *testing.T) {
 			t.Errorf("%s: %+v %v", name, m, err)
 		}
 	}
-	if !strings.Contains(errOut, "wrote") {
-		t.Errorf("no progress on stderr:\n%s", errOut)
+	// Progress on stderr, the result on stdout, as every command.
+	if !strings.Contains(errOut, "exporting managed FollowSites") || !strings.Contains(out, "wrote "+filepath.Join(dir, "FollowSites_managed.zip")) || strings.Contains(out, "exporting") {
+		t.Errorf("stdout:\n%s\nstderr:\n%s", out, errOut)
 	}
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 2 {
@@ -102,5 +103,27 @@ func TestConnectionErrorsAreClearAndSecretFree(t *testing.T) {
 	out, _, _ := runCLI(t, env, "export", "--help")
 	if strings.Contains(out, "hunter2") || !strings.Contains(out, "--client-secret") {
 		t.Errorf("help shows a secret or lacks the flag:\n%s", out)
+	}
+}
+
+// An export that fails halfway (here the managed export's system job
+// fails before it starts) writes neither zip: a pipeline never picks up
+// one of the pair beside the other's old copy (issue 11, item 9).
+func TestHalfFinishedExportLeavesNoZip(t *testing.T) {
+	srv := emulatortest.Start(t, emulator.Options{
+		Environments: []string{"dev"},
+		Seeds:        map[string][]string{"dev": {fixtures.Path("followsites-small", "sharepoint-followsites.zip")}},
+		FaultScript:  []emulator.ScriptedFault{{Route: "job ExportSolutionAsync", Nth: 2, Kind: "jobfail"}},
+	})
+	dir := t.TempDir()
+	_, errOut, code := runCLI(t, nil, "export", "--environment", srv.URL+"/dev", "--solution", "FollowSites", "--out", dir, "--async")
+	if code == 0 {
+		t.Fatalf("export succeeded although the managed export failed:\n%s", errOut)
+	}
+	if !strings.Contains(errOut, "nothing was written") {
+		t.Errorf("stderr does not say nothing was written:\n%s", errOut)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("out dir holds %d entries after a failed export, want none", len(entries))
 	}
 }

@@ -20,6 +20,7 @@ func newExportToGitCmd(f *Factory) *cobra.Command {
 	var conn *connectionFlags
 	var environments string
 	var noPublish bool
+	var out *output
 	cmd := &cobra.Command{
 		Use: "export-to-git --environment URL --solution NAME --repo PATH|URL --branch NAME --message TEXT",
 		Example: `  ppalm export-to-git --environment https://contoso-dev.crm.dynamics.com --solution MySolution --repo . --branch MySolution \
@@ -40,7 +41,7 @@ func newExportToGitCmd(f *Factory) *cobra.Command {
 				src.Token = gitops.TokenFromEnv(f.Getenv)
 			}
 			task.RegisterSecrets(f.reporter(), gitops.URLPassword(src.Repo))
-			if err := steps.DefaultAuthor(f.Getenv, &src.Author); err != nil {
+			if err := steps.DefaultAuthorFor(f.Getenv, src.Repo, &src.Author); err != nil {
 				return err
 			}
 			src.Publish = !noPublish
@@ -56,11 +57,16 @@ func newExportToGitCmd(f *Factory) *cobra.Command {
 			src.Dataverse = client
 			r := f.reporter()
 			c, err := steps.ExportToGit(ctx, steps.Services{Reporter: r, Getenv: f.Getenv, Now: time.Now}, src)
-			fmt.Fprint(f.Stdout, steps.Report(c.Outcomes))
-			_ = r.Summary(steps.Markdown("export-to-git "+src.Solution, c.Outcomes))
+			f.report(out, "export-to-git "+src.Solution, c.Outcomes)
+			if out.json() {
+				if werr := f.writeJSON(newRunDoc("export-to-git", c.Outcomes, f.outputs(), err)); werr != nil && err == nil {
+					err = werr
+				}
+			}
 			return err
 		},
 	}
+	out = addOutputFlag(cmd, runDoc{})
 	conn = addConnectionFlags(cmd)
 	fl := cmd.Flags()
 	fl.StringVar(&src.Solution, "solution", "", "unique name of the solution")
@@ -70,7 +76,7 @@ func newExportToGitCmd(f *Factory) *cobra.Command {
 	fl.StringVar(&src.Message, "message", "", "commit message, used as typed (#123 links a work item)")
 	addAuthorFlags(fl, &src.Author)
 	fl.StringVar(&src.Token, "token", "", "git token (default $PPALM_GIT_TOKEN, $SYSTEM_ACCESSTOKEN or $GITHUB_TOKEN); never printed")
-	fl.BoolVar(&src.Push, "push", true, "push the branch after committing")
+	fl.BoolVar(&src.Push, "push", true, "push the branch after committing (--push=false keeps the commit local), as for ppalm commit")
 	fl.BoolVar(&src.DiscardChanges, "discard-changes", false, "replace the solution folder of a working copy even when it holds uncommitted or untracked files (refused otherwise)")
 	fl.StringVar(&environments, "environments", "", "comma-separated environment names that get config/<env>/ settings, e.g. validation,test,prod")
 	fl.BoolVar(&src.KeepVersion, "keep-version", false, "keep the development version instead of 0.0.0.0")
@@ -88,6 +94,6 @@ func newExportToGitCmd(f *Factory) *cobra.Command {
 // addAuthorFlags registers --author-name and --author-email; steps.DefaultAuthor
 // fills what they leave empty.
 func addAuthorFlags(fl *pflag.FlagSet, a *gitops.Signature) {
-	fl.StringVar(&a.Name, "author-name", "", "author and committer name (default $BUILD_REQUESTEDFOR or $GITHUB_ACTOR)")
-	fl.StringVar(&a.Email, "author-email", "", "author and committer e-mail (default $BUILD_REQUESTEDFOREMAIL or <actor>@users.noreply.github.com)")
+	fl.StringVar(&a.Name, "author-name", "", "author and committer name (default $BUILD_REQUESTEDFOR or $GITHUB_ACTOR, else git's user.name)")
+	fl.StringVar(&a.Email, "author-email", "", "author and committer e-mail (default $BUILD_REQUESTEDFOREMAIL or <actor>@users.noreply.github.com, else git's user.email)")
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -13,10 +14,13 @@ func newHistoryCmd(f *Factory) *cobra.Command {
 	var solution string
 	var limit int
 	var repo *repoFlags
+	var out *output
 	cmd := &cobra.Command{
-		Use:     "history --solution NAME",
-		Example: `  ppalm history --solution MySolution --limit 10`,
-		Short:   "List a solution's commits and pipeline runs, newest first",
+		Use: "history --solution NAME",
+		Example: `  ppalm history --solution MySolution --limit 10
+  # on a terminal, in a clone: the host and repository come from its origin remote (token: GH_TOKEN, AZURE_DEVOPS_EXT_PAT)
+  cd alm && ppalm history --solution MySolution`,
+		Short: "List a solution's commits and pipeline runs, newest first",
 		Long: "Lists the commits under NAME/ and the pipeline runs for the solution: runs of pipelines whose\n" +
 			"name contains it, and runs tagged with it, started with it as a parameter or on a branch\n" +
 			"named for it (GitHub: workflow runs whose name or title mention it).",
@@ -30,6 +34,17 @@ func newHistoryCmd(f *Factory) *cobra.Command {
 			entries, err := c.History(ctx, solution, limit)
 			if err != nil {
 				return err
+			}
+			if out.json() {
+				doc := historyDoc{Solution: solution, Entries: []historyEntry{}}
+				for _, e := range entries {
+					he := historyEntry{Kind: e.Kind, Status: e.Status, By: e.By, Title: e.Title, Link: e.Link}
+					if !e.When.IsZero() {
+						he.When = e.When.UTC().Format(time.RFC3339)
+					}
+					doc.Entries = append(doc.Entries, he)
+				}
+				return f.writeJSON(doc)
 			}
 			if len(entries) == 0 {
 				fmt.Fprintf(f.Stderr, "no commits or pipeline runs found for solution %q\n", solution)
@@ -51,7 +66,23 @@ func newHistoryCmd(f *Factory) *cobra.Command {
 	cmd.Flags().IntVar(&limit, "limit", 20, "most entries to show")
 	_ = cmd.MarkFlagRequired("solution")
 	repo = addRepoFlags(cmd)
+	out = addOutputFlag(cmd, historyDoc{})
 	return cmd
+}
+
+// historyDoc is history's --output json document.
+type historyDoc struct {
+	Solution string         `json:"solution"`
+	Entries  []historyEntry `json:"entries" doc:"newest first"`
+}
+
+type historyEntry struct {
+	When   string `json:"when,omitempty" doc:"RFC 3339, UTC"`
+	Kind   string `json:"kind" doc:"commit or run"`
+	Status string `json:"status" doc:"a run's status or result; committed for commits"`
+	By     string `json:"by"`
+	Title  string `json:"title" doc:"commit subject, or pipeline name and run number"`
+	Link   string `json:"link"`
 }
 
 func dash(s string) string {

@@ -2,9 +2,11 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -33,6 +35,52 @@ func (s *settingsFlags) add(cmd *cobra.Command, customFlag string) {
 	if customFlag != "" {
 		fl.StringVar(&s.custom, customFlag, "", "customDeploymentSettings.json")
 	}
+}
+
+// customSections are the top-level names of customDeploymentSettings.json.
+var customSections = []string{"ActivateFlowConfiguration", "SolutionComponentOwnershipConfiguration", "AadGroupCanvasConfiguration",
+	"AadGroupTeamConfiguration", "FlowShareWithGroupTeamConfiguration", "ConnectorShareWithGroupTeamConfiguration", "WebhookUrls", "SDKMessages"}
+
+// legacyCustom keeps `configure --settings customDeploymentSettings.json`
+// working: configure's --settings used to name the custom file, while every
+// other command's names deploymentSettings.json. A --settings file that holds
+// custom sections and no deployment ones is taken as --custom-settings, with
+// a warning saying so.
+func (s *settingsFlags) legacyCustom(r task.Reporter) error {
+	if s.settings == "" {
+		return nil
+	}
+	st, err := os.Stat(s.settings)
+	if err != nil || st.IsDir() {
+		return nil // paths says what is wrong
+	}
+	data, err := os.ReadFile(s.settings)
+	if err != nil {
+		return fmt.Errorf("--settings: %w", err)
+	}
+	var top map[string]json.RawMessage
+	if json.Unmarshal(data, &top) != nil {
+		return nil
+	}
+	has := func(names ...string) bool {
+		for k := range top {
+			for _, n := range names {
+				if strings.EqualFold(k, n) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if has("EnvironmentVariables", "ConnectionReferences") || !has(customSections...) {
+		return nil
+	}
+	if s.custom != "" {
+		return fmt.Errorf("--settings %s is a customDeploymentSettings.json and --custom-settings names another: --settings names deploymentSettings.json (or a config folder)", s.settings)
+	}
+	r.Warning(fmt.Sprintf("--settings names a customDeploymentSettings.json: read as --custom-settings; pass it as --custom-settings (--settings names deploymentSettings.json or a config folder, for configure as for import)"), s.settings)
+	s.custom, s.settings = s.settings, ""
+	return nil
 }
 
 // paths resolves the deployment and custom settings files ("" when none).
@@ -87,6 +135,8 @@ type importOptions struct {
 	publish            bool
 	wait               time.Duration
 	configure          bool
+	out                *output
+	activateAs         string
 }
 
 func newImportCmd(f *Factory) *cobra.Command {
@@ -99,8 +149,9 @@ func newImportCmd(f *Factory) *cobra.Command {
   ppalm import --environment https://contoso-test.crm.dynamics.com --zipfile MySolution_managed.zip --settings MySolution/config --environment-name test --configure`,
 		Short: "Import a solution zip with its deployment settings (update or upgrade)",
 		Long: "import checks the deployment settings against the zip (every connection reference bound, every\n" +
-			"environment variable set), then imports it asynchronously: a new install, an update, or an upgrade\n" +
-			"(--upgrade auto follows TriggerSolutionUpgrade or the solution-upgrade pull request label).",
+			"environment variable set) and the target (connections, users and groups exist), then imports it\n" +
+			"asynchronously: a new install, an update, or an upgrade (--upgrade auto follows\n" +
+			"TriggerSolutionUpgrade or the solution-upgrade pull request label).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runImport(cmd.Context(), f, o)
@@ -115,7 +166,56 @@ func newImportCmd(f *Factory) *cobra.Command {
 	fl.BoolVar(&o.publish, "publish", false, "publish all customizations after the import (always done for unmanaged)")
 	fl.DurationVar(&o.wait, "wait", 60*time.Minute, "how long to wait for the import")
 	fl.BoolVar(&o.configure, "configure", false, "also run the post-import configuration (ppalm configure's steps) after the import")
+	o.out = addOutputFlag(cmd, deployDoc{})
+	addActivateAsFlag(cmd, &o.activateAs)
 	return cmd
+}
+
+// deployDoc is the --output json document of import and configure.
+type deployDoc struct {
+	runDoc
+	Import *importDoc `json:"import,omitempty" doc:"what the import did (import only)"`
+	Flows  []flowDoc  `json:"flows" doc:"the activate-flows report, one entry per flow, in switching order"`
+}
+
+type importDoc struct {
+	Solution         string   `json:"solution" doc:"unique name"`
+	Version          string   `json:"version" doc:"the version imported"`
+	Kind             string   `json:"kind" doc:"install, update or upgrade"`
+	Why              string   `json:"why" doc:"how the kind was chosen"`
+	InstalledVersion string   `json:"installedVersion,omitempty" doc:"the version installed before"`
+	FinishedHolding  string   `json:"finishedHolding,omitempty" doc:"a leftover NAME_Upgrade applied first"`
+	ImportJobID      string   `json:"importJobId,omitempty"`
+	Warnings         []string `json:"warnings" doc:"what the import job reported as warnings"`
+}
+
+type flowDoc struct {
+	ID    string `json:"id" doc:"workflow id"`
+	Name  string `json:"name"`
+	State string `json:"state" doc:"on or off: the state asked for"`
+	As    string `json:"as,omitempty" doc:"who switched it (the connections' owner); omitted: the deploying identity"`
+	Pass  int    `json:"pass" doc:"the pass that switched it; 0: it already was in that state"`
+	Error string `json:"error,omitempty"`
+}
+
+func newDeployDoc(command string, f *Factory, sc *steps.Context, err error) deployDoc {
+	d := deployDoc{runDoc: newRunDoc(command, sc.Outcomes, f.outputs(), err), Flows: []flowDoc{}}
+	if im := sc.Imported; im != nil {
+		d.Import = &importDoc{Solution: im.Solution, Version: im.Version, Kind: im.Kind, Why: im.Why, InstalledVersion: im.InstalledVersion,
+			FinishedHolding: im.FinishedHolding, ImportJobID: im.ImportJobID, Warnings: append([]string{}, im.Warnings...)}
+	}
+	for _, fl := range sc.Flows {
+		state := "off"
+		if fl.On {
+			state = "on"
+		}
+		fd := flowDoc{ID: fl.ID, Name: fl.Name, State: state, As: fl.As, Pass: fl.Passes}
+		if fl.Err != nil {
+			fd.Error = fl.Err.Error()
+		}
+		d.Flows = append(d.Flows, fd)
+	}
+	return d
 }
 
 func runImport(ctx context.Context, f *Factory, o *importOptions) error {
@@ -124,21 +224,24 @@ func runImport(ctx context.Context, f *Factory, o *importOptions) error {
 		return err
 	}
 	sc.OverwriteUnmanaged, sc.Publish = o.overwriteUnmanaged, o.publish
-	pipeline := []steps.Step{steps.SettingsCheck{}, steps.Import{}}
-	if o.configure {
-		pipeline = steps.DeployPipeline()
+	if sc.ActivateAs, err = steps.ParseActivateAs(o.activateAs); err != nil {
+		return err
 	}
 	// --wait bounds the whole run: the client waits on its context.
 	ctx, cancel := context.WithTimeout(ctx, o.wait)
 	defer cancel()
-	return runSteps(ctx, f, sc.Reporter, sc, "ppalm import "+filepath.Base(o.zipfile), pipeline)
+	err = steps.Deploy(ctx, sc, o.configure)
+	f.report(o.out, "ppalm import "+filepath.Base(o.zipfile), sc.Outcomes)
+	if o.out.json() {
+		if werr := f.writeJSON(newDeployDoc("import", f, sc, err)); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	return err
 }
 
-// runSteps runs a pipeline and prints its report; a failure is one error
-// naming the step.
-func runSteps(ctx context.Context, f *Factory, r task.Reporter, sc *steps.Context, title string, pipeline []steps.Step) error {
-	err := steps.Runner{Reporter: r}.Run(ctx, sc, pipeline)
-	fmt.Fprint(f.Stdout, steps.Report(sc.Outcomes))
-	_ = r.Summary(steps.Markdown(title, sc.Outcomes))
-	return err
+// addActivateAsFlag registers --activate-as (activate-flows' identity).
+func addActivateAsFlag(cmd *cobra.Command, v *string) {
+	cmd.Flags().StringVar(v, "activate-as", steps.ActivateAsServicePrincipal,
+		"who turns flows on: service-principal (the deploying identity; each connection a flow uses must be shared with it) or connection-owner (impersonate the connections' owner, which the service no longer supports)")
 }

@@ -4,10 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
+	"strings"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/pkg/browser"
 	"github.com/spf13/cobra"
 
@@ -16,61 +22,170 @@ import (
 
 func init() { register(newMakerCmd) }
 
+// Sign-in kinds of local mode.
+const (
+	signInBrowser    = "browser"
+	signInDeviceCode = "device-code"
+	signInAzureCLI   = "azure-cli"
+)
+
+type makerOptions struct {
+	listen, repo, signIn, tenantID, clientID, defaultBranch, githubAPIURL string
+	environments                                                          []string
+	demo, noBrowser                                                       bool
+}
+
 func newMakerCmd(f *Factory) *cobra.Command {
-	var listen, repo string
-	var demo, noBrowser bool
+	o := &makerOptions{}
 	cmd := &cobra.Command{
-		Use:     "maker [--demo] [--listen ADDR] [--no-browser]",
-		Example: "  go run ./cmd/ppalm maker --demo",
-		Short:   "Serve the maker app: commit, deploy, delete, import and request history without git or YAML",
-		Long: "Serves the maker app on a loopback address and prints `maker app on http://ADDR/`.\n" +
+		Use: "maker (--demo | --repo URL) [--listen ADDR] [--no-browser]",
+		Example: `  go run ./cmd/ppalm maker --demo
+  ppalm maker --repo https://dev.azure.com/contoso/ALM/_git/alm --environment dev=https://contoso-dev.crm.dynamics.com
+  ppalm maker --repo https://github.com/contoso/alm --sign-in device-code   # GH_TOKEN holds your GitHub token`,
+		Short: "Serve the maker app: commit, deploy, delete, import and request history without git or YAML",
+		Long: "Serves the maker app on a loopback address and prints `maker app on http://ADDR/`.\n\n" +
 			"--demo starts the Dataverse emulator (dev seeded), a git server and a GitHub stand-in, and\n" +
-			"opens the app with dev already chosen.",
+			"opens the app with dev already chosen.\n\n" +
+			"--repo URL is local mode, on a maker's machine: you sign in (--sign-in browser, device-code\n" +
+			"or azure-cli) and the app talks to your environments and to the team's repository host as\n" +
+			"you: Dataverse and Azure DevOps with your Entra token, GitHub with GH_TOKEN or GITHUB_TOKEN\n" +
+			"(else `gh auth token`). The environments are the profiles' deployment steps plus each\n" +
+			"--environment NAME=URL. Tokens stay in the process: never in a page, a cookie or git.",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			if !demo {
-				return fmt.Errorf("maker: --repo %q: signing in as the maker (local mode) is not built yet; use --demo", repo)
-			}
-			host, _, err := net.SplitHostPort(listen)
-			if err != nil || !net.ParseIP(host).IsLoopback() {
-				return fmt.Errorf("--listen %q: expected a loopback address such as 127.0.0.1:0", listen)
-			}
-			d, err := maker.StartDemo(ctx)
-			if err != nil {
-				return err
-			}
-			defer d.Close()
-			ln, err := net.Listen("tcp", listen)
-			if err != nil {
-				return err
-			}
-			app, err := maker.New(ln.Addr().String(), d.Options)
-			if err != nil {
-				return err
-			}
-			url := "http://" + ln.Addr().String() + "/"
-			srv := &http.Server{Handler: app, ReadHeaderTimeout: 10 * time.Second}
-			go func() {
-				<-ctx.Done()
-				sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				_ = srv.Shutdown(sctx)
-			}()
-			fmt.Fprintf(f.Stdout, "maker app on %s\n", url)
-			if !noBrowser {
-				_ = browser.OpenURL(url + "start?environment=dev")
-			}
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				return err
-			}
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return runMaker(cmd.Context(), f, o) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&listen, "listen", "127.0.0.1:0", "loopback address to serve on")
-	fl.StringVar(&repo, "repo", "", "the team's repository (local mode)")
-	fl.BoolVar(&demo, "demo", false, "run on the built-in emulator, git server and GitHub stand-in")
-	fl.BoolVar(&noBrowser, "no-browser", false, "do not open a browser")
+	fl.StringVar(&o.listen, "listen", "127.0.0.1:0", "loopback address to serve on")
+	fl.BoolVar(&o.demo, "demo", false, "run on the built-in emulator, git server and GitHub stand-in")
+	fl.StringVar(&o.repo, "repo", "", "local mode: the team's repository URL (its .ppalm/profiles.yaml on the default branch)")
+	fl.StringVar(&o.signIn, "sign-in", signInBrowser, "local mode: how you sign in: browser|device-code|azure-cli")
+	fl.StringVar(&o.tenantID, "tenant-id", "", "local mode: your Entra tenant (env AZURE_TENANT_ID; default: your home tenant)")
+	fl.StringVar(&o.clientID, "client-id", "", "local mode: the public client app to sign in through (default: azidentity's)")
+	fl.StringArrayVar(&o.environments, "environment", nil, "local mode: an environment you work in, NAME=URL (repeatable)")
+	fl.StringVar(&o.defaultBranch, "default-branch", "main", "local mode: the branch holding the profiles and the request history")
+	fl.StringVar(&o.githubAPIURL, "github-api-url", "", "local mode: GitHub Enterprise Server API root, https://HOST/api/v3")
+	fl.BoolVar(&o.noBrowser, "no-browser", false, "do not open a browser")
 	return cmd
+}
+
+func runMaker(ctx context.Context, f *Factory, o *makerOptions) error {
+	host, _, err := net.SplitHostPort(o.listen)
+	if err != nil || !net.ParseIP(host).IsLoopback() {
+		return fmt.Errorf("--listen %q: expected a loopback address such as 127.0.0.1:0 (the app acts with your credentials: it never listens beyond this machine)", o.listen)
+	}
+	getenv := f.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	var opts maker.Options
+	start := ""
+	switch {
+	case o.demo && o.repo != "":
+		return errors.New("--demo and --repo: choose one")
+	case o.demo:
+		d, err := maker.StartDemo(ctx)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		opts, start = d.Options, "start?environment=dev"
+	case o.repo != "":
+		envs := map[string]string{}
+		for _, e := range o.environments {
+			name, u, ok := strings.Cut(e, "=")
+			if !ok || strings.TrimSpace(name) == "" || strings.TrimSpace(u) == "" {
+				return fmt.Errorf("--environment %q: expected NAME=URL, e.g. dev=https://contoso-dev.crm.dynamics.com", e)
+			}
+			envs[strings.TrimSpace(name)] = strings.TrimSpace(u)
+		}
+		tenant := o.tenantID
+		if tenant == "" {
+			tenant = getenv("AZURE_TENANT_ID")
+		}
+		cred, err := signIn(o.signIn, tenant, o.clientID, f.Entra, f.Stderr)
+		if err != nil {
+			return err
+		}
+		opts, err = maker.Local(ctx, maker.LocalOptions{
+			Repo: o.repo, DefaultBranch: o.defaultBranch, Credential: cred, Environments: envs,
+			GitHubToken: gitHubToken(getenv), GitHubAPIURL: o.githubAPIURL, Getenv: getenv,
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(f.Stderr, "signed in as %s\n", opts.Maker.Email)
+	default:
+		return errors.New("maker: pass --demo, or --repo URL with the team's repository (local mode)")
+	}
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return err
+	}
+	app, err := maker.New(ln.Addr().String(), opts)
+	if err != nil {
+		return err
+	}
+	url := "http://" + ln.Addr().String() + "/"
+	srv := &http.Server{Handler: app, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	fmt.Fprintf(f.Stdout, "maker app on %s\n", url)
+	if !o.noBrowser {
+		_ = browser.OpenURL(url + start)
+	}
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// signIn builds the maker's credential. The interactive kinds sign in on
+// the first token request, which maker.Local makes before serving.
+func signIn(kind, tenant, client string, entra azcore.ClientOptions, prompt io.Writer) (azcore.TokenCredential, error) {
+	// Off Microsoft's own cloud (a stand-in), there is no instance metadata
+	// to discover.
+	custom := entra.Cloud.ActiveDirectoryAuthorityHost != ""
+	switch kind {
+	case signInBrowser:
+		return azidentity.NewInteractiveBrowserCredential(&azidentity.InteractiveBrowserCredentialOptions{TenantID: tenant, ClientID: client,
+			ClientOptions: entra, DisableInstanceDiscovery: custom})
+	case signInDeviceCode:
+		return azidentity.NewDeviceCodeCredential(&azidentity.DeviceCodeCredentialOptions{TenantID: tenant, ClientID: client,
+			ClientOptions: entra, DisableInstanceDiscovery: custom,
+			UserPrompt: func(_ context.Context, m azidentity.DeviceCodeMessage) error {
+				// The code goes to the terminal the maker started the app
+				// from, never to a page.
+				_, err := fmt.Fprintln(prompt, m.Message)
+				return err
+			}})
+	case signInAzureCLI:
+		if _, err := exec.LookPath("az"); err != nil {
+			return nil, errors.New("--sign-in azure-cli: the Azure CLI (az) is not on PATH; use --sign-in browser or device-code")
+		}
+		return azidentity.NewAzureCLICredential(&azidentity.AzureCLICredentialOptions{TenantID: tenant})
+	}
+	return nil, fmt.Errorf("--sign-in %q: expected browser, device-code or azure-cli", kind)
+}
+
+// gitHubToken is the maker's GitHub token: GH_TOKEN or GITHUB_TOKEN (as the
+// GitHub CLI reads them), else what `gh auth token` prints.
+func gitHubToken(getenv func(string) string) func(ctx context.Context) (string, error) {
+	return func(ctx context.Context) (string, error) {
+		for _, name := range []string{"GH_TOKEN", "GITHUB_TOKEN"} {
+			if v := strings.TrimSpace(getenv(name)); v != "" {
+				return v, nil
+			}
+		}
+		if _, err := exec.LookPath("gh"); err == nil {
+			out, err := exec.CommandContext(ctx, "gh", "auth", "token").Output()
+			if tok := strings.TrimSpace(string(out)); err == nil && tok != "" {
+				return tok, nil
+			}
+		}
+		return "", errors.New("no GitHub token: set GH_TOKEN (or GITHUB_TOKEN), or sign in with `gh auth login`")
+	}
 }

@@ -59,3 +59,22 @@ func TestMakerRefusesNonLoopbackListen(t *testing.T) {
 		t.Fatalf("code %d, stderr %q", code, stderr)
 	}
 }
+
+// TestMakerLocalModeFlags: local mode's flags are checked before anyone is
+// asked to sign in.
+func TestMakerLocalModeFlags(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"maker", "--no-browser"}, "pass --demo, or --repo URL"},
+		{[]string{"maker", "--demo", "--repo", "https://dev.azure.com/c/p/_git/r"}, "--demo and --repo: choose one"},
+		{[]string{"maker", "--repo", "https://dev.azure.com/c/p/_git/r", "--environment", "https://contoso.crm.dynamics.com"}, `expected NAME=URL`},
+		{[]string{"maker", "--repo", "https://dev.azure.com/c/p/_git/r", "--sign-in", "password"}, `--sign-in "password": expected browser, device-code or azure-cli`},
+	} {
+		_, stderr, code := runCLI(t, nil, tt.args...)
+		if code == 0 || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%v: code %d, stderr %q; want %q", tt.args, code, stderr, tt.want)
+		}
+	}
+}

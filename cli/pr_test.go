@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -44,12 +45,12 @@ func TestUpgradeRequestedCommand(t *testing.T) {
 	s.AddPull(devopstest.GitHubPull{Number: 5, Head: "f", Base: "main", State: "closed", Merged: true, MergeCommitSHA: "abc123", Labels: []string{"solution-upgrade"}})
 	env := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_API_URL": s.APIURL(), "GITHUB_REPOSITORY": s.Repository(), "GITHUB_TOKEN": s.Token, "GITHUB_SHA": "abc123"}
 	out, errOut, code := runCLI(t, env, "upgrade-requested")
-	if code != 0 || out != "true\nupgradeRequested=true\n" || !strings.Contains(errOut, "pull request #5 has label solution-upgrade") {
+	if code != 0 || out != "true\n" || !strings.Contains(errOut, "upgradeRequested=true") || !strings.Contains(errOut, "pull request #5 has label solution-upgrade") {
 		t.Errorf("code %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	env["TriggerSolutionUpgrade"] = "false"
 	out, _, code = runCLI(t, env, "upgrade-requested")
-	if code != 0 || out != "false\nupgradeRequested=false\n" {
+	if code != 0 || out != "false\n" {
 		t.Errorf("variable false: code %d, stdout %q", code, out)
 	}
 }
@@ -67,5 +68,27 @@ func TestHistoryCommand(t *testing.T) {
 	_, errOut, code = runCLI(t, env, "history", "--solution", "Contoso", "--limit", "0", "--repository", s.Repository(), "--github-api-url", s.APIURL())
 	if code != 1 || !strings.Contains(errOut, "limit 0: expected a positive number") {
 		t.Errorf("limit 0: code %d, stderr %q", code, errOut)
+	}
+}
+
+// upgrade-requested keeps its answer alone on stdout while a wait before a
+// retry is logged on stderr; a Retry-After past the cap fails at once,
+// naming the host and the wait.
+func TestRepoHostWaitsLoggedAndCapped(t *testing.T) {
+	s := devopstest.NewGitHub(t)
+	s.AddPull(devopstest.GitHubPull{Number: 5, Head: "f", Base: "main", State: "closed", Merged: true, MergeCommitSHA: "abc123", Labels: []string{"solution-upgrade"}})
+	env := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_API_URL": s.APIURL(), "GITHUB_REPOSITORY": s.Repository(), "GITHUB_TOKEN": s.Token, "GITHUB_SHA": "abc123"}
+	s.FailNext(devopstest.Fault{PathSuffix: "/pulls", Status: 429, Header: http.Header{"Retry-After": {"1"}}})
+	out, errOut, code := runCLI(t, env, "upgrade-requested")
+	if code != 0 || out != "true\n" || !strings.Contains(errOut, "(status: 429): waiting 1s before trying again") {
+		t.Errorf("code %d, stdout %q, stderr %q", code, out, errOut)
+	}
+
+	s.FailNext(devopstest.Fault{PathSuffix: "/pulls", Status: 403, Header: http.Header{"Retry-After": {"86400"}}, Body: `{"message":"You have exceeded a secondary rate limit."}`})
+	start := time.Now()
+	_, errOut, code = runCLI(t, env, "upgrade-requested")
+	host := strings.TrimPrefix(s.URL, "http://")
+	if code == 0 || !strings.Contains(errOut, "GitHub at "+host+" answered HTTP 403 asking to wait 24h0m0s") || time.Since(start) > 5*time.Second {
+		t.Errorf("code %d after %v, stderr %q", code, time.Since(start), errOut)
 	}
 }

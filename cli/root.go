@@ -2,6 +2,12 @@
 // and registers itself with register; the commands receive their services
 // (output streams, environment lookup, HTTP client) from one Factory so tests
 // can build them without touching globals.
+//
+// Streams: a command's result (a table, or with --output json one JSON
+// document) goes to stdout; everything said along the way (progress, step
+// logs, warnings, errors, the --verbose HTTP log) goes to stderr through the
+// Reporter. Under an Azure DevOps agent or a GitHub runner both go to the
+// host's log (task mode, see RunTask).
 package cli
 
 import (
@@ -12,9 +18,15 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
+	"sync"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/spf13/cobra"
 
+	"github.com/ppalm/ppalm/dataverse"
+	"github.com/ppalm/ppalm/devops"
+	"github.com/ppalm/ppalm/httplog"
 	"github.com/ppalm/ppalm/steps"
 	"github.com/ppalm/ppalm/task"
 )
@@ -24,20 +36,102 @@ import (
 type Factory struct {
 	Stdout io.Writer
 	Stderr io.Writer
+	// StdoutTTY and StderrTTY say whether the streams are terminals: colour
+	// (unless NO_COLOR) and a passing status line.
+	StdoutTTY, StderrTTY bool
 	// Getenv looks up environment variables; tests replace it.
 	Getenv func(string) string
+	// Dir is the working directory commands read git's origin and config
+	// from; "" is the process's.
+	Dir string
 	// Reporter talks to the host (Azure DevOps, GitHub Actions or a
 	// terminal): groups, annotations, step outputs, masking. Nil means a
-	// plain terminal on Stdout.
+	// plain terminal on Stderr.
 	Reporter task.Reporter
+	// Entra is where a maker's sign-in goes (`ppalm maker --repo`): the
+	// zero value is Microsoft Entra ID itself; tests point it at a stand-in
+	// on loopback (Cloud, Transport).
+	Entra azcore.ClientOptions
+	// DataverseOptions and DevopsOptions are added to every client a
+	// command builds (tests: a clock, a sleep that returns at once).
+	DataverseOptions []dataverse.Option
+	DevopsOptions    []devops.Option
+
+	// level is what the reporter says (--verbose, PPALM_LOG), set before a
+	// command runs.
+	level task.Level
+	// clients are the Dataverse clients built for this run, for the
+	// end-of-run note on retries.
+	mu      sync.Mutex
+	clients []*dataverse.Client
 }
 
-// reporter returns f.Reporter, or a plain terminal reporter on Stdout.
+// reporter returns f.Reporter, or a plain terminal reporter on Stderr.
 func (f *Factory) reporter() task.Reporter {
 	if f.Reporter == nil {
-		f.Reporter = task.NewTerminal(f.Stdout, false)
+		f.Reporter = task.NewTerminalWith(f.Stderr, task.TerminalOptions{TTY: f.StderrTTY, Color: f.color(f.StderrTTY)})
 	}
 	return f.Reporter
+}
+
+// color says whether a stream gets colour.
+func (f *Factory) color(tty bool) bool { return task.ColorEnabled(f.getenv, tty) }
+
+// palette colours what a command prints on stdout.
+func (f *Factory) palette() task.Palette { return task.Palette{On: f.color(f.StdoutTTY)} }
+
+func (f *Factory) dir() string {
+	if f.Dir == "" {
+		return "."
+	}
+	return f.Dir
+}
+
+func (f *Factory) getenv(k string) string {
+	if f.Getenv == nil {
+		return ""
+	}
+	return f.Getenv(k)
+}
+
+// httpLog is the --verbose log of HTTP calls, nil below debug level.
+func (f *Factory) httpLog() httplog.Func {
+	if f.level > task.LevelDebug {
+		return nil
+	}
+	r := f.reporter()
+	return func(e httplog.Entry) { task.Debug(r, e.String()) }
+}
+
+// track remembers a Dataverse client for the end-of-run note.
+func (f *Factory) track(c *dataverse.Client) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.clients = append(f.clients, c)
+}
+
+// retryNote says, when calls were retried, how many and how long the run
+// waited: without it a throttled run is slow for no visible reason.
+func (f *Factory) retryNote() {
+	f.mu.Lock()
+	clients := f.clients
+	f.mu.Unlock()
+	var reqs, retries int64
+	var waited float64
+	for _, c := range clients {
+		n, w := c.Retries()
+		reqs += c.Requests()
+		retries += n
+		waited += w.Seconds()
+	}
+	if retries == 0 {
+		return
+	}
+	hint := "; --verbose shows each call"
+	if f.level <= task.LevelDebug {
+		hint = ""
+	}
+	f.reporter().Info(fmt.Sprintf("note: %d of %d requests to Power Platform were retries (service protection limits or passing errors), after %.1fs of waiting%s", retries, reqs, waited, hint))
 }
 
 // commandBuilders is filled by the init functions of the command files.
@@ -48,54 +142,61 @@ func register(build func(*Factory) *cobra.Command) {
 	commandBuilders = append(commandBuilders, build)
 }
 
-// namedBuilders are the commands run often as a process of their own in a
-// pipeline (unpack, pack), by name: run builds only the one asked for.
-var namedBuilders = map[string]func(*Factory) *cobra.Command{}
-
-// registerNamed is register for a command in namedBuilders.
-func registerNamed(name string, build func(*Factory) *cobra.Command) {
-	register(build)
-	namedBuilders[name] = build
-}
-
 // NewRoot builds the ppalm command tree around f.
 func NewRoot(f *Factory) *cobra.Command {
-	root := newRootCommand(f)
-	for _, build := range commandBuilders {
-		root.AddCommand(build(f))
-	}
-	return root
-}
-
-// newRootCommand is the root command without subcommands.
-func newRootCommand(f *Factory) *cobra.Command {
+	var verbose bool
 	root := &cobra.Command{
-		Use:           "ppalm",
-		Short:         "Power Platform ALM in one binary",
-		Long:          "ppalm exports, unpacks, commits, packs, imports and configures Dataverse solutions.\nRun `ppalm demo` to see the whole pipeline against the built-in Dataverse emulator.",
+		Use:   "ppalm",
+		Short: "Power Platform ALM in one binary",
+		Long: "ppalm exports, unpacks, commits, packs, imports and configures Dataverse solutions.\n" +
+			"Run `ppalm demo` to see the whole pipeline against the built-in Dataverse emulator.\n\n" +
+			"A command's result goes to stdout (a table, or one JSON document with --output json); progress,\n" +
+			"logs and errors go to stderr. See `ppalm help exit-codes`, `ppalm help output` and\n" +
+			"`ppalm help environment`.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       buildVersion(),
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			level, err := logLevel(f.getenv, verbose)
+			if err != nil {
+				return err
+			}
+			f.level = level
+			f.Reporter = &outputRecorder{Reporter: task.WithLevel(f.reporter(), level)}
+			return nil
+		},
 	}
 	root.SetOut(f.Stdout)
 	root.SetErr(f.Stderr)
+	root.PersistentFlags().BoolVar(&verbose, "verbose", false, "log each HTTP call (method, URL without secrets, status, duration, retries and waits); also PPALM_LOG=debug")
+	for _, build := range commandBuilders {
+		root.AddCommand(build(f))
+	}
+	for _, t := range helpTopics {
+		root.AddCommand(&cobra.Command{Use: t.name, Short: t.short, Long: t.long})
+	}
+	for _, c := range root.Commands() {
+		if c.Name() == "output" && !c.Runnable() {
+			c.Long = outputHelp(root)
+		}
+	}
+	root.SetFlagErrorFunc(flagError)
+	installFlagAliases(root)
+	installCompletions(root)
 	return root
 }
 
-// newRootFor builds the command tree for args: for a command in
-// namedBuilders only that command (building every command's flags is most
-// of what a short command spends in ppalm itself), else all of them.
-func newRootFor(f *Factory, args []string) *cobra.Command {
-	if len(args) == 0 {
-		return NewRoot(f)
+// logLevel is the level --verbose, PPALM_LOG and the hosts' debug switches
+// (Azure DevOps System.Debug, GitHub's RUNNER_DEBUG) ask for.
+func logLevel(getenv func(string) string, verbose bool) (task.Level, error) {
+	level, err := task.ParseLevel(getenv("PPALM_LOG"))
+	if err != nil {
+		return level, err
 	}
-	build, ok := namedBuilders[args[0]]
-	if !ok {
-		return NewRoot(f)
+	if verbose || strings.EqualFold(getenv("SYSTEM_DEBUG"), "true") || getenv("RUNNER_DEBUG") == "1" {
+		level = task.LevelDebug
 	}
-	root := newRootCommand(f)
-	root.AddCommand(build(f))
-	return root
+	return level, nil
 }
 
 // ExitError lets a command choose its exit code without printing anything more.
@@ -107,11 +208,25 @@ type ExitError struct {
 func (e *ExitError) Error() string { return e.Err.Error() }
 func (e *ExitError) Unwrap() error { return e.Err }
 
+// The exit codes; `ppalm help exit-codes` and the README document them.
+const (
+	ExitOK = 0
+	// ExitFailure: the command could not do what it was asked (bad flags or
+	// input, a service refused, a step failed).
+	ExitFailure = 1
+	// ExitCheckFailed: a check ran and found problems (plan: the import
+	// would fail; settings validate: settings to fix; diff --exit-code:
+	// the versions differ).
+	ExitCheckFailed = 2
+	// ExitInterrupted: Ctrl-C (SIGINT) stopped the run.
+	ExitInterrupted = 130
+)
+
 // Main runs ppalm with args and returns the process exit code. Only this
 // function decides exit codes.
 func Main(args []string) int {
-	f := &Factory{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
-	f.Reporter = task.NewTerminal(os.Stdout, isTerminal(os.Stdout))
+	f := &Factory{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv,
+		StdoutTTY: isTerminal(os.Stdout), StderrTTY: isTerminal(os.Stderr)}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	return run(ctx, f, args)
@@ -125,11 +240,27 @@ func run(ctx context.Context, f *Factory, args []string) int {
 			return code
 		}
 	}
-	root := newRootFor(f, args)
+	// What a command prints itself (not through the reporter) is masked
+	// too: a settings check quoting a value from a secret, a server's
+	// message.
+	r := f.reporter()
+	stdout, stderr := task.NewMaskingWriter(f.Stdout, r), task.NewMaskingWriter(f.Stderr, r)
+	defer stdout.Flush()
+	defer stderr.Flush()
+	f.Stdout, f.Stderr = stdout, stderr
+	root := NewRoot(f)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	err := unknownSubcommand(root, args)
 	if err == nil {
-		return 0
+		err = root.ExecuteContext(ctx)
+	}
+	f.retryNote()
+	if err == nil {
+		return ExitOK
+	}
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		fmt.Fprintln(f.Stderr, "ppalm: interrupted")
+		return ExitInterrupted
 	}
 	msg := err.Error()
 	// A step's error was already reported in full where it happened, and
@@ -144,7 +275,7 @@ func run(ctx context.Context, f *Factory, args []string) int {
 	if errors.As(err, &exit) {
 		return exit.Code
 	}
-	return 1
+	return ExitFailure
 }
 
 // isTerminal says whether f is a character device (a TTY), without cgo.

@@ -50,6 +50,21 @@ type settingsCreateOptions struct {
 	Out          string
 	CustomOut    string
 	Placeholders bool
+	Overwrite    bool
+	out          *output
+}
+
+// settingsCreateDoc is settings create's --output json document.
+type settingsCreateDoc struct {
+	DeploymentSettings       settingsFileDoc  `json:"deploymentSettings"`
+	CustomDeploymentSettings *settingsFileDoc `json:"customDeploymentSettings,omitempty" doc:"with --custom-out"`
+}
+
+type settingsFileDoc struct {
+	Path    string         `json:"path"`
+	Created bool           `json:"created" doc:"written new; false: the file was there and was kept, with entries added"`
+	Added   int            `json:"added" doc:"entries added to the file that was there"`
+	Entries map[string]int `json:"entries" doc:"entries per section in the file now"`
 }
 
 func newSettingsCreateCmd(f *Factory, runF func(context.Context, *settingsCreateOptions) error) *cobra.Command {
@@ -61,7 +76,9 @@ func newSettingsCreateCmd(f *Factory, runF func(context.Context, *settingsCreate
 		Short: "Write deployment settings files listing every configurable part of a solution",
 		Long: "Writes deploymentSettings.json as `pac solution create-settings` does (every connection reference and\n" +
 			"environment variable, values empty) and, with --custom-out, customDeploymentSettings.json with the\n" +
-			"ALM Accelerator's #{token}# placeholders for every cloud flow and canvas app.",
+			"ALM Accelerator's #{token}# placeholders for every cloud flow and canvas app.\n\n" +
+			"A file that exists is kept with every value filled in, and gets only the entries it lacks (new\n" +
+			"components), as export-to-git does; --overwrite writes it afresh, values empty.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
@@ -74,6 +91,8 @@ func newSettingsCreateCmd(f *Factory, runF func(context.Context, *settingsCreate
 	cmd.Flags().StringVar(&opts.Out, "out", settings.DeploymentSettingsFile, "deploymentSettings.json to write")
 	cmd.Flags().StringVar(&opts.CustomOut, "custom-out", "", "customDeploymentSettings.json to write (not written when empty)")
 	cmd.Flags().BoolVar(&opts.Placeholders, "placeholders", true, "fill the custom file with #{token}# placeholders; false leaves its values empty")
+	cmd.Flags().BoolVar(&opts.Overwrite, "overwrite", false, "write the files afresh, dropping the values of files that exist (kept and completed otherwise)")
+	opts.out = addOutputFlag(cmd, settingsCreateDoc{})
 	return cmd
 }
 
@@ -82,16 +101,36 @@ func runSettingsCreate(ctx context.Context, f *Factory, opts *settingsCreateOpti
 	if err != nil {
 		return err
 	}
-	files, err := steps.CreateSettings(sol, opts.Out, opts.CustomOut, opts.Placeholders)
+	files, err := steps.CreateSettings(sol, opts.Out, opts.CustomOut, opts.Placeholders, opts.Overwrite)
 	if err != nil {
 		return err
 	}
 	ds := files.Deployment
-	fmt.Fprintf(f.Stdout, "Wrote %s: %d connection reference(s), %d environment variable(s)\n",
-		opts.Out, len(ds.ConnectionReferences), len(ds.EnvironmentVariables))
+	doc := settingsCreateDoc{DeploymentSettings: settingsFileDoc{Path: opts.Out, Created: files.DeploymentAdded < 0, Added: max(files.DeploymentAdded, 0),
+		Entries: map[string]int{"ConnectionReferences": len(ds.ConnectionReferences), "EnvironmentVariables": len(ds.EnvironmentVariables)}}}
 	if cds := files.Custom; cds != nil {
-		fmt.Fprintf(f.Stdout, "Wrote %s: %d flow activation(s), %d owner(s), %d canvas share(s), %d flow share(s)\n",
-			opts.CustomOut, len(cds.ActivateFlowConfiguration), len(cds.SolutionComponentOwnershipConfiguration),
+		doc.CustomDeploymentSettings = &settingsFileDoc{Path: opts.CustomOut, Created: files.CustomAdded < 0, Added: max(files.CustomAdded, 0),
+			Entries: map[string]int{
+				"ActivateFlowConfiguration":               len(cds.ActivateFlowConfiguration),
+				"SolutionComponentOwnershipConfiguration": len(cds.SolutionComponentOwnershipConfiguration),
+				"AadGroupCanvasConfiguration":             len(cds.AadGroupCanvasConfiguration),
+				"FlowShareWithGroupTeamConfiguration":     len(cds.FlowShareWithGroupTeamConfiguration),
+			}}
+	}
+	if opts.out.json() {
+		return f.writeJSON(doc)
+	}
+	verb := func(d *settingsFileDoc) string {
+		if d.Created {
+			return "Wrote " + d.Path
+		}
+		return fmt.Sprintf("Kept %s with its values, added %d entr%s", d.Path, d.Added, map[bool]string{true: "y", false: "ies"}[d.Added == 1])
+	}
+	fmt.Fprintf(f.Stdout, "%s: %d connection reference(s), %d environment variable(s)\n",
+		verb(&doc.DeploymentSettings), len(ds.ConnectionReferences), len(ds.EnvironmentVariables))
+	if cds := files.Custom; cds != nil {
+		fmt.Fprintf(f.Stdout, "%s: %d flow activation(s), %d owner(s), %d canvas share(s), %d flow share(s)\n",
+			verb(doc.CustomDeploymentSettings), len(cds.ActivateFlowConfiguration), len(cds.SolutionComponentOwnershipConfiguration),
 			len(cds.AadGroupCanvasConfiguration), len(cds.FlowShareWithGroupTeamConfiguration))
 	}
 	return nil
@@ -116,6 +155,27 @@ type settingsValidateOptions struct {
 	// TargetChecks run after the offline checks; runSettingsValidate adds
 	// the target's checks when --environment is given.
 	TargetChecks []settings.Checker
+	out          *output
+}
+
+// settingsValidateDoc is settings validate's --output json document.
+type settingsValidateDoc struct {
+	Solution     string       `json:"solution" doc:"unique name"`
+	Version      string       `json:"version"`
+	Target       string       `json:"target,omitempty" doc:"the environment checked against (--environment)"`
+	TokensFilled bool         `json:"tokensFilled" doc:"#{tokens}# were filled from the environment, as a deployment fills them"`
+	Valid        bool         `json:"valid" doc:"no problem of severity error (exit code 0; 2 otherwise)"`
+	Problems     []problemDoc `json:"problems"`
+	Warnings     []string     `json:"warnings" doc:"what ppalm does not use, tokens not checked"`
+}
+
+type problemDoc struct {
+	Severity  string `json:"severity" doc:"error or warning"`
+	Check     string `json:"check" doc:"stable id of the check, e.g. missing-value"`
+	File      string `json:"file"`
+	Entry     string `json:"entry" doc:"JSON path, e.g. ConnectionReferences[0].ConnectionId"`
+	Component string `json:"component"`
+	Message   string `json:"message"`
 }
 
 // targetChecks are the checks of settings against the target environment
@@ -140,8 +200,11 @@ func newSettingsValidateCmd(f *Factory, runF func(context.Context, *settingsVali
 			"right type, that entries name components the solution has, and that flow orders, canvas roles and\n" +
 			"group ids are well formed. With --environment it also checks the target, changing nothing: each\n" +
 			"connection exists there for the right connector, and the users and Entra groups named exist (when\n" +
-			"Microsoft Graph refuses to let the credential read the directory, groups are a warning, not checked).\n" +
-			"Prints every problem and exits 1 if there is any error.",
+			"Microsoft Graph refuses to let the credential read the directory, groups are a warning, not checked).\n\n" +
+			"#{name}# tokens are filled from the environment first, as import fills them (an unset one is empty,\n" +
+			"so a value import would refuse is refused here too); --fill-tokens=false checks the files as written\n" +
+			"and lists the tokens it could not check.\n\n" +
+			"Prints every problem. Exit codes: 0 valid; 2 problems to fix; 1 the check could not run.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
@@ -155,9 +218,10 @@ func newSettingsValidateCmd(f *Factory, runF func(context.Context, *settingsVali
 	cmd.Flags().StringVar(&opts.CustomSettings, "custom-settings", "", "customDeploymentSettings.json to check")
 	cmd.Flags().StringVar(&opts.ConfigDir, "config", "", "config directory to find the files in (Accelerator look-up order) when --settings is not given")
 	cmd.Flags().StringVar(&opts.EnvironmentName, "environment-name", "", "environment name for the --config look-up (e.g. Test)")
-	cmd.Flags().BoolVar(&opts.FillTokens, "fill-tokens", false, "replace #{name}# tokens from environment variables before checking, as a deployment would")
+	cmd.Flags().BoolVar(&opts.FillTokens, "fill-tokens", true, "replace #{name}# tokens from environment variables before checking, as a deployment does; false checks the files as written")
 	cmd.Flags().BoolVar(&opts.Strict, "strict", false, "with --fill-tokens, a #{token}# without a value is an error (otherwise, as in the Accelerator and import, it is empty and a customDeploymentSettings entry left empty is skipped as not configured)")
 	opts.Conn = addConnectionFlags(cmd)
+	opts.out = addOutputFlag(cmd, settingsValidateDoc{})
 	return cmd
 }
 
@@ -231,9 +295,6 @@ func runSettingsValidate(ctx context.Context, f *Factory, opts *settingsValidate
 		}
 	}
 	problems = append(problems, settings.Validate(sol, ds, cds)...)
-	if target == "" {
-		fmt.Fprintln(f.Stdout, "Offline checks only: pass --environment URL to also check connections, users and groups in the target")
-	}
 	for _, c := range opts.TargetChecks {
 		more, err := c.Check(ctx, sol, ds, cds)
 		if err != nil {
@@ -241,26 +302,67 @@ func runSettingsValidate(ctx context.Context, f *Factory, opts *settingsValidate
 		}
 		problems = append(problems, more...)
 	}
+	doc := settingsValidateDoc{Solution: sol.UniqueName, Version: sol.Version, Target: target, TokensFilled: opts.FillTokens,
+		Valid: !settings.HasErrors(problems), Problems: []problemDoc{}, Warnings: []string{}}
 	for _, w := range warnings {
-		fmt.Fprintf(f.Stdout, "warning: %s\n", w)
+		doc.Warnings = append(doc.Warnings, w.String())
+	}
+	if !opts.FillTokens {
+		// Tokens pass the checks as written; say which were not checked,
+		// since import fills them and refuses those left empty.
+		for _, path := range []string{opts.Settings, opts.CustomSettings} {
+			if path == "" {
+				continue
+			}
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				continue
+			}
+			if _, names := settings.FillTokensLenient(raw, func(string) (string, bool) { return "", false }); len(names) > 0 {
+				doc.Warnings = append(doc.Warnings, fmt.Sprintf("%s: %d value(s) are #{tokens}# and were not checked (%s): import fills them from the environment and refuses those left empty; drop --fill-tokens=false to check them",
+					path, len(names), strings.Join(names, ", ")))
+			}
+		}
 	}
 	for _, p := range problems {
-		fmt.Fprintf(f.Stdout, "%s: %s\n", p.Severity, p)
+		doc.Problems = append(doc.Problems, problemDoc{Severity: p.Severity.String(), Check: p.Check, File: p.File, Entry: p.Entry, Component: p.Component, Message: p.Message})
 	}
-	if settings.HasErrors(problems) {
+	if opts.out.json() {
+		if err := f.writeJSON(doc); err != nil {
+			return err
+		}
+	} else {
+		if target == "" {
+			f.reporter().Info("offline checks only: pass --environment URL to also check connections, users and groups in the target")
+		}
+		for _, w := range doc.Warnings {
+			fmt.Fprintf(f.Stdout, "warning: %s\n", w)
+		}
+		for _, p := range problems {
+			fmt.Fprintf(f.Stdout, "%s: %s\n", p.Severity, p)
+		}
+	}
+	if !doc.Valid {
 		n := 0
 		for _, p := range problems {
 			if p.Severity == settings.SeverityError {
 				n++
 			}
 		}
-		return &ExitError{Code: 1, Err: fmt.Errorf("validate settings: %d problem(s) to fix", n)}
+		return &ExitError{Code: ExitCheckFailed, Err: fmt.Errorf("validate settings: %d problem(s) to fix", n)}
 	}
-	if target != "" {
-		fmt.Fprintf(f.Stdout, "Settings are valid for solution %s %s and target %s\n", sol.UniqueName, sol.Version, target)
+	if opts.out.json() {
 		return nil
 	}
-	fmt.Fprintf(f.Stdout, "Settings are valid for solution %s %s\n", sol.UniqueName, sol.Version)
+	scope := ""
+	if target != "" {
+		scope = " and target " + target
+	}
+	how := ""
+	if !opts.FillTokens {
+		how = " (as written: tokens not filled)"
+	}
+	fmt.Fprintf(f.Stdout, "Settings are valid for solution %s %s%s%s\n", sol.UniqueName, sol.Version, scope, how)
 	return nil
 }
 

@@ -117,11 +117,11 @@ func TestSettingsValidateAgainstTarget(t *testing.T) {
 
 	// Without --environment only the offline checks run, and it says so.
 	code, out := validateAgainst(t, "", "--zipfile", zip, "--settings", dpath, "--custom-settings", cpath)
-	if code != 0 || !strings.Contains(out, "Offline checks only: pass --environment") || !strings.Contains(out, "Settings are valid for solution") {
+	if code != 0 || !strings.Contains(out, "offline checks only: pass --environment") || !strings.Contains(out, "Settings are valid for solution") {
 		t.Fatalf("offline: exit %d\n%s", code, out)
 	}
 	code, out = validateAgainst(t, base, "--zipfile", zip, "--settings", dpath, "--custom-settings", cpath)
-	if code != 0 || strings.Contains(out, "Offline checks only") || !strings.Contains(out, "and target "+base+"/test") {
+	if code != 0 || strings.Contains(out, "offline checks only") || !strings.Contains(out, "and target "+base+"/test") {
 		t.Fatalf("valid against the target: exit %d\n%s", code, out)
 	}
 
@@ -143,7 +143,7 @@ func TestSettingsValidateAgainstTarget(t *testing.T) {
 			t.Errorf("output lacks %q", want)
 		}
 	}
-	if code != 1 || strings.Count(out, "error: ") != 3 {
+	if code != 2 || strings.Count(out, "error: ") != 3 {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
 
@@ -172,7 +172,7 @@ func TestSettingsValidateGraphForbidden(t *testing.T) {
 		cds.SolutionComponentOwnershipConfiguration[0].OwnerEmail = "ghost@contoso.example"
 	})
 	code, out = validateAgainst(t, base, "--zipfile", zip, "--settings", dpath, "--custom-settings", cpath)
-	if code != 1 || !strings.Contains(out, "cannot read the directory") || !strings.Contains(out, `user "ghost@contoso.example" is not a user of`) {
+	if code != 2 || !strings.Contains(out, "cannot read the directory") || !strings.Contains(out, `user "ghost@contoso.example" is not a user of`) {
 		t.Fatalf("after the 403 the other checks did not go on: exit %d\n%s", code, out)
 	}
 }

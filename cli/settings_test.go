@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ppalm/ppalm/dataverse/emulator"
+	"github.com/ppalm/ppalm/dataverse/emulator/emulatortest"
 	"github.com/ppalm/ppalm/fixtures"
 )
 
@@ -38,7 +40,7 @@ func TestSettingsCreateWritesPacAndAcceleratorFiles(t *testing.T) {
 
 	// Freshly created settings have no values: validate lists both and fails.
 	out, _, code = runCLI(t, nil, "settings", "validate", "--zipfile", zip, "--config", filepath.Join(dir, "config"), "--environment-name", "test")
-	if code != 1 || strings.Count(out, "error: ") != 2 ||
+	if code != 2 || strings.Count(out, "error: ") != 2 ||
 		!strings.Contains(out, "ConnectionReferences[0].ConnectionId") || !strings.Contains(out, "EnvironmentVariables[0].Value") {
 		t.Fatalf("exit %d, output:\n%s", code, out)
 	}
@@ -69,18 +71,44 @@ func TestSettingsValidateFillsTokensFromEitherSpelling(t *testing.T) {
 	// As the Accelerator: a token without a value is empty, and an empty
 	// connection id or variable without default is then an error.
 	out, _, code = runCLI(t, nil, "settings", "validate", "--zipfile", zip, "--settings", ds, "--fill-tokens")
-	if code != 1 || strings.Count(out, "error: ") != 2 || !strings.Contains(out, "taken as empty") ||
+	if code != 2 || strings.Count(out, "error: ") != 2 || !strings.Contains(out, "taken as empty") ||
 		!strings.Contains(out, "ConnectionReferences[0].ConnectionId") {
 		t.Fatalf("exit %d, output:\n%s", code, out)
 	}
 	out, _, code = runCLI(t, nil, "settings", "validate", "--zipfile", zip, "--settings", ds, "--fill-tokens", "--strict")
-	if code != 1 || strings.Count(out, "error: ") != 1 ||
+	if code != 2 || strings.Count(out, "error: ") != 1 ||
 		!strings.Contains(out, "connectionreference.alexmsft_SharePointConnectionFollowSites, environmentvariable.alexmsft_FollowSitesSPOSite") {
 		t.Fatalf("exit %d, output:\n%s", code, out)
 	}
-	// Without --fill-tokens, tokens are values to come.
-	if out, _, code = runCLI(t, nil, "settings", "validate", "--zipfile", zip, "--settings", ds); code != 0 {
-		t.Fatalf("exit %d, output:\n%s", code, out)
+}
+
+// settings validate reads the settings as import does: by default it fills
+// the tokens, so unfilled tokens that import refuses are refused here too
+// (it used to pass them). --fill-tokens=false checks the files as written
+// and names the tokens it did not check.
+func TestSettingsValidatePredictsImportForUnfilledTokens(t *testing.T) {
+	srv := emulatortest.Start(t, emulator.Options{Environments: []string{"test"}})
+	zip := fixtures.Path("followsites-small", "sharepoint-followsites.zip")
+	ds := filepath.Join(t.TempDir(), "deploymentSettings.json")
+	data := `{"EnvironmentVariables":[{"SchemaName":"alexmsft_FollowSitesSPOSite","Value":"#{environmentvariable.alexmsft_FollowSitesSPOSite}#"}],
+"ConnectionReferences":[{"LogicalName":"alexmsft_SharePointConnectionFollowSites","ConnectionId":"#{connectionreference.alexmsft_SharePointConnectionFollowSites}#",
+"ConnectorId":"/providers/Microsoft.PowerApps/apis/shared_sharepointonline"}]}`
+	os.WriteFile(ds, []byte(data), 0o644)
+
+	out, errOut, code := runCLI(t, nil, "settings", "validate", "--zipfile", zip, "--settings", ds)
+	if code != ExitCheckFailed || strings.Count(out, "error: ") != 2 || !strings.Contains(out, "ConnectionReferences[0].ConnectionId") {
+		t.Fatalf("validate: exit %d\n%s%s", code, out, errOut)
+	}
+	// What import says of the same settings.
+	_, importErr, importCode := runCLI(t, nil, "import", "--environment", srv.EnvURL("test"), "--zipfile", zip, "--settings", ds)
+	if importCode == 0 || !strings.Contains(importErr, "alexmsft_SharePointConnectionFollowSites is not bound") {
+		t.Fatalf("import: exit %d\n%s", importCode, importErr)
+	}
+
+	out, _, code = runCLI(t, nil, "settings", "validate", "--zipfile", zip, "--settings", ds, "--fill-tokens=false")
+	if code != 0 || !strings.Contains(out, "2 value(s) are #{tokens}# and were not checked (connectionreference.alexmsft_SharePointConnectionFollowSites, environmentvariable.alexmsft_FollowSitesSPOSite)") ||
+		!strings.Contains(out, "(as written: tokens not filled)") {
+		t.Fatalf("--fill-tokens=false: exit %d\n%s", code, out)
 	}
 }
 

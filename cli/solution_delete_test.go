@@ -28,9 +28,11 @@ func TestSolutionDelete(t *testing.T) {
 		connectorID = "bedc080f-9be1-4f80-9f35-c630109a6b89"
 		endpoint    = "trickqueue pl400demosajs202307"
 	)
+	var emu *emulator.Emulator
 	setup := func(t *testing.T) (*dataverse.Client, func(args ...string) (int, string)) {
 		srv := emulatortest.Start(t, emulator.Options{Environments: []string{"dev"}, AsyncPolls: -1,
 			Seeds: map[string][]string{"dev": {zipPath}}})
+		emu = srv.Emulator
 		return srv.Client(t, "dev"), func(args ...string) (int, string) {
 			out, errOut, code := runCLI(t, nil, append(args, "--environment", srv.EnvURL("dev"))...)
 			return code, out + errOut
@@ -103,6 +105,22 @@ func TestSolutionDelete(t *testing.T) {
 		kept, err := solution.ReadFile(keep)
 		if err != nil || !kept.Managed || kept.Version != sol.Version {
 			t.Errorf("kept export: %+v, %v", kept, err)
+		}
+		// The unmanaged container goes with DELETE; the managed solution,
+		// whose components go with it, with UninstallSolutionAsync and a
+		// poll of its system job, never a synchronous DELETE.
+		var actions []string
+		for _, a := range emu.Audit() {
+			if a.ObjectID == sol.UniqueName && (a.Action == "delete-solution" || a.Action == "uninstall-solution") {
+				actions = append(actions, a.Action)
+			}
+		}
+		if strings.Join(actions, ",") != "delete-solution,uninstall-solution" {
+			t.Errorf("solution removals %v, want the unmanaged container deleted and the managed solution uninstalled", actions)
+		}
+		jobs := emu.SystemJobs("dev")
+		if len(jobs) == 0 || jobs[len(jobs)-1].OperationType != dataverse.OperationUninstallSolution || jobs[len(jobs)-1].StatusCode != 30 {
+			t.Errorf("system jobs %+v, want the uninstall's last, succeeded", jobs)
 		}
 	})
 }

@@ -255,3 +255,10 @@ func secretFlag(name string) bool {
 	name = strings.ToLower(name)
 	return strings.Contains(name, "secret") || strings.Contains(name, "token") || strings.Contains(name, "password")
 }
+
+// Debug implements task.Debugger by forwarding to the host reporter.
+func (g *flatGroups) Debug(msg string) { task.Debug(g.Reporter, msg) }
+
+// Status implements task.Statuser: in a host's log a status is a line of
+// the open group.
+func (g *flatGroups) Status(msg string) { g.Info(msg) }

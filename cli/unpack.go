@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { registerNamed("unpack", newUnpackCmd) }
+func init() { register(newUnpackCmd) }
 
 // reportRemoved tells the host which files an unpack took out of an existing
 // tree: the count as the output removed-files, and the list in the run
@@ -33,6 +33,7 @@ func reportRemoved(r task.Reporter, folder string, removed []string) error {
 func newUnpackCmd(f *Factory) *cobra.Command {
 	var o unpack.UnpackOptions
 	var packageType string
+	var out *output
 	cmd := &cobra.Command{
 		Use:     "unpack --zipfile ZIP --folder DIR [--packagetype Unmanaged|Managed|Both]",
 		Example: `  ppalm unpack --zipfile MySolution.zip --folder MySolution/SolutionPackage/src --packagetype Both --process-canvas-apps`,
@@ -53,8 +54,14 @@ func newUnpackCmd(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprint(cmd.OutOrStdout(), sum.String())
-			return reportRemoved(f.reporter(), o.Folder, sum.Removed)
+			if err := reportRemoved(f.reporter(), o.Folder, sum.Removed); err != nil {
+				return err
+			}
+			if out.json() {
+				return f.writeJSON(newPackageDoc(sum, nil))
+			}
+			fmt.Fprint(f.Stdout, sum.String())
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&o.ZipFile, "zipfile", "", "solution zip to unpack (the unmanaged one with --packagetype Both)")
@@ -64,5 +71,6 @@ func newUnpackCmd(f *Factory) *cobra.Command {
 	cmd.Flags().BoolVar(&o.ProcessCanvasApps, "process-canvas-apps", false, "also write CanvasApps/src/<App>/, a read-only review copy of each canvas app (pa.yaml or pretty-printed JSON); pack ignores it")
 	_ = cmd.MarkFlagRequired("zipfile")
 	_ = cmd.MarkFlagRequired("folder")
+	out = addOutputFlag(cmd, packageDoc{})
 	return cmd
 }

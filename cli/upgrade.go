@@ -10,8 +10,15 @@ import (
 
 func init() { register(newUpgradeRequestedCmd) }
 
+// upgradeDoc is upgrade-requested's --output json document.
+type upgradeDoc struct {
+	UpgradeRequested bool   `json:"upgradeRequested"`
+	Reason           string `json:"reason" doc:"what decided it: the variable, or the pull request and its labels"`
+}
+
 func newUpgradeRequestedCmd(f *Factory) *cobra.Command {
 	var repo *repoFlags
+	var out *output
 	cmd := &cobra.Command{
 		Use: "upgrade-requested",
 		Example: `  # in a pull request build (Azure DevOps or GitHub Actions)
@@ -22,15 +29,22 @@ func newUpgradeRequestedCmd(f *Factory) *cobra.Command {
 			"Also writes the output upgradeRequested.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			up, reason, err := devops.UpgradeRequested(cmd.Context(), f.Getenv, devops.WithOverrides(repo.overrides()))
+			up, reason, err := devops.UpgradeRequested(cmd.Context(), f.Getenv, devops.WithOverrides(repo.overrides()), repoLog(f))
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(f.Stderr, "upgrade requested: %v (%s)\n", up, reason)
+			if err := f.reporter().SetOutput("upgradeRequested", strconv.FormatBool(up)); err != nil {
+				return err
+			}
+			if out.json() {
+				return f.writeJSON(upgradeDoc{UpgradeRequested: up, Reason: reason})
+			}
+			f.reporter().Info(fmt.Sprintf("upgrade requested: %v (%s)", up, reason))
 			fmt.Fprintln(f.Stdout, strconv.FormatBool(up))
-			return f.reporter().SetOutput("upgradeRequested", strconv.FormatBool(up))
+			return nil
 		},
 	}
 	repo = addRepoFlags(cmd)
+	out = addOutputFlag(cmd, upgradeDoc{})
 	return cmd
 }

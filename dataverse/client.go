@@ -17,6 +17,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/ppalm/ppalm/httplog"
 )
 
 // Default base URLs of the non-Dataverse APIs.
@@ -44,24 +46,38 @@ type shared struct {
 	powerAppsURL *url.URL
 	graphURL     *url.URL
 
-	httpClient    *http.Client
-	credential    azcore.TokenCredential
-	userAgent     string
-	maxConc       int
-	maxRetries    int
-	retryWaitMin  time.Duration
-	retryWaitMax  time.Duration
-	pollInterval  time.Duration
-	pollMax       time.Duration
-	pollTimeout   time.Duration
-	sleep         func(context.Context, time.Duration) error
-	now           func() time.Time
-	requests      atomic.Int64
-	semMu         sync.Mutex
-	sems          map[string]chan struct{}
-	tokenMu       sync.Mutex
-	tokens        map[string]azcore.AccessToken
-	newImportPoll int // how often reconciliation looks for an import job before re-sending
+	httpClient   *http.Client
+	credential   azcore.TokenCredential
+	userAgent    string
+	maxConc      int
+	maxRetries   int
+	retryWaitMin time.Duration
+	retryWaitMax time.Duration
+	pollInterval time.Duration
+	pollMax      time.Duration
+	pollTimeout  time.Duration
+	sleep        func(context.Context, time.Duration) error
+	now          func() time.Time
+	requests     atomic.Int64
+	retries      atomic.Int64
+	waited       atomic.Int64 // nanoseconds spent waiting before retries
+	requestLog   httplog.Func
+	semMu        sync.Mutex
+	sems         map[string]chan struct{}
+	tokenMu      sync.Mutex
+	tokens       map[string]azcore.AccessToken
+	// reconcileTimeout bounds the search for the system job a request
+	// whose answer was lost may have created.
+	reconcileTimeout time.Duration
+	sharePropagation time.Duration // how long a share may take to show
+	deadlines        Deadlines
+	maxRetryAfter    time.Duration
+	logf             func(format string, args ...any)
+	// clockMu guards serverOffset: the environment's clock (its Date
+	// header) minus ours, once an answer carried one.
+	clockMu      sync.Mutex
+	serverOffset time.Duration
+	serverSeen   bool
 }
 
 // Option configures a Client.
@@ -141,6 +157,119 @@ func WithRetryWait(min, max time.Duration) Option {
 	return func(s *shared) error { s.retryWaitMin, s.retryWaitMax = min, max; return nil }
 }
 
+// WithRequestLog sends every attempt of every request (method, URL without
+// secrets, status, duration) and every wait before a retry to log: the
+// --verbose log.
+func WithRequestLog(log httplog.Func) Option {
+	return func(s *shared) error { s.requestLog = log; return nil }
+}
+
+// WithReconcileTimeout bounds how long, after a request that may have
+// started a system job lost its answer, the client looks for that job
+// before taking it as never started (default 2 minutes).
+func WithReconcileTimeout(d time.Duration) Option {
+	return func(s *shared) error { s.reconcileTimeout = d; return nil }
+}
+
+// Deadlines bound one attempt of a call (connecting, sending, waiting for
+// the answer and reading it), by what the call does. A call whose attempt
+// runs out is tried once more, then fails naming the host and the
+// deadline; a non-idempotent one is then reconciled like any lost answer.
+type Deadlines struct {
+	// Quick is for WhoAmI, the organization and Graph look-ups, which a
+	// healthy service answers in a second.
+	Quick time.Duration
+	// Default is for reads and writes of rows, lists, shares: the Dataverse
+	// SDK's two minutes.
+	Default time.Duration
+	// Upload is for submitting an import or staging a zip (the upload of
+	// the base64 body), plus UploadPerMB for each megabyte of body.
+	Upload      time.Duration
+	UploadPerMB time.Duration
+	// Long is for what the service does while the caller waits: the
+	// synchronous export, import and promotion, publishing, and downloading
+	// an export.
+	Long time.Duration
+}
+
+// DefaultDeadlines are the deadlines a client starts with.
+var DefaultDeadlines = Deadlines{
+	Quick:       30 * time.Second,
+	Default:     2 * time.Minute,
+	Upload:      2 * time.Minute,
+	UploadPerMB: 10 * time.Second,
+	Long:        20 * time.Minute,
+}
+
+// DefaultMaxRetryAfter is the longest Retry-After a client waits. Dataverse
+// counts its service-protection limits over five minutes, so it never
+// needs to ask for longer; a server that does is not coming back soon.
+const DefaultMaxRetryAfter = 5 * time.Minute
+
+// WithDeadlines replaces the per-attempt deadlines; zero fields keep
+// their defaults.
+func WithDeadlines(d Deadlines) Option {
+	return func(s *shared) error {
+		for _, f := range []struct{ to, from *time.Duration }{{&s.deadlines.Quick, &d.Quick}, {&s.deadlines.Default, &d.Default},
+			{&s.deadlines.Upload, &d.Upload}, {&s.deadlines.UploadPerMB, &d.UploadPerMB}, {&s.deadlines.Long, &d.Long}} {
+			if *f.from > 0 {
+				*f.to = *f.from
+			}
+		}
+		return nil
+	}
+}
+
+// WithMaxRetryAfter sets the longest Retry-After the client waits
+// (DefaultMaxRetryAfter); a longer one fails the call at once, naming the
+// host and the wait.
+func WithMaxRetryAfter(d time.Duration) Option {
+	return func(s *shared) error { s.maxRetryAfter = d; return nil }
+}
+
+// attemptTimeout is the deadline of one attempt of a call to u with a body
+// of size bytes.
+func (c *Client) attemptTimeout(u *url.URL, size int) time.Duration {
+	d := c.deadlines
+	if u.Host != c.envURL.Host || !strings.HasPrefix(u.Path, c.envURL.Path+webAPIPath) {
+		if u.Host == c.graphURL.Host && strings.HasPrefix(u.Path, c.graphURL.Path+"/") {
+			return d.Quick
+		}
+		return d.Default
+	}
+	op := strings.TrimPrefix(u.Path, c.envURL.Path+webAPIPath)
+	if i := strings.IndexAny(op, "(/"); i >= 0 {
+		op = op[:i]
+	}
+	switch op {
+	case "WhoAmI", "RetrieveCurrentOrganization":
+		return d.Quick
+	case "ImportSolutionAsync", "StageAndUpgradeAsync", "StageSolution":
+		return d.Upload + time.Duration(size>>20)*d.UploadPerMB
+	case "ExportSolution", "ImportSolution", "StageAndUpgrade", "DeleteAndPromote", "PublishAllXml", "PublishXml", "DownloadSolutionExportData":
+		return d.Long + time.Duration(size>>20)*d.UploadPerMB
+	}
+	return d.Default
+}
+
+// WithSharePropagation bounds how long a share is looked for in the
+// permissions it was added to (default 2 minutes).
+func WithSharePropagation(d time.Duration) Option {
+	return func(s *shared) error { s.sharePropagation = d; return nil }
+}
+
+// WithLogger receives what the client does that a user should see in the
+// log: waits the server asked for, polls that failed and go on, answers it
+// lost and what it did about them. Lines never hold tokens or bodies.
+func WithLogger(logf func(format string, args ...any)) Option {
+	return func(s *shared) error {
+		if logf != nil {
+			s.logf = logf
+		}
+		return nil
+	}
+}
+
 // WithUserAgent sets the User-Agent header.
 func WithUserAgent(ua string) Option {
 	return func(s *shared) error { s.userAgent = ua; return nil }
@@ -156,30 +285,35 @@ func New(environmentURL string, opts ...Option) (*Client, error) {
 	pa, _ := url.Parse(DefaultPowerAppsURL)
 	gr, _ := url.Parse(DefaultGraphURL)
 	s := &shared{
-		envURL:        env,
-		apiBase:       env.String() + webAPIPath,
-		powerAppsURL:  pa,
-		graphURL:      gr,
-		httpClient:    &http.Client{},
-		userAgent:     "ppalm",
-		maxConc:       4,
-		maxRetries:    10,
-		retryWaitMin:  time.Second,
-		retryWaitMax:  30 * time.Second,
-		pollInterval:  5 * time.Second,
-		pollMax:       15 * time.Second,
-		pollTimeout:   60 * time.Minute,
-		sleep:         sleepContext,
-		now:           time.Now,
-		sems:          map[string]chan struct{}{},
-		tokens:        map[string]azcore.AccessToken{},
-		newImportPoll: 3,
+		envURL:           env,
+		apiBase:          env.String() + webAPIPath,
+		powerAppsURL:     pa,
+		graphURL:         gr,
+		httpClient:       &http.Client{},
+		userAgent:        "ppalm",
+		maxConc:          4,
+		maxRetries:       10,
+		retryWaitMin:     time.Second,
+		retryWaitMax:     30 * time.Second,
+		pollInterval:     5 * time.Second,
+		pollMax:          15 * time.Second,
+		pollTimeout:      60 * time.Minute,
+		sleep:            sleepContext,
+		now:              time.Now,
+		sems:             map[string]chan struct{}{},
+		tokens:           map[string]azcore.AccessToken{},
+		reconcileTimeout: 2 * time.Minute,
+		sharePropagation: 2 * time.Minute,
+		deadlines:        DefaultDeadlines,
+		maxRetryAfter:    DefaultMaxRetryAfter,
+		logf:             func(string, ...any) {},
 	}
 	for _, o := range opts {
 		if err := o(s); err != nil {
 			return nil, fmt.Errorf("configure Dataverse client: %w", err)
 		}
 	}
+	s.httpClient = httplog.Client(s.httpClient, s.requestLog)
 	return &Client{shared: s}, nil
 }
 
@@ -222,11 +356,47 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// observeDate records the environment's clock from a Date header.
+func (c *Client) observeDate(v string) {
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return
+	}
+	c.clockMu.Lock()
+	c.serverOffset, c.serverSeen = t.Sub(c.now()), true
+	c.clockMu.Unlock()
+}
+
+// serverNow is a moment by the environment's clock no later than now:
+// what the service writes into createdon of a row made after this call.
+// It asks WhoAmI once when no answer has told the service's time yet.
+func (c *Client) serverNow(ctx context.Context) (time.Time, error) {
+	c.clockMu.Lock()
+	seen := c.serverSeen
+	c.clockMu.Unlock()
+	if !seen {
+		if _, err := c.WhoAmI(ctx); err != nil {
+			return time.Time{}, err
+		}
+	}
+	c.clockMu.Lock()
+	defer c.clockMu.Unlock()
+	// Date and createdon both have whole seconds; the margin covers that
+	// and the request's own way there.
+	return c.now().Add(c.serverOffset - 5*time.Second).UTC().Truncate(time.Second), nil
+}
+
 // EnvironmentURL is the environment's base URL without a trailing slash.
 func (c *Client) EnvironmentURL() string { return c.envURL.String() }
 
 // Requests is the number of HTTP requests sent so far, retries included.
 func (c *Client) Requests() int64 { return c.requests.Load() }
+
+// Retries is how many of Requests were retries, and Waited how long the
+// client waited before them (Retry-After or back-off).
+func (c *Client) Retries() (n int64, waited time.Duration) {
+	return c.retries.Load(), time.Duration(c.waited.Load())
+}
 
 // Impersonate returns a Client whose Dataverse calls carry the CallerObjectId
 // header, so they run as the Entra user with that object id. The caller needs
@@ -322,19 +492,28 @@ func (c *Client) doOnce(ctx context.Context, r request) (*response, error) {
 	}
 	defer func() { <-sem }()
 
+	// Each attempt gets the deadline of what the call does: the client's
+	// http.Client, with that Timeout.
+	timeout := c.attemptTimeout(u, len(r.body))
+	hc := *c.httpClient
+	hc.Timeout = timeout
+	policy := &retryState{idempotent: r.idempotent, maxRetryAfter: c.maxRetryAfter, now: c.now}
 	rc := &retryablehttp.Client{
-		HTTPClient:   c.httpClient,
+		HTTPClient:   &hc,
 		RetryWaitMin: c.retryWaitMin,
 		RetryWaitMax: c.retryWaitMax,
 		RetryMax:     c.maxRetries,
-		CheckRetry:   retryPolicy(r.idempotent),
-		Backoff:      c.backoff(ctx),
+		CheckRetry:   policy.check,
+		Backoff:      c.backoff(ctx, req.Request),
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 		RequestLogHook: func(retryablehttp.Logger, *http.Request, int) {
 			c.requests.Add(1)
 		},
 	}
 	resp, err := rc.Do(req)
+	if resp != nil && u.Host == c.envURL.Host {
+		c.observeDate(resp.Header.Get("Date"))
+	}
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, ctxErr
@@ -347,6 +526,9 @@ func (c *Client) doOnce(ctx context.Context, r request) (*response, error) {
 		}
 		if unreachable(err) {
 			err = fmt.Errorf("%w (check the URL: nothing answers at %s)", err, u.Host)
+		}
+		if timedOut(err) {
+			err = fmt.Errorf("no answer from %s within %s, %d attempt(s): %w", u.Host, timeout, policy.timeouts, err)
 		}
 		err = fmt.Errorf("%s %s: %w", r.method, redact(u), err)
 		if !r.idempotent {
@@ -365,6 +547,10 @@ func (c *Client) doOnce(ctx context.Context, r request) (*response, error) {
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		apiErr := newAPIError(r.method, u, resp, body)
+		if apiErr.RetryAfter > c.maxRetryAfter {
+			return nil, fmt.Errorf("%s asked to wait %s before trying again (Retry-After), longer than the %s ppalm waits: nothing was retried; try again later: %w",
+				u.Host, apiErr.RetryAfter, c.maxRetryAfter, apiErr)
+		}
 		if !r.idempotent && resp.StatusCode >= 500 && resp.StatusCode != http.StatusServiceUnavailable && resp.StatusCode != http.StatusNotImplemented {
 			return nil, fmt.Errorf("%w: %w", errUncertain, apiErr)
 		}

@@ -85,9 +85,26 @@ type SystemUser struct {
 	Email      string `json:"internalemailaddress"`
 	FullName   string `json:"fullname"`
 	IsDisabled bool   `json:"isdisabled"`
+	// ApplicationID is set for an application user (a service principal).
+	ApplicationID string `json:"applicationid"`
 }
 
-const systemUserColumns = "systemuserid,azureactivedirectoryobjectid,domainname,internalemailaddress,fullname,isdisabled"
+const systemUserColumns = "systemuserid,azureactivedirectoryobjectid,domainname,internalemailaddress,fullname,isdisabled,applicationid"
+
+// Me returns the calling identity's systemuser (WhoAmI, then its row):
+// for an application user, the service principal's Entra object id and
+// application id.
+func (c *Client) Me(ctx context.Context) (*SystemUser, error) {
+	w, err := c.WhoAmI(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var u SystemUser
+	if err := c.getJSON(ctx, c.api("systemusers("+w.UserID+")", "$select", systemUserColumns), &u); err != nil {
+		return nil, fmt.Errorf("read the calling systemuser %s: %w", w.UserID, err)
+	}
+	return &u, nil
+}
 
 func (c *Client) findSystemUser(ctx context.Context, what, filter string) (*SystemUser, error) {
 	users, err := list[SystemUser](ctx, c, c.api("systemusers", "$select", systemUserColumns, "$filter", filter))
@@ -109,6 +126,24 @@ func (c *Client) SystemUserByObjectID(ctx context.Context, objectID string) (*Sy
 func (c *Client) SystemUserByEmail(ctx context.Context, email string) (*SystemUser, error) {
 	q := quote(email)
 	return c.findSystemUser(ctx, fmt.Sprintf("%q", email), "internalemailaddress eq "+q+" or domainname eq "+q)
+}
+
+// SystemUserByID finds a systemuser by its systemuserid (WhoAmI's UserId).
+func (c *Client) SystemUserByID(ctx context.Context, id string) (*SystemUser, error) {
+	return c.findSystemUser(ctx, "with id "+id, "systemuserid eq "+id)
+}
+
+// BusinessUnitByID returns the business unit with id.
+func (c *Client) BusinessUnitByID(ctx context.Context, id string) (*BusinessUnit, error) {
+	bus, err := list[BusinessUnit](ctx, c, c.api("businessunits",
+		"$select", "businessunitid,name", "$filter", "businessunitid eq "+id))
+	if err != nil {
+		return nil, fmt.Errorf("find business unit %s: %w", id, err)
+	}
+	if len(bus) == 0 {
+		return nil, fmt.Errorf("find business unit %s in %s: %w", id, c.envURL.Host, ErrNotFound)
+	}
+	return &bus[0], nil
 }
 
 // BusinessUnit is a row of businessunits.

@@ -331,16 +331,23 @@ func TestWorkflowsStateOwnerAndImpersonation(t *testing.T) {
 	if w, _ := c.GetWorkflow(ctx, id); w == nil || w.On() {
 		t.Errorf("flow still on: %+v", w)
 	}
-	// As the connection owner, turning on works.
-	if err := c.Impersonate(emulator.Maker.ObjectID).SetWorkflowState(ctx, id, true); err != nil {
-		t.Fatalf("turn on as maker: %v", err)
+	// Not even as the connections' owner does the service turn a flow on
+	// for an impersonated user; as the deploying identity, with the
+	// connections shared with it, it does.
+	err = c.Impersonate(emulator.Maker.ObjectID).SetWorkflowState(ctx, id, true)
+	if dataverse.StatusCode(err) != 400 || !strings.Contains(err.Error(), "ImpersonatedActivationNotSupported") {
+		t.Errorf("turn on as maker: err = %v, want the service's refusal", err)
+	}
+	if err := c.SetWorkflowState(ctx, id, true); err != nil {
+		t.Fatalf("turn on as the service principal: %v", err)
 	}
 	if w, _ := c.GetWorkflow(ctx, id); w == nil || !w.On() {
 		t.Errorf("flow not on: %+v", w)
 	}
 	_ = c.SetWorkflowState(ctx, id, false)
-	// As a user without the connections, it is refused.
-	err = c.Impersonate(emulator.FlowOwner.ObjectID).SetWorkflowState(ctx, id, true)
+	// A user without the connections, calling as herself, is refused.
+	bea := r.Client(t, "dev", dataverse.WithCredential(staticToken(emulator.FlowOwner.Email)))
+	err = bea.SetWorkflowState(ctx, id, true)
 	if dataverse.StatusCode(err) == 0 || !strings.Contains(err.Error(), "ConnectionAuthorizationFailed") {
 		t.Errorf("turn on as flow owner: err = %v, want ConnectionAuthorizationFailed", err)
 	}
@@ -592,6 +599,10 @@ func TestExportImportLargeUnderFaults(t *testing.T) {
 			}
 			if len(jobs) != 1 {
 				t.Errorf("import jobs = %d, want exactly 1", len(jobs))
+			}
+			// A queued import has no import job yet: count the system jobs.
+			if ops, err := clean.SolutionOperations(ctx, time.Time{}, dataverse.OperationImportSolution); err != nil || len(ops) != 1 {
+				t.Errorf("import system jobs = %d (%v), want exactly 1", len(ops), err)
 			}
 			if s, err := clean.GetSolution(ctx, "FabrikamEnvironmental"); err != nil || s.Version != "1.1.11.71" {
 				t.Errorf("imported solution = %+v, %v", s, err)

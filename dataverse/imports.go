@@ -10,18 +10,23 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"time"
 )
 
-// AsyncOperation is a row of asyncoperations.
+// AsyncOperation is a row of asyncoperations (a system job).
 type AsyncOperation struct {
 	ID              string `json:"asyncoperationid"`
+	Name            string `json:"name"`
+	OperationType   int    `json:"operationtype"`
 	StateCode       int    `json:"statecode"`
 	StatusCode      int    `json:"statuscode"`
 	Message         string `json:"message"`
 	FriendlyMessage string `json:"friendlymessage"`
+	CreatedOn       string `json:"createdon"`
 	CompletedOn     string `json:"completedon"`
+	OwnerID         string `json:"_ownerid_value"`
 }
 
 // Async operation states and statuses (asyncoperation.statecode/statuscode).
@@ -32,6 +37,23 @@ const (
 	AsyncStatusCanceled   = 32
 	asyncNotFoundTolerate = 3 // transient 404s tolerated right after creation
 )
+
+// Operation types of the solution system jobs (asyncoperation.operationtype,
+// the System Job table reference): the row is written when the action is
+// submitted, before the job does anything.
+const (
+	OperationExportSolution    = 202
+	OperationImportSolution    = 203
+	OperationDeleteAndPromote  = 207
+	OperationUninstallSolution = 208
+	OperationStageAndUpgrade   = 211
+)
+
+// solutionOperations are the operation types that change solutions; the
+// platform runs one at a time, so a new one waits for these.
+var solutionOperations = []int{OperationImportSolution, OperationStageAndUpgrade, OperationDeleteAndPromote, OperationUninstallSolution}
+
+const asyncOperationColumns = "asyncoperationid,name,operationtype,statecode,statuscode,message,friendlymessage,createdon,completedon,_ownerid_value"
 
 // Done reports whether the operation reached a terminal state.
 func (a *AsyncOperation) Done() bool { return a.StateCode == AsyncStateCompleted }
@@ -55,29 +77,131 @@ func (a *AsyncOperation) failure() string {
 // GetAsyncOperation reads one async operation.
 func (c *Client) GetAsyncOperation(ctx context.Context, id string) (*AsyncOperation, error) {
 	var op AsyncOperation
-	if err := c.getJSON(ctx, c.api("asyncoperations("+id+")",
-		"$select", "asyncoperationid,statecode,statuscode,message,friendlymessage,completedon"), &op); err != nil {
+	if err := c.getJSON(ctx, c.api("asyncoperations("+id+")", "$select", asyncOperationColumns), &op); err != nil {
 		return nil, fmt.Errorf("read async operation %s: %w", id, err)
 	}
 	return &op, nil
 }
 
+// odataTime is an Edm.DateTimeOffset literal.
+func odataTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
+
+func typeFilter(types []int) string {
+	parts := make([]string, len(types))
+	for i, t := range types {
+		parts[i] = fmt.Sprintf("operationtype eq %d", t)
+	}
+	return "(" + strings.Join(parts, " or ") + ")"
+}
+
+// SolutionOperations lists the system jobs of the given operation types
+// created at or after since (by the service's clock), oldest first.
+func (c *Client) SolutionOperations(ctx context.Context, since time.Time, types ...int) ([]AsyncOperation, error) {
+	ops, err := list[AsyncOperation](ctx, c, c.api("asyncoperations", "$select", asyncOperationColumns,
+		"$filter", typeFilter(types)+" and createdon ge "+odataTime(since), "$orderby", "createdon asc"))
+	if err != nil {
+		return nil, fmt.Errorf("list system jobs since %s: %w", odataTime(since), err)
+	}
+	return ops, nil
+}
+
+// PendingSolutionOperations lists the imports, upgrades, promotions and
+// uninstalls the environment has not finished.
+func (c *Client) PendingSolutionOperations(ctx context.Context) ([]AsyncOperation, error) {
+	ops, err := list[AsyncOperation](ctx, c, c.api("asyncoperations", "$select", asyncOperationColumns,
+		"$filter", typeFilter(solutionOperations)+" and statecode ne 3", "$orderby", "createdon asc"))
+	if err != nil {
+		return nil, fmt.Errorf("list unfinished solution system jobs in %s: %w", c.envURL.Host, err)
+	}
+	return ops, nil
+}
+
+// WaitSolutionOperations waits until no import, upgrade, promotion or
+// uninstall runs in the environment, so a new one never races one that a
+// previous (or parallel) run left going; waiting tells whom it waits for.
+// Their outcome is not an error here: the caller decides afresh after.
+func (c *Client) WaitSolutionOperations(ctx context.Context, waiting func(AsyncOperation)) error {
+	pending, err := c.PendingSolutionOperations(ctx)
+	if err != nil {
+		return err
+	}
+	for _, op := range pending {
+		if waiting != nil {
+			waiting(op)
+		}
+		if _, err := c.WaitAsyncOperation(ctx, op.ID, nil); err != nil {
+			var we *WaitError
+			if ctx.Err() != nil || errors.As(err, &we) {
+				return fmt.Errorf("wait for system job %s (%s, submitted %s) in %s to finish: %w; if it is stuck, cancel it (the environment's System Jobs) and run again",
+					op.ID, OperationName(op.OperationType), op.CreatedOn, c.envURL.Host, err)
+			}
+		}
+	}
+	return nil
+}
+
+// OperationName says what a solution operation type is, in words.
+func OperationName(t int) string {
+	switch t {
+	case OperationExportSolution:
+		return "export"
+	case OperationImportSolution:
+		return "import"
+	case OperationDeleteAndPromote:
+		return "upgrade promotion"
+	case OperationUninstallSolution:
+		return "uninstall"
+	case OperationStageAndUpgrade:
+		return "stage and upgrade"
+	}
+	return fmt.Sprintf("operation type %d", t)
+}
+
+// WaitError is an operation ppalm stopped waiting for: it may still run.
+type WaitError struct {
+	ID      string
+	Waited  time.Duration
+	LastErr error // the last poll's failure, nil if the last poll answered
+}
+
+func (e *WaitError) Error() string {
+	msg := fmt.Sprintf("async operation %s: not complete after %s", e.ID, e.Waited)
+	if e.LastErr != nil {
+		msg += "; the last poll failed: " + e.LastErr.Error()
+	}
+	return msg
+}
+
+func (e *WaitError) Unwrap() error { return e.LastErr }
+
+// transient reports whether a failed read may succeed if asked again
+// later: throttling, a server error, a timeout or a dropped connection.
+// A refusal (400, 401, 403, 404) is not.
+func transient(err error) bool {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.StatusCode == http.StatusTooManyRequests || ae.StatusCode == http.StatusRequestTimeout || ae.StatusCode >= 500
+	}
+	return err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+}
+
 // WaitAsyncOperation polls the operation until it completes, calling progress
-// after every poll. It fails if the operation did not succeed or the poll
-// timeout passes.
+// after every poll. It fails if the operation did not succeed, or with a
+// *WaitError when the poll timeout passes. A poll that fails for a reason
+// that passes (throttling, a server error, a dropped connection) does not
+// end the wait: the operation runs on whatever the client sees, so the
+// wait outlasts anything short of the poll timeout.
 func (c *Client) WaitAsyncOperation(ctx context.Context, id string, progress func(AsyncOperation)) (*AsyncOperation, error) {
 	deadline := c.now().Add(c.pollTimeout)
 	wait := c.pollInterval
 	var waited time.Duration
 	notFound := 0
+	var lastErr error
 	for {
 		op, err := c.GetAsyncOperation(ctx, id)
 		switch {
-		case errors.Is(err, ErrNotFound) && notFound < asyncNotFoundTolerate:
-			notFound++
-		case err != nil:
-			return nil, err
-		default:
+		case err == nil:
+			lastErr = nil
 			if progress != nil {
 				progress(*op)
 			}
@@ -87,16 +211,82 @@ func (c *Client) WaitAsyncOperation(ctx context.Context, id string, progress fun
 				}
 				return op, nil
 			}
+		case ctx.Err() != nil:
+			return nil, err
+		case errors.Is(err, ErrNotFound) && notFound < asyncNotFoundTolerate:
+			notFound++
+		case transient(err):
+			lastErr = err
+			c.logf("polling async operation %s failed (%v); still waiting", id, err)
+		default:
+			return nil, err
 		}
 		// The summed waits bound the loop even when sleep and clock are fakes.
 		if c.now().After(deadline) || waited >= c.pollTimeout {
-			return nil, fmt.Errorf("async operation %s: not complete after %s", id, c.pollTimeout)
+			return nil, &WaitError{ID: id, Waited: c.pollTimeout, LastErr: lastErr}
 		}
 		if err := c.sleep(ctx, wait); err != nil {
 			return nil, err
 		}
 		waited += wait
 		wait = min(wait*3/2, c.pollMax)
+	}
+}
+
+// submittedOperation finds the system job a non-idempotent request created
+// although its answer was lost: the caller's own job of opType created
+// since then. The row is written when the request is accepted, before the
+// job starts, so it is looked for a few times over reconcileTimeout (a busy
+// service may be slow to answer the list) and then taken as absent (nil).
+// Jobs of other identities are never adopted; two of the caller's own are
+// an error naming them rather than a guess.
+func (c *Client) submittedOperation(ctx context.Context, opType int, since time.Time) (*AsyncOperation, error) {
+	wait := max(c.pollInterval, time.Millisecond)
+	var waited time.Duration
+	var lastErr error
+	me := ""
+	for {
+		ops, err := c.SolutionOperations(ctx, since, opType)
+		if err == nil && len(ops) > 0 && me == "" {
+			var who *WhoAmIResult
+			if who, err = c.WhoAmI(ctx); err == nil {
+				me = who.UserID
+			}
+		}
+		var mine []AsyncOperation
+		for _, op := range ops {
+			if err == nil && strings.EqualFold(op.OwnerID, me) {
+				mine = append(mine, op)
+			}
+		}
+		switch {
+		case err == nil && len(mine) == 1:
+			return &mine[0], nil
+		case err == nil && len(mine) > 1:
+			ids := make([]string, len(mine))
+			for i, op := range mine {
+				ids[i] = op.ID + " (created " + op.CreatedOn + ")"
+			}
+			return nil, fmt.Errorf("%d %s system jobs of the deploying identity were submitted in %s since the request (%s): ppalm cannot tell which is its own",
+				len(mine), OperationName(opType), c.envURL.Host, strings.Join(ids, ", "))
+		case err == nil:
+			lastErr = nil
+		case ctx.Err() != nil || !transient(err):
+			return nil, err
+		default:
+			lastErr = err
+		}
+		if waited >= c.reconcileTimeout {
+			if lastErr != nil {
+				return nil, fmt.Errorf("could not list the system jobs for %s: %w", c.reconcileTimeout, lastErr)
+			}
+			return nil, nil
+		}
+		if err := c.sleep(ctx, wait); err != nil {
+			return nil, err
+		}
+		waited += wait
+		wait = min(wait*2, 30*time.Second)
 	}
 }
 
@@ -291,15 +481,16 @@ func (c *Client) runImport(ctx context.Context, action string, req ImportRequest
 	if err != nil {
 		return nil, fmt.Errorf("%s of solution %q: %w", action, name, err)
 	}
-	before, err := c.ListImportJobs(ctx, name)
+	opType := OperationImportSolution
+	if action == "StageAndUpgradeAsync" {
+		opType = OperationStageAndUpgrade
+	}
+	// The service's clock before the request: the system job it creates
+	// is the one of opType created since (the id cannot be chosen up front).
+	since, err := c.serverNow(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%s of solution %q: %w", action, name, err)
 	}
-	known := map[string]bool{}
-	for _, j := range before {
-		known[strings.ToLower(j.ID)] = true
-	}
-
 	var ans asyncImportAnswer
 	for attempt := 0; ; attempt++ {
 		resp, err := c.do(ctx, request{method: "POST", url: c.api(action), body: body})
@@ -309,45 +500,31 @@ func (c *Client) runImport(ctx context.Context, action string, req ImportRequest
 			}
 			break
 		}
-		if !uncertain(err) || attempt >= 2 {
-			return nil, fmt.Errorf("%s of solution %q: %w", action, name, err)
+		if !uncertain(err) {
+			return nil, fmt.Errorf("%s of solution %q was not accepted, nothing was imported: %w", action, name, err)
 		}
-		// The server may have started the import: look for a new job before
-		// sending the solution again.
-		job, findErr := c.findNewImportJob(ctx, name, known)
+		// The service may have queued the import: adopt its system job
+		// rather than queue a second import of the same zip.
+		op, findErr := c.submittedOperation(ctx, opType, since)
 		if findErr != nil {
-			return nil, fmt.Errorf("%s of solution %q: %w (then checking for the import job: %w)", action, name, err, findErr)
+			return nil, fmt.Errorf("%s of solution %q: %w; then looking for the system job it may have started: %w (check the solution history of %s before importing again)",
+				action, name, err, findErr, c.envURL)
 		}
-		if job != "" {
-			ans = asyncImportAnswer{ImportJobKey: job}
+		if op != nil {
+			c.logf("%s of %s: the answer was lost, but the service queued it as system job %s: waiting for that one", action, name, op.ID)
+			ans = asyncImportAnswer{AsyncOperationID: op.ID}
 			break
 		}
+		if attempt >= 1 {
+			return nil, fmt.Errorf("%s of solution %q: sent twice, both answers lost, and %s shows no system job from either after %s, so nothing runs: %w",
+				action, name, c.envURL.Host, c.reconcileTimeout, err)
+		}
+		c.logf("%s of %s: the answer was lost and %s shows no system job from it after %s: sending it again", action, name, c.envURL.Host, c.reconcileTimeout)
 	}
 	if ans.ImportJobKey == "" && ans.AsyncOperationID == "" {
 		return nil, fmt.Errorf("%s of solution %q: answer lacks AsyncOperationId and ImportJobKey", action, name)
 	}
-	return c.waitImport(ctx, name, ans, req.Progress)
-}
-
-// findNewImportJob looks a few times for an import job of name not in known.
-func (c *Client) findNewImportJob(ctx context.Context, name string, known map[string]bool) (string, error) {
-	for i := 0; i < c.newImportPoll; i++ {
-		jobs, err := c.ListImportJobs(ctx, name)
-		if err != nil {
-			return "", err
-		}
-		for _, j := range jobs {
-			if !known[strings.ToLower(j.ID)] {
-				return j.ID, nil
-			}
-		}
-		if i+1 < c.newImportPoll {
-			if err := c.sleep(ctx, c.pollInterval); err != nil {
-				return "", err
-			}
-		}
-	}
-	return "", nil
+	return c.waitImport(ctx, name, since, ans, req.Progress)
 }
 
 // importBody builds the JSON body. The base64 zip needs no JSON escaping, so
@@ -386,8 +563,10 @@ func importBody(req ImportRequest) ([]byte, error) {
 }
 
 // waitImport polls until the import finishes and turns a failure into an
-// *ImportError with the server's messages.
-func (c *Client) waitImport(ctx context.Context, name string, ans asyncImportAnswer, progress func(ImportProgress)) (*ImportResult, error) {
+// *ImportError with the server's messages. An adopted system job (its
+// answer was lost) has no ImportJobKey: its import job, if the job got as
+// far as creating one, is the solution's created since.
+func (c *Client) waitImport(ctx context.Context, name string, since time.Time, ans asyncImportAnswer, progress func(ImportProgress)) (*ImportResult, error) {
 	res := &ImportResult{AsyncOperationID: ans.AsyncOperationID, ImportJobID: ans.ImportJobKey}
 	report := func(state int) {
 		if progress == nil || res.ImportJobID == "" {
@@ -398,32 +577,40 @@ func (c *Client) waitImport(ctx context.Context, name string, ans asyncImportAns
 		}
 	}
 	var failure string
-	if ans.AsyncOperationID != "" {
-		op, err := c.WaitAsyncOperation(ctx, ans.AsyncOperationID, func(op AsyncOperation) { report(op.StateCode) })
-		if err != nil && ctx.Err() != nil {
-			return nil, stoppedWaiting(c, name, res, err)
-		}
-		if err != nil && (op == nil || op.Succeeded()) {
-			return nil, fmt.Errorf("import solution %q: %w", name, err)
-		}
-		if op != nil && !op.Succeeded() {
-			failure = op.failure()
-		}
-	} else if err := c.waitImportJob(ctx, res.ImportJobID, progress); err != nil {
-		if ctx.Err() != nil {
-			return nil, stoppedWaiting(c, name, res, err)
-		}
+	op, err := c.WaitAsyncOperation(ctx, ans.AsyncOperationID, func(op AsyncOperation) { report(op.StateCode) })
+	var we *WaitError
+	if err != nil && (ctx.Err() != nil || errors.As(err, &we)) {
+		return nil, stoppedWaiting(c, name, res, err)
+	}
+	if err != nil && (op == nil || op.Succeeded()) {
 		return nil, fmt.Errorf("import solution %q: %w", name, err)
+	}
+	if op != nil && !op.Succeeded() {
+		failure = op.failure()
+	}
+	if res.ImportJobID == "" {
+		if j, err := c.latestImportJob(ctx, name, since); err == nil && j != nil {
+			res.ImportJobID = j.ID
+		}
 	}
 	if res.ImportJobID == "" {
 		if failure != "" {
-			return nil, &ImportError{Solution: name, Status: failure}
+			return nil, &ImportError{Solution: name, Status: failure + " (the system job ended before it created an import job)"}
 		}
 		return res, nil
 	}
 	result, err := c.RetrieveSolutionImportResult(ctx, res.ImportJobID)
+	if err != nil && failure == "" && transient(err) {
+		// The system job succeeded: the import is done whatever the
+		// result's read says; only its warnings are lost.
+		c.logf("import of %s succeeded (system job %s) but its result could not be read (%v): its warnings are not shown", name, res.AsyncOperationID, err)
+		return res, nil
+	}
 	if err != nil {
 		if failure != "" {
+			if errors.Is(err, ErrNotFound) {
+				failure += " (the system job ended before it created import job " + res.ImportJobID + ")"
+			}
 			return nil, &ImportError{Solution: name, ImportJobID: res.ImportJobID, Status: failure}
 		}
 		return nil, fmt.Errorf("import solution %q: %w", name, err)
@@ -438,6 +625,17 @@ func (c *Client) waitImport(ctx context.Context, name string, ans asyncImportAns
 	return nil, &ImportError{Solution: name, ImportJobID: res.ImportJobID, Status: failure, Messages: result.Errors()}
 }
 
+// latestImportJob returns the newest import job of a solution created
+// since, or nil.
+func (c *Client) latestImportJob(ctx context.Context, name string, since time.Time) (*ImportJob, error) {
+	jobs, err := list[ImportJob](ctx, c, c.api("importjobs", "$select", importJobColumns,
+		"$filter", "solutionname eq "+quote(name)+" and createdon ge "+odataTime(since), "$orderby", "createdon desc"))
+	if err != nil || len(jobs) == 0 {
+		return nil, err
+	}
+	return &jobs[0], nil
+}
+
 // stoppedWaiting is the error of an import ppalm stopped waiting for
 // (interrupted, or out of time): the server goes on with it, and a second
 // import started now would be refused or race it.
@@ -449,90 +647,79 @@ func stoppedWaiting(c *Client, name string, res *ImportResult, err error) error 
 	if res.ImportJobID != "" {
 		ids = append(ids, "import job "+res.ImportJobID)
 	}
-	return fmt.Errorf("import solution %q: stopped waiting (%w), but the import goes on in %s (%s): let it finish, or watch it in the maker portal's solution history, before importing again",
+	return fmt.Errorf("import solution %q: stopped waiting (%w), but the import goes on in %s (%s): let it finish, or watch it in the maker portal's solution history, before importing again; a new run waits for it",
 		name, err, c.envURL.String(), strings.Join(ids, ", "))
-}
-
-// waitImportJob polls an import job until it has completedon; used when the
-// async operation id is unknown (the job was adopted after a lost answer).
-func (c *Client) waitImportJob(ctx context.Context, id string, progress func(ImportProgress)) error {
-	deadline := c.now().Add(c.pollTimeout)
-	wait := c.pollInterval
-	var waited time.Duration
-	for {
-		j, err := c.GetImportJob(ctx, id)
-		if err != nil {
-			return err
-		}
-		if progress != nil {
-			progress(ImportProgress{ImportJobID: id, Percent: j.Progress})
-		}
-		if j.CompletedOn != "" {
-			return nil
-		}
-		// The summed waits bound the loop even when sleep and clock are fakes.
-		if c.now().After(deadline) || waited >= c.pollTimeout {
-			return fmt.Errorf("import job %s: not complete after %s", id, c.pollTimeout)
-		}
-		if err := c.sleep(ctx, wait); err != nil {
-			return err
-		}
-		waited += wait
-		wait = min(wait*3/2, c.pollMax)
-	}
 }
 
 // DeleteAndPromote applies the upgrade staged as {uniqueName}_Upgrade
 // (DeleteAndPromoteAsync) and waits for it.
 func (c *Client) DeleteAndPromote(ctx context.Context, uniqueName string, progress func(AsyncOperation)) error {
 	body, _ := json.Marshal(map[string]string{"UniqueName": uniqueName})
-	var ans struct {
-		AsyncOperationID string `json:"AsyncOperationId"`
-	}
-	for attempt := 0; ; attempt++ {
-		resp, err := c.do(ctx, request{method: "POST", url: c.api("DeleteAndPromoteAsync"), body: body})
-		if err == nil {
-			if err := decode(resp.body, &ans); err != nil {
-				return fmt.Errorf("promote solution %q: %w", uniqueName, err)
-			}
-			break
-		}
-		if !uncertain(err) || attempt >= 2 {
-			return fmt.Errorf("promote solution %q: %w", uniqueName, err)
-		}
-		// If the holding solution is gone, the first request did its work.
-		promoted, checkErr := c.holdingGone(ctx, uniqueName)
-		if checkErr != nil {
-			return fmt.Errorf("promote solution %q: %w (then checking the holding solution: %w)", uniqueName, err, checkErr)
-		}
-		if promoted {
-			return nil
-		}
-	}
-	if ans.AsyncOperationID == "" {
-		return nil
-	}
-	if _, err := c.WaitAsyncOperation(ctx, ans.AsyncOperationID, progress); err != nil {
+	if err := c.runSystemJob(ctx, "DeleteAndPromoteAsync", OperationDeleteAndPromote, body, progress); err != nil {
 		return fmt.Errorf("promote solution %q: %w", uniqueName, err)
 	}
 	return nil
 }
 
-// holdingGone polls a few times for the holding solution to disappear.
-func (c *Client) holdingGone(ctx context.Context, uniqueName string) (bool, error) {
-	for i := 0; i < c.newImportPoll; i++ {
-		_, err := c.GetSolution(ctx, uniqueName+"_Upgrade")
-		if errors.Is(err, ErrNotFound) {
-			return true, nil
-		}
-		if err != nil {
-			return false, err
-		}
-		if err := c.sleep(ctx, c.pollInterval); err != nil {
-			return false, err
-		}
+// UninstallSolution uninstalls a solution with UninstallSolutionAsync and
+// waits for it: a managed solution's components go with it, which can take
+// longer than any synchronous request may last.
+func (c *Client) UninstallSolution(ctx context.Context, uniqueName string, progress func(AsyncOperation)) error {
+	body, _ := json.Marshal(map[string]string{"SolutionUniqueName": uniqueName})
+	if err := c.runSystemJob(ctx, "UninstallSolutionAsync", OperationUninstallSolution, body, progress); err != nil {
+		return fmt.Errorf("uninstall solution %q: %w", uniqueName, err)
 	}
-	return false, nil
+	return nil
+}
+
+// runSystemJob submits an action answered {"AsyncOperationId"} and waits
+// for the job. After an ambiguous failure it adopts the job of opType the
+// request created, and sends again only when there is none.
+func (c *Client) runSystemJob(ctx context.Context, action string, opType int, body []byte, progress func(AsyncOperation)) error {
+	since, err := c.serverNow(ctx)
+	if err != nil {
+		return err
+	}
+	var ans struct {
+		AsyncOperationID string `json:"AsyncOperationId"`
+	}
+	for attempt := 0; ; attempt++ {
+		resp, err := c.do(ctx, request{method: "POST", url: c.api(action), body: body})
+		if err == nil {
+			if err := decode(resp.body, &ans); err != nil {
+				return err
+			}
+			break
+		}
+		if !uncertain(err) {
+			return err
+		}
+		op, findErr := c.submittedOperation(ctx, opType, since)
+		if findErr != nil {
+			return fmt.Errorf("%w; then looking for the system job it may have started: %w (check the system jobs of %s before trying again)", err, findErr, c.envURL)
+		}
+		if op != nil {
+			c.logf("%s: the answer was lost, but the service queued it as system job %s: waiting for that one", action, op.ID)
+			ans.AsyncOperationID = op.ID
+			break
+		}
+		if attempt >= 1 {
+			return fmt.Errorf("sent twice, both answers lost, and %s shows no system job from either after %s, so nothing runs: %w", c.envURL.Host, c.reconcileTimeout, err)
+		}
+		c.logf("%s: the answer was lost and %s shows no system job from it after %s: sending it again", action, c.envURL.Host, c.reconcileTimeout)
+	}
+	if ans.AsyncOperationID == "" {
+		return fmt.Errorf("%s: answer lacks AsyncOperationId", action)
+	}
+	if _, err := c.WaitAsyncOperation(ctx, ans.AsyncOperationID, progress); err != nil {
+		var we *WaitError
+		if ctx.Err() != nil || errors.As(err, &we) {
+			return fmt.Errorf("stopped waiting (%w), but %s goes on in %s (async operation %s): let it finish before trying again",
+				err, action, c.envURL, ans.AsyncOperationID)
+		}
+		return err
+	}
+	return nil
 }
 
 // Manifest is what solution.xml says about a solution zip.

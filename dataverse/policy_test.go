@@ -181,90 +181,6 @@ func TestIdempotentReadRetriesNetworkErrorsAnd5xx(t *testing.T) {
 	}
 }
 
-// fakeImportServer is a Dataverse that records import jobs and can drop the
-// connection of the first ImportSolutionAsync after (or before) accepting it.
-type fakeImportServer struct {
-	t           *testing.T
-	mu          sync.Mutex
-	jobs        []string
-	posts       int
-	dropAfter   bool // accept the first import, then drop the connection
-	dropBefore  bool // drop the first import without accepting it
-	failImport  bool
-	pollsToDone int
-	polls       map[string]int
-}
-
-func (f *fakeImportServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	p := strings.TrimPrefix(r.URL.Path, "/dev/api/data/v9.2/")
-	switch {
-	case r.Method == "GET" && p == "importjobs":
-		if got := r.URL.Query().Get("$filter"); got != "solutionname eq 'FabrikamEnvironmental'" {
-			f.t.Errorf("importjobs $filter = %q", got)
-		}
-		rows := []map[string]any{}
-		for _, id := range f.jobs {
-			rows = append(rows, map[string]any{"importjobid": id, "solutionname": "FabrikamEnvironmental"})
-		}
-		writeJSON(w, 200, map[string]any{"value": rows})
-	case r.Method == "POST" && p == "ImportSolutionAsync":
-		f.posts++
-		var body map[string]any
-		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
-			f.t.Errorf("decode import body: %v", err)
-		}
-		if _, ok := body["ImportJobId"]; ok {
-			f.t.Error("ImportSolutionAsync body carries ImportJobId")
-		}
-		if body["CustomizationFile"] == "" || body["OverwriteUnmanagedCustomizations"] != true {
-			f.t.Errorf("import body fields wrong: %v", body["OverwriteUnmanagedCustomizations"])
-		}
-		if f.posts == 1 && f.dropBefore {
-			dropConnection(f.t, w)
-			return
-		}
-		id := fmt.Sprintf("00000000-0000-0000-0000-00000000000%d", len(f.jobs)+1)
-		f.jobs = append(f.jobs, id)
-		if f.posts == 1 && f.dropAfter {
-			dropConnection(f.t, w)
-			return
-		}
-		writeJSON(w, 200, map[string]string{"AsyncOperationId": "a-" + id, "ImportJobKey": id})
-	case r.Method == "GET" && strings.HasPrefix(p, "asyncoperations("):
-		id := strings.TrimSuffix(strings.TrimPrefix(p, "asyncoperations(a-"), ")")
-		f.polls[id]++
-		if f.polls[id] < f.pollsToDone {
-			writeJSON(w, 200, map[string]any{"statecode": 2, "statuscode": 20})
-			return
-		}
-		if f.failImport {
-			writeJSON(w, 200, map[string]any{"statecode": 3, "statuscode": 31, "message": "Solution import failed"})
-			return
-		}
-		writeJSON(w, 200, map[string]any{"statecode": 3, "statuscode": 30, "completedon": "2025-01-01T10:00:00Z"})
-	case r.Method == "GET" && strings.HasPrefix(p, "importjobs("):
-		id := strings.TrimSuffix(strings.TrimPrefix(p, "importjobs("), ")")
-		f.polls[id]++
-		done := f.polls[id] >= f.pollsToDone
-		row := map[string]any{"importjobid": id, "progress": 40.0, "solutionname": "FabrikamEnvironmental"}
-		if done {
-			row["progress"], row["completedon"] = 100.0, "2025-01-01T10:00:00Z"
-		}
-		writeJSON(w, 200, row)
-	case r.Method == "GET" && strings.HasPrefix(p, "RetrieveSolutionImportResult("):
-		res := map[string]any{"Status": "Passed", "ErrorMessages": []string{}, "WarningMessages": []string{}}
-		if f.failImport {
-			res = map[string]any{"Status": "Failed", "ErrorMessages": []string{"The solution version 1.1.11.71 is lower than 2.0.0.0 installed"}}
-		}
-		writeJSON(w, 200, map[string]any{"SolutionOperationResult": res})
-	default:
-		f.t.Errorf("unexpected %s %s", r.Method, r.URL)
-		dvError(w, 404, "0x80040217", "not found")
-	}
-}
-
 func largeZip(t testing.TB) []byte {
 	t.Helper()
 	b, err := os.ReadFile(fixtures.Path("fabrikam-environmental-large", "FabrikamEnvironmental_1_1_11_71.zip"))
@@ -272,62 +188,6 @@ func largeZip(t testing.TB) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-func TestImportResetAfterAcceptIsReconciledNotResent(t *testing.T) {
-	f := &fakeImportServer{t: t, dropAfter: true, pollsToDone: 3, polls: map[string]int{}}
-	srv := httptest.NewServer(f)
-	defer srv.Close()
-	c, _ := newTestClient(t, srv.URL+"/dev")
-	var progress []float64
-	res, err := c.ImportSolution(context.Background(), ImportRequest{
-		Zip: largeZip(t), OverwriteUnmanagedCustomizations: true,
-		Progress: func(p ImportProgress) { progress = append(progress, p.Percent) },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f.posts != 1 || len(f.jobs) != 1 {
-		t.Errorf("server saw %d import POSTs and %d jobs, want 1 and 1", f.posts, len(f.jobs))
-	}
-	if res.ImportJobID != f.jobs[0] || res.Result.Status != "Passed" {
-		t.Errorf("result = %+v", res)
-	}
-	if len(progress) == 0 || progress[len(progress)-1] != 100 {
-		t.Errorf("progress = %v, want to end at 100", progress)
-	}
-}
-
-func TestImportResetBeforeAcceptIsResentOnce(t *testing.T) {
-	f := &fakeImportServer{t: t, dropBefore: true, pollsToDone: 2, polls: map[string]int{}}
-	srv := httptest.NewServer(f)
-	defer srv.Close()
-	c, _ := newTestClient(t, srv.URL+"/dev")
-	res, err := c.ImportSolution(context.Background(), ImportRequest{Zip: largeZip(t), OverwriteUnmanagedCustomizations: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f.posts != 2 || len(f.jobs) != 1 {
-		t.Errorf("server saw %d import POSTs and %d jobs, want 2 and 1", f.posts, len(f.jobs))
-	}
-	if res.AsyncOperationID == "" {
-		t.Error("the re-sent import's async operation id was lost")
-	}
-}
-
-func TestImportFailureCarriesServerMessages(t *testing.T) {
-	f := &fakeImportServer{t: t, failImport: true, pollsToDone: 1, polls: map[string]int{}}
-	srv := httptest.NewServer(f)
-	defer srv.Close()
-	c, _ := newTestClient(t, srv.URL+"/dev")
-	_, err := c.ImportSolution(context.Background(), ImportRequest{Zip: largeZip(t), OverwriteUnmanagedCustomizations: true})
-	var ie *ImportError
-	if !errors.As(err, &ie) {
-		t.Fatalf("err = %v, want *ImportError", err)
-	}
-	if ie.Solution != "FabrikamEnvironmental" || len(ie.Messages) != 1 || !strings.Contains(err.Error(), "lower than 2.0.0.0") {
-		t.Errorf("ImportError = %+v", ie)
-	}
 }
 
 func TestNonIdempotent502IsNotResent(t *testing.T) {
@@ -672,32 +532,6 @@ func TestAsyncOperationFailureNamesTheMessage(t *testing.T) {
 	op, err := c.WaitAsyncOperation(context.Background(), "a1", nil)
 	if err == nil || op == nil || op.Succeeded() || !strings.Contains(err.Error(), "prvExportCustomization") {
 		t.Errorf("op %+v err %v", op, err)
-	}
-}
-
-func TestPromoteResetIsReconciledByHoldingCheck(t *testing.T) {
-	var posts atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/DeleteAndPromoteAsync"):
-			posts.Add(1)
-			dropConnection(t, w) // the server promoted, the answer was lost
-		case r.Method == "GET" && strings.HasSuffix(r.URL.Path, "/solutions"):
-			if got := r.URL.Query().Get("$filter"); got != "uniquename eq 'Contoso_Upgrade'" {
-				t.Errorf("$filter = %q", got)
-			}
-			writeJSON(w, 200, map[string]any{"value": []any{}})
-		default:
-			t.Errorf("unexpected %s %s", r.Method, r.URL)
-		}
-	}))
-	defer srv.Close()
-	c, _ := newTestClient(t, srv.URL)
-	if err := c.DeleteAndPromote(context.Background(), "Contoso", nil); err != nil {
-		t.Fatal(err)
-	}
-	if posts.Load() != 1 {
-		t.Errorf("promote sent %d times, want 1", posts.Load())
 	}
 }
 

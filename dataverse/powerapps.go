@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strings"
+	"time"
 )
 
 const powerAppsAPIVersion = "2016-11-01"
@@ -11,8 +13,12 @@ const powerAppsAPIVersion = "2016-11-01"
 // powerApps returns an admin-route URL of the Power Apps API for environment
 // envID: powerApps(env, "apps/x/permissions", true).
 func (c *Client) powerApps(envID, rest string, envFilter bool) string {
+	return c.powerAppsVersion(envID, rest, envFilter, powerAppsAPIVersion)
+}
+
+func (c *Client) powerAppsVersion(envID, rest string, envFilter bool, version string) string {
 	u := c.powerAppsURL.String() + "/providers/Microsoft.PowerApps/scopes/admin/environments/" +
-		url.PathEscape(envID) + "/" + rest + "?api-version=" + powerAppsAPIVersion
+		url.PathEscape(envID) + "/" + rest + "?api-version=" + version
 	if envFilter {
 		u += "&$filter=" + url.PathEscape("environment eq '"+envID+"'")
 	}
@@ -27,7 +33,7 @@ type Principal struct {
 	TenantID string `json:"tenantId,omitempty"`
 }
 
-// AppPermission is one role assignment on a canvas app.
+// AppPermission is one role assignment on a canvas app or a connection.
 type AppPermission struct {
 	ID        string    // RoleId, used to remove the assignment
 	RoleName  string    // CanView, CanViewWithShare, CanEdit
@@ -70,6 +76,39 @@ func (c *Client) ShareCanvasApp(ctx context.Context, envID, appName string, prin
 	return nil
 }
 
+// AppPermissionOf reads a canvas app's permissions until principalID holds
+// one, and returns it: a share can take a while to show in the list
+// (coe-starter-kit #5611, #7519 saw shares answered as done that were not
+// there). It polls with the client's poll interval, doubling up to 10 s,
+// for at most the propagation wait (WithSharePropagation, default 2
+// minutes); the error wraps ErrNotFound when it never shows.
+func (c *Client) AppPermissionOf(ctx context.Context, envID, appName, principalID string) (*AppPermission, error) {
+	wait := max(c.pollInterval, time.Millisecond)
+	var waited time.Duration
+	for {
+		perms, err := c.CanvasAppPermissions(ctx, envID, appName)
+		if err != nil {
+			return nil, err
+		}
+		for i := range perms {
+			if strings.EqualFold(perms[i].Principal.ID, principalID) {
+				return &perms[i], nil
+			}
+		}
+		if waited >= c.sharePropagation {
+			return nil, fmt.Errorf("%s is not in the permissions of canvas app %s after %s: %w", principalID, appName, c.sharePropagation, ErrNotFound)
+		}
+		if waited > 0 {
+			c.logf("canvas app %s: the share with %s does not show yet; looking again in %s", appName, principalID, wait)
+		}
+		if err := c.sleep(ctx, wait); err != nil {
+			return nil, err
+		}
+		waited += wait
+		wait = min(wait*2, 10*time.Second)
+	}
+}
+
 // Connection is a connection in the Power Apps API.
 type Connection struct {
 	Name        string // what connectionreferences.connectionid holds
@@ -104,6 +143,30 @@ func (c *Client) ListConnections(ctx context.Context, envID string) ([]Connectio
 		if len(r.Properties.Statuses) > 0 {
 			out[i].Status = r.Properties.Statuses[0].Status
 		}
+	}
+	return out, nil
+}
+
+// ConnectionPermissions lists a connection's role assignments: its owner
+// (roleName Owner) and the principals it is shared with, as the Power Apps
+// admin module's Get-AdminPowerAppConnectionRoleAssignment reads them
+// (api-version 2017-06-01). connectorID may be the full
+// /providers/Microsoft.PowerApps/apis/shared_x id or shared_x.
+func (c *Client) ConnectionPermissions(ctx context.Context, envID, connectorID, connectionName string) ([]AppPermission, error) {
+	connector := connectorID[strings.LastIndexByte(connectorID, '/')+1:]
+	rows, err := list[struct {
+		ID         string `json:"id"`
+		Properties struct {
+			RoleName  string    `json:"roleName"`
+			Principal Principal `json:"principal"`
+		} `json:"properties"`
+	}](ctx, c, c.powerAppsVersion(envID, "apis/"+url.PathEscape(connector)+"/connections/"+url.PathEscape(connectionName)+"/permissions", false, "2017-06-01"))
+	if err != nil {
+		return nil, fmt.Errorf("list permissions of connection %s: %w", connectionName, err)
+	}
+	out := make([]AppPermission, len(rows))
+	for i, r := range rows {
+		out[i] = AppPermission{ID: r.ID, RoleName: r.Properties.RoleName, Principal: r.Properties.Principal}
 	}
 	return out, nil
 }

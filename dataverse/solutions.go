@@ -82,6 +82,20 @@ func (c *Client) ListSolutions(ctx context.Context) ([]Solution, error) {
 	return sols, nil
 }
 
+// ListVisibleSolutions lists every visible solution, managed and
+// unmanaged, ordered by display name: what is installed, as pac solution
+// list shows it.
+func (c *Client) ListVisibleSolutions(ctx context.Context) ([]Solution, error) {
+	sols, err := list[Solution](ctx, c, c.api("solutions",
+		"$select", solutionColumns,
+		"$filter", "isvisible eq true",
+		"$orderby", "friendlyname asc"))
+	if err != nil {
+		return nil, fmt.Errorf("list solutions in %s: %w", c.envURL.Host, err)
+	}
+	return sols, nil
+}
+
 // GetSolution returns the solution with uniqueName; the error wraps
 // ErrNotFound when it is not installed.
 func (c *Client) GetSolution(ctx context.Context, uniqueName string) (*Solution, error) {
@@ -230,8 +244,21 @@ func (c *Client) PublishAllXml(ctx context.Context) error {
 	return nil
 }
 
-// DeleteSolution deletes the solution row with solutionID (for a managed
-// solution this uninstalls its components).
+// RemoveSolution removes an installed solution the way Microsoft's tools
+// do: a managed one with UninstallSolutionAsync, polled to the end
+// (progress, if set, is called after each poll), since its components go
+// with it and a synchronous DELETE of a large one outlasts the gateway
+// while the service carries on; an unmanaged one (only the container
+// goes, its components stay) with DELETE.
+func (c *Client) RemoveSolution(ctx context.Context, s *Solution, progress func(AsyncOperation)) error {
+	if s.IsManaged {
+		return c.UninstallSolution(ctx, s.UniqueName, progress)
+	}
+	return c.DeleteSolution(ctx, s.ID)
+}
+
+// DeleteSolution deletes the solution row with solutionID synchronously;
+// use RemoveSolution, which uninstalls a managed solution asynchronously.
 func (c *Client) DeleteSolution(ctx context.Context, solutionID string) error {
 	if err := c.deleteURL(ctx, c.api("solutions("+solutionID+")")); err != nil {
 		return fmt.Errorf("delete solution %s: %w", solutionID, err)

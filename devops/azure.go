@@ -14,6 +14,7 @@ import (
 	"github.com/microsoft/azure-devops-go-api/azuredevops/v7/build"
 	"github.com/microsoft/azure-devops-go-api/azuredevops/v7/core"
 	"github.com/microsoft/azure-devops-go-api/azuredevops/v7/git"
+	"github.com/microsoft/azure-devops-go-api/azuredevops/v7/pipelines"
 	"github.com/microsoft/azure-devops-go-api/azuredevops/v7/webapi"
 )
 
@@ -21,10 +22,13 @@ import (
 const maxDescription = 4000
 
 type azureHost struct {
-	cfg   Config
-	org   string // trimmed organization URL
-	git   git.Client
-	build build.Client
+	cfg       Config
+	org       string // trimmed organization URL
+	git       git.Client
+	build     build.Client
+	pipelines pipelines.Client
+	// area builds the client of another resource area (taskagent, core).
+	area func(id uuid.UUID, name string) (*azuredevops.Client, error)
 }
 
 // newAzureHost does what git.NewClient and build.NewClient do (find each
@@ -32,6 +36,10 @@ type azureHost struct {
 // server", as on Azure DevOps Server) but with our retrying HTTP client.
 func newAzureHost(ctx context.Context, cfg Config, hc *http.Client) (*azureHost, error) {
 	conn := azuredevops.NewPatConnection(cfg.OrganizationURL, cfg.Token)
+	if cfg.Bearer {
+		// The SDK has no bearer constructor (azure-devops-go-api #101).
+		conn.AuthorizationString = "Bearer " + cfg.Token
+	}
 	conn.UserAgent = "ppalm"
 	root := azuredevops.NewClientWithOptions(conn, conn.BaseUrl, azuredevops.WithHTTPClient(hc))
 	areas, err := root.GetResourceAreas(ctx)
@@ -61,11 +69,16 @@ func newAzureHost(ctx context.Context, cfg Config, hc *http.Client) (*azureHost,
 	if err != nil {
 		return nil, err
 	}
+	// pipelines.NewClient uses the organization URL as it is, with no
+	// resource area lookup: so do we.
+	p := azuredevops.NewClientWithOptions(conn, conn.BaseUrl, azuredevops.WithHTTPClient(hc))
 	return &azureHost{
-		cfg:   cfg,
-		org:   strings.TrimRight(cfg.OrganizationURL, "/"),
-		git:   &git.ClientImpl{Client: *g},
-		build: &build.ClientImpl{Client: *b},
+		cfg:       cfg,
+		org:       strings.TrimRight(cfg.OrganizationURL, "/"),
+		git:       &git.ClientImpl{Client: *g},
+		build:     &build.ClientImpl{Client: *b},
+		pipelines: &pipelines.ClientImpl{Client: *p},
+		area:      areaClient,
 	}, nil
 }
 
@@ -195,6 +208,7 @@ func (h *azureHost) pullRequest(p *git.GitPullRequest) PullRequest {
 		Title:        deref(p.Title),
 		SourceBranch: shortBranch(deref(p.SourceRefName)),
 		TargetBranch: shortBranch(deref(p.TargetRefName)),
+		State:        map[git.PullRequestStatus]string{"active": "open", "completed": "merged", "abandoned": "closed"}[deref(p.Status)],
 	}
 	if p.Labels != nil {
 		for _, l := range *p.Labels {

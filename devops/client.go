@@ -16,6 +16,9 @@ type PullRequest struct {
 	SourceBranch string // short name, e.g. "feature/contoso"
 	TargetBranch string
 	Labels       []string
+	// State is open, merged or closed (GitHub's state and merged_at; Azure
+	// DevOps' active, completed and abandoned).
+	State string
 	// WebURL is the page a person opens.
 	WebURL string
 }

@@ -35,6 +35,11 @@ type Config struct {
 	// Token is the Azure DevOps PAT or job token (System.AccessToken), or the
 	// GitHub token. Never printed.
 	Token string
+	// Bearer says Token is an Entra access token (a maker signed in through
+	// azidentity, scope 499b84ac-1321-427f-aa17-267ca6975798/.default), sent
+	// as "Authorization: Bearer"; otherwise Azure DevOps gets it as a PAT,
+	// in Basic. GitHub always gets Bearer.
+	Bearer bool
 	// GitHubAPIURL is the GitHub REST root (GitHub Enterprise Server:
 	// https://host/api/v3).
 	GitHubAPIURL string

@@ -16,6 +16,11 @@
 // Tokens are sent only in the Authorization header and never appear in
 // errors or output.
 //
+// Config.Bearer sends an Entra access token (a signed-in maker's, scope
+// 499b84ac-1321-427f-aa17-267ca6975798/.default) as "Authorization: Bearer"
+// instead of a PAT in Basic; azure-devops-go-api has no constructor for it
+// (issue #101), so the Connection's AuthorizationString is set directly.
+//
 // Azure DevOps calls go through azure-devops-go-api v7. Its Connection builds
 // plain http.Clients, so this package performs the resource-area lookup
 // (GET _apis/ResourceAreas) itself and builds the area clients with
@@ -29,9 +34,37 @@
 // Retry-After (GitHub's secondary rate limit), is retried after the
 // Retry-After delay; other 5xx and network errors are retried with
 // exponential backoff, but only for reads: a request whose context is
-// marked by withSideEffects (creating a pull request) is not repeated after
-// the server may have acted on it. 401 and 403 become an *APIError that names
-// the host, the request and which token to check.
+// marked by withSideEffects (creating a pull request, dispatching a
+// workflow) is not repeated after the server may have acted on it. 401 and
+// 403 become an *APIError that names the host, the request and which token
+// to check.
+//
+// # Deadlines
+//
+// Each call has a deadline, attempts and waits included (Deadlines.Call,
+// 2 minutes), and each attempt one for the answer's headers
+// (Deadlines.Attempt, 30 s): a server that accepts and never answers fails
+// the call as a *DeadlineError naming the host. A Retry-After longer than
+// Deadlines.MaxServerWait (60 s) or than what is left of the call's
+// deadline fails at once as a *WaitError naming the host and the wait.
+// WithLog receives a line for every wait before a retry (request, status,
+// wait, tries left); the CLI puts it in the run's log.
+//
+// # Pipeline runs
+//
+// QueueRun starts a pipeline with parameters, the maker app's Commit and
+// Deploy on a pipeline host. Azure DevOps: the Pipelines Runs API
+// (pipelines.Client.RunPipeline) with templateParameters (the pipeline's
+// runtime parameters; one it does not declare is refused with 400) and the
+// branch as resources.repositories.self.refName; the pipeline is found by
+// name, folder\name or id (ListPipelines). GitHub: workflow_dispatch with
+// inputs (at most 25) and return_run_details, so the answer carries the
+// run's id; GitHub Enterprise Server refuses that key and gets the classic
+// 204 dispatch, with the workflow's runs as the link. Creating a run is not
+// retried after a 5xx (it may have started). RunState reads the run back
+// (Pipelines GetRun; GET /actions/runs/{id}) in the app's words: queued,
+// running, waiting, succeeded, failed, canceled. PullRequest reads a pull
+// request's state (open, merged, closed) and labels.
 //
 // # Upgrade or update
 //

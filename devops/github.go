@@ -48,7 +48,10 @@ type ghLabel struct {
 }
 
 func (p ghPull) pullRequest() PullRequest {
-	pr := PullRequest{ID: p.Number, Title: p.Title, WebURL: p.HTMLURL, SourceBranch: p.Head.Ref, TargetBranch: p.Base.Ref}
+	pr := PullRequest{ID: p.Number, Title: p.Title, WebURL: p.HTMLURL, SourceBranch: p.Head.Ref, TargetBranch: p.Base.Ref, State: p.State}
+	if p.MergedAt != nil {
+		pr.State = "merged"
+	}
 	for _, l := range p.Labels {
 		pr.Labels = append(pr.Labels, l.Name)
 	}
@@ -109,7 +112,7 @@ func (h *githubHost) do(ctx context.Context, method, path string, query url.Valu
 	if !good {
 		return resp.StatusCode, &APIError{Host: HostGitHub, Method: method, URL: redact(req.URL), StatusCode: resp.StatusCode, Message: githubMessage(data)}
 	}
-	if out != nil {
+	if out != nil && len(data) > 0 {
 		if err := json.Unmarshal(data, out); err != nil {
 			return resp.StatusCode, fmt.Errorf("decode answer to %s %s: %w", method, path, err)
 		}

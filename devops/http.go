@@ -3,8 +3,10 @@ package devops
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -12,6 +14,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/ppalm/ppalm/httplog"
 )
 
 // Option changes how a Client is built.
@@ -24,10 +28,48 @@ type options struct {
 	waitMax   time.Duration
 	wait      func(time.Duration) time.Duration
 	overrides Config
+	deadlines Deadlines
+	// log gets a line for each wait before a retry (the run's log);
+	// reqLog every attempt and wait (--verbose).
+	log    func(string)
+	reqLog httplog.Func
 }
 
+// Deadlines bound one REST call to the repository host.
+type Deadlines struct {
+	// Call bounds a whole call: every attempt, every wait between them and
+	// reading the answer (default DefaultCallDeadline).
+	Call time.Duration
+	// Attempt bounds one attempt, from sending to the answer's headers
+	// (default DefaultAttemptDeadline), so a server that accepts and never
+	// answers is tried again (reads) or given up (writes) in that time.
+	Attempt time.Duration
+	// MaxServerWait is the longest Retry-After ppalm obeys (default
+	// DefaultMaxServerWait); a server asking for more fails the call at
+	// once, naming the host and the wait.
+	MaxServerWait time.Duration
+}
+
+// The deadlines of a call to Azure DevOps or GitHub REST: small JSON
+// answers, so a minute is generous; a secondary rate limit asks for about
+// a minute.
+const (
+	DefaultCallDeadline    = 2 * time.Minute
+	DefaultAttemptDeadline = 30 * time.Second
+	DefaultMaxServerWait   = 60 * time.Second
+)
+
+// WithDeadlines changes the deadlines of every call (zero fields keep
+// their defaults).
+func WithDeadlines(d Deadlines) Option { return func(o *options) { o.deadlines = d } }
+
+// WithLog receives a line for every wait before a retry (what failed,
+// how long, how many tries are left), for the run's log.
+func WithLog(f func(line string)) Option { return func(o *options) { o.log = f } }
+
 // WithHTTPClient sets the client whose transport carries each attempt
-// (default: a pooled client with a 60 s timeout). Retries wrap it.
+// (default: a pooled client). Retries wrap it; a client without a Timeout
+// gets the attempt deadline.
 func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.base = c } }
 
 // WithRetries sets how many times a request is retried (default 4).
@@ -41,6 +83,10 @@ func WithRetryWait(f func(time.Duration) time.Duration) Option {
 	return func(o *options) { o.wait = f }
 }
 
+// WithRequestLog sends every attempt of every request and every wait
+// before a retry to log: the --verbose log.
+func WithRequestLog(log httplog.Func) Option { return func(o *options) { o.reqLog = log } }
+
 // WithOverrides applies connection settings from flags on top of the ones
 // read from the environment (see Config.Override).
 func WithOverrides(c Config) Option { return func(o *options) { o.overrides = c } }
@@ -50,17 +96,28 @@ func buildOptions(opts []Option) options {
 	for _, opt := range opts {
 		opt(&o)
 	}
+	if o.deadlines.Call <= 0 {
+		o.deadlines.Call = DefaultCallDeadline
+	}
+	if o.deadlines.Attempt <= 0 {
+		o.deadlines.Attempt = DefaultAttemptDeadline
+	}
+	if o.deadlines.MaxServerWait <= 0 {
+		o.deadlines.MaxServerWait = DefaultMaxServerWait
+	}
 	if o.base == nil {
-		o.base = &http.Client{Timeout: 60 * time.Second}
+		o.base = &http.Client{}
+	}
+	if o.base.Timeout == 0 {
+		c := *o.base
+		c.Timeout = o.deadlines.Attempt
+		o.base = &c
 	}
 	if o.wait == nil {
 		o.wait = func(d time.Duration) time.Duration { return d }
 	}
 	return o
 }
-
-// maxRetryAfter bounds how long a server may ask us to wait.
-const maxRetryAfter = 5 * time.Minute
 
 type sideEffectsKey struct{}
 
@@ -75,20 +132,155 @@ func withSideEffects(ctx context.Context) context.Context {
 // auth errors become *APIError, and each attempt is retried per policy.
 func newHTTPClient(host Host, o options) *http.Client {
 	rc := &retryablehttp.Client{
-		HTTPClient:   o.base,
+		HTTPClient:   httplog.Client(o.base, o.reqLog),
 		Logger:       nil,
 		RetryWaitMin: o.waitMin,
 		RetryWaitMax: o.waitMax,
 		RetryMax:     o.retryMax,
-		CheckRetry:   checkRetry,
+		CheckRetry: func(ctx context.Context, resp *http.Response, err error) (bool, error) {
+			return checkRetry(ctx, host, o.deadlines.MaxServerWait, resp, err)
+		},
 		Backoff: func(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
-			return o.wait(backoff(min, max, attempt, resp))
+			d := o.wait(backoff(min, max, attempt, resp))
+			if o.reqLog != nil {
+				_, after := retryAfter(resp)
+				var req *http.Request
+				if resp != nil {
+					req = resp.Request
+				}
+				if req == nil {
+					// A transport error: the attempt's own entry named the
+					// request.
+					req = &http.Request{Method: "request", URL: &url.URL{}}
+				}
+				httplog.Retry(o.reqLog, req, resp, attempt+1, d, after)
+			}
+			return d
 		},
 		// Hand the last answer to the caller so it reports the server's
-		// status and message, not "giving up after N attempts".
-		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+		// status and message, not "giving up after N attempts"; an error
+		// of ours (a wait refused) goes alone.
+		ErrorHandler: func(resp *http.Response, err error, _ int) (*http.Response, error) {
+			if err != nil && resp != nil {
+				resp.Body.Close()
+				return nil, err
+			}
+			return resp, err
+		},
 	}
-	return &http.Client{Transport: &authTransport{host: host, next: &retryablehttp.RoundTripper{Client: rc}}}
+	if o.log != nil {
+		rc.Logger = waitLogger{host: host, log: o.log}
+	}
+	next := &authTransport{host: host, next: &retryablehttp.RoundTripper{Client: rc}}
+	return &http.Client{Transport: &deadlineTransport{host: host, d: o.deadlines, next: next}}
+}
+
+// deadlineTransport gives each call its deadline, from sending the request
+// to closing the answer's body, and names the host when a deadline passes.
+type deadlineTransport struct {
+	host Host
+	d    Deadlines
+	next http.RoundTripper
+}
+
+func (t *deadlineTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithTimeout(req.Context(), t.d.Call)
+	resp, err := t.next.RoundTrip(req.WithContext(ctx))
+	if err != nil {
+		expired := errors.Is(ctx.Err(), context.DeadlineExceeded)
+		cancel()
+		if req.Context().Err() != nil {
+			return nil, err // the caller's own cancellation or deadline
+		}
+		var ne net.Error
+		switch {
+		case expired:
+			return nil, &DeadlineError{Host: t.host, Server: req.URL.Host, Deadline: t.d.Call, Err: err}
+		case errors.As(err, &ne) && ne.Timeout():
+			// One attempt timed out and was not retried: a write the
+			// server may have acted on.
+			return nil, &DeadlineError{Host: t.host, Server: req.URL.Host, Deadline: t.d.Attempt, Attempt: true, Err: err}
+		}
+		return nil, err
+	}
+	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// cancelBody ends the call's deadline when the answer has been read.
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
+
+// DeadlineError is a call the repository host did not answer in time.
+type DeadlineError struct {
+	Host     Host
+	Server   string // host[:port]
+	Deadline time.Duration
+	// Attempt: one attempt of a call that is not repeated (it may have
+	// changed something) timed out; otherwise the whole call did.
+	Attempt bool
+	Err     error
+}
+
+func (e *DeadlineError) Error() string {
+	what := "retries included"
+	if e.Attempt {
+		what = "not retried, since the server may have acted on it: check before running again"
+	}
+	return fmt.Sprintf("%s at %s gave no answer within %s (%s); check the URL, proxy and firewall, or the service's status page", hostName(e.Host), e.Server, e.Deadline, what)
+}
+
+func (e *DeadlineError) Unwrap() error { return e.Err }
+
+// WaitError is a server asking ppalm to wait longer than it will.
+type WaitError struct {
+	Host       Host
+	Server     string // host[:port]
+	StatusCode int
+	Wait, Max  time.Duration
+}
+
+func (e *WaitError) Error() string {
+	return fmt.Sprintf("%s at %s answered HTTP %d asking to wait %s before trying again (Retry-After), more than the %s ppalm waits: the token is rate limited; run again later", hostName(e.Host), e.Server, e.StatusCode, e.Wait, e.Max)
+}
+
+func hostName(h Host) string {
+	if h == HostGitHub {
+		return "GitHub"
+	}
+	return "Azure DevOps"
+}
+
+// waitLogger passes go-retryablehttp's line for each wait before a retry
+// (method, URL without credentials, status, wait, retries left) to the
+// run's log, and nothing else.
+type waitLogger struct {
+	host Host
+	log  func(string)
+}
+
+func (l waitLogger) Error(string, ...any) {}
+func (l waitLogger) Info(string, ...any)  {}
+func (l waitLogger) Warn(string, ...any)  {}
+func (l waitLogger) Debug(msg string, kv ...any) {
+	if msg != "retrying request" {
+		return
+	}
+	f := map[string]any{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if k, ok := kv[i].(string); ok {
+			f[k] = kv[i+1]
+		}
+	}
+	l.log(fmt.Sprintf("%s: %v: waiting %v before trying again (%v tries left)", hostName(l.host), f["request"], f["timeout"], f["remaining"]))
 }
 
 func isRateLimited(resp *http.Response) bool {
@@ -102,11 +294,22 @@ func isRateLimited(resp *http.Response) bool {
 	return ok && (resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusServiceUnavailable)
 }
 
-func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+func checkRetry(ctx context.Context, host Host, maxWait time.Duration, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
 	if isRateLimited(resp) {
+		// A wait past the cap, or past the call's deadline, fails now
+		// rather than hang the pipeline.
+		if d, ok := retryAfter(resp); ok {
+			limit := maxWait
+			if dl, ok := ctx.Deadline(); ok {
+				limit = min(limit, time.Until(dl))
+			}
+			if d > limit {
+				return false, &WaitError{Host: host, Server: resp.Request.URL.Host, StatusCode: resp.StatusCode, Wait: d, Max: limit.Round(time.Second)}
+			}
+		}
 		return true, nil
 	}
 	if ctx.Value(sideEffectsKey{}) != nil {
@@ -117,16 +320,9 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 
 func backoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
 	if d, ok := retryAfter(resp); ok {
-		return min2(d, maxRetryAfter)
+		return d // checkRetry refused a wait past the cap
 	}
 	return retryablehttp.DefaultBackoff(min, max, attempt, resp)
-}
-
-func min2(a, b time.Duration) time.Duration {
-	if a < b {
-		return a
-	}
-	return b
 }
 
 // retryAfter reads Retry-After as seconds or an HTTP date.

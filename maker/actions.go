@@ -16,6 +16,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/ppalm/ppalm/devops"
+	"github.com/ppalm/ppalm/gitops"
 	"github.com/ppalm/ppalm/settings"
 	"github.com/ppalm/ppalm/solution"
 	"github.com/ppalm/ppalm/steps"
@@ -31,6 +32,9 @@ type solutionPage struct {
 	Profiles []Profile // open to the maker
 	Advanced bool
 	Form     map[string]string
+	// Branches are the repository's branches, offered where a branch is
+	// asked for.
+	Branches []string
 }
 
 // solutionContext loads what a per-solution screen needs; with needProfile
@@ -42,24 +46,24 @@ func (s *Server) solutionContext(w http.ResponseWriter, r *http.Request, needPro
 		return nil, env, false
 	}
 	name := r.PathValue("name")
-	ps, err := s.profiles(r.Context())
+	sn, err := s.read(r.Context())
 	if err != nil {
-		s.fail(w, r, 500, err)
+		s.fail(w, r, 502, err)
 		return nil, env, false
 	}
-	st, err := s.readState(r.Context(), name)
-	if err != nil {
-		s.fail(w, r, 500, err)
+	if sn.profilesErr != nil {
+		s.fail(w, r, 500, sn.profilesErr)
 		return nil, env, false
 	}
-	sp := &solutionPage{Solution: name, State: st, Profiles: ps.OpenTo(s.opts.Maker.Email), Form: map[string]string{}}
-	if p, ok := ps.Profile(st.Profile); ok && p.OpenTo(s.opts.Maker.Email) {
+	st := sn.state(name)
+	sp := &solutionPage{Solution: name, State: st, Profiles: sn.profiles.OpenTo(s.opts.Maker.Email), Form: map[string]string{}}
+	if p, ok := sn.profiles.Profile(st.Profile); ok && p.OpenTo(s.opts.Maker.Email) {
 		sp.Profile = p
 		sp.Advanced = p.AdvancedFor(s.opts.Maker.Email)
 	} else if needProfile {
 		s.render(w, r, 409, "result", page{Title: "Choose a profile first", Failed: true,
 			Message: fmt.Sprintf("Solution %s has no profile open to you yet: choose one, then come back.", name),
-			Link:    "/solutions/" + name + "/profile"})
+			Link:    "/solutions/" + name + "/profile", LinkText: "Choose a profile for " + name})
 		return nil, env, false
 	}
 	return sp, env, true
@@ -101,8 +105,11 @@ func (s *Server) setProfile(w http.ResponseWriter, r *http.Request) {
 func (s *Server) commitForm(w http.ResponseWriter, r *http.Request) {
 	sp, _, ok := s.solutionContext(w, r, true)
 	if ok {
-		sp.Form["branch"] = sp.Solution
+		sp.Form["branch"] = sp.Profile.CommitBranch(sp.Solution, s.opts.Maker.Email)
 		sp.Form["base"] = sp.Profile.Target()
+		if sp.Advanced {
+			sp.Branches = s.branches(r.Context())
+		}
 		s.render(w, r, 200, "commit", page{Title: "Commit " + sp.Solution, Data: sp})
 	}
 }
@@ -118,13 +125,39 @@ func checkBranch(name string) string {
 	return ""
 }
 
+// pipelineParams spells the app's parameters (camelCase keys) as each host's
+// templates declare them: Azure DevOps runtime parameters in camelCase
+// (templates/azure-devops/export-solution-to-git.yml: solutionName,
+// commitMessage, branch), GitHub workflow_dispatch inputs in kebab-case
+// (templates/github/examples/export.yml: solution-name, commit-message,
+// branch). A pipeline that does not declare one refuses the run, and the
+// maker sees the host's words.
+func pipelineParams(host string, params map[string]string) map[string]string {
+	if host != HostGitHub {
+		return params
+	}
+	out := make(map[string]string, len(params))
+	for k, v := range params {
+		var b strings.Builder
+		for _, c := range k {
+			if c >= 'A' && c <= 'Z' {
+				b.WriteByte('-')
+				c += 'a' - 'A'
+			}
+			b.WriteRune(c)
+		}
+		out[b.String()] = v
+	}
+	return out
+}
+
 func (s *Server) commit(w http.ResponseWriter, r *http.Request) {
 	sp, env, ok := s.solutionContext(w, r, true)
 	if !ok {
 		return
 	}
 	comment := strings.TrimSpace(r.PostFormValue("comment"))
-	branch, base := sp.Solution, sp.Profile.Target()
+	branch, base := sp.Profile.CommitBranch(sp.Solution, s.opts.Maker.Email), sp.Profile.Target()
 	if sp.Advanced {
 		branch, base = strings.TrimSpace(r.PostFormValue("branch")), strings.TrimSpace(r.PostFormValue("base"))
 	}
@@ -143,13 +176,14 @@ func (s *Server) commit(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, 400, "commit", page{Title: "Commit " + sp.Solution, Data: sp, Errors: errs})
 		return
 	}
+	req := Request{Kind: "commit", Environment: env.Name, By: s.opts.Maker.Email, When: s.opts.Now()}
 	if sp.Profile.Host != HostLocal && !s.opts.RunsPipelines {
 		// A pipeline host: its export pipeline does the work, with the
-		// inputs the export example workflow declares.
-		req := Request{Kind: "commit", Environment: env.Name, By: s.opts.Maker.Email, When: s.opts.Now()}
-		run, err := s.queue(r.Context(), sp.Profile, sp.Profile.ExportPipeline, map[string]string{
-			"solution-name": sp.Solution, "commit-message": comment, "branch": branch})
-		req.State, req.Link, req.Detail = "queued", run.Link, fmt.Sprintf("export pipeline %s queued for branch %s: %s", sp.Profile.ExportPipeline, branch, comment)
+		// parameters the export templates declare.
+		run, err := s.queue(r.Context(), sp.Profile, sp.Profile.ExportPipeline, sp.Profile.Target(), map[string]string{
+			"solutionName": sp.Solution, "commitMessage": comment, "branch": branch})
+		req.Pipeline, req.RunID, req.PipelineID, req.Link = sp.Profile.ExportPipeline, run.ID, run.PipelineID, run.Link
+		req.State, req.Detail = "queued", fmt.Sprintf("export pipeline %s queued for branch %s: %s", sp.Profile.ExportPipeline, branch, comment)
 		if err != nil {
 			req.State, req.Detail = "failed", err.Error()
 		}
@@ -162,11 +196,10 @@ func (s *Server) commit(w http.ResponseWriter, r *http.Request) {
 	}
 	src := &steps.Source{
 		Dataverse: env.Client, Solution: sp.Solution, Publish: true,
-		Repo: s.opts.Repo, Branch: branch, Base: base, Token: s.opts.Token, Author: s.opts.Maker,
+		Repo: s.opts.Repo, Branch: branch, Base: base, Token: s.gitToken(r.Context()), Author: s.opts.Maker,
 		Message: comment, Push: true, Environments: envs, DropEnvironmentVariableValues: true,
 	}
-	c, err := steps.ExportToGit(r.Context(), s.services(), src)
-	req := Request{Kind: "commit", Environment: env.Name, By: s.opts.Maker.Email, When: s.opts.Now()}
+	_, err := steps.ExportToGit(r.Context(), s.services(r.Context()), src)
 	switch {
 	case err != nil:
 		req.State, req.Detail = "failed", err.Error()
@@ -175,12 +208,12 @@ func (s *Server) commit(w http.ResponseWriter, r *http.Request) {
 	default:
 		req.State, req.Detail = "succeeded", "nothing changed on "+branch
 	}
-	_ = c
 	s.finish(w, r, sp.Solution, req)
 }
 
 // finish records a request in the solution's state and shows its result.
 func (s *Server) finish(w http.ResponseWriter, r *http.Request, solution string, req Request) {
+	req.Detail = s.scrubText(req.Detail)
 	if err := s.updateState(r.Context(), solution, fmt.Sprintf("%s: %s %s", solution, req.Kind, req.State), func(st *SolutionState) {
 		st.Requests = append(st.Requests, req)
 	}); err != nil {
@@ -191,8 +224,15 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, solution string,
 	if req.State == "failed" {
 		status = 502
 	}
-	s.render(w, r, status, "result", page{Title: fmt.Sprintf("%s %s: %s", strings.ToUpper(req.Kind[:1])+req.Kind[1:], solution, req.State),
-		Message: req.Detail, Failed: req.State == "failed", Link: req.Link, Data: solution})
+	p := page{Title: fmt.Sprintf("%s %s: %s", strings.ToUpper(req.Kind[:1])+req.Kind[1:], solution, req.State),
+		Message: req.Detail, Failed: req.State == "failed", Link: req.Link, Data: solution}
+	switch {
+	case req.RunID > 0 || (req.Link != "" && req.Pipeline != ""):
+		p.LinkText = "Follow the run on the repository host"
+	case req.PullRequest > 0:
+		p.LinkText = fmt.Sprintf("Open pull request #%d", req.PullRequest)
+	}
+	s.render(w, r, status, "result", p)
 }
 
 func short(h string) string {
@@ -202,11 +242,11 @@ func short(h string) string {
 	return h
 }
 
-func (s *Server) services() steps.Services {
+func (s *Server) services(ctx context.Context) steps.Services {
 	var log strings.Builder
 	r := task.NewTerminal(&log, false)
-	if s.opts.Token != "" {
-		r.SetSecret(s.opts.Token)
+	if tok := s.gitToken(ctx); tok != "" {
+		r.SetSecret(tok)
 	}
 	return steps.Services{Reporter: r, Getenv: func(string) string { return "" }, Now: s.opts.Now}
 }
@@ -214,7 +254,7 @@ func (s *Server) services() steps.Services {
 func (s *Server) deployForm(w http.ResponseWriter, r *http.Request) {
 	sp, _, ok := s.solutionContext(w, r, true)
 	if ok {
-		sp.Form["source"], sp.Form["target"] = sp.Solution, sp.Profile.Target()
+		sp.Form["source"], sp.Form["target"] = sp.Profile.CommitBranch(sp.Solution, s.opts.Maker.Email), sp.Profile.Target()
 		sp.Form["title"] = "Deploy " + sp.Solution
 		s.render(w, r, 200, "deploy", page{Title: "Deploy " + sp.Solution, Data: sp})
 	}
@@ -229,7 +269,7 @@ func (s *Server) deploy(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostFormValue
 	envName := f("environment")
-	source, target := sp.Solution, sp.Profile.Target()
+	source, target := sp.Profile.CommitBranch(sp.Solution, s.opts.Maker.Email), sp.Profile.Target()
 	title, comment := "Deploy "+sp.Solution+" to "+envName, ""
 	if sp.Advanced {
 		source, target = strings.TrimSpace(f("source")), strings.TrimSpace(f("target"))
@@ -240,6 +280,9 @@ func (s *Server) deploy(w http.ResponseWriter, r *http.Request) {
 	}
 	upgrade := f("upgrade") == "on"
 	sp.Form = map[string]string{"environment": envName, "source": source, "target": target, "title": title, "comment": comment}
+	if upgrade {
+		sp.Form["upgrade"] = "on"
+	}
 	errs := map[string]string{}
 	step, inProfile := sp.Profile.Step(envName)
 	if !inProfile {
@@ -255,14 +298,14 @@ func (s *Server) deploy(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, 400, "deploy", page{Title: "Deploy " + sp.Solution, Data: sp, Errors: errs})
 		return
 	}
-	req := Request{Kind: "deploy", Environment: step.Environment, By: s.opts.Maker.Email, When: s.opts.Now()}
+	req := Request{Kind: "deploy", Environment: step.Environment, By: s.opts.Maker.Email, When: s.opts.Now(), State: "succeeded"}
 	var err error
 	switch step.Approval {
 	case ApprovalPullRequest:
 		var pr devops.PullRequest
 		pr, err = s.pullRequest(r.Context(), sp, source, target, title, comment, upgrade)
 		if err == nil {
-			req.Link = pr.WebURL
+			req.Link, req.PullRequest = pr.WebURL, pr.ID
 			req.Detail = fmt.Sprintf("pull request #%d %s -> %s%s", pr.ID, source, target, labelNote(upgrade))
 			if s.opts.RunsPipelines {
 				// What the target branch's policy build would do once the
@@ -274,20 +317,18 @@ func (s *Server) deploy(w http.ResponseWriter, r *http.Request) {
 		}
 	case ApprovalEnvironment:
 		if !s.opts.RunsPipelines && sp.Profile.Host != HostLocal {
-			// The pipeline's environment approval applies from here.
+			// The pipeline deploys the source branch; its environment's
+			// approval applies from here.
 			var run devops.QueuedRun
-			run, err = s.queue(r.Context(), sp.Profile, step.Pipeline, map[string]string{
-				"solution-name": sp.Solution, "environment": step.Environment, "upgrade": strconv.FormatBool(upgrade)})
-			req.Link, req.Detail = run.Link, fmt.Sprintf("deployment pipeline %s queued for %s on %s", step.Pipeline, step.Environment, source)
+			run, err = s.queue(r.Context(), sp.Profile, step.Pipeline, source, map[string]string{
+				"solutionName": sp.Solution, "environment": step.Environment, "upgrade": strconv.FormatBool(upgrade)})
+			req.State, req.Pipeline, req.RunID, req.PipelineID, req.Link = "queued", step.Pipeline, run.ID, run.PipelineID, run.Link
+			req.Detail = fmt.Sprintf("deployment pipeline %s queued for %s on %s%s", step.Pipeline, step.Environment, source, map[bool]string{true: " as an upgrade"}[upgrade])
 			break
 		}
 		if err = s.runDeployment(r.Context(), sp.Solution, source, step, upgrade); err == nil {
 			req.Detail = fmt.Sprintf("deployed branch %s to %s%s", source, step.Environment, map[bool]string{true: " as an upgrade"}[upgrade])
 		}
-	}
-	req.State = "succeeded"
-	if req.Link != "" && step.Approval == ApprovalEnvironment {
-		req.State = "queued"
 	}
 	if err != nil {
 		req.State, req.Detail = "failed", err.Error()
@@ -295,16 +336,23 @@ func (s *Server) deploy(w http.ResponseWriter, r *http.Request) {
 	s.finish(w, r, sp.Solution, req)
 }
 
-// queue starts a pipeline of the profile's host on its target branch.
-func (s *Server) queue(ctx context.Context, p Profile, pipeline string, params map[string]string) (devops.QueuedRun, error) {
-	if s.opts.RepoHost == nil {
-		return devops.QueuedRun{}, errors.New("profile " + p.Name + " names a pipeline host this app cannot reach")
-	}
-	c, err := s.opts.RepoHost(ctx, p)
+// queue starts a pipeline of the profile's host on branch, with the app's
+// parameters in the host's spelling.
+func (s *Server) queue(ctx context.Context, p Profile, pipeline, branch string, params map[string]string) (devops.QueuedRun, error) {
+	c, err := s.repoHost(ctx, p)
 	if err != nil {
 		return devops.QueuedRun{}, err
 	}
-	return c.QueueRun(ctx, pipeline, p.Target(), params)
+	return c.QueueRun(ctx, pipeline, branch, pipelineParams(p.Host, params))
+}
+
+// repoHost opens the client of the profile's repository host.
+func (s *Server) repoHost(ctx context.Context, p Profile) (*devops.Client, error) {
+	if s.opts.RepoHost == nil || p.Host == HostLocal {
+		return nil, errors.New("profile " + p.Name + " names no repository host this app can reach")
+	}
+	c, err := s.opts.RepoHost(ctx, p)
+	return c, s.scrub(err)
 }
 
 func labelNote(upgrade bool) string {
@@ -317,14 +365,11 @@ func labelNote(upgrade bool) string {
 // pullRequest creates or reuses the deployment's pull request, describing
 // the solution's components.
 func (s *Server) pullRequest(ctx context.Context, sp *solutionPage, source, target, title, comment string, upgrade bool) (devops.PullRequest, error) {
-	if s.opts.RepoHost == nil || sp.Profile.Host == HostLocal {
-		return devops.PullRequest{}, errors.New("profile " + sp.Profile.Name + " has no repository host for pull requests")
-	}
-	c, err := s.opts.RepoHost(ctx, sp.Profile)
+	c, err := s.repoHost(ctx, sp.Profile)
 	if err != nil {
 		return devops.PullRequest{}, err
 	}
-	desc, err := s.describe(ctx, sp.Solution, source, comment)
+	desc, err := s.describe(ctx, sp.Solution, source, target, comment)
 	if err != nil {
 		return devops.PullRequest{}, err
 	}
@@ -341,47 +386,71 @@ func (s *Server) pullRequest(ctx context.Context, sp *solutionPage, source, targ
 	return pr, err
 }
 
-// describe lists the components of the source branch's solution for the
-// pull request's description.
-func (s *Server) describe(ctx context.Context, name, branch, comment string) (string, error) {
-	sol, cleanup, err := s.branchSolution(ctx, name, branch)
+// describe says what the pull request changes on the target branch,
+// component by component (steps.CompareSources of the two branches'
+// unpacked solutions).
+func (s *Server) describe(ctx context.Context, name, source, target, comment string) (string, error) {
+	head, headDir, cleanup, err := s.branchSolution(ctx, name, source)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("branch %s holds no committed solution %s yet (has its export finished?): %w", source, name, err)
 	}
 	defer cleanup()
+	base, baseDir, cleanBase, err := s.branchSolution(ctx, name, target)
+	if err == nil {
+		defer cleanBase()
+	} else {
+		base = nil // not on the target branch yet: everything is new there
+	}
+	ch := steps.CompareSources(base, head, baseDir, headDir)
 	var b strings.Builder
 	if comment != "" {
 		b.WriteString(comment + "\n\n")
 	}
-	fmt.Fprintf(&b, "Solution %s from branch %s.\n\nComponents:\n", name, branch)
-	for _, f := range sol.CloudFlows() {
-		fmt.Fprintf(&b, "- cloud flow %s\n", f.Name)
+	fmt.Fprintf(&b, "Solution %s from branch %s into %s.\n", name, source, target)
+	if base == nil {
+		fmt.Fprintf(&b, "\nThe solution is new on %s.\n", target)
 	}
-	for _, a := range sol.CanvasApps {
-		fmt.Fprintf(&b, "- canvas app %s\n", a.Name)
+	for _, part := range []struct {
+		title string
+		items []string
+	}{{"Added", ch.Added}, {"Changed", ch.Changed}, {"Removed", ch.Removed}} {
+		if len(part.items) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n%s:\n", part.title)
+		for _, it := range part.items {
+			fmt.Fprintf(&b, "- %s\n", it)
+		}
 	}
-	for _, c := range sol.ConnectionReferences {
-		fmt.Fprintf(&b, "- connection reference %s (%s)\n", c.LogicalName, c.ConnectorID)
-	}
-	for _, v := range sol.EnvironmentVariables {
-		fmt.Fprintf(&b, "- environment variable %s\n", v.SchemaName)
+	if ch.Empty() {
+		fmt.Fprintf(&b, "\nNo component differs from %s (settings or other files may).\n", target)
 	}
 	return b.String(), nil
 }
 
-// branchSolution checks the solution's folder of branch out and reads it.
-func (s *Server) branchSolution(ctx context.Context, name, branch string) (*solution.Solution, func(), error) {
-	dir, err := readRepoFolder(ctx, s.opts.Repo, s.opts.Token, branch, name)
+// branchSolution checks the solution's folder of branch out and reads it:
+// the solution, its SolutionPackage/src folder and what removes them.
+func (s *Server) branchSolution(ctx context.Context, name, branch string) (*solution.Solution, string, func(), error) {
+	dir, err := readRepoFolder(ctx, s.opts.Repo, s.gitToken(ctx), branch, name)
 	if err != nil {
-		return nil, nil, err
+		return nil, "", nil, s.scrub(err)
 	}
 	cleanup := func() { os.RemoveAll(filepath.Dir(dir)) }
-	sol, err := steps.ReadSolution(ctx, "", filepath.Join(dir, filepath.FromSlash(steps.SourceFolder)))
+	src := filepath.Join(dir, filepath.FromSlash(steps.SourceFolder))
+	sol, err := steps.ReadSolution(ctx, "", src)
 	if err != nil {
 		cleanup()
-		return nil, nil, err
+		return nil, "", nil, err
 	}
-	return sol, cleanup, nil
+	return sol, src, cleanup, nil
+}
+
+// lookup is the #{token}# lookup for environment env.
+func (s *Server) lookup(ctx context.Context, env string, sol *solution.Solution) (settings.LookupFunc, error) {
+	if s.opts.Variables == nil {
+		return func(string) (string, bool) { return "", false }, nil
+	}
+	return s.opts.Variables(ctx, env, sol)
 }
 
 // runDeployment is the build-deploy pipeline run by the app itself: check
@@ -392,37 +461,33 @@ func (s *Server) runDeployment(ctx context.Context, name, branch string, step De
 	if !ok {
 		return fmt.Errorf("environment %s of the profile is not one this app can reach", step.Environment)
 	}
-	dir, err := readRepoFolder(ctx, s.opts.Repo, s.opts.Token, branch, name)
+	dir, err := readRepoFolder(ctx, s.opts.Repo, s.gitToken(ctx), branch, name)
 	if err != nil {
-		return err
+		return s.scrub(err)
 	}
 	defer os.RemoveAll(filepath.Dir(dir))
 	s.buildMu.Lock()
 	s.builds++
 	version := fmt.Sprintf("1.0.%s.%d", s.opts.Now().Format("20060102"), s.builds)
 	s.buildMu.Unlock()
+	svc := s.services(ctx)
 	b := &steps.Build{Folder: filepath.Join(dir, filepath.FromSlash(steps.SourceFolder)), Version: version, OutDir: filepath.Join(filepath.Dir(dir), "drop")}
-	if _, err := steps.RunBuild(ctx, s.services(), b); err != nil {
+	if _, err := steps.RunBuild(ctx, svc, b); err != nil {
 		return err
 	}
 	sol, err := solution.ReadFile(b.ManagedZip)
 	if err != nil {
 		return err
 	}
-	vars := map[string]string{}
-	if s.opts.Variables != nil {
-		if vars, err = s.opts.Variables(ctx, env.Name, sol); err != nil {
-			return err
-		}
+	lookup, err := s.lookup(ctx, env.Name, sol)
+	if err != nil {
+		return err
 	}
 	loc, err := settings.Locate(filepath.Join(dir, steps.ConfigFolder), env.Name)
 	if err != nil {
 		return err
 	}
-	ds, cds, _, err := steps.LoadSettings(loc.DeploymentSettings, loc.CustomDeploymentSettings, func(n string) (string, bool) {
-		v, ok := vars[n]
-		return v, ok
-	})
+	ds, cds, _, err := steps.LoadSettings(loc.DeploymentSettings, loc.CustomDeploymentSettings, lookup)
 	if err != nil {
 		return err
 	}
@@ -430,7 +495,6 @@ func (s *Server) runDeployment(ctx context.Context, name, branch string, step De
 	if upgrade {
 		mode = steps.UpgradeAlways
 	}
-	svc := s.services()
 	c := &steps.Context{Reporter: svc.Reporter, Getenv: svc.Getenv, Now: svc.Now,
 		Dataverse: env.Client, ZipFile: b.ManagedZip, Solution: sol, Deployment: ds, Custom: cds, Upgrade: mode}
 	return steps.Runner{Reporter: svc.Reporter}.Run(ctx, c, steps.DeployPipeline())
@@ -457,43 +521,42 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request) {
 	}
 	req := Request{Kind: "delete", Environment: env.Name, By: s.opts.Maker.Email, When: s.opts.Now(), State: "succeeded",
 		Detail: fmt.Sprintf("deleted %s from %s", sp.Solution, env.Name)}
-	sol, err := env.Client.GetSolution(r.Context(), sp.Solution)
-	if err == nil {
-		err = env.Client.DeleteSolution(r.Context(), sol.ID)
-	}
-	if err != nil {
+	if _, err := steps.DeleteSolution(r.Context(), env.Client, s.services(r.Context()).Reporter, steps.DeleteOptions{Solution: sp.Solution}); err != nil {
 		req.State, req.Detail = "failed", err.Error()
 	}
 	s.finish(w, r, sp.Solution, req)
 }
 
-func (s *Server) history(w http.ResponseWriter, r *http.Request) {
-	sp, _, ok := s.solutionContext(w, r, false)
-	if ok {
-		p := page{Title: "Request history of " + sp.Solution, Data: sp}
-		for _, q := range sp.State.Requests {
-			// Run state is not read back from the host yet, so only a
-			// recent queued request keeps the page refreshing.
-			if q.State == "queued" && s.opts.Now().Sub(q.When) < 30*time.Minute {
-				p.Refresh = 10 // something runs on the host: look again soon
-			}
-		}
-		s.render(w, r, 200, "history", p)
-	}
-}
-
 type importPage struct {
 	Profiles []Profile
 	Form     map[string]string
+	Branches []string
+}
+
+// branches lists the repository's branches for a form's suggestions; a
+// slow or failing server only leaves the suggestions out.
+func (s *Server) branches(ctx context.Context) []string {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	names, _ := gitops.Branches(ctx, s.opts.Repo, s.gitToken(ctx))
+	return names
 }
 
 func (s *Server) importForm(w http.ResponseWriter, r *http.Request) {
-	ps, err := s.profiles(r.Context())
-	if err != nil {
-		s.fail(w, r, 500, err)
+	if _, ok := s.environment(r); !ok {
+		http.Redirect(w, r, "/environment", http.StatusSeeOther)
 		return
 	}
-	s.render(w, r, 200, "import", page{Title: "Import a solution from a branch", Data: importPage{Profiles: ps.OpenTo(s.opts.Maker.Email), Form: map[string]string{}}})
+	sn, err := s.read(r.Context())
+	if err == nil {
+		err = sn.profilesErr
+	}
+	if err != nil {
+		s.fail(w, r, 502, err)
+		return
+	}
+	s.render(w, r, 200, "import", page{Title: "Import a solution from a branch", Data: importPage{Profiles: sn.profiles.OpenTo(s.opts.Maker.Email),
+		Form: map[string]string{}, Branches: s.branches(r.Context())}})
 }
 
 // importSolution packs a branch's unpacked solution as unmanaged, imports it
@@ -505,16 +568,19 @@ func (s *Server) importSolution(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/environment", http.StatusSeeOther)
 		return
 	}
-	ps, err := s.profiles(r.Context())
+	sn, err := s.read(r.Context())
+	if err == nil {
+		err = sn.profilesErr
+	}
 	if err != nil {
-		s.fail(w, r, 500, err)
+		s.fail(w, r, 502, err)
 		return
 	}
 	f := r.PostFormValue
-	ip := importPage{Profiles: ps.OpenTo(s.opts.Maker.Email), Form: map[string]string{
+	ip := importPage{Profiles: sn.profiles.OpenTo(s.opts.Maker.Email), Form: map[string]string{
 		"profile": f("profile"), "branch": strings.TrimSpace(f("branch")), "folder": strings.Trim(strings.TrimSpace(f("folder")), "/"), "config": strings.TrimSpace(f("config"))}}
 	errs := map[string]string{}
-	if p, ok := ps.Profile(ip.Form["profile"]); !ok || !p.OpenTo(s.opts.Maker.Email) {
+	if p, ok := sn.profiles.Profile(ip.Form["profile"]); !ok || !p.OpenTo(s.opts.Maker.Email) {
 		errs["profile"] = "Choose one of the profiles open to you."
 	}
 	if m := checkBranch(ip.Form["branch"]); m != "" {
@@ -531,23 +597,33 @@ func (s *Server) importSolution(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, 400, "import", page{Title: "Import a solution from a branch", Data: ip, Errors: errs})
 		return
 	}
-	dir, err := readRepoFolder(r.Context(), s.opts.Repo, s.opts.Token, ip.Form["branch"], folder)
-	var name string
-	if err == nil {
-		defer os.RemoveAll(filepath.Dir(dir))
-		name, err = s.importUnmanaged(r.Context(), env, dir, ip.Form["config"])
+	dir, err := readRepoFolder(r.Context(), s.opts.Repo, s.gitToken(r.Context()), ip.Form["branch"], folder)
+	if err != nil {
+		switch {
+		case strings.Contains(err.Error(), "couldn't find remote ref"):
+			errs["branch"] = fmt.Sprintf("The repository has no branch %s.", ip.Form["branch"])
+		case strings.Contains(err.Error(), "not found at"):
+			errs["folder"] = fmt.Sprintf("Branch %s has no folder %s.", ip.Form["branch"], folder)
+		default:
+			s.fail(w, r, 502, s.scrub(err))
+			return
+		}
+		s.render(w, r, 400, "import", page{Title: "Import a solution from a branch", Data: ip, Errors: errs})
+		return
 	}
+	defer os.RemoveAll(filepath.Dir(dir))
+	if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(steps.SourceFolder))); err != nil {
+		errs["folder"] = fmt.Sprintf("Folder %s of branch %s holds no %s: choose the folder of an exported solution.", folder, ip.Form["branch"], steps.SourceFolder)
+		s.render(w, r, 400, "import", page{Title: "Import a solution from a branch", Data: ip, Errors: errs})
+		return
+	}
+	name, err := s.importUnmanaged(r.Context(), env, dir, ip.Form["config"])
 	if name == "" {
 		name = filepath.Base(folder)
 	}
 	req := Request{Kind: "import", Environment: env.Name, By: s.opts.Maker.Email, When: s.opts.Now(), State: "succeeded",
 		Detail: fmt.Sprintf("imported %s from branch %s into %s", folder, ip.Form["branch"], env.Name)}
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) || strings.Contains(err.Error(), "not exist") {
-			errs["folder"] = fmt.Sprintf("Branch %s has no solution in %s/%s: %v", ip.Form["branch"], folder, steps.SourceFolder, err)
-			s.render(w, r, 400, "import", page{Title: "Import a solution from a branch", Data: ip, Errors: errs})
-			return
-		}
 		req.State, req.Detail = "failed", err.Error()
 	}
 	s.finish(w, r, name, req)
@@ -555,9 +631,6 @@ func (s *Server) importSolution(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) importUnmanaged(ctx context.Context, env Environment, dir, config string) (string, error) {
 	src := filepath.Join(dir, filepath.FromSlash(steps.SourceFolder))
-	if _, err := os.Stat(src); err != nil {
-		return "", err
-	}
 	zip := filepath.Join(filepath.Dir(dir), "unmanaged.zip")
 	if _, err := unpack.Pack(ctx, unpack.PackOptions{Folder: src, ZipFile: zip, PackageType: unpack.Unmanaged}); err != nil {
 		return "", err
@@ -566,24 +639,19 @@ func (s *Server) importUnmanaged(ctx context.Context, env Environment, dir, conf
 	if err != nil {
 		return "", err
 	}
-	svc := s.services()
+	svc := s.services(ctx)
 	c := &steps.Context{Reporter: svc.Reporter, Getenv: svc.Getenv, Now: svc.Now,
 		Dataverse: env.Client, ZipFile: zip, Solution: sol, Upgrade: steps.UpgradeNever, Publish: true}
 	if config != "" {
-		vars := map[string]string{}
-		if s.opts.Variables != nil {
-			if vars, err = s.opts.Variables(ctx, env.Name, sol); err != nil {
-				return sol.UniqueName, err
-			}
+		lookup, err := s.lookup(ctx, env.Name, sol)
+		if err != nil {
+			return sol.UniqueName, err
 		}
 		loc, err := settings.Locate(filepath.Join(dir, steps.ConfigFolder), config)
 		if err != nil {
 			return sol.UniqueName, err
 		}
-		if c.Deployment, c.Custom, _, err = steps.LoadSettings(loc.DeploymentSettings, loc.CustomDeploymentSettings, func(n string) (string, bool) {
-			v, ok := vars[n]
-			return v, ok
-		}); err != nil {
+		if c.Deployment, c.Custom, _, err = steps.LoadSettings(loc.DeploymentSettings, loc.CustomDeploymentSettings, lookup); err != nil {
 			return sol.UniqueName, err
 		}
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/ppalm/ppalm/fixtures"
 	"github.com/ppalm/ppalm/gitops"
 	"github.com/ppalm/ppalm/gitops/githttp"
+	"github.com/ppalm/ppalm/settings"
 	"github.com/ppalm/ppalm/solution"
 )
 
@@ -131,10 +132,11 @@ func StartDemo(ctx context.Context) (*Demo, error) {
 		RepoHost: func(ctx context.Context, p Profile) (*devops.Client, error) {
 			return devops.New(ctx, devops.Config{Host: devops.HostGitHub, Repository: p.Repository, Token: gh.Token, GitHubAPIURL: gh.APIURL()})
 		},
-		Variables: func(ctx context.Context, env string, sol *solution.Solution) (map[string]string, error) {
+		Variables: func(ctx context.Context, env string, sol *solution.Solution) (settings.LookupFunc, error) {
 			for _, e := range envs {
 				if e.Name == env {
-					return demoVariables(ctx, e.Client, env, sol)
+					vars, err := demoVariables(ctx, e.Client, env, sol)
+					return func(name string) (string, bool) { v, ok := vars[name]; return v, ok }, err
 				}
 			}
 			return nil, fmt.Errorf("no environment %s", env)

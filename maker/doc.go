@@ -22,14 +22,32 @@
 //     page.Errors[field] and are shown beside the field with aria-invalid
 //     and aria-describedby. web/static holds app.css and app.js (no CDN, no
 //     build step); a form with data-waiting="text" shows the indicator.
+//   - Tokens: Options.Token or Options.TokenSource (asked before each git
+//     operation) and whatever RepoHost and the Dataverse clients hold stay in
+//     the process. Every token the app is handed is scrubbed from errors
+//     before they reach a page or the history (Server.scrub).
 //   - profiles.go: .ppalm/profiles.yaml on the default branch (see below).
 //   - state.go: .ppalm/solutions/<Solution>/solution.yaml on the default
 //     branch: the solution's profile and its requests (the history), written
-//     by a commit like any other change.
+//     by a commit like any other change. Server.read fetches the whole
+//     .ppalm folder with one shallow clone per page.
 //   - actions.go: the screens' handlers; every action calls the steps/
-//     entry points (steps.ExportToGit, steps.RunBuild, steps.DeployPipeline)
+//     entry points (steps.ExportToGit, steps.RunBuild, steps.DeployPipeline,
+//     steps.DeleteSolution, steps.CompareSources)
 //     and devops.Client, never a second implementation.
+//   - history.go: the Request History and the solution list's last request,
+//     with the state the repository host reports now for queued runs
+//     (devops.Client.RunState) and pull requests (devops.Client.PullRequest),
+//     plus the host's own runs and commits of the solution
+//     (devops.Client.History). A page showing an unfinished run refreshes
+//     itself (meta refresh, every 10 s), no script needed.
 //   - demo.go: --demo's services (emulator, git server, GitHub stand-in).
+//   - local.go: local mode, `ppalm maker --repo URL` on a maker's machine
+//     (Local): the signed-in maker's azidentity credential for Dataverse and
+//     Azure DevOps (Bearer, scope 499b84ac-…/.default; Azure Repos takes the
+//     same token as the git password), the maker's GitHub token for GitHub,
+//     identity from the token's claims (SignedIn), environments from
+//     --environment and the profiles' deployment steps.
 //
 // # Profiles file
 //
@@ -38,6 +56,7 @@
 //	    host: github            # azure-devops (organization, project, repository), github (repository: owner/name) or local
 //	    repository: contoso/alm
 //	    targetBranch: main      # default main
+//	    branch: "{maker}/{solution}"  # Commit's branch without the advanced options; default {solution}
 //	    exportPipeline: export-solution-to-git.yml
 //	    steps:                  # deployment steps, in order
 //	      - environment: test   # an environment name the app knows
@@ -53,12 +72,27 @@
 //
 // Commit runs export-to-git in the app for a local profile (and in --demo,
 // where no pipeline runner exists, Options.RunsPipelines); on a pipeline host
-// it queues the profile's exportPipeline (devops.Client.QueueRun: GitHub
-// workflow_dispatch with the inputs solution-name, commit-message, branch).
-// A pull-request step creates or reuses the pull request through
-// devops.Client, labelled solution-upgrade when asked, its description
-// listing the components; an environment step runs build and deploy in the
-// app (local, --demo) or queues the step's pipeline (inputs solution-name,
-// environment, upgrade), whose environment approval then applies. Queueing
-// an Azure DevOps pipeline is not built yet and says so.
+// it queues the profile's exportPipeline on the profile's target branch
+// (devops.Client.QueueRun). A pull-request step creates or reuses the pull
+// request through devops.Client, labelled solution-upgrade when asked, its
+// description listing the components; an environment step runs build and
+// deploy in the app (local, --demo) or queues the step's pipeline on the
+// source branch, whose environment approval then applies.
+//
+// # The parameters a queued pipeline gets
+//
+// A pipeline the app queues must declare what the app sends, or the host
+// refuses the run (GitHub 422 "Unexpected inputs provided", Azure DevOps 400
+// "Unexpected parameter") and the maker sees that refusal:
+//
+//	                 GitHub workflow_dispatch inputs     Azure DevOps runtime parameters
+//	exportPipeline   solution-name, commit-message,      solutionName, commitMessage,
+//	                 branch                              branch
+//	step pipeline    solution-name, environment,         solutionName, environment,
+//	                 upgrade (true/false)                upgrade (true/false)
+//
+// The names follow each host's templates (templates/github/examples/export.yml,
+// templates/azure-devops/export-solution-to-git.yml). On GitHub exportPipeline
+// and pipeline are workflow file names; on Azure DevOps pipeline names (or
+// folder\name, or ids).
 package maker

@@ -13,12 +13,13 @@ import (
 	"time"
 
 	"github.com/ppalm/ppalm/devops"
+	"github.com/ppalm/ppalm/devops/devopstest"
 	"github.com/ppalm/ppalm/fixtures"
 	"github.com/ppalm/ppalm/gitops"
 )
 
 // app starts --demo's services and the app on loopback.
-func app(t *testing.T) (*Demo, string) {
+func app(t testing.TB) (*Demo, string) {
 	t.Helper()
 	d, err := StartDemo(context.Background())
 	if err != nil {
@@ -40,12 +41,13 @@ func app(t *testing.T) (*Demo, string) {
 }
 
 type browserless struct {
-	t    *testing.T
-	base string
-	c    *http.Client
+	t     testing.TB
+	base  string
+	c     *http.Client
+	pages []string // every page received, to look for secrets
 }
 
-func newClient(t *testing.T, base string) *browserless {
+func newClient(t testing.TB, base string) *browserless {
 	jar, _ := cookiejar.New(nil)
 	return &browserless{t: t, base: base, c: &http.Client{Jar: jar, Timeout: 2 * time.Minute}}
 }
@@ -58,6 +60,7 @@ func (b *browserless) get(path string) (int, string) {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
+	b.pages = append(b.pages, string(body))
 	return resp.StatusCode, string(body)
 }
 
@@ -73,12 +76,30 @@ func (b *browserless) post(path string, fields url.Values) (int, string) {
 		b.t.Fatalf("no CSRF field on %s:\n%s", path, page)
 	}
 	fields.Set("csrf", m[1])
+	return b.send(path, fields)
+}
+
+// token returns the CSRF token of the form on page path.
+func (b *browserless) token(path string) string {
+	b.t.Helper()
+	_, page := b.get(path)
+	m := csrfRe.FindStringSubmatch(page)
+	if m == nil {
+		b.t.Fatalf("no CSRF field on %s:\n%s", path, page)
+	}
+	return m[1]
+}
+
+// send posts fields (which carry their CSRF token) to path.
+func (b *browserless) send(path string, fields url.Values) (int, string) {
+	b.t.Helper()
 	resp, err := b.c.PostForm(b.base+path, fields)
 	if err != nil {
 		b.t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
+	b.pages = append(b.pages, string(body))
 	return resp.StatusCode, string(body)
 }
 
@@ -102,7 +123,7 @@ func TestSeedFlowOnDemo(t *testing.T) {
 	_, page := b.get("/")
 	mustContain(t, "first visit", page, "Which environment", `value="dev"`)
 	_, page = b.post("/environment", url.Values{"environment": {"dev"}})
-	mustContain(t, "solution list", page, sol, "Commit", "Deploy", "Choose a Profile", "Delete", "Request History")
+	mustContain(t, "solution list", page, sol, "Commit", "Deploy", "Choose a Profile", "Delete", "History<span class=\"visually-hidden\"> of "+sol)
 	_, page = b.get("/")
 	mustContain(t, "remembered", page, "Solutions in dev")
 
@@ -159,7 +180,7 @@ func TestSeedFlowOnDemo(t *testing.T) {
 	if len(pulls) != 1 || pulls[0].Head != sol || pulls[0].Base != "main" || !contains(pulls[0].Labels, devops.UpgradeLabel) {
 		t.Fatalf("pull requests: %+v", pulls)
 	}
-	if !strings.Contains(pulls[0].Body, "cloud flow") {
+	if !strings.Contains(pulls[0].Body, "The solution is new on main.") || !strings.Contains(pulls[0].Body, "Added:\n") || !strings.Contains(pulls[0].Body, "- cloud flow Find sites\n") {
 		t.Fatalf("the description lists no components:\n%s", pulls[0].Body)
 	}
 	// Prod through the environment approval.
@@ -293,7 +314,8 @@ func TestPipelineHostQueuesRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(d.Close)
-	d.GitHub.Workflows = []string{"export-solution-to-git.yml"}
+	d.GitHub.AddWorkflow(devopstest.GitHubWorkflow{File: "export-solution-to-git.yml", Dispatch: true, Inputs: map[string]devopstest.GitHubInput{
+		"solution-name": {Required: true}, "commit-message": {Required: true}, "branch": {}}})
 	d.Options.RunsPipelines = false
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	s, err := New(ln.Addr().String(), d.Options)
@@ -317,13 +339,14 @@ func TestPipelineHostQueuesRuns(t *testing.T) {
 		ds[0].Inputs["solution-name"] != sol || ds[0].Inputs["commit-message"] != "Fix #123" || ds[0].Inputs["branch"] != sol {
 		t.Fatalf("dispatches: %+v", ds)
 	}
-	mustContain(t, "queued commit", page, "queued", "/contoso/alm-repo/actions/workflows/export-solution-to-git.yml")
+	mustContain(t, "queued commit", page, "queued", "/contoso/alm-repo/actions/runs/")
 
 	code, page = b.post("/solutions/"+sol+"/deploy", url.Values{"environment": {"prod"}, "source": {sol}, "target": {"main"}})
 	if code != 502 || !strings.Contains(page, "deploy-prod.yml does not exist") {
 		t.Fatalf("deploy with a missing workflow: %d\n%s", code, page)
 	}
-	d.GitHub.Workflows = append(d.GitHub.Workflows, "deploy-prod.yml")
+	d.GitHub.AddWorkflow(devopstest.GitHubWorkflow{File: "deploy-prod.yml", Dispatch: true, Inputs: map[string]devopstest.GitHubInput{
+		"solution-name": {Required: true}, "environment": {}, "upgrade": {}}})
 	code, page = b.post("/solutions/"+sol+"/deploy", url.Values{"environment": {"prod"}, "upgrade": {"on"}, "source": {sol}, "target": {"main"}})
 	if code != 200 {
 		t.Fatalf("deploy prod: %d\n%s", code, page)

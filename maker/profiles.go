@@ -44,6 +44,11 @@ type Profile struct {
 	Repository   string `yaml:"repository,omitempty"` // Azure Repos name, or GitHub owner/name
 	// TargetBranch receives the pull requests (main when empty).
 	TargetBranch string `yaml:"targetBranch,omitempty"`
+	// Branch is where Commit goes for makers without the advanced options,
+	// made from TargetBranch the first time: {solution} and {maker} (the
+	// maker's e-mail before the @) are filled in; {solution} when empty,
+	// the Accelerator's solution branch.
+	Branch string `yaml:"branch,omitempty"`
 	// ExportPipeline is the pipeline or workflow a pipeline host runs for
 	// Commit Solution.
 	ExportPipeline string           `yaml:"exportPipeline,omitempty"`
@@ -69,6 +74,17 @@ func (p Profile) Target() string {
 		return "main"
 	}
 	return p.TargetBranch
+}
+
+// CommitBranch is the branch Commit uses for maker without the advanced
+// options.
+func (p Profile) CommitBranch(solution, maker string) string {
+	b := p.Branch
+	if b == "" {
+		b = "{solution}"
+	}
+	user, _, _ := strings.Cut(maker, "@")
+	return strings.NewReplacer("{solution}", solution, "{maker}", user).Replace(b)
 }
 
 // OpenTo says whether maker (an e-mail) may use the profile.
@@ -122,6 +138,16 @@ func ParseProfiles(data []byte) (*Profiles, error) {
 			}
 		default:
 			return nil, fmt.Errorf("%s (%s).host: expected azure-devops, github or local, got %q", where, p.Name, p.Host)
+		}
+		if p.Branch != "" {
+			if m := checkBranch(p.CommitBranch("Solution", "alex.maker@contoso.com")); m != "" {
+				return nil, fmt.Errorf("%s (%s).branch: %q: expected a branch name, with {solution} and {maker} filled in: %s", where, p.Name, p.Branch, m)
+			}
+		}
+		if p.TargetBranch != "" {
+			if m := checkBranch(p.TargetBranch); m != "" {
+				return nil, fmt.Errorf("%s (%s).targetBranch: %s", where, p.Name, m)
+			}
 		}
 		for j, s := range p.Steps {
 			sw := fmt.Sprintf("%s (%s).steps[%d]", where, p.Name, j)

@@ -1,10 +1,12 @@
 package maker
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"net"
 	"net/http"
 	"net/url"
@@ -80,4 +82,59 @@ func (s *Server) checkCSRF(r *http.Request) bool {
 	}
 	want := s.csrfToken(c.Value)
 	return hmac.Equal([]byte(r.PostFormValue(csrfField)), []byte(want))
+}
+
+// gitToken is the token for the repository: TokenSource's current one (a
+// signed-in maker's), else Options.Token. A failing TokenSource gives ""
+// and the git server's refusal says why.
+func (s *Server) gitToken(ctx context.Context) string {
+	if s.opts.TokenSource == nil {
+		return s.opts.Token
+	}
+	tok, err := s.opts.TokenSource(ctx)
+	if err != nil {
+		return ""
+	}
+	s.remember(tok)
+	return tok
+}
+
+// remember adds a token to those never shown on a page.
+func (s *Server) remember(tok string) {
+	if len(tok) < 8 {
+		return
+	}
+	s.secretsMu.Lock()
+	defer s.secretsMu.Unlock()
+	for _, t := range s.secrets {
+		if t == tok {
+			return
+		}
+	}
+	s.secrets = append(s.secrets, tok)
+	if len(s.secrets) > 32 {
+		s.secrets = s.secrets[len(s.secrets)-32:]
+	}
+}
+
+// scrub replaces every token the app holds in err's text: errors end up on
+// pages and in the history, tokens never do.
+func (s *Server) scrub(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := s.scrubText(err.Error())
+	if msg == err.Error() {
+		return err
+	}
+	return errors.New(msg)
+}
+
+func (s *Server) scrubText(text string) string {
+	s.secretsMu.Lock()
+	defer s.secretsMu.Unlock()
+	for _, t := range s.secrets {
+		text = strings.ReplaceAll(text, t, "***")
+	}
+	return text
 }

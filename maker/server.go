@@ -16,6 +16,7 @@ import (
 	"github.com/ppalm/ppalm/dataverse"
 	"github.com/ppalm/ppalm/devops"
 	"github.com/ppalm/ppalm/gitops"
+	"github.com/ppalm/ppalm/settings"
 	"github.com/ppalm/ppalm/solution"
 )
 
@@ -35,24 +36,28 @@ type Options struct {
 	// them too.
 	Environments []Environment
 	// Repo is the git repository (URL or working copy) the profiles, the
-	// solutions' source and their state live in; Token authenticates to it.
+	// solutions' source and their state live in. Token authenticates to it;
+	// TokenSource, when set, is asked instead before each git operation (a
+	// signed-in maker's token expires within the hour).
 	Repo, Token   string
+	TokenSource   func(ctx context.Context) (string, error)
 	DefaultBranch string // "main" when empty
 	// Maker is who the app acts as: commit author, the name in history, the
 	// identity profiles' makers lists name.
 	Maker gitops.Signature
 	Now   func() time.Time
 	// RepoHost opens the repository host client a profile names (pull
-	// requests, labels); nil: only local profiles work.
+	// requests, labels, pipeline runs); nil: only local profiles work.
 	RepoHost func(ctx context.Context, p Profile) (*devops.Client, error)
 	// RunsPipelines makes the app run a deployment itself where a pipeline
 	// host would (the local host, and --demo, where no pipeline runner
 	// exists): after a pull request for the test step, and for an
 	// environment approval.
 	RunsPipelines bool
-	// Variables gives the pipeline variables of env that fill the settings
-	// files' #{tokens}# when the app deploys itself.
-	Variables func(ctx context.Context, env string, sol *solution.Solution) (map[string]string, error)
+	// Variables gives the values of the settings files' #{tokens}# for
+	// environment env when the app deploys or imports itself: the pipeline
+	// variables a pipeline would have.
+	Variables func(ctx context.Context, env string, sol *solution.Solution) (settings.LookupFunc, error)
 }
 
 // Server is the maker app: an http.Handler. See doc.go for its layout.
@@ -65,6 +70,12 @@ type Server struct {
 	stateMu sync.Mutex
 	buildMu sync.Mutex
 	builds  int
+	// secrets are the tokens the app was handed: never shown on a page.
+	secretsMu sync.Mutex
+	secrets   []string
+	// refresh is how often (seconds) a page showing a run that has not
+	// finished looks again.
+	refresh int
 }
 
 // New builds the app for a listener on addr (host:port, for the Host check).
@@ -79,7 +90,8 @@ func New(addr string, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen address %q: %w", addr, err)
 	}
-	s := &Server{opts: opts, key: randomKey(), port: port, mux: http.NewServeMux(), pages: map[string]*template.Template{}}
+	s := &Server{opts: opts, key: randomKey(), port: port, mux: http.NewServeMux(), pages: map[string]*template.Template{}, refresh: 10}
+	s.remember(opts.Token)
 	if err := s.parsePages(); err != nil {
 		return nil, err
 	}
@@ -139,6 +151,7 @@ type page struct {
 	Message     string
 	Failed      bool
 	Link        string
+	LinkText    string // what Link opens; "Open" when empty
 	// Refresh reloads the page after that many seconds (the history while
 	// a run is queued); 0: never.
 	Refresh int
@@ -148,14 +161,20 @@ type page struct {
 
 func (s *Server) parsePages() error {
 	layout, err := template.New("layout.html").Funcs(template.FuncMap{
-		"when": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-		"newest": func(rs []Request) []Request {
-			out := make([]Request, len(rs))
-			for i, r := range rs {
-				out[len(rs)-1-i] = r
+		"when": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
 			}
-			return out
+			return t.UTC().Format("2006-01-02 15:04 UTC")
 		},
+		"hostName": hostName,
+		"approval": func(a string) string {
+			if a == ApprovalPullRequest {
+				return "through a pull request"
+			}
+			return "after the environment's approval"
+		},
+		"hostState": hostState,
 	}).ParseFS(webFS, "web/layout.html")
 	if err != nil {
 		return err
@@ -176,6 +195,7 @@ func (s *Server) parsePages() error {
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
 	p.Page = name
+	p.Message = s.scrubText(p.Message)
 	p.CSRF = s.csrfToken(r.Context().Value(sessionKey{}).(string))
 	p.Maker = s.opts.Maker.Email
 	if env, ok := s.environment(r); ok {
@@ -240,7 +260,8 @@ func (s *Server) setEnvironment(w http.ResponseWriter, r *http.Request) {
 type solutionRow struct {
 	dataverse.Solution
 	Profile string
-	Last    *Request
+	// Last is the newest request, with its run's state now.
+	Last *historyRow
 }
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
@@ -249,9 +270,23 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/environment", http.StatusSeeOther)
 		return
 	}
-	sols, err := env.Client.ListSolutions(r.Context())
-	if err != nil {
-		s.fail(w, r, 502, fmt.Errorf("list the solutions of %s: %w", env.Name, err))
+	var sols []dataverse.Solution
+	var sn *snapshot
+	var solErr, snErr error
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		sols, solErr = env.Client.ListSolutions(r.Context())
+	}()
+	sn, snErr = s.read(r.Context())
+	wg.Wait()
+	if solErr != nil {
+		s.fail(w, r, 502, fmt.Errorf("list the solutions of %s: %w", env.Name, solErr))
+		return
+	}
+	if snErr != nil {
+		s.fail(w, r, 502, snErr)
 		return
 	}
 	var rows []solutionRow
@@ -259,13 +294,67 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		if sol.IsManaged || sol.UniqueName == "Default" || sol.UniqueName == "Active" {
 			continue
 		}
-		st, err := s.readState(r.Context(), sol.UniqueName)
-		if err != nil {
-			s.fail(w, r, 500, err)
-			return
+		st := sn.state(sol.UniqueName)
+		row := solutionRow{Solution: sol, Profile: st.Profile}
+		if last := st.Last(); last != nil {
+			row.Last = &historyRow{Request: *last, Now: last.State, Class: stateClass(last.State)}
 		}
-		rows = append(rows, solutionRow{Solution: sol, Profile: st.Profile, Last: st.Last()})
+		rows = append(rows, row)
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].FriendlyName < rows[j].FriendlyName })
-	s.render(w, r, 200, "solutions", page{Title: "Solutions in " + env.Name, Data: rows})
+	// A last request still queued on a pipeline host: ask the host how it
+	// is doing now.
+	var live sync.WaitGroup
+	for i := range rows {
+		last := rows[i].Last
+		if last == nil || last.State != "queued" || sn.profiles == nil {
+			continue
+		}
+		if p, ok := sn.profiles.Profile(rows[i].Profile); ok {
+			live.Add(1)
+			go func() {
+				defer live.Done()
+				*last = s.liveRows(r.Context(), p, []Request{last.Request})[0]
+			}()
+		}
+	}
+	live.Wait()
+	p := page{Title: "Solutions in " + env.Name, Data: rows}
+	for _, row := range rows {
+		if row.Last != nil && row.Last.Pending {
+			p.Refresh = s.refresh
+		}
+	}
+	s.render(w, r, 200, "solutions", p)
+}
+
+// hostName is how the app names a profile's repository host.
+func hostName(h string) string {
+	switch h {
+	case HostAzureDevOps:
+		return "Azure DevOps"
+	case HostGitHub:
+		return "GitHub"
+	}
+	return "this machine"
+}
+
+// hostState puts a host's run status in the app's words (Azure DevOps
+// build status and result, GitHub run status and conclusion).
+func hostState(s string) string {
+	switch s {
+	case "notStarted", "queued", "requested", "pending":
+		return "queued"
+	case "inProgress", "in_progress":
+		return "running"
+	case "success":
+		return "succeeded"
+	case "failure", "timed_out", "startup_failure":
+		return "failed"
+	case "cancelled":
+		return "canceled"
+	case "partiallySucceeded":
+		return "partly succeeded"
+	}
+	return s
 }

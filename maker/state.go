@@ -6,6 +6,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -26,11 +27,19 @@ type SolutionState struct {
 type Request struct {
 	Kind        string    `yaml:"kind"` // commit, deploy, import, delete
 	Environment string    `yaml:"environment,omitempty"`
-	State       string    `yaml:"state"` // succeeded, failed
+	State       string    `yaml:"state"` // succeeded, failed, queued
 	Detail      string    `yaml:"detail,omitempty"`
 	Link        string    `yaml:"link,omitempty"`
 	By          string    `yaml:"by"`
 	When        time.Time `yaml:"when"`
+	// Pipeline, RunID and PipelineID name the run a pipeline host queued
+	// for the request; the history reads its state from the host.
+	Pipeline   string `yaml:"pipeline,omitempty"`
+	RunID      int64  `yaml:"runId,omitempty"`
+	PipelineID int    `yaml:"pipelineId,omitempty"`
+	// PullRequest is the pull request a pull-request step created or
+	// reused; the history reads its state from the host.
+	PullRequest int `yaml:"pullRequest,omitempty"`
 }
 
 // Last returns the newest request, or nil.
@@ -43,21 +52,56 @@ func (st *SolutionState) Last() *Request {
 
 func statePath(solution string) string { return path.Join(".ppalm", "solutions", solution) }
 
-func (s *Server) readState(ctx context.Context, solution string) (*SolutionState, error) {
-	dir, err := readRepoFolder(ctx, s.opts.Repo, s.opts.Token, s.opts.DefaultBranch, statePath(solution))
+// snapshot is the .ppalm folder of the default branch, read once per page:
+// the profiles file and every solution's state.
+type snapshot struct {
+	profiles *Profiles
+	// profilesErr says why the profiles cannot be used (a page that needs
+	// them shows it).
+	profilesErr error
+	states      map[string]*SolutionState
+}
+
+// state returns the solution's state (empty when it has none yet).
+func (sn *snapshot) state(solution string) *SolutionState {
+	if st, ok := sn.states[strings.ToLower(solution)]; ok {
+		return st
+	}
+	return &SolutionState{}
+}
+
+// read fetches the .ppalm folder with one shallow clone. A repository
+// without one has no profiles yet and no state.
+func (s *Server) read(ctx context.Context) (*snapshot, error) {
+	sn := &snapshot{states: map[string]*SolutionState{}}
+	dir, err := readRepoFolder(ctx, s.opts.Repo, s.gitToken(ctx), s.opts.DefaultBranch, ".ppalm")
 	if err != nil {
-		return &SolutionState{}, nil // no state yet: no profile, no requests
+		if strings.Contains(err.Error(), `folder ".ppalm" not found`) {
+			sn.profilesErr = fmt.Errorf("branch %s has no %s yet: ask your administrator for the team's profiles", s.opts.DefaultBranch, ProfilesPath)
+			return sn, nil
+		}
+		return nil, s.scrub(fmt.Errorf("read the team's profiles and history: %w", err))
 	}
 	defer os.RemoveAll(filepath.Dir(dir))
-	data, err := os.ReadFile(filepath.Join(dir, "solution.yaml"))
+	data, err := os.ReadFile(filepath.Join(dir, path.Base(ProfilesPath)))
 	if err != nil {
-		return &SolutionState{}, nil
+		sn.profilesErr = fmt.Errorf("branch %s has no %s yet: ask your administrator for the team's profiles", s.opts.DefaultBranch, ProfilesPath)
+	} else {
+		sn.profiles, sn.profilesErr = ParseProfiles(data)
 	}
-	var st SolutionState
-	if err := yaml.Unmarshal(data, &st); err != nil {
-		return nil, fmt.Errorf("%s/solution.yaml: %w", statePath(solution), err)
+	entries, _ := os.ReadDir(filepath.Join(dir, "solutions"))
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(dir, "solutions", e.Name(), "solution.yaml"))
+		if err != nil {
+			continue
+		}
+		var st SolutionState
+		if err := yaml.Unmarshal(data, &st); err != nil {
+			return nil, fmt.Errorf("%s/solution.yaml: %w", statePath(e.Name()), err)
+		}
+		sn.states[strings.ToLower(e.Name())] = &st
 	}
-	return &st, nil
+	return sn, nil
 }
 
 // updateState reads the solution's state, applies change and commits it.
@@ -65,10 +109,11 @@ func (s *Server) readState(ctx context.Context, solution string) (*SolutionState
 func (s *Server) updateState(ctx context.Context, solution, message string, change func(*SolutionState)) error {
 	s.stateMu.Lock()
 	defer s.stateMu.Unlock()
-	st, err := s.readState(ctx, solution)
+	sn, err := s.read(ctx)
 	if err != nil {
 		return err
 	}
+	st := sn.state(solution)
 	change(st)
 	data, err := yaml.Marshal(st)
 	if err != nil {
@@ -84,24 +129,10 @@ func (s *Server) updateState(ctx context.Context, solution, message string, chan
 	}
 	_, err = gitops.Commit(ctx, gitops.CommitOptions{
 		Repo: s.opts.Repo, Branch: s.opts.DefaultBranch, Base: s.opts.DefaultBranch, Folder: dir, Path: statePath(solution),
-		Message: message, Author: s.opts.Maker, Push: true, Token: s.opts.Token, Now: s.opts.Now,
+		Message: message, Author: s.opts.Maker, Push: true, Token: s.gitToken(ctx), Now: s.opts.Now,
 	})
 	if err != nil {
-		return fmt.Errorf("record %s: %w", message, err)
+		return s.scrub(fmt.Errorf("record %s: %w", message, err))
 	}
 	return nil
-}
-
-// profiles reads the profiles file from the default branch.
-func (s *Server) profiles(ctx context.Context) (*Profiles, error) {
-	dir, err := readRepoFolder(ctx, s.opts.Repo, s.opts.Token, s.opts.DefaultBranch, path.Dir(ProfilesPath))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", ProfilesPath, err)
-	}
-	defer os.RemoveAll(filepath.Dir(dir))
-	data, err := os.ReadFile(filepath.Join(dir, path.Base(ProfilesPath)))
-	if err != nil {
-		return nil, fmt.Errorf("read %s on branch %s: %w", ProfilesPath, s.opts.DefaultBranch, err)
-	}
-	return ParseProfiles(data)
 }

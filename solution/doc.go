@@ -23,4 +23,11 @@
 //
 // The inventory is never derived from RootComponents alone: newer component
 // kinds are present only as files and sections.
+//
+// Zips are opened through package solzip, the reader every ppalm command
+// shares, so what unpack refuses is refused here too. ReadModel (what plan,
+// import and settings use) keeps only solution.xml, the cloud flows'
+// definitions and the environment variables in memory (MaxHeldSize),
+// decodes customizations.xml as it inflates and walks flow definitions as a
+// stream of JSON tokens; ReadFile and Read also keep every entry in Files.
 package solution

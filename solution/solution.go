@@ -8,10 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/ppalm/ppalm/solzip"
 )
 
 // Solution is what a solution zip deploys.
@@ -29,10 +30,14 @@ type Solution struct {
 	Entities             []string // schema names, in export order
 	RootComponents       []RootComponent
 
-	// Files holds every zip entry's content by its slash-separated name.
+	// Files holds the zip entries' content by their slash-separated names:
+	// every entry, or with ReadModel only those the model was read from.
 	Files map[string][]byte
 	// Order is the zip's entry order.
 	Order []string
+
+	zip  *solzip.Zip // while reading
+	held int64       // bytes read into Files
 }
 
 // Publisher is the solution's publisher.
@@ -146,107 +151,112 @@ type CanvasApp struct {
 	DocumentURI string
 }
 
-// MaxEntrySize bounds one inflated zip entry (a zip bomb guard). The largest
-// real component seen is a few MB of msapp.
-const MaxEntrySize = 512 << 20
+// MaxHeldSize bounds what ReadModel keeps in memory from one zip: the
+// manifest, the cloud flows' definitions and the environment variables.
+// customizations.xml is decoded as it inflates and never held; the other
+// entries (apps, assemblies, web resources) are not inflated at all.
+const MaxHeldSize = 256 << 20
 
-// MaxTotalSize bounds what one solution zip inflates to in all: a zip read
-// into memory must not cost more than this, however many entries share it.
-const MaxTotalSize = 1 << 30
-
-// ReadFile reads the solution zip at path.
+// ReadFile reads the solution zip at path through the reader every ppalm
+// command shares (package solzip): it refuses what unpack refuses. Files
+// holds every entry.
 func ReadFile(name string) (*Solution, error) {
-	data, err := os.ReadFile(name)
+	return readFile(name, true)
+}
+
+// ReadModel reads the solution zip at path as ReadFile does, but keeps in
+// memory only what the model is read from: Files holds solution.xml, the
+// cloud flows' definitions and the environment variables (at most
+// MaxHeldSize), customizations.xml is decoded as it inflates, and no other
+// entry is inflated. plan, import and settings read a zip this way.
+func ReadModel(name string) (*Solution, error) {
+	return readFile(name, false)
+}
+
+func readFile(name string, all bool) (*Solution, error) {
+	z, err := solzip.Open(name, solzip.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("read solution %s: %w", name, err)
 	}
-	s, err := Read(data)
+	defer z.Close()
+	s, err := read(z, all)
 	if err != nil {
 		return nil, fmt.Errorf("read solution %s: %w", name, err)
 	}
 	return s, nil
 }
 
-// Read parses a solution zip held in memory.
+// Read parses a solution zip held in memory, with the checks of ReadFile.
+// Files holds every entry.
 func Read(data []byte) (*Solution, error) {
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	z, err := solzip.New(bytes.NewReader(data), int64(len(data)), solzip.Options{})
 	if err != nil {
-		return nil, fmt.Errorf("not a zip file: %w", err)
+		return nil, err
 	}
-	// Headers first: a zip that claims more than the budget is refused
-	// before anything is inflated. readEntry then counts what really
-	// inflates, for headers that lie.
-	var claimed uint64
-	for _, f := range zr.File {
-		claimed += f.UncompressedSize64
-	}
-	if claimed > MaxTotalSize {
-		return nil, fmt.Errorf("the zip's entries inflate to %d MiB in all, more than the %d MiB ppalm reads from one solution: refusing it as a zip bomb", claimed>>20, MaxTotalSize>>20)
-	}
-	budget := int64(MaxTotalSize)
-	s := &Solution{Files: make(map[string][]byte, len(zr.File))}
-	for _, f := range zr.File {
-		if strings.HasSuffix(f.Name, "/") {
-			continue
-		}
-		b, err := readEntry(f)
-		if err != nil {
-			return nil, err
-		}
-		if budget -= int64(len(b)); budget < 0 {
-			return nil, fmt.Errorf("the zip's entries inflate past the %d MiB ppalm reads from one solution: refusing it as a zip bomb", MaxTotalSize>>20)
-		}
-		s.Files[f.Name] = b
+	return read(z, true)
+}
+
+func read(z *solzip.Zip, all bool) (*Solution, error) {
+	s := &Solution{Files: make(map[string][]byte), zip: z}
+	for _, f := range z.Files {
 		s.Order = append(s.Order, f.Name)
+		if all {
+			b, err := z.Read(f)
+			if err != nil {
+				return nil, err
+			}
+			s.Files[f.Name] = b
+		}
 	}
-	manifest, ok := s.file("solution.xml")
-	if !ok {
-		return nil, errors.New("solution.xml is missing: this zip is not a Dataverse solution export")
+	manifest, err := s.hold(z.Solution, true)
+	if err != nil {
+		return nil, err
 	}
 	if err := s.readManifest(manifest); err != nil {
 		return nil, fmt.Errorf("solution.xml: %w", err)
 	}
-	custom, ok := s.file("customizations.xml")
-	if !ok {
-		return nil, errors.New("customizations.xml is missing: this zip is not a Dataverse solution export")
-	}
-	if err := s.readCustomizations(custom); err != nil {
+	if err := s.readCustomizations(); err != nil {
 		return nil, fmt.Errorf("customizations.xml: %w", err)
 	}
 	if err := s.readEnvironmentVariables(); err != nil {
 		return nil, err
 	}
+	s.zip = nil
 	return s, nil
 }
 
-func readEntry(f *zip.File) ([]byte, error) {
-	rc, err := f.Open()
+// hold returns an entry's bytes and keeps them in Files, within MaxHeldSize.
+func (s *Solution) hold(f *zip.File, isXML bool) ([]byte, error) {
+	if b, ok := s.Files[f.Name]; ok {
+		return b, nil
+	}
+	if s.held+int64(f.UncompressedSize64) > MaxHeldSize {
+		return nil, fmt.Errorf("zip entry %s: the manifest, flows and variables of the solution take more than %d MiB: refusing it as a zip bomb", f.Name, MaxHeldSize>>20)
+	}
+	var b []byte
+	var err error
+	if isXML {
+		b, err = s.zip.ReadXML(f)
+	} else {
+		b, err = s.zip.Read(f)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("zip entry %s: %w", f.Name, err)
+		return nil, err
 	}
-	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, MaxEntrySize+1))
-	if err != nil {
-		return nil, fmt.Errorf("zip entry %s: %w", f.Name, err)
-	}
-	if len(b) > MaxEntrySize {
-		return nil, fmt.Errorf("zip entry %s inflates past %d MiB: refusing it as a zip bomb", f.Name, MaxEntrySize>>20)
-	}
+	s.held += int64(len(b))
+	s.Files[f.Name] = b
 	return b, nil
 }
 
-// file finds an entry by name, case-insensitively (exports write the
-// manifests in lower case; packers sometimes do not).
-func (s *Solution) file(name string) ([]byte, bool) {
-	if b, ok := s.Files[name]; ok {
-		return b, true
+// file reads an entry by name, ignoring letter case (exports write the
+// manifests in lower case; packers sometimes do not) and a leading '/'.
+func (s *Solution) file(name string) ([]byte, bool, error) {
+	f := s.zip.Lookup(name)
+	if f == nil {
+		return nil, false, nil
 	}
-	for k, b := range s.Files {
-		if strings.EqualFold(k, name) {
-			return b, true
-		}
-	}
-	return nil, false
+	b, err := s.hold(f, false)
+	return b, err == nil, err
 }
 
 // Flow returns the process with the given id (any GUID spelling).
@@ -417,9 +427,25 @@ type customizationsXML struct {
 	} `xml:"connectionreferences"`
 }
 
-func (s *Solution) readCustomizations(b []byte) error {
+// readCustomizations decodes customizations.xml as it inflates: only the
+// sections the model needs are kept, never the file.
+func (s *Solution) readCustomizations() error {
+	var r io.Reader
+	if b, ok := s.Files[s.zip.Customizations.Name]; ok {
+		if err := solzip.CheckTags(s.zip.Customizations.Name, b); err != nil {
+			return err
+		}
+		r = bytes.NewReader(bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")))
+	} else {
+		rc, err := s.zip.OpenXML(s.zip.Customizations)
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		r = rc
+	}
 	var c customizationsXML
-	if err := xml.Unmarshal(b, &c); err != nil {
+	if err := xml.NewDecoder(r).Decode(&c); err != nil {
 		return fmt.Errorf("malformed XML: %w", err)
 	}
 	for _, e := range c.Entities.Items {
@@ -436,7 +462,10 @@ func (s *Solution) readCustomizations(b []byte) error {
 		}
 		f.FileName = file
 		if strings.TrimSpace(w.JSONFileName) != "" {
-			data, ok := s.file(file)
+			data, ok, err := s.file(file)
+			if err != nil {
+				return fmt.Errorf("Workflows/Workflow %q: %w", w.Name, err)
+			}
 			if !ok {
 				return fmt.Errorf("Workflows/Workflow %q names %s, which is not in the zip", w.Name, file)
 			}
@@ -464,63 +493,157 @@ func (s *Solution) readCustomizations(b []byte) error {
 	return nil
 }
 
-// ParseFlowDefinition reads a cloud flow's JSON and returns the connection
-// reference logical names it uses and the workflow ids of the child flows it
-// calls, both sorted and without duplicates.
-func ParseFlowDefinition(data []byte) (connectionReferences, childFlows []string, err error) {
-	var doc struct {
-		Properties struct {
-			ConnectionReferences map[string]struct {
-				Connection struct {
-					LogicalName string `json:"connectionReferenceLogicalName"`
-				} `json:"connection"`
-			} `json:"connectionReferences"`
-			Definition json.RawMessage `json:"definition"`
-		} `json:"properties"`
-	}
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, nil, fmt.Errorf("malformed flow JSON: %w", err)
-	}
-	refs := map[string]bool{}
-	for _, r := range doc.Properties.ConnectionReferences {
-		if r.Connection.LogicalName != "" {
-			refs[r.Connection.LogicalName] = true
-		}
-	}
-	children := map[string]bool{}
-	if len(doc.Properties.Definition) > 0 {
-		var def any
-		if err := json.Unmarshal(doc.Properties.Definition, &def); err != nil {
-			return nil, nil, fmt.Errorf("malformed flow definition: %w", err)
-		}
-		findChildFlows(def, children)
-	}
-	return sortedKeys(refs), sortedKeys(children), nil
-}
+// MaxFlowReferences bounds the distinct connection references and child
+// flows one flow definition may name; a real flow names a handful.
+const MaxFlowReferences = 10_000
 
-// findChildFlows walks a definition for actions of type Workflow ("Run a
-// child flow") and records inputs.host.workflowReferenceName.
-func findChildFlows(v any, into map[string]bool) {
-	switch t := v.(type) {
-	case map[string]any:
-		if typ, _ := t["type"].(string); strings.EqualFold(typ, "Workflow") {
-			if in, ok := t["inputs"].(map[string]any); ok {
-				if host, ok := in["host"].(map[string]any); ok {
-					if id, ok := host["workflowReferenceName"].(string); ok && id != "" {
-						into[NormalizeID(id)] = true
-					}
+// maxJSONDepth is the nesting encoding/json itself accepts.
+const maxJSONDepth = 10_000
+
+// ParseFlowDefinition reads a cloud flow's JSON and returns the connection
+// reference logical names it uses
+// (properties.connectionReferences.<alias>.connection.connectionReferenceLogicalName)
+// and the workflow ids of the child flows it calls (actions of type
+// "Workflow", "Run a child flow", name the child in
+// inputs.host.workflowReferenceName), both sorted and without duplicates.
+// It walks the JSON as a stream of tokens: memory follows the nesting
+// depth and the names found, not the size of the definition.
+func ParseFlowDefinition(data []byte) (connectionReferences, childFlows []string, err error) {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	refs, children := map[string]bool{}, map[string]bool{}
+	// frame is one open object or array; key is the name it has in its
+	// parent object ("" in an array or at the top).
+	type frame struct {
+		object    bool
+		key       string
+		expectKey bool   // object: the next token is a key
+		nextKey   string // object: the key of the value that comes next
+		typ       string // object: its "type", when a string
+		ref       string // object: its inputs.host.workflowReferenceName
+	}
+	var stack []frame
+	// at reports whether the open containers are the objects named by
+	// path from the top object ("" matches any key).
+	at := func(path ...string) bool {
+		if len(stack) != len(path)+1 || !stack[0].object {
+			return false
+		}
+		for i, k := range path {
+			if !stack[i+1].object || (k != "" && stack[i+1].key != k) {
+				return false
+			}
+		}
+		return true
+	}
+	// objectField names the fields the model reads that must hold an
+	// object (or null), as decoding into a struct requires.
+	objectField := func(key string) string {
+		switch {
+		case key == "properties" && at():
+			return "properties"
+		case key == "connectionReferences" && at("properties"):
+			return "properties.connectionReferences"
+		case at("properties", "connectionReferences"):
+			return "properties.connectionReferences." + key
+		case key == "connection" && at("properties", "connectionReferences", ""):
+			return "properties.connectionReferences.*.connection"
+		}
+		return ""
+	}
+	add := func(set map[string]bool, v, what string) error {
+		if !set[v] && len(set) == MaxFlowReferences {
+			return fmt.Errorf("the flow names more than %d %s: not a real flow", MaxFlowReferences, what)
+		}
+		set[v] = true
+		return nil
+	}
+	// inDefinition reports whether the open containers lie inside
+	// properties.definition, where the actions are.
+	inDefinition := func() bool {
+		return len(stack) >= 3 && stack[0].object && stack[1].object && stack[1].key == "properties" && stack[2].key == "definition"
+	}
+	done := false // the top-level value is complete
+	for first := true; ; first = false {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("malformed flow JSON: %w", err)
+		}
+		if done {
+			return nil, nil, errors.New("malformed flow JSON: more than one value at the top")
+		}
+		if d, ok := tok.(json.Delim); first && tok != nil && (!ok || d != '{') {
+			return nil, nil, errors.New("malformed flow JSON: expected an object at the top")
+		}
+		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+			f := stack[len(stack)-1]
+			isAction := inDefinition()
+			stack = stack[:len(stack)-1]
+			done = len(stack) == 0
+			if isAction && f.object && strings.EqualFold(f.typ, "Workflow") && f.ref != "" {
+				if err := add(children, NormalizeID(f.ref), "child flows"); err != nil {
+					return nil, nil, err
+				}
+			}
+			if n := len(stack); n > 0 && stack[n-1].object {
+				stack[n-1].expectKey = true
+			}
+			continue
+		}
+		n := len(stack)
+		var parent *frame
+		if n > 0 && stack[n-1].object {
+			parent = &stack[n-1]
+			if parent.expectKey {
+				parent.nextKey, _ = tok.(string)
+				parent.expectKey = false
+				continue
+			}
+		}
+		key := ""
+		if parent != nil {
+			key = parent.nextKey
+			if field := objectField(key); field != "" && tok != nil {
+				if d, ok := tok.(json.Delim); !ok || d != '{' {
+					return nil, nil, fmt.Errorf("malformed flow JSON: %s: expected an object", field)
 				}
 			}
 		}
-		for _, child := range t {
-			findChildFlows(child, into)
+		if d, ok := tok.(json.Delim); ok {
+			if len(stack) == maxJSONDepth {
+				return nil, nil, fmt.Errorf("malformed flow JSON: nested deeper than %d", maxJSONDepth)
+			}
+			stack = append(stack, frame{object: d == '{', key: key, expectKey: d == '{'})
+			continue
 		}
-	case []any:
-		for _, child := range t {
-			findChildFlows(child, into)
+		if parent == nil {
+			done = n == 0
+			continue
+		}
+		parent.expectKey = true
+		v, isString := tok.(string)
+		switch {
+		case key == "type" && isString:
+			parent.typ = v
+		case key == "workflowReferenceName" && isString && v != "" && n >= 3 &&
+			parent.key == "host" && stack[n-2].object && stack[n-2].key == "inputs" && stack[n-3].object:
+			stack[n-3].ref = v
+		case key == "connectionReferenceLogicalName" && at("properties", "connectionReferences", "", "connection"):
+			if !isString && tok != nil {
+				return nil, nil, errors.New("malformed flow JSON: properties.connectionReferences.*.connection.connectionReferenceLogicalName: expected a string")
+			}
+			if v != "" {
+				if err := add(refs, v, "connection references"); err != nil {
+					return nil, nil, err
+				}
+			}
 		}
 	}
+	return sortedKeys(refs), sortedKeys(children), nil
 }
 
 func sortedKeys(m map[string]bool) []string {
@@ -554,8 +677,12 @@ func (s *Solution) readEnvironmentVariables() error {
 			!strings.HasPrefix(strings.ToLower(dir), "environmentvariabledefinitions/") {
 			continue
 		}
+		def, err := s.hold(s.zip.Lookup(name), true)
+		if err != nil {
+			return err
+		}
 		var x envVarXML
-		if err := xml.Unmarshal(s.Files[name], &x); err != nil {
+		if err := xml.Unmarshal(def, &x); err != nil {
 			return fmt.Errorf("%s: malformed XML: %w", name, err)
 		}
 		v := EnvironmentVariable{
@@ -566,7 +693,11 @@ func (s *Solution) readEnvironmentVariables() error {
 		if v.SchemaName == "" {
 			return fmt.Errorf("%s: schemaname attribute is empty: expected the variable's schema name", name)
 		}
-		if vb, ok := s.Files[dir+"environmentvariablevalues.json"]; ok {
+		vb, ok, err := s.file(dir + "environmentvariablevalues.json")
+		if err != nil {
+			return err
+		}
+		if ok {
 			var val struct {
 				Values struct {
 					Value struct {

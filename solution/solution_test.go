@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -106,10 +107,11 @@ func TestBadInput(t *testing.T) {
 		want string
 	}{
 		{"not a zip", []byte("hello"), "not a zip"},
-		{"no solution.xml", mk(map[string]string{"customizations.xml": "<ImportExportXml/>"}), "solution.xml is missing"},
-		{"malformed", mk(map[string]string{"solution.xml": "<ImportExportXml><Solution", "customizations.xml": "<x/>"}), "solution.xml: malformed XML"},
-		{"bad version", mk(map[string]string{"solution.xml": strings.Replace(good, "1.0.0.0", "1.x", 1), "customizations.xml": "<x/>"}), "SolutionManifest/Version"},
-		{"bad managed", mk(map[string]string{"solution.xml": strings.Replace(good, "<Managed>0", "<Managed>7", 1), "customizations.xml": "<x/>"}), "SolutionManifest/Managed"},
+		{"no solution.xml", mk(map[string]string{"customizations.xml": "<ImportExportXml/>"}), "no solution.xml at the root"},
+		{"malformed", mk(map[string]string{"solution.xml": "<ImportExportXml><Solution", "customizations.xml": "<ImportExportXml/>"}), "solution.xml: not well-formed XML"},
+		{"bad version", mk(map[string]string{"solution.xml": strings.Replace(good, "1.0.0.0", "1.x", 1), "customizations.xml": "<ImportExportXml/>"}), "SolutionManifest/Version"},
+		{"bad managed", mk(map[string]string{"solution.xml": strings.Replace(good, "<Managed>0", "<Managed>7", 1), "customizations.xml": "<ImportExportXml/>"}), "SolutionManifest/Managed"},
+		{"wrong customizations root", mk(map[string]string{"solution.xml": good, "customizations.xml": "<x/>"}), "customizations.xml: expected root <ImportExportXml>, found <x>"},
 		{"missing flow file", mk(map[string]string{"solution.xml": good, "customizations.xml": `<ImportExportXml><Workflows><Workflow WorkflowId="{1}" Name="F"><JsonFileName>/Workflows/F-1.json</JsonFileName><Category>5</Category></Workflow></Workflows></ImportExportXml>`}), "Workflows/F-1.json, which is not in the zip"},
 	}
 	for _, c := range cases {
@@ -133,6 +135,39 @@ func TestCompareVersions(t *testing.T) {
 	}{{"1.0.0.10", "1.0.0.9", 1}, {"1.0", "1.0.0.0", 0}, {"2.0.0.0", "10.0.0.0", -1}} {
 		if got := CompareVersions(c.a, c.b); got != c.want {
 			t.Errorf("CompareVersions(%s, %s) = %d, want %d", c.a, c.b, got, c.want)
+		}
+	}
+}
+
+// ReadModel reads the same model as ReadFile from every real export while
+// holding only the entries the model comes from.
+func TestReadModelMatchesReadFile(t *testing.T) {
+	zips, _ := filepath.Glob(filepath.Join("..", "fixtures", "solutions", "*", "*.zip"))
+	for _, z := range zips {
+		full, err := ReadFile(z)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lean, err := ReadModel(z)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fullFiles, leanFiles := full.Files, lean.Files
+		full.Files, lean.Files = nil, nil
+		full.held, lean.held = 0, 0
+		if !reflect.DeepEqual(full, lean) {
+			t.Errorf("%s: ReadModel read another model than ReadFile", z)
+		}
+		for name, b := range leanFiles {
+			if !bytes.Equal(b, fullFiles[name]) {
+				t.Errorf("%s: %s differs", z, name)
+			}
+			if strings.HasSuffix(strings.ToLower(name), ".msapp") || strings.HasSuffix(strings.ToLower(name), ".dll") || name == "customizations.xml" {
+				t.Errorf("%s: ReadModel held %s", z, name)
+			}
+		}
+		if len(leanFiles) >= len(fullFiles) {
+			t.Errorf("%s: ReadModel held %d of %d entries", z, len(leanFiles), len(fullFiles))
 		}
 	}
 }

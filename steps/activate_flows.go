@@ -34,7 +34,7 @@ func (r FlowResult) String() string {
 	}
 	as := r.As
 	if as == "" {
-		as = "deploying identity"
+		as = "the deploying identity"
 	}
 	switch {
 	case r.Err != nil:
@@ -45,11 +45,40 @@ func (r FlowResult) String() string {
 	return fmt.Sprintf("✓ %s → %s as %s (pass %d)", r.Name, state, as, r.Passes)
 }
 
+// Who turns flows on (--activate-as).
+const (
+	// ActivateAsServicePrincipal turns flows on as the deploying identity,
+	// after checking that every connection the flows bind is shared with
+	// it: the way the service supports, and the Accelerator's since 2023
+	// (coe-alm-accelerator-templates PR #306, coe-starter-kit #5772).
+	ActivateAsServicePrincipal = "service-principal"
+	// ActivateAsConnectionOwner impersonates the connections' owner
+	// (CallerObjectId), as the Accelerator did before 2023. The service no
+	// longer supports it (coe-starter-kit #3306, #5772); kept for tenants
+	// where it still works.
+	ActivateAsConnectionOwner = "connection-owner"
+)
+
+// ParseActivateAs reads --activate-as ("" is service-principal).
+func ParseActivateAs(s string) (string, error) {
+	switch v := strings.ToLower(strings.TrimSpace(s)); v {
+	case "", ActivateAsServicePrincipal:
+		return ActivateAsServicePrincipal, nil
+	case ActivateAsConnectionOwner:
+		return v, nil
+	}
+	return "", fmt.Errorf("--activate-as %q: expected %s or %s", s, ActivateAsServicePrincipal, ActivateAsConnectionOwner)
+}
+
 // ActivateFlows turns the solution's flows on or off: those in
 // ActivateFlowConfiguration, the flows given an owner, and the flows whose
-// connection references are all bound. A flow is switched as the user
-// configured for it (activateAsUser, then its connections' owner, then its
-// configured owner) through CallerObjectId.
+// connection references are all bound. Flows are turned on as the
+// deploying identity, once every connection they bind is shared with it
+// (checked before any flow is switched; a connection that is not fails the
+// step naming it, its owner and how to share it). With --activate-as
+// connection-owner a flow is instead switched as the user configured for
+// it (activateAsUser, then its connections' owner, then its configured
+// owner) through CallerObjectId, which the service no longer supports.
 //
 // Order. The serial switching order is sortOrder (none: after every
 // numbered flow), then name, moved only where a dependency demands it: a
@@ -92,6 +121,20 @@ func (ActivateFlows) Run(ctx context.Context, c *Context) error {
 		return err
 	}
 	dv := c.Dataverse
+	impersonate := c.ActivateAs == ActivateAsConnectionOwner
+	if !impersonate {
+		var ignored []string
+		for _, it := range items {
+			if it.as != "" {
+				ignored = append(ignored, it.where)
+				it.as = ""
+			}
+		}
+		if len(ignored) > 0 {
+			c.warnOnce(fmt.Sprintf("activateAsUser is ignored (%s): flows are turned on as the deploying identity, since the service no longer supports turning them on as another user; --activate-as connection-owner tries it anyway",
+				strings.Join(ignored, "; ")))
+		}
+	}
 	// Read every flow (state, definition) and resolve who switches it,
 	// concurrently: these are independent reads.
 	errs := parallel(len(items), c.concurrency(), func(i int) error {
@@ -111,7 +154,7 @@ func (ActivateFlows) Run(ctx context.Context, c *Context) error {
 				_, it.Children, _ = solution.ParseFlowDefinition([]byte(w.ClientData))
 			}
 		}
-		if it.Activate && it.as == "" {
+		if impersonate && it.Activate && it.as == "" {
 			it.as, err = connectionOwner(ctx, c, it, w)
 			if err != nil {
 				return fmt.Errorf("%s: %w", it.where, err)
@@ -123,6 +166,14 @@ func (ActivateFlows) Run(ctx context.Context, c *Context) error {
 		if it.Activate && it.as != "" {
 			if isGUID(it.as) {
 				it.asObject = strings.ToLower(strings.Trim(it.as, "{}"))
+				// The report names the user, not the object id, when the
+				// target knows them; it is only a name, so a failed
+				// look-up keeps the id.
+				if u, err := resolveUser(ctx, c, it.asObject); err == nil {
+					if name := firstNonEmpty(u.DomainName, u.Email, u.FullName); name != "" {
+						it.as = name
+					}
+				}
 			} else {
 				u, err := resolveUser(ctx, c, it.as)
 				if err != nil {
@@ -161,6 +212,11 @@ func (ActivateFlows) Run(ctx context.Context, c *Context) error {
 			pending = append(pending, it)
 		}
 	}
+	if !impersonate {
+		if err := checkSharedWithDeployer(ctx, c, pending); err != nil {
+			return err
+		}
+	}
 	for pass := 1; len(pending) > 0; pass++ {
 		// pending keeps the switching order; each call writes only its
 		// own result and failed slot.
@@ -172,7 +228,7 @@ func (ActivateFlows) Run(ctx context.Context, c *Context) error {
 		switchInOrder(work, c.concurrency(), func(i int) {
 			it := pending[i]
 			client := dv
-			if it.Activate && it.asObject != "" {
+			if impersonate && it.Activate && it.asObject != "" {
 				client = dv.Impersonate(it.asObject)
 			}
 			r := results[it.ID]
@@ -367,8 +423,12 @@ func activationHint(err error, c *Context) error {
 			name = m[1]
 		}
 		return fmt.Errorf("connection reference %s is not bound: set ConnectionReferences[].ConnectionId for %s in %s (%w)", name, name, file, err)
+	case strings.Contains(msg, "ImpersonatedActivationNotSupported"):
+		return &permanentError{fmt.Errorf("the service does not turn flows on as another user: drop --activate-as connection-owner, share the flow's connections with the deploying identity and deploy again (%w)", err)}
+	case strings.Contains(msg, "ConnectionAuthorizationFailed") && c.ActivateAs == ActivateAsConnectionOwner:
+		return fmt.Errorf("the user it was turned on as may not use the flow's connections: set ConnectionOwner of its connection references in %s, or share the connections with the deploying identity and drop --activate-as connection-owner (%w)", file, err)
 	case strings.Contains(msg, "ConnectionAuthorizationFailed"):
-		return fmt.Errorf("the caller may not use the flow's connections: set ConnectionOwner of its connection references in %s, or share the connections with the deploying identity (%w)", file, err)
+		return fmt.Errorf("the deploying identity may not use the flow's connections: have each connection's owner share it with the deploying identity (Power Apps, Connections, Share), or bind the connection references in %s to connections it owns (%w)", file, err)
 	case strings.Contains(msg, "ChildFlowUnsupportedForInvokerConnections"):
 		return &permanentError{fmt.Errorf("a child flow it calls takes its connections from the run-only user, and child flows run with embedded connections only: in the child flow's Run only users settings, set each connection to a specific connection instead of \"Provided by run-only user\", export the solution again, and redeploy; retrying does not help (%w)", err)}
 	case strings.Contains(msg, "ChildFlowNeverPublished"), strings.Contains(msg, "ChildFlowUnpublished"):
@@ -381,3 +441,12 @@ func activationHint(err error, c *Context) error {
 type permanentError struct{ error }
 
 func (e *permanentError) Unwrap() error { return e.error }
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if strings.TrimSpace(v) != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -219,8 +219,11 @@ func TestActivateFlowsConcurrently(t *testing.T) {
 			t.Errorf("turned on %d flows in %d calls, %d in flight at most; want 7, 7, 6", len(on), len(calls), peak)
 		}
 		t.Logf("7 flows switched in %v, %d in flight at most", span, peak)
-		if span > 3*latency+latency/2 {
-			t.Errorf("switching 7 flows in 2 levels took %v, want about 2×%v", span, latency)
+		// Two levels take about 2×latency; a serial run takes at least 7×.
+		// The bound leaves room for a loaded machine: the peak above is
+		// what proves the flows switched at once.
+		if span > 5*latency {
+			t.Errorf("switching 7 flows in 2 levels took %v, want about 2×%v (serial: 7×)", span, latency)
 		}
 		for _, r := range report {
 			if r.Err != nil || r.Passes != 1 {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ppalm/ppalm/solution/diff"
 	"github.com/ppalm/ppalm/unpack"
 )
 
@@ -20,6 +21,10 @@ type Build struct {
 	// normalised version); a real version in source is left alone, as the
 	// Accelerator's build does. Empty: the tree's version is kept.
 	Version string
+	// VersionGiven says Version was asked for by name (--version), not
+	// taken from the build number: keeping the tree's version then gets a
+	// warning, since the caller expected theirs.
+	VersionGiven bool
 	// OutDir receives <Solution>_<version>.zip and _managed.zip.
 	OutDir string
 	// PackageType chooses what pack writes; Both by default.
@@ -27,12 +32,18 @@ type Build struct {
 	// AllowExtra lists tree paths pack carries as they are although no
 	// rule places them (unpack.PackOptions.AllowExtra).
 	AllowExtra []string
+	// CompareTo is what the build's component diff compares the tree with:
+	// a branch of the working copy (or its origin), a zip or a folder; ""
+	// for no diff.
+	CompareTo string
 
 	// Produced.
 	SolutionName string
 	SolutionVer  string
 	UnmanagedZip string
 	ManagedZip   string
+	// Diff is the comparison with CompareTo.
+	Diff *diff.Result
 }
 
 // StampVersion sets the build's version in Other/Solution.xml.
@@ -53,7 +64,11 @@ func (StampVersion) Run(_ context.Context, c *Context) error {
 	}
 	b.SolutionName, b.SolutionVer = name, cur
 	if cur != "0.0.0.0" {
-		c.Note("source carries version %s: kept", cur)
+		c.Note("source carries version %s: kept, %s not stamped", cur, b.Version)
+		if b.VersionGiven {
+			c.Reporter.Warning(fmt.Sprintf("--version %s not stamped: the tree carries version %s (committed with --keep-version), which the build keeps as the Accelerator's did; "+
+				"to build %s, run `ppalm version set --folder %s --version %s` first", b.Version, cur, b.Version, b.Folder, b.Version), filepath.Join(b.Folder, "Other", "Solution.xml"))
+		}
 		return nil
 	}
 	if err := unpack.SetVersion(b.Folder, b.Version); err != nil {
@@ -89,6 +104,12 @@ func (Pack) Run(ctx context.Context, c *Context) error {
 	if pt == unpack.Managed {
 		zip = unpack.ManagedZipName(zip)
 	}
+	existed := map[string]bool{}
+	for _, z := range []string{zip, unpack.ManagedZipName(zip)} {
+		if _, err := os.Stat(z); err == nil {
+			existed[z] = true
+		}
+	}
 	sum, err := unpack.Pack(ctx, unpack.PackOptions{Folder: b.Folder, ZipFile: zip, PackageType: pt, Modified: c.now(), AllowExtra: b.AllowExtra})
 	if err != nil {
 		return err
@@ -99,7 +120,12 @@ func (Pack) Run(ctx context.Context, c *Context) error {
 		} else {
 			b.UnmanagedZip = out
 		}
-		c.Note("%s", out)
+		if existed[out] {
+			// Same name, same version: a rebuild. Said, not silent.
+			c.Note("%s (replaced the zip of the same version that was there)", out)
+		} else {
+			c.Note("%s", out)
+		}
 	}
 	return nil
 }

@@ -80,6 +80,14 @@ func RunBuild(ctx context.Context, svc Services, b *Build) (*Context, error) {
 // DefaultAuthor fills the commit author from the CI host when none was
 // given: the person who queued the run.
 func DefaultAuthor(getenv func(string) string, a *gitops.Signature) error {
+	return DefaultAuthorFor(getenv, "", a)
+}
+
+// DefaultAuthorFor fills what --author-name and --author-email left empty:
+// from the CI host (the person who queued the run), else from git's own
+// configuration for repo (user.name and user.email of the working copy,
+// the user, the system), as `git commit` would.
+func DefaultAuthorFor(getenv func(string) string, repo string, a *gitops.Signature) error {
 	if a.Name == "" {
 		a.Name = firstEnv(getenv, "BUILD_REQUESTEDFOR", "GITHUB_ACTOR")
 	}
@@ -90,7 +98,16 @@ func DefaultAuthor(getenv func(string) string, a *gitops.Signature) error {
 		}
 	}
 	if a.Name == "" || a.Email == "" {
-		return fmt.Errorf("--author-name and --author-email are required outside Azure DevOps and GitHub Actions")
+		git := gitops.ConfiguredAuthor(repo)
+		if a.Name == "" {
+			a.Name = git.Name
+		}
+		if a.Email == "" {
+			a.Email = git.Email
+		}
+	}
+	if a.Name == "" || a.Email == "" {
+		return fmt.Errorf("no commit author: pass --author-name and --author-email, or set git's user.name and user.email (git config --global user.name ...); in Azure DevOps and GitHub Actions the person who queued the run is used")
 	}
 	return nil
 }
@@ -109,7 +126,7 @@ func firstEnv(getenv func(string) string, names ...string) string {
 // to the tree, so a managed tree reads too).
 func ReadSolution(ctx context.Context, zipFile, folder string) (*solution.Solution, error) {
 	if zipFile != "" {
-		return solution.ReadFile(zipFile)
+		return solution.ReadModel(zipFile)
 	}
 	tmp, err := os.MkdirTemp("", "ppalm-settings-")
 	if err != nil {
@@ -120,7 +137,7 @@ func ReadSolution(ctx context.Context, zipFile, folder string) (*solution.Soluti
 	if _, err := unpack.Pack(ctx, unpack.PackOptions{Folder: folder, ZipFile: zip}); err != nil {
 		return nil, fmt.Errorf("read solution folder %s: %w", folder, err)
 	}
-	sol, err := solution.ReadFile(zip)
+	sol, err := solution.ReadModel(zip)
 	if err != nil {
 		return nil, fmt.Errorf("read solution folder %s: %w", folder, err)
 	}
@@ -131,21 +148,58 @@ func ReadSolution(ctx context.Context, zipFile, folder string) (*solution.Soluti
 type SettingsFiles struct {
 	Deployment *settings.DeploymentSettings
 	Custom     *settings.CustomDeploymentSettings // nil when no custom file was asked for
+	// DeploymentAdded and CustomAdded are -1 when the file was written
+	// new, else how many entries were added to the file that was there.
+	DeploymentAdded, CustomAdded int
 }
 
 // CreateSettings writes deploymentSettings.json to out and, when customOut is
 // not empty, customDeploymentSettings.json (with #{token}# placeholders when
-// placeholders is true) for sol.
-func CreateSettings(sol *solution.Solution, out, customOut string, placeholders bool) (SettingsFiles, error) {
-	var files SettingsFiles
+// placeholders is true) for sol. A file that exists is kept, values and
+// all, and gets only the entries it lacks (as export-to-git does), unless
+// overwrite: then it is written afresh.
+func CreateSettings(sol *solution.Solution, out, customOut string, placeholders, overwrite bool) (SettingsFiles, error) {
+	files := SettingsFiles{DeploymentAdded: -1, CustomAdded: -1}
 	files.Deployment = settings.NewDeploymentSettings(sol)
-	if err := WriteSettings(out, files.Deployment); err != nil {
+	if dir := filepath.Dir(out); dir != "." {
+		if err := os.MkdirAll(dir, 0o777); err != nil {
+			return files, fmt.Errorf("write settings %s: %w", out, err)
+		}
+	}
+	var err error
+	if overwrite {
+		err = WriteSettings(out, files.Deployment)
+	} else {
+		files.DeploymentAdded, err = mergeDeploymentSettings(out, files.Deployment)
+	}
+	if err != nil {
 		return files, err
 	}
 	if customOut != "" {
 		files.Custom = settings.NewCustomDeploymentSettings(sol, settings.CustomOptions{Placeholders: placeholders})
-		if err := WriteSettings(customOut, files.Custom); err != nil {
+		if dir := filepath.Dir(customOut); dir != "." {
+			if err := os.MkdirAll(dir, 0o777); err != nil {
+				return files, fmt.Errorf("write settings %s: %w", customOut, err)
+			}
+		}
+		if overwrite {
+			err = WriteSettings(customOut, files.Custom)
+		} else {
+			files.CustomAdded, err = mergeCustomSettings(customOut, files.Custom)
+		}
+		if err != nil {
 			return files, err
+		}
+	}
+	// What the files hold now: a merge kept the user's entries.
+	if files.DeploymentAdded >= 0 {
+		if cur, _, err := settings.LoadDeploymentSettings(out); err == nil {
+			files.Deployment = cur
+		}
+	}
+	if files.Custom != nil && files.CustomAdded >= 0 {
+		if cur, _, err := settings.LoadCustomDeploymentSettings(customOut); err == nil {
+			files.Custom = cur
 		}
 	}
 	return files, nil

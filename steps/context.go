@@ -55,6 +55,10 @@ type Context struct {
 	// default because activate-flows does it with a report.
 	PublishWorkflows bool
 
+	// ActivateAs says who turns flows on: ActivateAsServicePrincipal (""
+	// too) or ActivateAsConnectionOwner.
+	ActivateAs string
+
 	// Concurrency bounds the independent calls a step makes at once
 	// (lookups, shares, role changes, flow switches that no order rule
 	// keeps apart); 4 when 0, 1 for a serial run.
@@ -79,6 +83,9 @@ type Context struct {
 	// Outcomes of the steps run so far, in order.
 	Outcomes []Outcome
 	notes    []string
+	// unordered are the notes of concurrent work (noteSafe), sorted when
+	// the step ends.
+	unordered []string
 }
 
 // Note adds a line to the current step's entry in the final report.

@@ -228,7 +228,10 @@ func TestDeployFabrikamEndToEnd(t *testing.T) {
 		t.Errorf("team roles = %q", roleNames)
 	}
 
-	// The canvas app shared exactly as configured (no downgrade).
+	// The canvas app shared as asked (CanViewWithShare is sent, not
+	// downgraded first); the service grants CanView, and the deployment
+	// reports the role granted as a warning naming app, group and both
+	// roles, without failing.
 	envID, _ := dv.EnvironmentID(ctx)
 	app, err := dv.CanvasAppByName(ctx, "contoso_environmentalworkdelivery_39672")
 	if err != nil {
@@ -238,14 +241,26 @@ func TestDeployFabrikamEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shared := false
+	granted := ""
 	for _, p := range perms {
 		if strings.EqualFold(p.Principal.ID, emulator.Groups[0].ID) {
-			shared = p.RoleName == "CanViewWithShare"
+			granted = p.RoleName
 		}
 	}
-	if !shared {
-		t.Errorf("app permissions = %+v, want group %s CanViewWithShare", perms, emulator.Groups[0].ID)
+	if granted != "CanView" {
+		t.Errorf("app permissions = %+v, want group %s with the CanView the service grants", perms, emulator.Groups[0].ID)
+	}
+	asked := false
+	for _, a := range e.Emulator.Audit() {
+		asked = asked || (a.Action == "share-app" && strings.Contains(a.Detail, "(asked CanViewWithShare)"))
+	}
+	if !asked {
+		t.Error("the share was not sent as CanViewWithShare")
+	}
+	wantWarning := "app \"" + app.DisplayName + "\" shared with group \"" + emulator.Groups[0].DisplayName + "\" (" + emulator.Groups[0].ID + "): asked CanViewWithShare, the service granted CanView"
+	if !slices.ContainsFunc(c.Reporter.(*quietReporter).lines, func(l string) bool { return strings.HasPrefix(l, "warning: "+wantWarning) }) ||
+		!strings.Contains(Report(c.Outcomes), wantWarning) {
+		t.Errorf("no warning %q in the log %q or the report:\n%s", wantWarning, c.Reporter.(*quietReporter).lines, Report(c.Outcomes))
 	}
 
 	// Owner set and every cloud flow on.
@@ -271,7 +286,8 @@ func TestDeployFabrikamEndToEnd(t *testing.T) {
 	// The import itself turns flows on where it can; switch them all off
 	// (parent first, as the service requires) and let activate-flows do it:
 	// children before the parent whose sort order is first, each in the
-	// first pass, as the connections' owner.
+	// first pass, as the deploying identity (the connections are shared
+	// with it), never impersonating their owner.
 	parent, _ := sol.Flow(parentFlow)
 	if err := dv.SetWorkflowState(ctx, parentFlow, false); err != nil {
 		t.Fatal(err)
@@ -291,14 +307,8 @@ func TestDeployFabrikamEndToEnd(t *testing.T) {
 	for _, a := range e.Emulator.Audit()[auditFrom:] {
 		if a.Environment == "test" && a.Action == "activate-flow" {
 			activated = append(activated, strings.ToLower(a.ObjectID))
-			// Flows with connections act as their owner; the parent, which
-			// has none, as the deploying identity.
-			want := emulator.ServicePrincipal.ObjectID
-			if f, _ := sol.Flow(strings.ToLower(a.ObjectID)); len(f.ConnectionReferences) > 0 {
-				want = emulator.Maker.ObjectID
-			}
-			if a.CallerObjectID != want {
-				t.Errorf("flow %s turned on as %s, want %s", a.ObjectID, a.CallerObjectID, want)
+			if a.CallerObjectID != emulator.ServicePrincipal.ObjectID || a.ImpersonatedBy != "" {
+				t.Errorf("flow %s turned on as %s (impersonated by %q), want the deploying identity %s", a.ObjectID, a.CallerObjectID, a.ImpersonatedBy, emulator.ServicePrincipal.ObjectID)
 			}
 		}
 	}
@@ -314,6 +324,10 @@ func TestDeployFabrikamEndToEnd(t *testing.T) {
 	for _, r := range c3.Flows {
 		if r.Err != nil || r.Passes != 1 {
 			t.Errorf("flow report %s", r)
+		}
+		// Flows go on as the deploying identity, impersonating nobody.
+		if r.As != "" {
+			t.Errorf("flow %s switched as %q, want the deploying identity", r.Name, r.As)
 		}
 	}
 

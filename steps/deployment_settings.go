@@ -28,7 +28,7 @@ func (DeploymentSettingsFiles) Skip(c *Context) (bool, string) {
 }
 func (DeploymentSettingsFiles) Run(_ context.Context, c *Context) error {
 	s := c.Source
-	sol, err := solution.ReadFile(s.UnmanagedZip)
+	sol, err := solution.ReadModel(s.UnmanagedZip)
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,16 @@ import (
 	"github.com/ppalm/ppalm/unpack"
 )
 
+// CheckRepo checks that the repository answers before anything slow runs
+// (gitops.CheckRepo); it changes nothing.
+type CheckRepo struct{}
+
+func (CheckRepo) Name() string                 { return "check-repo" }
+func (CheckRepo) Skip(*Context) (bool, string) { return false, "" }
+func (CheckRepo) Run(ctx context.Context, c *Context) error {
+	return gitops.CheckRepo(ctx, c.Source.Repo, c.Source.Token)
+}
+
 // Publish publishes all customizations in the development environment so
 // the export carries what makers see.
 type Publish struct{}
@@ -37,6 +47,7 @@ func (Publish) Run(ctx context.Context, c *Context) error {
 
 // Export exports the solution twice, unmanaged and managed, as
 // NAME.zip and NAME_managed.zip: the pair the unpack step reads as Both.
+// Neither is written until both are exported.
 type Export struct{}
 
 func (Export) Name() string                 { return "export" }
@@ -47,12 +58,14 @@ func (Export) Run(ctx context.Context, c *Context) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	s.UnmanagedZip = filepath.Join(dir, s.Solution+".zip")
-	s.ManagedZip = unpack.ManagedZipName(s.UnmanagedZip)
-	for _, kind := range []struct {
+	unmanagedZip := filepath.Join(dir, s.Solution+".zip")
+	managedZip := unpack.ManagedZipName(unmanagedZip)
+	zips := map[string][]byte{}
+	kinds := []struct {
 		managed bool
 		file    string
-	}{{false, s.UnmanagedZip}, {true, s.ManagedZip}} {
+	}{{false, unmanagedZip}, {true, managedZip}}
+	for _, kind := range kinds {
 		opts := dataverse.ExportOptions{Managed: kind.managed, Async: s.Async}
 		if s.Async {
 			opts.Progress = func(op dataverse.AsyncOperation) {
@@ -63,11 +76,16 @@ func (Export) Run(ctx context.Context, c *Context) error {
 		if err != nil {
 			return err
 		}
+		zips[kind.file] = zip
+	}
+	for _, kind := range kinds {
+		zip := zips[kind.file]
 		if err := os.WriteFile(kind.file, zip, 0o644); err != nil {
 			return fmt.Errorf("write %s: %w", kind.file, err)
 		}
 		c.Note("%s (%d KB)", filepath.Base(kind.file), len(zip)/1024)
 	}
+	s.UnmanagedZip, s.ManagedZip = unmanagedZip, managedZip
 	return nil
 }
 

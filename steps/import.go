@@ -10,6 +10,7 @@ import (
 
 	"github.com/ppalm/ppalm/dataverse"
 	"github.com/ppalm/ppalm/solution"
+	"github.com/ppalm/ppalm/task"
 )
 
 // UpgradeMode chooses between updating and upgrading a solution that is
@@ -151,7 +152,7 @@ func loadSolution(c *Context) (*solution.Solution, error) {
 	if c.ZipFile == "" {
 		return nil, errors.New("no solution zip given (--zipfile)")
 	}
-	sol, err := solution.ReadFile(c.ZipFile)
+	sol, err := solution.ReadModel(c.ZipFile)
 	if err != nil {
 		return nil, err
 	}
@@ -162,6 +163,10 @@ func loadSolution(c *Context) (*solution.Solution, error) {
 // Import imports the solution zip into the target: a new install, an update
 // or an upgrade (StageAndUpgradeAsync, which removes the components the new
 // version dropped), with the ComponentParameters the settings preflight built.
+// It first lets any import, upgrade or uninstall still running there finish,
+// and a submission whose answer is lost is reconciled on the system job it
+// created (dataverse.Client.ImportSolution), so an import is never queued
+// twice.
 type Import struct{}
 
 func (Import) Name() string { return "import" }
@@ -182,9 +187,19 @@ func (Import) Run(ctx context.Context, c *Context) error {
 	if err != nil {
 		return fmt.Errorf("read solution zip: %w", err)
 	}
+	// An import, upgrade or uninstall still running (a previous run that
+	// stopped waiting, a parallel pipeline) is let finish first: a second
+	// import queued beside it would race it, and the decision below must
+	// see what it left.
+	if err := c.Dataverse.WaitSolutionOperations(ctx, func(op dataverse.AsyncOperation) {
+		c.Reporter.Info(fmt.Sprintf("waiting for the %s still running in %s (system job %s, submitted %s) before importing",
+			dataverse.OperationName(op.OperationType), c.Dataverse.EnvironmentURL(), op.ID, op.CreatedOn))
+	}); err != nil {
+		return fmt.Errorf("%w (nothing was imported)", err)
+	}
 	d, err := DecideImport(ctx, c, sol)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w (nothing was imported)", err)
 	}
 	out := &ImportOutcome{Solution: sol.UniqueName, Version: sol.Version, Kind: d.Kind, Why: d.Why}
 	if d.Installed != nil {
@@ -221,7 +236,9 @@ func (Import) Run(ctx context.Context, c *Context) error {
 			c.Reporter.Progress(int(p.Percent), fmt.Sprintf("importing %s %s", sol.UniqueName, sol.Version))
 		},
 	}
-	c.Reporter.Info(fmt.Sprintf("%s %s %s into %s (%s)", d.Kind, sol.UniqueName, sol.Version, dv.EnvironmentURL(), d.Why))
+	// What runs now, while the import takes its minutes; the report says
+	// what was done.
+	task.Status(c.Reporter, fmt.Sprintf("%s %s %s into %s (%s)", d.Kind, sol.UniqueName, sol.Version, dv.EnvironmentURL(), d.Why))
 	var res *dataverse.ImportResult
 	if d.Kind == ImportUpgrade {
 		res, err = dv.StageAndUpgrade(ctx, req)

@@ -20,6 +20,7 @@ type lookups struct {
 	envID       string
 	connections []dataverse.Connection
 	connLoaded  bool
+	me          *dataverse.SystemUser
 }
 
 type userLookup struct {
@@ -124,6 +125,21 @@ func connections(ctx context.Context, c *Context) ([]dataverse.Connection, error
 	return l.connections, nil
 }
 
+// deployer returns the deploying identity's systemuser, once.
+func deployer(ctx context.Context, c *Context) (*dataverse.SystemUser, error) {
+	l := c.look()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.me == nil {
+		me, err := c.Dataverse.Me(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("find the deploying identity in %s: %w", c.Dataverse.EnvironmentURL(), err)
+		}
+		l.me = me
+	}
+	return l.me, nil
+}
+
 // parallel runs fn for 0..n-1 with at most limit at a time and returns the
 // errors in index order (nil entries for successes).
 func parallel(n, limit int, fn func(i int) error) []error {
@@ -170,11 +186,13 @@ func (c *Context) concurrency() int {
 	return 4
 }
 
-// noteSafe is Note for steps that work concurrently.
+// noteSafe is Note for steps that work concurrently; these notes are
+// sorted when the step ends, so the report does not change order from run
+// to run.
 func (c *Context) noteSafe(format string, args ...any) {
 	c.noteMu.Lock()
 	defer c.noteMu.Unlock()
-	c.Note(format, args...)
+	c.unordered = append(c.unordered, fmt.Sprintf(format, args...))
 }
 
 // warnOnce raises a warning the first time msg is seen in this run.

@@ -6,6 +6,10 @@ package steps
 // development environment to a branch.
 func ExportToGitPipeline() []Step {
 	return []Step{
+		// Cheap and first: a --repo that is not a repository, or a remote
+		// that refuses the credentials, fails in a second, not after
+		// minutes of publishing and exporting.
+		CheckRepo{},
 		// Publish first so the export carries unpublished app and form edits.
 		Publish{},
 		// Both kinds, so the tree holds the managed variants too (Both).
@@ -32,6 +36,9 @@ func BuildPipeline() []Step {
 		// The version goes in before packing so both zips carry it.
 		StampVersion{},
 		Pack{},
+		// Last, and never failing the build: what the tree changes against
+		// the branch it goes to, for the reviewer, in the run summary.
+		CompareStep{},
 	}
 }
 

@@ -21,11 +21,22 @@ type PlanReport struct {
 	// changes", "canvas app x", ...) against the installed solution. Removed
 	// components are only removed by an upgrade.
 	Added, Changed, Removed []string
-	// Gaps are the settings problems a deploy would stop at.
+	// Gaps are the settings problems a deploy would stop at: values
+	// missing from the settings (as the settings check reads them) and,
+	// against the target, connections, users and groups that do not exist
+	// there (as the import's preflight checks them).
 	Gaps []string
+	// Warnings are what the deploy would warn about without stopping
+	// (a directory the credential may not read).
+	Warnings []string
 }
 
-// String renders the plan for the terminal.
+// WouldFail says whether the import would stop: a settings gap, or a
+// target that refuses it.
+func (p *PlanReport) WouldFail() bool { return p.Kind == "refused" || len(p.Gaps) > 0 }
+
+// String renders the plan for the terminal: the decision, each component
+// change, each gap, and a summary line (also when nothing changes).
 func (p *PlanReport) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s: %s (%s)\n", p.Solution, p.Version, p.Kind, p.Why)
@@ -37,13 +48,31 @@ func (p *PlanReport) String() string {
 			fmt.Fprintf(&b, "  %s %s\n", s.mark, it)
 		}
 	}
+	if len(p.Added)+len(p.Changed)+len(p.Removed) == 0 && p.Kind != "refused" {
+		b.WriteString("  no component changes: the target's flows, canvas apps, connection references and environment variables match the zip\n")
+	}
 	if len(p.Removed) > 0 && p.Kind == ImportUpdate {
 		fmt.Fprintf(&b, "  note: an update keeps the %d removed component(s); use --upgrade always to remove them\n", len(p.Removed))
 	}
 	for _, g := range p.Gaps {
 		fmt.Fprintf(&b, "  ! %s\n", g)
 	}
+	for _, w := range p.Warnings {
+		fmt.Fprintf(&b, "  warning: %s\n", w)
+	}
+	fmt.Fprintf(&b, "Plan: %s %s, %d to add, %d to change, %d to remove, %d settings gap(s): %s\n",
+		p.Kind, p.Solution, len(p.Added), len(p.Changed), len(p.Removed), len(p.Gaps), p.verdict())
 	return b.String()
+}
+
+func (p *PlanReport) verdict() string {
+	switch {
+	case p.Kind == "refused":
+		return "the target refuses the import"
+	case len(p.Gaps) > 0:
+		return "the import would fail until they are fixed"
+	}
+	return "the import would go ahead"
 }
 
 // Plan compares the zip (c.ZipFile) with the target and the settings
@@ -54,9 +83,29 @@ func Plan(ctx context.Context, c *Context) (*PlanReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &PlanReport{Solution: sol.UniqueName, Version: sol.Version}
+	p := &PlanReport{Solution: sol.UniqueName, Version: sol.Version, Added: []string{}, Changed: []string{}, Removed: []string{}, Gaps: []string{}, Warnings: []string{}}
 	_, gaps := BuildComponentParameters(sol, c.Deployment)
+	if len(gaps) > 0 && c.Dataverse != nil {
+		// As the settings check: a variable without a value in the settings
+		// keeps the value already set in the target.
+		inTarget, err := targetValues(ctx, c, sol)
+		if err != nil {
+			return nil, err
+		}
+		_, gaps, _ = buildComponentParameters(sol, c.Deployment, func(s string) bool { return inTarget[strings.ToLower(s)] })
+	}
 	p.Gaps = append(p.Gaps, gaps...)
+	// What the import's preflight checks in the target, before anything
+	// is sent: the plan must not pass where the import then stops.
+	if c.Dataverse != nil {
+		for _, pr := range validateTarget(ctx, c, sol, c.Deployment, c.Custom) {
+			if pr.Severity == settings.SeverityError {
+				p.Gaps = append(p.Gaps, pr.String())
+			} else {
+				p.Warnings = append(p.Warnings, pr.String())
+			}
+		}
+	}
 	// BuildComponentParameters has named every connection reference and
 	// variable without a value; Validate would name them again.
 	for _, pr := range settings.Validate(sol, c.Deployment, c.Custom) {

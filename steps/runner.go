@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -53,19 +54,23 @@ func (r Runner) Run(ctx context.Context, c *Context, pipeline []Step) error {
 		name := s.Name()
 		if skip, why := s.Skip(c); skip {
 			c.Outcomes = append(c.Outcomes, Outcome{Step: name, Skipped: true, Reason: why})
-			r.Reporter.Info(fmt.Sprintf("[%d/%d] %s: skipped (%s)", i+1, len(pipeline), name, why))
+			// A passing status: the final report lists skipped steps.
+			task.Status(r.Reporter, fmt.Sprintf("[%d/%d] %s: skipped (%s)", i+1, len(pipeline), name, why))
 			continue
 		}
 		end := r.Reporter.StartGroup(fmt.Sprintf("[%d/%d] %s", i+1, len(pipeline), name))
-		c.notes = nil
+		c.notes, c.unordered = nil, nil
 		start := now()
 		err := s.Run(ctx, c)
-		out := Outcome{Step: name, Err: err, Duration: now().Sub(start), Notes: c.notes}
+		// Notes from concurrent work arrive in whatever order the calls
+		// finished: sorted, the report reads the same on every run.
+		sort.Strings(c.unordered)
+		out := Outcome{Step: name, Err: err, Duration: now().Sub(start), Notes: append(c.notes, c.unordered...)}
 		c.Outcomes = append(c.Outcomes, out)
+		// The step's timing and notes are in the final report; only a
+		// failure is said here, in full, once.
 		if err != nil {
 			r.Reporter.Error(fmt.Sprintf("%s: %v", name, err), "")
-		} else {
-			r.Reporter.Info(fmt.Sprintf("%s: done in %s", name, round(out.Duration)))
 		}
 		end()
 		r.Reporter.Progress((i+1)*100/len(pipeline), name)
@@ -87,18 +92,21 @@ func (e *StepError) Unwrap() error { return e.Err }
 
 // Report is a plain-text table of the outcomes, for the terminal and for
 // the host's summary page.
-func Report(outcomes []Outcome) string {
+func Report(outcomes []Outcome) string { return ReportWith(outcomes, task.Palette{}) }
+
+// ReportWith is Report coloured with p (a terminal that takes colour).
+func ReportWith(outcomes []Outcome, p task.Palette) string {
 	var b strings.Builder
 	for _, o := range outcomes {
 		switch {
 		case o.Skipped:
-			fmt.Fprintf(&b, "  - %-18s skipped: %s\n", o.Step, o.Reason)
+			fmt.Fprintf(&b, "  %s\n", p.Dim(fmt.Sprintf("- %-18s skipped: %s", o.Step, o.Reason)))
 		case o.Err != nil:
-			// The first line only: the whole error is printed once, below.
+			// The first line only: the whole error is printed once, above.
 			first, _, _ := strings.Cut(o.Err.Error(), "\n")
-			fmt.Fprintf(&b, "  ✗ %-18s %8s  %s\n", o.Step, round(o.Duration), strings.TrimSuffix(first, ":"))
+			fmt.Fprintf(&b, "  %s %-18s %8s  %s\n", p.Red("✗"), o.Step, round(o.Duration), strings.TrimSuffix(first, ":"))
 		default:
-			fmt.Fprintf(&b, "  ✓ %-18s %8s\n", o.Step, round(o.Duration))
+			fmt.Fprintf(&b, "  %s %-18s %8s\n", p.Green("✓"), o.Step, round(o.Duration))
 		}
 		for _, n := range o.Notes {
 			fmt.Fprintf(&b, "      %s\n", n)

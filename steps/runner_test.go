@@ -79,3 +79,49 @@ func TestRunnerStopsOnCancel(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// Notes from concurrent work arrive in whatever order the calls finish;
+// the report lists them sorted, so it reads the same on every run, after
+// the step's ordered notes.
+func TestRunnerSortsConcurrentNotes(t *testing.T) {
+	c := &Context{}
+	err := Runner{Reporter: task.NewTerminal(&bytes.Buffer{}, false)}.Run(context.Background(), c, []Step{
+		stepFunc{name: "set-flow-owners", run: func(_ context.Context, c *Context) error {
+			c.Note("3 flows")
+			done := make(chan bool)
+			for _, n := range []string{"flow \"c\" now owned", "flow \"a\" now owned", "flow \"b\" now owned"} {
+				go func() { c.noteSafe("%s", n); done <- true }()
+			}
+			for range 3 {
+				<-done
+			}
+			return nil
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.Outcomes[0].Notes, "|"); got != `3 flows|flow "a" now owned|flow "b" now owned|flow "c" now owned` {
+		t.Errorf("notes %q", got)
+	}
+}
+
+// A step's progress and its report are not the same lines twice: the log
+// has the heading and what the step logged, no "done in"; the report has
+// the timing and the notes.
+func TestRunnerLogsNoSecondCopyOfTheReport(t *testing.T) {
+	var log bytes.Buffer
+	c := &Context{}
+	err := Runner{Reporter: task.NewTerminal(&log, false)}.Run(context.Background(), c, []Step{
+		stepFunc{name: "import", run: func(_ context.Context, c *Context) error { c.Note("install X 1.0"); return nil }},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(log.String(), "done in") || strings.Contains(log.String(), "install X 1.0") {
+		t.Errorf("the log repeats the report:\n%s", log.String())
+	}
+	if !strings.Contains(Report(c.Outcomes), "install X 1.0") {
+		t.Errorf("report: %s", Report(c.Outcomes))
+	}
+}

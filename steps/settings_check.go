@@ -165,16 +165,26 @@ func (SettingsCheck) Run(ctx context.Context, c *Context) error {
 	// that does not exist there, or a user or group that does not, would
 	// otherwise fail halfway through the deployment.
 	if c.Dataverse != nil {
-		var errs []string
+		var errs, unchecked []string
 		for _, p := range validateTarget(ctx, c, sol, c.Deployment, c.Custom) {
-			if p.Severity == settings.SeverityError {
-				errs = append(errs, p.String())
-			} else {
+			switch {
+			case p.Severity != settings.SeverityError:
 				c.Reporter.Warning(p.String(), p.File)
+			case p.Check == checkTargetLookup:
+				unchecked = append(unchecked, p.String())
+			default:
+				errs = append(errs, p.String())
 			}
 		}
 		if len(errs) > 0 {
 			return fmt.Errorf("%d setting(s) do not match %s:\n  %s", len(errs), c.Dataverse.EnvironmentURL(), strings.Join(errs, "\n  "))
+		}
+		if len(unchecked) > 0 {
+			// Not a mismatch: the service did not answer. Say so, and
+			// what a 429 means, rather than send the user to the settings.
+			return fmt.Errorf("could not check %d setting(s) against %s, so nothing was imported; the settings may well be right, the service did not answer "+
+				"(HTTP 429 means it is throttling the deploying identity: run again in a few minutes; 5xx or no answer: check the service's health):\n  %s",
+				len(unchecked), c.Dataverse.EnvironmentURL(), strings.Join(unchecked, "\n  "))
 		}
 	}
 	c.ComponentParameters = params

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -10,9 +11,14 @@ import (
 )
 
 // ShareApps shares canvas apps with Entra groups (AadGroupCanvasConfiguration)
-// with exactly the configured role: CanView, CanEdit or CanViewWithShare (the
-// Accelerator silently downgraded CanViewWithShare to CanView). Each share
-// is read back; a share that did not take is an error, not a log line.
+// with the configured role, CanView, CanEdit or CanViewWithShare, sent as
+// asked. Each share is read back (allowing it time to show) and the role
+// the service really granted is reported: the service answers
+// CanViewWithShare with CanView (coe-starter-kit #4345, why the
+// Accelerator maps it to CanView before sending), and a role other than
+// the one asked is a warning naming the app, the group and both roles, not
+// a failed deployment, since no call can make the service grant it. A
+// share that never shows is an error.
 type ShareApps struct{}
 
 func (ShareApps) Name() string { return "share-apps" }
@@ -52,6 +58,8 @@ type sharePlan struct {
 	role  string
 	app   *dataverse.CanvasApp
 	group dataverse.Principal
+	// groupName is the group's display name, when the directory told it.
+	groupName string
 }
 
 func (ShareApps) Run(ctx context.Context, c *Context) error {
@@ -83,6 +91,7 @@ func (ShareApps) Run(ctx context.Context, c *Context) error {
 		}
 		if g != nil {
 			p.group.Email = g.Mail
+			p.groupName = g.DisplayName
 		}
 		app, err := canvasAppByName(ctx, c, s.CanvasNameInSolution, "canvasNameInSolution (the app's unique name) or import the solution first")
 		if err != nil {
@@ -102,20 +111,30 @@ func (ShareApps) Run(ctx context.Context, c *Context) error {
 		}
 		// The admin API has answered "success" for shares that never took
 		// (coe-starter-kit#5611, #7519): read the permissions back.
-		perms, err := dv.CanvasAppPermissions(ctx, envID, p.app.AppName())
+		perm, err := dv.AppPermissionOf(ctx, envID, p.app.AppName(), p.group.ID)
+		if errors.Is(err, dataverse.ErrNotFound) {
+			return fmt.Errorf("%s: the share was accepted but group %s is not in the app's permissions (%v): check that the deploying identity is a Power Platform management app", p.where, p.group.ID, err)
+		}
 		if err != nil {
 			return fmt.Errorf("%s: read back the share: %w", p.where, err)
 		}
-		for _, perm := range perms {
-			if strings.EqualFold(perm.Principal.ID, p.group.ID) {
-				if !strings.EqualFold(perm.RoleName, p.role) {
-					return fmt.Errorf("%s: shared as %s but the app reports %s for group %s", p.where, p.role, perm.RoleName, p.group.ID)
-				}
-				c.noteSafe("app %q shared with group %s as %s", p.app.DisplayName, p.group.ID, p.role)
-				return nil
-			}
+		granted := perm.RoleName
+		who := p.group.ID
+		if p.groupName != "" {
+			who = fmt.Sprintf("%q (%s)", p.groupName, p.group.ID)
 		}
-		return fmt.Errorf("%s: the share was accepted but group %s is not in the app's permissions: check that the deploying identity is a Power Platform management app", p.where, p.group.ID)
+		if strings.EqualFold(granted, p.role) {
+			c.noteSafe("app %q shared with group %s as %s", p.app.DisplayName, who, granted)
+			return nil
+		}
+		why := ""
+		if p.role == settings.RoleCanViewWithShare && strings.EqualFold(granted, settings.RoleCanView) {
+			why = " (the service no longer grants CanViewWithShare: members can run the app but not share it on)"
+		}
+		msg := fmt.Sprintf("app %q shared with group %s: asked %s, the service granted %s%s", p.app.DisplayName, who, p.role, granted, why)
+		c.Reporter.Warning(msg, settingsFile(c.Custom))
+		c.noteSafe("%s", msg)
+		return nil
 	})
 	return joinErrors(errs)
 }

@@ -41,7 +41,7 @@ func validateTarget(ctx context.Context, c *Context, sol *solution.Solution, ds 
 		}
 		conns, err := connections(ctx, c)
 		if err != nil {
-			add(settings.SeverityError, "target-connections", file, "ConnectionReferences", "", "cannot list the connections of %s: %v", env, err)
+			add(settings.SeverityError, checkTargetLookup, file, "ConnectionReferences", "", "cannot list the connections of %s: %v", env, err)
 		}
 		for i, cr := range ds.ConnectionReferences {
 			id := strings.TrimSpace(cr.ConnectionID)
@@ -68,8 +68,8 @@ func validateTarget(ctx context.Context, c *Context, sol *solution.Solution, ds 
 					"connection %s is for %s but %s needs %s: pick a connection of that connector", id, connectorName(found.ConnectorID), cr.LogicalName, connectorName(want))
 			}
 			if o := strings.TrimSpace(cr.ConnectionOwner); o != "" {
-				if msg := checkUser(ctx, c, o); msg != "" {
-					add(settings.SeverityError, "target-user", file, fmt.Sprintf("ConnectionReferences[%d].ConnectionOwner", i), cr.LogicalName, "%s", msg)
+				if check, msg := checkUser(ctx, c, o); msg != "" {
+					add(settings.SeverityError, check, file, fmt.Sprintf("ConnectionReferences[%d].ConnectionOwner", i), cr.LogicalName, "%s", msg)
 				}
 			}
 		}
@@ -82,16 +82,16 @@ func validateTarget(ctx context.Context, c *Context, sol *solution.Solution, ds 
 		if strings.TrimSpace(o.OwnerEmail) == "" {
 			continue
 		}
-		if msg := checkUser(ctx, c, o.OwnerEmail); msg != "" {
-			add(settings.SeverityError, "target-user", file, fmt.Sprintf("SolutionComponentOwnershipConfiguration[%d].ownerEmail", i), o.SolutionComponentName, "%s", msg)
+		if check, msg := checkUser(ctx, c, o.OwnerEmail); msg != "" {
+			add(settings.SeverityError, check, file, fmt.Sprintf("SolutionComponentOwnershipConfiguration[%d].ownerEmail", i), o.SolutionComponentName, "%s", msg)
 		}
 	}
 	for i, a := range cds.ActivateFlowConfiguration {
 		if strings.TrimSpace(a.ActivateAsUser) == "" {
 			continue
 		}
-		if msg := checkUser(ctx, c, a.ActivateAsUser); msg != "" {
-			add(settings.SeverityError, "target-user", file, fmt.Sprintf("ActivateFlowConfiguration[%d].activateAsUser", i), a.SolutionComponentName, "%s", msg)
+		if check, msg := checkUser(ctx, c, a.ActivateAsUser); msg != "" {
+			add(settings.SeverityError, check, file, fmt.Sprintf("ActivateFlowConfiguration[%d].activateAsUser", i), a.SolutionComponentName, "%s", msg)
 		}
 	}
 	forbidden := false
@@ -108,7 +108,7 @@ func validateTarget(ctx context.Context, c *Context, sol *solution.Solution, ds 
 		case errors.Is(err, dataverse.ErrNotFound):
 			add(settings.SeverityError, "target-group", file, entry, component, "Entra group %s does not exist: fix the group id", id)
 		case err != nil:
-			add(settings.SeverityError, "target-group", file, entry, component, "cannot look up Entra group %s: %v", id, err)
+			add(settings.SeverityError, checkTargetLookup, file, entry, component, "cannot look up Entra group %s: %v", id, err)
 		}
 	}
 	for i, s := range cds.AadGroupCanvasConfiguration {
@@ -125,15 +125,21 @@ func connectorName(id string) string {
 	return strings.ToLower(id[strings.LastIndexByte(id, '/')+1:])
 }
 
-// checkUser returns "" when who is a user of the environment, else what to fix.
-func checkUser(ctx context.Context, c *Context, who string) string {
+// checkTargetLookup marks a target check that could not be made: the
+// service did not answer (throttled, down, a network fault), which says
+// nothing about the settings.
+const checkTargetLookup = "target-lookup"
+
+// checkUser returns "" when who is a user of the environment, else the
+// check id and what to fix (or what could not be checked).
+func checkUser(ctx context.Context, c *Context, who string) (string, string) {
 	_, err := resolveUser(ctx, c, strings.TrimSpace(who))
 	var unknown *unknownUserError
 	switch {
 	case err == nil:
-		return ""
+		return "", ""
 	case errors.As(err, &unknown):
-		return err.Error()
+		return "target-user", err.Error()
 	}
-	return fmt.Sprintf("cannot look up user %q: %v", strings.TrimSpace(who), err)
+	return checkTargetLookup, fmt.Sprintf("cannot look up user %q: %v", strings.TrimSpace(who), err)
 }

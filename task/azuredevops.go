@@ -103,3 +103,12 @@ func (a *AzureDevOps) Complete(failed bool, msg string) {
 	}
 	a.out.println("##vso[task.complete result=" + result + ";]" + adoEscapeData(a.masks.mask(msg)))
 }
+
+// Debug writes a ##[debug] line: the agent shows it styled as debug output.
+func (a *AzureDevOps) Debug(msg string) {
+	lines := splitLines(a.masks.mask(msg))
+	for i, l := range lines {
+		lines[i] = "##[debug]" + defuseADO(l)
+	}
+	a.out.println(lines...)
+}

@@ -145,3 +145,8 @@ func appendFile(path, text, action string) error {
 	}
 	return nil
 }
+
+// Debug writes a plain line: a ::debug:: command would only show when the
+// repository turned step debug logging on, and ppalm writes debug lines
+// only when asked (--verbose, PPALM_LOG=debug).
+func (g *GitHub) Debug(msg string) { g.Info(msg) }

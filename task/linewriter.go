@@ -2,6 +2,7 @@ package task
 
 import (
 	"bytes"
+	"io"
 	"sync"
 )
 
@@ -38,5 +39,47 @@ func (w *LineWriter) Flush() {
 	if len(w.buf) > 0 {
 		w.r.Info(string(w.buf))
 		w.buf = nil
+	}
+}
+
+// MaskingWriter passes what a command prints to w line by line, each line
+// masked by r's secrets first: text printed directly (not through r) is
+// masked as the reporter's own lines are. Call Flush when the command is
+// done.
+type MaskingWriter struct {
+	mu  sync.Mutex
+	w   io.Writer
+	r   Reporter
+	buf []byte
+}
+
+// NewMaskingWriter returns a writer that masks each complete line through r
+// and writes it to w.
+func NewMaskingWriter(w io.Writer, r Reporter) *MaskingWriter {
+	return &MaskingWriter{w: w, r: r}
+}
+
+func (m *MaskingWriter) Write(p []byte) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.buf = append(m.buf, p...)
+	i := bytes.LastIndexByte(m.buf, '\n')
+	if i < 0 {
+		return len(p), nil
+	}
+	if _, err := io.WriteString(m.w, Mask(m.r, string(m.buf[:i+1]))); err != nil {
+		return 0, err
+	}
+	m.buf = append(m.buf[:0], m.buf[i+1:]...)
+	return len(p), nil
+}
+
+// Flush writes a final line that had no newline.
+func (m *MaskingWriter) Flush() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.buf) > 0 {
+		io.WriteString(m.w, Mask(m.r, string(m.buf)))
+		m.buf = nil
 	}
 }

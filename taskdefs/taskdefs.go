@@ -33,12 +33,14 @@ var LocalCommands = map[string]string{
 	"demo":     "runs its own emulator and git server on loopback and, with --serve, waits for Ctrl-C: a local tour, not a pipeline step",
 	"emulator": "serves an in-memory Dataverse until interrupted (--listen): a test fixture for a developer's machine, not a pipeline step",
 	"maker":    "serves the maker web app on loopback until interrupted: a browser app, not a pipeline step",
+	"version":  "prints ppalm's own version, which the task log already names: not a pipeline step (version set is)",
 }
 
 // pickLists are the flags whose values the CLI checks against a fixed set.
 // Generate fails when an option is missing from a command's usage text, so
 // a renamed value cannot go unnoticed here.
 var pickLists = map[string][]string{
+	"activate-as":  {"service-principal", "connection-owner"},
 	"auth":         {"auto", "secret", "certificate", "azure-pipelines", "github-oidc", "managed-identity", "azure-cli"},
 	"host":         {"azure-devops", "github"},
 	"line-endings": {"lf", "crlf"},
@@ -59,7 +61,7 @@ var labels = map[string]string{
 	"config":                "Config folder",
 	"custom-out":            "customDeploymentSettings.json to write",
 	"custom-settings":       "customDeploymentSettings.json",
-	"deployment-settings":   "deploymentSettings.json (connection owners)",
+	"deployment-settings":   "deploymentSettings.json",
 	"environment":           "Environment URL",
 	"github-api-url":        "GitHub API URL",
 	"graph-url":             "Microsoft Graph URL",
@@ -108,10 +110,9 @@ func Commands(root *cobra.Command) []Command {
 			}
 			path := append(append([]string{}, prefix...), sub.Name())
 			name := strings.Join(path, "-")
-			if _, local := LocalCommands[name]; local {
-				continue
-			}
-			if sub.Runnable() {
+			// A local command is not a task command; its subcommands
+			// may be (version is local, version set is not).
+			if _, local := LocalCommands[name]; !local && sub.Runnable() {
 				out = append(out, Command{Name: name, Cmd: sub})
 			}
 			walk(sub, path)

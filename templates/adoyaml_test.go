@@ -583,7 +583,10 @@ func TestImportUnmanagedTemplateExpands(t *testing.T) {
 			configure = in
 		}
 	}
-	if want := "$(Build.SourcesDirectory)/Contoso/config/JohannaDev/customDeploymentSettings.json"; configure == nil || configure["settings"] != want {
+	if want := "$(Build.SourcesDirectory)/Contoso/config/JohannaDev/customDeploymentSettings.json"; configure == nil || configure["customSettings"] != want {
+		t.Errorf("configure inputs %v: want customSettings %s", configure, want)
+	}
+	if want := "$(Build.SourcesDirectory)/Contoso/config/JohannaDev/deploymentSettings.json"; configure == nil || configure["settings"] != want {
 		t.Errorf("configure inputs %v: want settings %s", configure, want)
 	}
 }

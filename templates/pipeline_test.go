@@ -166,8 +166,10 @@ func TestAzureDevOpsBuildDeploySolution(t *testing.T) {
 // checkConfigured asserts that configure applied customDeploymentSettings.json
 // in test: the group team created, the canvas app shared with the group,
 // every flow owned by its configured owner; and that it read
-// deploymentSettings.json: every flow was switched on as the ConnectionOwner
-// configured there (Maker), not as its owner or the service principal.
+// deploymentSettings.json: every flow was switched on as the deploying
+// identity, with the connections it names shared with it, never
+// impersonating the ConnectionOwner configured there (Maker) or the flows'
+// owner, which the service no longer supports.
 func checkConfigured(ctx context.Context, t *testing.T, emu *emulator.Emulator, dv *dataverse.Client, src *solution.Solution, log string) {
 	t.Helper()
 	checkConfiguredIn(ctx, t, emu, "test", dv, src, log)
@@ -209,9 +211,9 @@ func checkConfiguredIn(ctx context.Context, t *testing.T, emu *emulator.Emulator
 	for _, e := range emu.Audit() {
 		if e.Environment == env && e.Action == "activate-flow" {
 			activatedBy[strings.ToLower(e.ObjectID)] = e.CallerName
-			if e.CallerObjectID != emulator.Maker.ObjectID || e.ImpersonatedBy != emulator.ServicePrincipal.ObjectID {
-				t.Errorf("configure: flow %s switched on by %s (%s) impersonated by %q, want the ConnectionOwner %s impersonated by %s",
-					e.ObjectID, e.CallerName, e.CallerObjectID, e.ImpersonatedBy, emulator.Maker.Name, emulator.ServicePrincipal.Name)
+			if e.CallerObjectID != emulator.ServicePrincipal.ObjectID || e.ImpersonatedBy != "" {
+				t.Errorf("configure: flow %s switched on by %s (%s) impersonated by %q, want the deploying identity %s itself",
+					e.ObjectID, e.CallerName, e.CallerObjectID, e.ImpersonatedBy, emulator.ServicePrincipal.Name)
 			}
 		}
 	}
@@ -341,9 +343,10 @@ func solutionRepository(t *testing.T, bin string) string {
 	}
 	for _, cr := range ds.ConnectionReferences {
 		cr["ConnectionId"] = "#{connectionreference." + cr["LogicalName"] + "}#"
-		// Who turns the flows on: the connections' owner, not the flows'
-		// configured owner (who has no connections). Only configure with
-		// --deployment-settings knows it.
+		// The Accelerator's ConnectionOwner: kept in the settings, but the
+		// flows go on as the deploying identity, the connections being
+		// shared with it (only --activate-as connection-owner would
+		// impersonate this user).
 		cr["ConnectionOwner"] = "#{connectionreference.user." + cr["LogicalName"] + "}#"
 	}
 	raw, _ = json.MarshalIndent(ds, "", "  ")
@@ -395,7 +398,8 @@ func tokenVariables(ctx context.Context, t *testing.T, dv *dataverse.Client, sol
 		v["activateflow.order."+key] = fmt.Sprint(i + 1)
 		v["activateflow.activate."+key] = "true"
 		// FlowOwner has no connections: turning a flow on as its owner
-		// fails, so the flows go on only as the ConnectionOwner.
+		// would fail; the deploying identity, with whom they are shared,
+		// turns them on.
 		v["owner.ownerEmail."+key] = emulator.FlowOwner.Email
 		v["flow.sharing."+key] = emulator.Groups[0].DisplayName
 	}

@@ -10,6 +10,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	"github.com/ppalm/ppalm/solzip"
 )
 
 // canvasReadme explains the review folder to whoever opens it in a pull
@@ -138,6 +140,9 @@ func readMsapp(data []byte) (map[string]*msappEntry, []*msappEntry, error) {
 		p := strings.ReplaceAll(f.Name, `\`, "/")
 		if err := checkEntryName(p); err != nil {
 			return nil, nil, fmt.Errorf("msapp entry %q: %w", f.Name, err)
+		}
+		if err := solzip.CheckRatio(f); err != nil {
+			return nil, nil, fmt.Errorf("msapp: %w", err)
 		}
 		if strings.HasSuffix(p, "/") {
 			continue

@@ -164,7 +164,12 @@
 // then swaps it in: the top-level folders the
 // packager owns (the new tree's folders and the known component folders)
 // are replaced, so files of removed components disappear, while other files
-// and folders (README.md, config/) stay. Pack ignores files at the top of
+// and folders (README.md, config/) stay. The swap renames one folder at a
+// time (exchanging old and new in one call where Linux and macOS can) under
+// a journal, .<folder>.ppalm-swap beside the folder: an unpack killed
+// mid-swap is finished by the next unpack into that folder before it reads
+// its zip, and the hidden .ppalm-new-*/.ppalm-old-* folders a killed run
+// left are deleted (swap.go). Pack ignores files at the top of
 // the folder, hidden folders, config/, deploymentSettings/ and
 // CanvasApps/src/ (pac --processCanvasApps sources), and refuses the YAML
 // source-control layout (solutions/*/solution.yml).

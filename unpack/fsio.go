@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/ppalm/ppalm/internal/safefile"
 )
 
 // checkTargetFolder refuses a folder path that is a file.
@@ -65,7 +67,8 @@ func writeTree(ctx context.Context, folder string, t *tree, crlf bool, budget *i
 		return nil, fmt.Errorf("create parent of %s: %w", folder, err)
 	}
 	removeStaleSwaps(parent, base)
-	tmp, err := os.MkdirTemp(parent, "."+base+".ppalm-new-")
+	// 0777 less the umask: a new folder is renamed into place (os.MkdirTemp: 0700).
+	tmp, err := safefile.MkdirTemp(parent, "."+base+".ppalm-new-")
 	if err != nil {
 		return nil, fmt.Errorf("create temporary folder beside %s: %w", folder, err)
 	}
@@ -227,7 +230,8 @@ func writePart(p string, part *zip.File, buf []byte, budget *int64) error {
 }
 
 // swapIn moves the top-level folders of tmp into folder, after moving the
-// folders the tree owns out of the way.
+// folders the tree owns out of the way, one folder at a time and under a
+// journal (see swap.go).
 func swapIn(folder, tmp string, t *tree) ([]string, error) {
 	if _, err := os.Stat(folder); errors.Is(err, fs.ErrNotExist) {
 		if err := os.Rename(tmp, folder); err != nil {
@@ -250,6 +254,8 @@ func swapIn(folder, tmp string, t *tree) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read folder %s: %w", folder, err)
 	}
+	// present maps each lower-case name the target holds to its spelling.
+	present := map[string]string{}
 	var move []string
 	for _, e := range existing {
 		if !owned[strings.ToLower(e.Name())] {
@@ -258,6 +264,7 @@ func swapIn(folder, tmp string, t *tree) ([]string, error) {
 		if !e.IsDir() {
 			return nil, fmt.Errorf("%s is a file where the tree needs a folder", filepath.Join(folder, e.Name()))
 		}
+		present[strings.ToLower(e.Name())] = e.Name()
 		move = append(move, e.Name())
 	}
 	removed := removedFiles(folder, move, t)
@@ -266,29 +273,89 @@ func swapIn(folder, tmp string, t *tree) ([]string, error) {
 		return nil, fmt.Errorf("create temporary folder beside %s: %w", folder, err)
 	}
 	defer os.RemoveAll(old)
-	var moved []string
-	rollback := func() {
-		for _, m := range moved {
-			_ = os.RemoveAll(filepath.Join(folder, m))
+	j := swapJournal{New: filepath.Base(tmp), Old: filepath.Base(old)}
+	inNew := map[string]bool{}
+	for _, e := range newTop {
+		id, _ := idOf(filepath.Join(tmp, e.Name()))
+		j.In = append(j.In, swapFolder{Name: e.Name(), ID: id})
+		inNew[strings.ToLower(e.Name())] = true
+	}
+	for _, m := range move {
+		if !inNew[strings.ToLower(m)] {
+			j.Out = append(j.Out, m)
 		}
-		for _, m := range move {
+	}
+	if err := writeJournal(folder, j); err != nil {
+		return nil, err
+	}
+	// From here to the journal's removal, only renames.
+	type step struct {
+		name, was string // was: the target's spelling it replaced ("" none)
+		exchanged bool
+	}
+	var done []step
+	var outDone []string
+	rollback := func() {
+		for _, m := range outDone {
 			_ = os.Rename(filepath.Join(old, m), filepath.Join(folder, m))
 		}
-	}
-	for i, m := range move {
-		if err := os.Rename(filepath.Join(folder, m), filepath.Join(old, m)); err != nil {
-			for _, back := range move[:i] {
-				_ = os.Rename(filepath.Join(old, back), filepath.Join(folder, back))
+		for i := len(done) - 1; i >= 0; i-- {
+			s := done[i]
+			switch {
+			case s.exchanged:
+				_ = exchange(filepath.Join(tmp, s.name), filepath.Join(folder, s.name))
+			default:
+				_ = os.Rename(filepath.Join(folder, s.name), filepath.Join(tmp, s.name))
+				if s.was != "" {
+					_ = os.Rename(filepath.Join(old, s.was), filepath.Join(folder, s.was))
+				}
 			}
-			return nil, fmt.Errorf("move old %s aside: %w", m, err)
 		}
+		_ = os.Remove(journalPath(folder))
 	}
 	for _, e := range newTop {
-		if err := os.Rename(filepath.Join(tmp, e.Name()), filepath.Join(folder, e.Name())); err != nil {
-			rollback()
-			return nil, fmt.Errorf("move new %s into %s: %w", e.Name(), folder, err)
+		name := e.Name()
+		src, dst := filepath.Join(tmp, name), filepath.Join(folder, name)
+		was := present[strings.ToLower(name)]
+		if was == name && exchange(src, dst) == nil {
+			// The old folder now sits in tmp and goes with it.
+			done = append(done, step{name: name, exchanged: true})
+			stepHook(name)
+			continue
 		}
-		moved = append(moved, e.Name())
+		if was != "" {
+			if err := os.Rename(filepath.Join(folder, was), filepath.Join(old, was)); err != nil {
+				rollback()
+				return nil, fmt.Errorf("move old %s aside: %w", was, err)
+			}
+			stepHook(was)
+		}
+		if err := os.Rename(src, dst); err != nil {
+			if was != "" {
+				_ = os.Rename(filepath.Join(old, was), filepath.Join(folder, was))
+			}
+			rollback()
+			return nil, fmt.Errorf("move new %s into %s: %w", name, folder, err)
+		}
+		done = append(done, step{name: name, was: was})
+		stepHook(name)
+	}
+	for _, m := range j.Out {
+		if err := os.Rename(filepath.Join(folder, m), filepath.Join(old, m)); err != nil {
+			rollback()
+			return nil, fmt.Errorf("move old %s aside: %w", m, err)
+		}
+		outDone = append(outDone, m)
+		stepHook(m)
+	}
+	if err := os.Remove(journalPath(folder)); err != nil {
+		return nil, fmt.Errorf("remove swap journal: %w", err)
 	}
 	return removed, nil
+}
+
+func stepHook(name string) {
+	if swapStepHook != nil {
+		swapStepHook(name)
+	}
 }

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+
+	"github.com/ppalm/ppalm/solzip"
 )
 
 // xmlHeader starts every XML file ppalm generates, as SolutionPackager does.
@@ -90,20 +92,10 @@ func (t *tree) addFile(f treeFile) error {
 }
 
 // safeSegment reports whether s can be used as one file or folder name on
-// every OS ppalm runs on.
+// every OS ppalm runs on (solzip.CheckSegment: also no reserved device
+// name such as CON), in at most 200 bytes.
 func safeSegment(s string) bool {
-	if s == "" || s == "." || s == ".." || len(s) > 200 {
-		return false
-	}
-	if strings.ContainsAny(s, "/\\<>:\"|?*") || strings.HasSuffix(s, ".") || strings.HasSuffix(s, " ") {
-		return false
-	}
-	for _, r := range s {
-		if r < 0x20 {
-			return false
-		}
-	}
-	return true
+	return len(s) <= 200 && solzip.CheckSegment(s) == nil
 }
 
 // safeRelPath checks a '/'-separated relative path segment by segment.

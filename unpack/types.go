@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/ppalm/ppalm/solzip"
 )
 
 // PackageType says which variant of a solution a zip holds or a pack writes.
@@ -48,8 +50,9 @@ func (p PackageType) String() string {
 }
 
 // DefaultMaxInflatedBytes bounds what one unpack may inflate (all entries
-// together); a solution bigger than this is not a real export.
-const DefaultMaxInflatedBytes int64 = 2 << 30
+// together); a solution bigger than this is not a real export. It is the
+// limit of every command that reads a solution zip.
+const DefaultMaxInflatedBytes = solzip.DefaultMaxInflated
 
 // UnpackOptions configures Unpack.
 type UnpackOptions struct {

@@ -27,6 +27,11 @@ func Unpack(ctx context.Context, opts UnpackOptions) (*Summary, error) {
 	if err := checkTargetFolder(opts.Folder); err != nil {
 		return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
 	}
+	// A swap a killed run left half done is finished first, so the folder
+	// is whole whatever this run does.
+	if err := recoverSwap(opts.Folder); err != nil {
+		return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
+	}
 	budget := opts.MaxInflatedBytes
 	if budget <= 0 {
 		budget = DefaultMaxInflatedBytes

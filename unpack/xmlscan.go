@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/ppalm/ppalm/solzip"
 )
 
 // node is one element of a scanned XML document, located by byte offsets so
@@ -173,8 +175,9 @@ func scanXML(src []byte) (*node, error) {
 
 // MaxXMLElements bounds the elements of one XML file, and with them the
 // memory its node tree takes (about 100 bytes a node). The largest real
-// customizations.xml seen holds well under a million.
-const MaxXMLElements = 8 << 20
+// customizations.xml seen holds well under a million. The manifests are
+// refused past it while they inflate (solzip), before they are held.
+const MaxXMLElements = solzip.MaxXMLElements
 
 func isNameByte(c byte, first bool) bool {
 	switch {

@@ -2,11 +2,10 @@ package unpack
 
 import (
 	"archive/zip"
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"strings"
+
+	"github.com/ppalm/ppalm/solzip"
 )
 
 // export is one solution zip: the two manifests read into memory, every
@@ -15,9 +14,9 @@ import (
 // costs a fresh page of memory for every 4 KB of them).
 type export struct {
 	path           string
-	file           *os.File // open until the tree is written (close)
-	solution       []byte   // solution.xml, BOM stripped, LF
-	customizations []byte   // customizations.xml, BOM stripped, LF
+	zip            *solzip.Zip // open until the tree is written (close)
+	solution       []byte      // solution.xml, BOM stripped, LF
+	customizations []byte      // customizations.xml, BOM stripped, LF
 	solRoot        *node
 	custRoot       *node
 	parts          map[string]*zip.File // every other entry
@@ -26,8 +25,8 @@ type export struct {
 
 // close releases the zip file.
 func (ex *export) close() {
-	if ex != nil && ex.file != nil {
-		ex.file.Close()
+	if ex != nil && ex.zip != nil {
+		ex.zip.Close()
 	}
 }
 
@@ -39,111 +38,48 @@ const (
 )
 
 // checkEntryName refuses names that would escape the unpack folder or that
-// cannot be written on every OS.
-func checkEntryName(name string) error {
-	switch {
-	case name == "":
-		return errors.New("empty entry name")
-	case strings.ContainsRune(name, '\\'):
-		return fmt.Errorf("entry %q uses a backslash; solution zips use '/'", name)
-	case strings.HasPrefix(name, "/"):
-		return fmt.Errorf("entry %q is an absolute path", name)
-	case len(name) >= 2 && name[1] == ':':
-		return fmt.Errorf("entry %q starts with a drive letter", name)
-	case strings.ContainsRune(name, 0):
-		return fmt.Errorf("entry %q contains a NUL byte", name)
-	}
-	for _, seg := range strings.Split(strings.TrimSuffix(name, "/"), "/") {
-		if seg == "" || seg == "." || seg == ".." {
-			return fmt.Errorf("entry %q has a %q path segment (would escape the folder)", name, seg)
-		}
-		if strings.ContainsAny(seg, `<>:"|?*`) {
-			return fmt.Errorf("entry %q has a character Windows cannot store in a file name", name)
-		}
-	}
-	return nil
-}
+// cannot be written on every OS: the rule of every solution zip reader
+// (solzip.CheckName).
+func checkEntryName(name string) error { return solzip.CheckName(name) }
 
-// readExport reads and checks a solution zip. budget is the number of
-// inflated bytes still allowed; it is decremented by what this zip's
-// manifests used, and must cover what its parts claim. The caller closes
-// the export once the tree is written.
+// readExport reads and checks a solution zip through the reader every ppalm
+// command shares (solzip), so unpack refuses what plan, import and settings
+// refuse: names, sizes and ratios the headers claim, within budget. It
+// reads the manifests (decrementing budget by them) and leaves the other
+// parts in the zip, inflated as they are written (writePart counts them
+// against budget again). The caller closes the export once the tree is
+// written.
 func readExport(path string, budget *int64) (_ *export, err error) {
-	f, err := os.Open(path)
+	z, err := solzip.Open(path, solzip.Options{MaxInflated: *budget})
 	if err != nil {
 		return nil, fmt.Errorf("read solution zip %s: %w", path, err)
 	}
-	ex := &export{path: path, file: f}
 	defer func() {
 		if err != nil {
-			f.Close()
+			z.Close()
 		}
 	}()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("read solution zip %s: %w", path, err)
-	}
-	if st.IsDir() {
-		return nil, fmt.Errorf("read solution zip %s: not a zip file (a folder)", path)
-	}
-	zr, err := zip.NewReader(f, st.Size())
-	if errors.Is(err, zip.ErrInsecurePath) && zr != nil {
-		err = nil // checkEntryName names the offending entry below
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read solution zip %s: not a zip file (%v)", path, err)
-	}
-	ex.parts = make(map[string]*zip.File, len(zr.File))
-	lower := map[string]string{}
-	var claimed uint64
-	var biggest *zip.File
-	for _, f := range zr.File {
-		if strings.HasSuffix(f.Name, "/") {
-			if err := checkEntryName(f.Name); err != nil {
+	ex := &export{path: path, zip: z, parts: make(map[string]*zip.File, len(z.Files))}
+	for _, f := range z.Files {
+		switch f {
+		case z.Solution, z.Customizations:
+			data, err := z.ReadXML(f)
+			if err != nil {
 				return nil, fmt.Errorf("read solution zip %s: %w", path, err)
 			}
-			continue
-		}
-		if err := checkEntryName(f.Name); err != nil {
-			return nil, fmt.Errorf("read solution zip %s: %w", path, err)
-		}
-		if prev, dup := lower[strings.ToLower(f.Name)]; dup {
-			return nil, fmt.Errorf("read solution zip %s: entries %q and %q differ only in letter case; they would overwrite each other on Windows and macOS", path, prev, f.Name)
-		}
-		lower[strings.ToLower(f.Name)] = f.Name
-		switch f.Name {
-		case solutionPart, customizationsPart:
-			data, err := inflate(f, budget)
-			if err != nil {
-				return nil, fmt.Errorf("read solution zip %s: entry %s: %w", path, f.Name, err)
-			}
-			if f.Name == solutionPart {
+			if f == z.Solution {
 				ex.solution = normalizeOwnedXML(data)
 			} else {
 				ex.customizations = normalizeOwnedXML(data)
 			}
-		case contentTypesPart:
+		case z.ContentTypes:
 			// regenerated on pack
 		default:
 			ex.parts[f.Name] = f
 			ex.names = append(ex.names, f.Name)
-			claimed += f.UncompressedSize64
-			if biggest == nil || f.UncompressedSize64 > biggest.UncompressedSize64 {
-				biggest = f
-			}
 		}
 	}
-	// What the headers claim must fit before anything is written; what the
-	// parts really inflate to is counted again as they are written.
-	if claimed > uint64(max(*budget, 0)) {
-		return nil, fmt.Errorf("read solution zip %s: entry %s: inflates past the limit of %d bytes (zip bomb?): the entries claim %d bytes", path, biggest.Name, *budget, claimed)
-	}
-	if ex.solution == nil {
-		return nil, fmt.Errorf("read solution zip %s: no %s at the root: not a Dataverse solution export", path, solutionPart)
-	}
-	if ex.customizations == nil {
-		return nil, fmt.Errorf("read solution zip %s: no %s at the root: not a Dataverse solution export", path, customizationsPart)
-	}
+	*budget = z.Remaining()
 	if ex.solRoot, err = scanXML(ex.solution); err != nil {
 		return nil, fmt.Errorf("read solution zip %s: %s is not well-formed XML: %w", path, solutionPart, err)
 	}
@@ -163,7 +99,8 @@ func readExport(path string, budget *int64) (_ *export, err error) {
 const maxPrealloc = 16 << 20
 
 // inflate reads an entry, counting actual inflated bytes against budget
-// rather than trusting the size in the header.
+// rather than trusting the size in the header (the solution zip's own
+// entries go through solzip; this reads the msapp zips inside it).
 func inflate(f *zip.File, budget *int64) ([]byte, error) {
 	rc, err := f.Open()
 	if err != nil {
@@ -202,18 +139,4 @@ func inflate(f *zip.File, budget *int64) ([]byte, error) {
 func (ex *export) manifest() (uniqueName, version, managed string) {
 	m := ex.solRoot.child("SolutionManifest")
 	return m.childText(ex.solution, "UniqueName"), m.childText(ex.solution, "Version"), m.childText(ex.solution, "Managed")
-}
-
-// readPart inflates a part whole, counted against budget (canvas reviews
-// read the .msapp).
-func (ex *export) readPart(name string, budget *int64) ([]byte, error) {
-	f, ok := ex.parts[name]
-	if !ok {
-		return nil, fmt.Errorf("no zip entry %s", name)
-	}
-	data, err := inflate(f, budget)
-	if err != nil {
-		return nil, fmt.Errorf("entry %s: %w", name, err)
-	}
-	return data, nil
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ppalm/ppalm/internal/safefile"
 )
 
 // contentTypes renders [Content_Types].xml the way Dataverse exports it:
@@ -105,7 +107,8 @@ func writeZip(ctx context.Context, out string, z *packed, modified time.Time) er
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create folder for %s: %w", out, err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(out)+".ppalm-")
+	// 0666 less the umask, as any tool writes a file (os.CreateTemp: 0600).
+	tmp, err := safefile.CreateTemp(dir, "."+filepath.Base(out)+".ppalm-")
 	if err != nil {
 		return fmt.Errorf("write zip %s: %w", out, err)
 	}

@@ -114,6 +114,14 @@ func (c *webCall) updateWorkflow(row record, changes record) error {
 				return errf(http.StatusBadRequest, "0x80040203", "statuscode %v is not valid for statecode 1 (Activated): expected 2", status)
 			}
 			changes["statuscode"] = 2
+			if c.who.effective.ObjectID != c.who.authenticated.ObjectID && mustNum(row["category"]) == solution.CategoryModernFlow {
+				// The service no longer turns cloud flows on as an
+				// impersonated user: activate as the caller, with the
+				// connections shared with it.
+				return flowError("BadRequest", "ImpersonatedActivationNotSupported", fmt.Sprintf(
+					"The flow %s cannot be turned on on behalf of another user (CallerObjectId %s): activation with impersonation is not supported. Turn it on as the calling identity (object id %s) and share the flow's connections with it.",
+					str(row["workflowid"]), c.who.effective.ObjectID, c.who.authenticated.ObjectID))
+			}
 			if err := checkActivation(c.env, row, c.who.effective); err != nil {
 				return err
 			}

@@ -77,3 +77,56 @@ func (e *Emulator) AddConnection(environment, connectorID, owner string, sharedW
 	env.connections = append(env.connections, c)
 	return c.name, nil
 }
+
+// ShareConnection shares an existing connection with a documented user
+// (object id or e-mail), as its owner does in Power Apps (Connections,
+// Share): the user may then bind it and turn flows on with it.
+func (e *Emulator) ShareConnection(environment, connectionName, user, role string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	env, ok := e.envs[strings.ToLower(environment)]
+	if !ok {
+		return fmt.Errorf("share connection: environment %q does not exist", environment)
+	}
+	c, ok := env.connection(connectionName)
+	if !ok {
+		return fmt.Errorf("share connection: %s does not exist in %s", connectionName, environment)
+	}
+	u, ok := userByIDOrUPN(user)
+	if !ok {
+		return fmt.Errorf("share connection: %q is not a documented user", user)
+	}
+	if role == "" {
+		role = "CanEdit"
+	}
+	c.sharedWith[u.ObjectID] = role
+	return nil
+}
+
+// SystemJob is an asyncoperations row as the service keeps it.
+type SystemJob struct {
+	ID            string
+	Action        string // the action that submitted it, e.g. ImportSolutionAsync
+	OperationType int    // 203 import, 211 stage and upgrade, ...
+	StateCode     int
+	StatusCode    int
+	Message       string
+}
+
+// SystemJobs returns an environment's system jobs in submission order.
+func (e *Emulator) SystemJobs(environment string) []SystemJob {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	env, ok := e.envs[strings.ToLower(environment)]
+	if !ok {
+		return nil
+	}
+	var out []SystemJob
+	for _, id := range env.opOrder {
+		op := env.ops[id]
+		row, _ := env.t("asyncoperations").get(id)
+		out = append(out, SystemJob{ID: id, Action: op.action, OperationType: op.opType,
+			StateCode: mustInt(row["statecode"]), StatusCode: mustInt(row["statuscode"]), Message: str(row["message"])})
+	}
+	return out
+}

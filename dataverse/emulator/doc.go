@@ -31,7 +31,8 @@
 //     ExportSolution(Async), DownloadSolutionExportData, UninstallSolutionAsync,
 //     GrantAccess, PublishAllXml, PublishXml.
 //   - /powerapps/providers/Microsoft.PowerApps/scopes/admin/environments/{envId}/
-//     connections, apps, apps/{app}, apps/{app}/permissions,
+//     connections, apis/{connector}/connections/{connection}/permissions,
+//     apps, apps/{app}, apps/{app}/permissions,
 //     apps/{app}/modifyPermissions, apps/{app}/modifyAppOwner; and
 //     /powerapps/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments[/{envId}].
 //     api-version is required, as on the real service. {app} may be the
@@ -51,7 +52,8 @@
 // $select (unknown columns are refused as the service refuses them, and the
 // primary key is always returned), $filter with eq ne gt ge lt le and or not,
 // parentheses, contains/startswith/endswith, 'text' literals (a quote doubled inside),
-// GUIDs quoted or not, null/true/false/numbers (string comparisons ignore
+// GUIDs quoted or not, null/true/false/numbers, Edm.DateTimeOffset literals
+// (createdon ge 2025-01-01T10:00:00Z) (string comparisons ignore
 // case, like Dataverse); $orderby, $top, $count; alternate keys such as
 // systemusers(azureactivedirectoryobjectid=…); paging with
 // Prefer: odata.maxpagesize=N, answered with Preference-Applied and an
@@ -68,9 +70,14 @@
 // is refused 400 0x80048d19 "An undeclared property …" as the service refuses
 // it; a bind to another entity set than the property's is refused too.
 // Update and delete answer 204; a missing row is 404
-// {"error":{"code":"0x80040217","message":"… Does Not Exist"}}. Request
-// bodies naming a column the table lacks, or an action parameter the action
-// lacks (ImportJobId on ImportSolutionAsync), are refused with 400.
+// {"error":{"code":"0x80040217","message":"… Does Not Exist"}}. PATCH of a
+// row that does not exist is an upsert: it creates the row with the URL's
+// id, unless If-Match: * makes it update-only (404 then); If-None-Match: *
+// makes it create-only (412 for a row that exists) (the Web API's "Upsert
+// a table row" and conditional operations pages). Request bodies naming a
+// column the table lacks, or an action parameter the action lacks, are
+// refused with 400. Every answer's Date header is the emulator's clock, the
+// one its rows' createdon use.
 //
 // # Power Apps and BAP lists page with nextLink
 //
@@ -90,7 +97,11 @@
 // ServicePrincipal ("ppalm-spn": System Administrator with the Delegate
 // privilege). The token value "invalid" (InvalidToken) is answered 401 with
 // WWW-Authenticate. A token equal to a documented user's object id, e-mail or
-// application id calls as that user; NoAccess holds no security role, so
+// application id calls as that user, and so does a JWT-shaped token whose oid
+// claim is that user's object id (Dataverse identifies the caller by the
+// access token's oid claim, "Microsoft identity platform access tokens:
+// claims"; a signed-in maker's azidentity token looks like that; the
+// signature is not checked); NoAccess holds no security role, so
 // every Dataverse and Power Apps call as (or impersonating) that user is 403.
 // CallerObjectId (Entra object id) or MSCRMCallerID (systemuserid) makes a
 // Web API call act as that user; the caller needs the Delegate privilege
@@ -153,20 +164,50 @@
 //     solution.xml's Version (as installed, PATCH solutions(id) {version}
 //     changes it for unmanaged solutions) and Managed rewritten. Exporting a
 //     managed solution is refused, managed or unmanaged.
-//   - Async operations (ImportSolutionAsync, StageAndUpgradeAsync,
-//     ExportSolutionAsync, DeleteAndPromoteAsync, UninstallSolutionAsync) do
-//     their work when submitted; the asyncoperations row answers 2/20 for
-//     Options.AsyncPolls polls (default 2; GETs of the asyncoperations or
-//     importjobs row count) and then 3/30, or 3/31 with message for a
-//     failure. The import job's progress follows.
+//   - Asynchronous actions (ImportSolutionAsync, StageAndUpgradeAsync,
+//     ExportSolutionAsync, DeleteAndPromoteAsync, UninstallSolutionAsync)
+//     are system jobs. Submitting one writes its asyncoperations row at
+//     once, queued (0/0), owned by the caller, with the operation type the
+//     System Job (AsyncOperation) table reference lists: 202 export, 203
+//     import, 207 DeleteAndPromote, 208 uninstall, 211 StageAndUpgrade. The
+//     job starts at the first GET of that row, or Options.JobTime (2 s)
+//     after submission, and only then does its work: an import creates its
+//     importjobs row when it starts, not at the POST (so a client that
+//     lost the POST's answer finds no import job yet, only the system job),
+//     and a jobfail fault fails a job before it starts, leaving no import
+//     job at all. Running, it answers 2/20 for Options.AsyncPolls polls
+//     (default 2) or Options.JobTime, then 3/30, or 3/31 with message. The
+//     import job's progress follows. ImportJobId is a declared parameter of
+//     all four import actions (their Web API reference), so it is accepted,
+//     but on ImportSolutionAsync and StageAndUpgradeAsync the service picks
+//     the job's id itself: the emulator ignores the one given, as
+//     Microsoft's Dataverse ServiceClient strips it from those requests as
+//     unsupported (DeploymentExtensions.ImportSolutionToImpl) and reads the
+//     answer's ImportJobKey. OverwriteUnmanagedCustomizations and
+//     PublishWorkflows may be left out of ImportSolution(Async) (false; the
+//     ImportSolutionAsyncRequest sample of the "Solution staging, with
+//     asynchronous import and export" page sets neither) but are required
+//     by StageAndUpgrade(Async) (its reference marks them Required).
+//     UninstallSolutionAsync uninstalls as DELETE solutions(id) does, in a
+//     system job (its reference; Microsoft's PowerDataOps module uses it
+//     "to avoid timeout issues").
 //
 // # Flows
 //
 // PATCH workflows(id) {"statecode":1,"statuscode":2} turns a cloud flow on
-// only when, for the effective caller (the impersonated user, else the
-// authenticated one), every connection reference in clientdata is bound to an
-// existing connection the caller created or has shared, and every child flow
-// it calls is on. Failures answer 400 with a message embedding the Flow
+// only as the authenticated caller, and only when every connection reference
+// in clientdata is bound to an existing connection the caller created or has
+// shared, and every child flow it calls is on. Turning a cloud flow on for
+// an impersonated user (CallerObjectId or MSCRMCallerID) is refused: the
+// Accelerator's maintainers state that impersonation is no longer supported
+// for flow activation (coe-starter-kit #3306, "now that impersonation is no
+// longer supported in the platform"; #5772) and removed it
+// (coe-alm-accelerator-templates PR #306, commit 66b0861), activating as the
+// service principal with the connections shared with it. What the service
+// answers is not documented, so the refusal's inner code,
+// ImpersonatedActivationNotSupported, is the emulator's own name, inside
+// the 0x80060467 envelope below. Turning a flow off, and every other call,
+// may still be impersonated. Failures answer 400 with a message embedding the Flow
 // service error: XrmConnectionReferenceMissingConnection,
 // ConnectionAuthorizationFailed (with "The caller object id is '…'"),
 // ConnectionNotFound, ChildFlowNeverPublished (a child flow that is off) or
@@ -186,7 +227,18 @@
 // modifyPermissions accepts roleName CanView, CanViewWithShare or CanEdit
 // for User and Group principals of the directory (unknown ids are refused
 // 400 PrincipalNotFound) and Tenant (CanView only); permissions lists the
-// owner and the shares. POST teams with azureactivedirectoryobjectid needs an
+// owner and the shares. CanViewWithShare is accepted and granted as CanView,
+// as the service does (coe-starter-kit #4345: the role read back with
+// Get-AdminPowerAppRoleAssignment is CanView; the Accelerator has mapped it
+// to CanView since, "no longer works", canvas-unpack-pack.ps1); the audit
+// notes the role asked. With a share-delay=D fault a share shows in the
+// permissions only D after it was made (the read-back must look again: the
+// admin API has answered shares that did not show, coe-starter-kit #5611,
+// #7519; the delay itself is a test knob, not a measured figure).
+// apis/{connector}/connections/{name}/permissions lists a connection's
+// creator (roleName Owner) and whom it is shared with, as
+// Get-AdminPowerAppConnectionRoleAssignment reads it (api-version
+// 2017-06-01); Emulator.ShareConnection shares one as its owner would. POST teams with azureactivedirectoryobjectid needs an
 // existing group; a second team for the same group and membershiptype is
 // refused 400 0x80040237 (duplicate key). Roles associate only within the
 // team's business unit. GrantAccess shares a user-owned row (workflow,
@@ -207,6 +259,12 @@
 //
 // # Service protection and faults
 //
+// Faults also include jobfail=P (a system job fails before it starts: no
+// work done, no import job, 3/31) and share-delay=D (see Sharing);
+// Options.FaultScript injects one fault at the Nth request of a route, or
+// fails the Nth system job of an action, for tests that need one exact
+// fault.
+//
 // Each user has a request budget (Options.RequestBudget per
 // Options.BudgetWindow, default 6000 per 300 s, a fixed window on the
 // Options.Now clock); past it calls are answered 429 0x80072322 with
@@ -219,5 +277,5 @@
 // state (importjobs, the solution's version, the row) instead of re-sending;
 // resets of other methods always happen before the work. Stats counts
 // dropped connections under status 0 and faults by kind (429, 503,
-// reset-before, reset-after, latency, budget).
+// reset-before, reset-after, jobfail, share-delay, latency, budget).
 package emulator

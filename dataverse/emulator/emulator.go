@@ -25,8 +25,17 @@ type Options struct {
 	Seeds map[string][]string
 	// SeedZips is Seeds from memory (the demo embeds its zip).
 	SeedZips map[string][][]byte
-	// Faults injects failures: "429=0.2,503=0.05,reset=0.02,latency=30ms,seed=7".
+	// Faults injects failures: "429=0.2,503=0.05,reset=0.02,latency=30ms,seed=7",
+	// also jobfail=P (a system job fails before it starts) and
+	// share-delay=D (a canvas app share shows in its permissions only D
+	// after it was made).
 	Faults string
+	// FaultScript injects faults at known requests, on top of Faults.
+	FaultScript []ScriptedFault
+	// JobTime is how long a submitted system job stays queued when nobody
+	// polls it, and then how long it runs. 0 means 2 s. A poll of the
+	// asyncoperations row starts a queued job at once.
+	JobTime time.Duration
 	// AsyncPolls is how many polls (GET of the asyncoperations or importjobs
 	// row) see an async operation still queued or running before it
 	// completes. 0 means 2; negative means operations complete at once.
@@ -76,7 +85,8 @@ type Stats struct {
 	// counts by HTTP status; status 0 counts dropped connections.
 	Requests map[string]map[int]int `json:"requests"`
 	// Faults counts injected faults by kind: 429, 503, reset-before,
-	// reset-after, latency; "budget" counts service-protection 429s.
+	// reset-after, jobfail, share-delay, latency; "budget" counts
+	// service-protection 429s.
 	Faults map[string]int `json:"faults"`
 }
 
@@ -99,6 +109,16 @@ func New(opts Options) (*Emulator, error) {
 	fs, err := parseFaults(opts.Faults)
 	if err != nil {
 		return nil, fmt.Errorf("emulator faults %q: %w", opts.Faults, err)
+	}
+	for i, sf := range opts.FaultScript {
+		switch {
+		case sf.Nth < 1:
+			return nil, fmt.Errorf("emulator fault script [%d]: Nth %d: expected 1 or more", i, sf.Nth)
+		case sf.Kind == "jobfail" && !strings.HasPrefix(sf.Route, "job "):
+			return nil, fmt.Errorf("emulator fault script [%d]: jobfail needs Route \"job ACTION\", not %q", i, sf.Route)
+		case sf.Kind != "429" && sf.Kind != "503" && sf.Kind != "reset-before" && sf.Kind != "reset-after" && sf.Kind != "jobfail":
+			return nil, fmt.Errorf("emulator fault script [%d]: kind %q: expected 429, 503, reset-before, reset-after or jobfail", i, sf.Kind)
+		}
 	}
 	e := &Emulator{
 		opts: opts, now: opts.Now, faults: fs, envs: map[string]*environment{},
@@ -244,6 +264,9 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 		e.count(routeLabel(r.Method, r.URL.Path), rec.code())
 		return
 	}
+	// The service's clock, as clients see it in Date: the times in rows
+	// (createdon) and the Date header agree.
+	w.Header().Set("Date", e.now().UTC().Format(http.TimeFormat))
 	route := routeLabel(r.Method, r.URL.Path)
 	fault := e.drawFault(route, r.Method)
 	if e.faults.latency > 0 {
@@ -297,6 +320,9 @@ func (e *Emulator) dispatch(w http.ResponseWriter, r *http.Request) {
 		e.countFault("budget")
 		return
 	}
+	if e.serveMaker(w, r, caller) {
+		return
+	}
 	p := r.URL.Path
 	switch {
 	case strings.HasPrefix(p, "/powerapps/"):
@@ -344,7 +370,7 @@ func routeLabel(method, p string) string {
 	case len(segs) > 0 && (segs[0] == "powerapps" || segs[0] == "graph"):
 		for i := 1; i < len(segs); i++ {
 			switch strings.ToLower(segs[i-1]) {
-			case "environments", "apps", "connections", "users", "groups", "adminapplications":
+			case "environments", "apps", "apis", "connections", "users", "groups", "adminapplications":
 				segs[i] = "{" + strings.TrimSuffix(strings.ToLower(segs[i-1]), "s") + "}"
 			}
 		}

@@ -34,6 +34,7 @@ type environment struct {
 	appPerms      map[string][]*appPermission // by canvasappid
 	teamRoles     map[string][]string         // teamid -> roleids
 	ops           map[string]*asyncOp
+	opOrder       []string                  // asyncoperation ids in submission order
 	exports       map[string][]byte         // exportjobid -> zip
 	staged        map[string][]byte         // StageSolutionUploadId -> zip
 	outcomes      map[string]*importOutcome // importjobid -> RetrieveSolutionImportResult
@@ -54,6 +55,10 @@ type appPermission struct {
 	roleName      string
 	principalType string
 	email         string
+	// visibleAt is when a share made with a share-delay fault shows in
+	// the permissions; before, prevRole shows ("" hides the entry).
+	visibleAt time.Time
+	prevRole  string
 }
 
 var tableDefs = [][3]string{

@@ -13,8 +13,21 @@ import (
 // faultSpec is a parsed --faults value.
 type faultSpec struct {
 	p429, p503, reset float64
+	jobfail           float64
 	latency           time.Duration
+	shareDelay        time.Duration
 	seed              int64
+}
+
+// ScriptedFault injects one fault at a known request: the Nth (from 1)
+// request of Route, a route as Stats names it, such as
+// "POST /{env}/api/data/v9.2/ImportSolutionAsync". Kind is 429, 503,
+// reset-before or reset-after; or jobfail with Route "job ACTION" (the Nth
+// system job of that action to start, e.g. "job ImportSolutionAsync").
+type ScriptedFault struct {
+	Route string
+	Nth   int
+	Kind  string
 }
 
 func parseFaults(s string) (faultSpec, error) {
@@ -26,7 +39,7 @@ func parseFaults(s string) (faultSpec, error) {
 	for _, item := range strings.Split(s, ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(item), "=")
 		if !ok {
-			return f, fmt.Errorf("%q: expected key=value (429, 503, reset, latency, seed)", item)
+			return f, fmt.Errorf("%q: expected key=value (429, 503, reset, jobfail, latency, share-delay, seed)", item)
 		}
 		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 		prob := func() (float64, error) {
@@ -44,10 +57,17 @@ func parseFaults(s string) (faultSpec, error) {
 			f.p503, err = prob()
 		case "reset":
 			f.reset, err = prob()
+		case "jobfail":
+			f.jobfail, err = prob()
 		case "latency":
 			f.latency, err = time.ParseDuration(v)
 			if err != nil || f.latency < 0 {
 				err = fmt.Errorf("latency=%s: expected a duration such as 30ms", v)
+			}
+		case "share-delay":
+			f.shareDelay, err = time.ParseDuration(v)
+			if err != nil || f.shareDelay < 0 {
+				err = fmt.Errorf("share-delay=%s: expected a duration such as 2s", v)
 			}
 		case "seed":
 			f.seed, err = strconv.ParseInt(v, 10, 64)
@@ -55,7 +75,7 @@ func parseFaults(s string) (faultSpec, error) {
 				err = fmt.Errorf("seed=%s: expected an integer", v)
 			}
 		default:
-			return f, fmt.Errorf("unknown fault %q: expected 429, 503, reset, latency or seed", k)
+			return f, fmt.Errorf("unknown fault %q: expected 429, 503, reset, jobfail, latency, share-delay or seed", k)
 		}
 		if err != nil {
 			return f, err
@@ -73,13 +93,17 @@ func parseFaults(s string) (faultSpec, error) {
 // even when routes are called concurrently.
 func (e *Emulator) drawFault(route, method string) string {
 	f := e.faults
-	if f.p429+f.p503+f.reset == 0 {
-		return ""
-	}
 	e.mu.Lock()
 	n := e.seen[route]
 	e.seen[route] = n + 1
 	e.mu.Unlock()
+	if kind := e.scripted(route, n+1); kind != "" {
+		e.countFault(kind)
+		return kind
+	}
+	if f.p429+f.p503+f.reset == 0 {
+		return ""
+	}
 	u, u2 := draw(f.seed, route, n)
 	kind := ""
 	switch {
@@ -99,6 +123,35 @@ func (e *Emulator) drawFault(route, method string) string {
 		e.countFault(kind)
 	}
 	return kind
+}
+
+// scripted returns the scripted fault of the nth request of route, if any.
+func (e *Emulator) scripted(route string, nth int) string {
+	for _, s := range e.opts.FaultScript {
+		if s.Route == route && s.Nth == nth {
+			return s.Kind
+		}
+	}
+	return ""
+}
+
+// jobFault decides whether the system job of action now starting fails
+// before it starts (jobfail). Called with e.mu held.
+func (e *Emulator) jobFault(action string) bool {
+	route := "job " + action
+	n := e.seen[route]
+	e.seen[route] = n + 1
+	kind := e.scripted(route, n+1)
+	if kind == "" && e.faults.jobfail > 0 {
+		if u, _ := draw(e.faults.seed, route, n); u < e.faults.jobfail {
+			kind = "jobfail"
+		}
+	}
+	if kind != "jobfail" {
+		return false
+	}
+	e.stats.Faults["jobfail"]++
+	return true
 }
 
 func draw(seed int64, route string, n int) (float64, float64) {

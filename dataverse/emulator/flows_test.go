@@ -121,24 +121,46 @@ func TestFlowActivationNeedsBoundUsableConnections(t *testing.T) {
 	must(t, call(t, "PATCH", crURL, map[string]any{"connectionid": conn}), 204)
 	must(t, call(t, "PATCH", wfURL, on), 204)
 
-	// As Bea (no access to the connection) activation is refused; as the
-	// connection's creator it succeeds and is recorded as her.
+	// The service no longer turns flows on for an impersonated user, not
+	// even its connections' creator: only as the caller, who must be able
+	// to use them.
 	off := map[string]any{"statecode": 0, "statuscode": 1}
 	must(t, call(t, "PATCH", wfURL, off), 204)
-	a = must(t, call(t, "PATCH", wfURL, on, "CallerObjectId", FlowOwner.ObjectID), 400)
+	for _, who := range []User{FlowOwner, Maker} {
+		a = must(t, call(t, "PATCH", wfURL, on, "CallerObjectId", who.ObjectID), 400)
+		if code, msg := a.errorCode(t); code != "0x80060467" || !strings.Contains(msg, "ImpersonatedActivationNotSupported") {
+			t.Errorf("activation impersonating %s: %s %s", who.Name, code, msg)
+		}
+	}
+	// Bea, calling as herself without access to the connection, is refused.
+	a = must(t, call(t, "PATCH", wfURL, on, "Authorization", "Bearer "+FlowOwner.Email), 400)
 	if _, msg := a.errorCode(t); !strings.Contains(msg, "ConnectionAuthorizationFailed") || !strings.Contains(msg, FlowOwner.ObjectID) {
 		t.Errorf("activation as a user without the connection: %s", msg)
 	}
-	must(t, call(t, "PATCH", wfURL, on, "CallerObjectId", Maker.ObjectID), 204)
+	// A connection that is not shared with the service principal stops it
+	// too; once shared, it may turn the flow on.
+	unshared, err := e.AddConnection("test", cr["connectorid"].(string), Maker.Email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, call(t, "PATCH", crURL, map[string]any{"connectionid": unshared}, "Authorization", "Bearer "+Maker.Email), 204)
+	a = must(t, call(t, "PATCH", wfURL, on), 400)
+	if _, msg := a.errorCode(t); !strings.Contains(msg, "ConnectionAuthorizationFailed") || !strings.Contains(msg, ServicePrincipal.ObjectID) {
+		t.Errorf("activation with an unshared connection: %s", msg)
+	}
+	must(t, call(t, "PATCH", crURL, map[string]any{"connectionid": conn}), 204)
+	must(t, call(t, "PATCH", wfURL, on), 204)
 	var last AuditEntry
 	for _, entry := range e.Audit() {
 		if entry.Action == "activate-flow" && entry.ObjectID == flow.ID {
 			last = entry
 		}
 	}
-	if last.CallerObjectID != Maker.ObjectID || last.ImpersonatedBy != ServicePrincipal.ObjectID {
+	if last.CallerObjectID != ServicePrincipal.ObjectID || last.ImpersonatedBy != "" {
 		t.Errorf("activation recorded as %+v", last)
 	}
+	// Impersonation in general still works where the service allows it.
+	must(t, call(t, "PATCH", wfURL, off, "CallerObjectId", Maker.ObjectID), 204)
 	wf := must(t, call(t, "GET", wfURL+"?$select=_modifiedby_value", nil), 200).json(t)
 	if wf["_modifiedby_value"] != Maker.SystemUserID("test") {
 		t.Errorf("modified by %v, want Maker", wf["_modifiedby_value"])

@@ -180,13 +180,26 @@ func TestImportRefusals(t *testing.T) {
 	if _, msg := a.errorCode(t); !strings.Contains(msg, "zip") {
 		t.Errorf("garbage import: %s", msg)
 	}
-	// Required parameters and unknown parameters.
-	a = must(t, call(t, "POST", api(base, "test")+"ImportSolution", map[string]any{"CustomizationFile": "UEsDBA=="}), 400)
+	// StageAndUpgrade requires both Boolean parameters; ImportSolution's
+	// default to false, as Microsoft's own samples leave them out.
+	a = must(t, call(t, "POST", api(base, "test")+"StageAndUpgradeAsync", map[string]any{"CustomizationFile": "UEsDBA=="}), 400)
 	if _, msg := a.errorCode(t); !strings.Contains(msg, "OverwriteUnmanagedCustomizations") {
 		t.Errorf("missing parameter: %s", msg)
 	}
-	a = must(t, call(t, "POST", api(base, "test")+"ImportSolutionAsync", importBody(managed, map[string]any{"ImportJobId": "8b0f6d0e-1111-4000-8000-000000000001"})), 400)
-	if _, msg := a.errorCode(t); !strings.Contains(msg, "ImportJobId") {
-		t.Errorf("ImportJobId to ImportSolutionAsync: %s", msg)
+	a = must(t, call(t, "POST", api(base, "test")+"ImportSolutionAsync", map[string]any{"CustomizationFile": "UEsDBA==", "PublishWorkflows": "yes"}), 400)
+	if _, msg := a.errorCode(t); !strings.Contains(msg, "PublishWorkflows") {
+		t.Errorf("PublishWorkflows not a Boolean: %s", msg)
 	}
+	// ImportJobId on ImportSolutionAsync is declared, so accepted, but the
+	// service picks the job's id: the chosen one never names a job.
+	chosen := "8b0f6d0e-1111-4000-8000-000000000001"
+	body := importBody(managed, map[string]any{"ImportJobId": chosen})
+	delete(body, "PublishWorkflows")
+	got := must(t, call(t, "POST", api(base, "test")+"ImportSolutionAsync", body), 200).json(t)
+	if got["ImportJobKey"] == chosen {
+		t.Errorf("ImportJobKey = the client's ImportJobId %s", chosen)
+	}
+	pollDone(t, base, "test", got["AsyncOperationId"].(string))
+	must(t, call(t, "GET", api(base, "test")+"importjobs("+chosen+")", nil), 404)
+	must(t, call(t, "GET", api(base, "test")+"importjobs("+got["ImportJobKey"].(string)+")", nil), 200)
 }

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 )
 
@@ -73,6 +74,8 @@ func lexFilter(s string) ([]token, error) {
 				kind = "number"
 				if isGUID(word) {
 					kind = "guid"
+				} else if _, err := time.Parse(time.RFC3339, word); err == nil {
+					kind = "datetime" // Edm.DateTimeOffset: 2025-01-01T10:00:00Z
 				}
 			} else if isGUID(word) {
 				kind = "guid"
@@ -226,6 +229,8 @@ func literal(t token) (any, error) {
 	switch t.kind {
 	case "string", "guid":
 		return t.text, nil
+	case "datetime":
+		return time.Parse(time.RFC3339, t.text)
 	case "number":
 		f, err := strconv.ParseFloat(t.text, 64)
 		if err != nil {
@@ -287,6 +292,13 @@ func valuesEqual(v, lit any) bool {
 }
 
 func order(a, b any) (int, bool) {
+	if y, ok := b.(time.Time); ok {
+		x, err := time.Parse(time.RFC3339, str(a))
+		if err != nil {
+			return 0, false
+		}
+		return x.Compare(y), true
+	}
 	if x, ok := num(a); ok {
 		y, ok := num(b)
 		if !ok {

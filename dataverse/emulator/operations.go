@@ -12,40 +12,111 @@ import (
 	"github.com/ppalm/ppalm/solution"
 )
 
-// asyncOp tracks an asyncoperations row: it stays queued/running for a
-// number of polls, then completes with the outcome decided at submission.
+// Operation types (asyncoperation.operationtype) of the solution actions,
+// as the System Job table reference lists them.
+const (
+	opExportSolution   = 202
+	opImportSolution   = 203
+	opDeleteAndPromote = 207
+	opUninstall        = 208
+	opStageAndUpgrade  = 211
+)
+
+// asyncOp is a system job (an asyncoperations row). Submitting one writes
+// the row, queued (0/0); the job starts at its first poll or after
+// Options.JobTime, and only then does its work (an import creates its
+// importjobs row then); it runs (2/20) for Options.AsyncPolls polls or
+// Options.JobTime more and completes (3/30, or 3/31 with message).
 type asyncOp struct {
 	id          string
+	action      string
+	opType      int
+	submitted   time.Time
+	started     bool
+	startedAt   time.Time
 	seen        int
 	failed      bool
 	message     string
-	importJobID string
+	importJobID string // reserved at submission, a row only once the job ran
 	exportJobID string
+	// work runs when the job starts; an error fails the job.
+	work func(now time.Time) error
 }
 
-// newAsync creates an asyncoperations row. The work is done at submission
-// (so a client whose connection dropped finds it done); the row reveals
-// the outcome after the configured number of polls.
-func (e *Emulator) newAsync(env *environment, name string, who *caller, failure error) *asyncOp {
-	now := e.now().UTC().Format(time.RFC3339)
-	op := &asyncOp{id: newUUID()}
-	if failure != nil {
-		op.failed, op.message = true, failure.Error()
-	}
+// submit queues a system job (op's action, operation type, work and job
+// ids set): the asyncoperations row is written now, owned by the caller.
+func (e *Emulator) submit(env *environment, op *asyncOp, who *caller) *asyncOp {
+	now := e.now().UTC()
+	op.id, op.submitted = newUUID(), now
+	action, opType := op.action, op.opType
 	env.ops[op.id] = op
+	env.opOrder = append(env.opOrder, op.id)
 	env.t("asyncoperations").put(record{
-		"asyncoperationid": op.id, "name": name, "operationtype": nil, "statecode": 0, "statuscode": 0,
-		"message": nil, "friendlymessage": nil, "createdon": now, "startedon": nil, "completedon": nil,
+		"asyncoperationid": op.id, "name": action, "operationtype": opType, "statecode": 0, "statuscode": 0,
+		"message": nil, "friendlymessage": nil, "createdon": now.Format(time.RFC3339), "startedon": nil, "completedon": nil,
 		"correlationid": newUUID(), "_ownerid_value": who.effective.SystemUserID(env.name),
 		"_createdby_value": who.effective.SystemUserID(env.name),
 	})
 	if e.polls == 0 {
-		e.advance(env, op, e.now().UTC())
+		e.startJob(env, op, now)
 	}
 	return op
 }
 
-// touchAsync counts a poll of an asyncoperations or importjobs row.
+// jobTime is how long a job may stay queued, and then running, without
+// being polled.
+func (e *Emulator) jobTime() time.Duration {
+	if e.opts.JobTime > 0 {
+		return e.opts.JobTime
+	}
+	return 2 * time.Second
+}
+
+// startJob starts a queued job: a jobfail fault fails it before it starts
+// (no work, no import job), else its work runs.
+func (e *Emulator) startJob(env *environment, op *asyncOp, now time.Time) {
+	op.started, op.startedAt = true, now
+	row, _ := env.t("asyncoperations").get(op.id)
+	row["statecode"], row["statuscode"], row["startedon"] = 2, 20, now.Format(time.RFC3339)
+	if e.jobFault(op.action) {
+		op.failed = true
+		op.message = fmt.Sprintf("The system job %s failed before it started (emulator fault jobfail): nothing was done; submit it again.", op.action)
+		e.complete(env, op, now)
+		return
+	}
+	if op.work != nil {
+		if err := op.work(now); err != nil {
+			op.failed, op.message = true, err.Error()
+		}
+	}
+	// The job's running time counts from when its work is done: a slow
+	// import does not eat the polls it is meant to answer running.
+	op.startedAt = e.now()
+	if e.polls == 0 {
+		e.complete(env, op, now)
+	}
+}
+
+// startDue starts the queued jobs whose time has come and completes the
+// running ones nobody polled, in submission order.
+func (e *Emulator) startDue(env *environment, now time.Time) {
+	for _, id := range env.opOrder {
+		op := env.ops[id]
+		row, ok := env.t("asyncoperations").get(id)
+		if !ok || mustInt(row["statecode"]) == 3 {
+			continue
+		}
+		switch {
+		case !op.started && now.Sub(op.submitted) >= e.jobTime():
+			e.startJob(env, op, now)
+		case op.started && now.Sub(op.startedAt) >= e.jobTime():
+			e.complete(env, op, now)
+		}
+	}
+}
+
+// touchAsync counts a poll of an asyncoperations or importjobs row; the
+// first poll of a queued job starts it.
 func (e *Emulator) touchAsync(env *environment, set, id string, now time.Time) {
 	var op *asyncOp
 	switch set {
@@ -58,9 +129,13 @@ func (e *Emulator) touchAsync(env *environment, set, id string, now time.Time) {
 			}
 		}
 	}
-	if op != nil {
-		e.advance(env, op, now)
+	if op == nil {
+		return
 	}
+	if !op.started {
+		e.startJob(env, op, now)
+	}
+	e.advance(env, op, now)
 }
 
 func (e *Emulator) advance(env *environment, op *asyncOp, now time.Time) {
@@ -69,15 +144,22 @@ func (e *Emulator) advance(env *environment, op *asyncOp, now time.Time) {
 	if !ok || mustInt(row["statecode"]) == 3 {
 		return
 	}
-	ts := now.Format(time.RFC3339)
-	job, hasJob := env.t("importjobs").get(op.importJobID)
 	if op.seen <= e.polls && e.polls > 0 {
-		row["statecode"], row["statuscode"], row["startedon"] = 2, 20, ts
-		if hasJob {
+		if job, ok := env.t("importjobs").get(op.importJobID); ok {
 			job["progress"] = float64(100*op.seen) / float64(e.polls+1)
 		}
 		return
 	}
+	e.complete(env, op, now)
+}
+
+// complete ends a job: 3/30, or 3/31 with its message.
+func (e *Emulator) complete(env *environment, op *asyncOp, now time.Time) {
+	row, ok := env.t("asyncoperations").get(op.id)
+	if !ok || mustInt(row["statecode"]) == 3 {
+		return
+	}
+	ts := now.Format(time.RFC3339)
 	row["statecode"], row["statuscode"], row["completedon"] = 3, 30, ts
 	if row["startedon"] == nil {
 		row["startedon"] = ts
@@ -85,7 +167,7 @@ func (e *Emulator) advance(env *environment, op *asyncOp, now time.Time) {
 	if op.failed {
 		row["statuscode"], row["message"], row["friendlymessage"] = 31, op.message, op.message
 	}
-	if hasJob {
+	if job, ok := env.t("importjobs").get(op.importJobID); ok {
 		job["progress"], job["completedon"] = 100.0, ts
 	}
 }
@@ -150,7 +232,9 @@ func (c *webCall) actionBody(action string, allowed ...string) (map[string]any, 
 	return body, nil
 }
 
-var importParams = []string{"CustomizationFile", "OverwriteUnmanagedCustomizations", "PublishWorkflows", "HoldingSolution",
+// importParams are the import actions' parameters in the Web API
+// reference; ImportJobId is among them for all four.
+var importParams = []string{"ImportJobId", "CustomizationFile", "OverwriteUnmanagedCustomizations", "PublishWorkflows", "HoldingSolution",
 	"ConvertToManaged", "SkipProductUpdateDependencies", "ComponentParameters", "SolutionParameters", "SkipQueueRibbonJob",
 	"AsyncRibbonProcessing", "LayerDesiredOrder", "IsTemplateMode", "TemplateSuffix"}
 
@@ -162,13 +246,9 @@ var exportParams = []string{"SolutionName", "Managed", "TargetVersion", "ExportA
 func (c *webCall) action(name string) bool {
 	var err error
 	switch name {
-	case "ImportSolution":
-		err = c.importAction(name, false, append([]string{"ImportJobId"}, importParams...))
-	case "ImportSolutionAsync":
-		err = c.importAction(name, true, importParams)
-	case "StageAndUpgrade":
+	case "ImportSolution", "StageAndUpgrade":
 		err = c.importAction(name, false, importParams)
-	case "StageAndUpgradeAsync":
+	case "ImportSolutionAsync", "StageAndUpgradeAsync":
 		err = c.importAction(name, true, importParams)
 	case "StageSolution":
 		err = c.stageSolution()
@@ -196,8 +276,12 @@ func (c *webCall) importAction(name string, async bool, allowed []string) error 
 	if err != nil {
 		return err
 	}
+	upgrade := strings.HasPrefix(name, "StageAndUpgrade")
 	for _, req := range []string{"OverwriteUnmanagedCustomizations", "PublishWorkflows"} {
-		if _, ok := body[req].(bool); !ok {
+		v, present := body[req]
+		if _, isBool := v.(bool); (present && !isBool) || (!present && upgrade) {
+			// StageAndUpgrade's reference marks both Required; ImportSolution's
+			// own samples leave them out (they default to false).
 			return errf(http.StatusBadRequest, "0x80040203", "%s: required parameter %s is missing or not a Boolean", name, req)
 		}
 	}
@@ -215,7 +299,7 @@ func (c *webCall) importAction(name string, async bool, allowed []string) error 
 			return errf(http.StatusBadRequest, "0x80040203", "%s: CustomizationFile is not base64: %v", name, err)
 		}
 	}
-	o := importOptions{upgrade: strings.HasPrefix(name, "StageAndUpgrade"), activate: true}
+	o := importOptions{upgrade: upgrade, activate: true}
 	o.holding, _ = body["HoldingSolution"].(bool)
 	if o.holding && o.upgrade {
 		return errf(http.StatusBadRequest, "0x80040203", "%s: HoldingSolution cannot be combined with StageAndUpgrade", name)
@@ -229,33 +313,44 @@ func (c *webCall) importAction(name string, async bool, allowed []string) error 
 			o.params = append(o.params, m)
 		}
 	}
+	// The import job id: the caller's ImportJobId on the synchronous
+	// actions; the asynchronous ones accept the parameter ($metadata
+	// declares it) but the service picks the job's id itself, which is why
+	// Microsoft's ServiceClient strips it and clients read ImportJobKey.
 	jobID := newUUID()
 	if !async {
 		if id := str(body["ImportJobId"]); id != "" {
 			jobID = normID(id)
 		}
 	}
-	start := c.now
-	sol, readErr := c.e.readSolution(zipData)
-	var outcome *importOutcome
-	var importErr error
-	if readErr != nil {
-		importErr = errf(http.StatusBadRequest, "0x80048060", "The import file is invalid: %v", readErr)
-		outcome = &importOutcome{failed: true, errors: []string{importErr.Error()}, started: start, finished: start}
-	} else {
-		outcome, importErr = c.e.importSolution(c.env, sol, zipData, o, c.who)
-		if importErr == nil {
-			c.e.record(c.env, "import-solution", sol.UniqueName, sol.Version, c.who)
+	e, env, who, userID := c.e, c.env, c.who, c.userID()
+	run := func(now time.Time) error {
+		sol, readErr := e.readSolution(zipData)
+		var outcome *importOutcome
+		var importErr error
+		if readErr != nil {
+			importErr = errf(http.StatusBadRequest, "0x80048060", "The import file is invalid: %v", readErr)
+			outcome = &importOutcome{failed: true, errors: []string{importErr.Error()}, started: now, finished: now}
+		} else {
+			outcome, importErr = e.importSolution(env, sol, zipData, o, who)
+			if importErr == nil {
+				e.record(env, "import-solution", sol.UniqueName, sol.Version+" ("+name+")", who)
+			}
 		}
+		ts := now.Format(time.RFC3339)
+		job := record{"importjobid": jobID, "solutionname": outcome.solutionName, "progress": 100.0,
+			"startedon": ts, "completedon": ts, "createdon": ts,
+			"data": importJobData(outcome), "operationcontext": name, "_createdby_value": userID}
+		if async {
+			job["progress"], job["completedon"] = 0.0, nil
+		}
+		env.t("importjobs").put(job)
+		env.outcomes[jobID] = outcome
+		return importErr
 	}
-	job := record{"importjobid": jobID, "solutionname": outcome.solutionName, "progress": 100.0,
-		"startedon": start.Format(time.RFC3339), "completedon": start.Format(time.RFC3339), "createdon": start.Format(time.RFC3339),
-		"data": importJobData(outcome), "operationcontext": name, "_createdby_value": c.userID()}
-	c.env.t("importjobs").put(job)
-	c.env.outcomes[jobID] = outcome
 	if !async {
-		if importErr != nil {
-			return importErr
+		if err := run(c.now); err != nil {
+			return err
 		}
 		if name == "StageAndUpgrade" {
 			writeJSON(c.w, http.StatusOK, map[string]any{"@odata.context": c.base + "/$metadata#Microsoft.Dynamics.CRM.StageAndUpgradeResponse"})
@@ -264,12 +359,11 @@ func (c *webCall) importAction(name string, async bool, allowed []string) error 
 		c.w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
-	job["progress"], job["completedon"] = 0.0, nil
-	op := c.e.newAsync(c.env, name, c.who, importErr)
-	op.importJobID = jobID
-	if row, _ := c.env.t("asyncoperations").get(op.id); mustInt(row["statecode"]) == 3 {
-		job["progress"], job["completedon"] = 100.0, row["completedon"]
+	opType := opImportSolution
+	if upgrade {
+		opType = opStageAndUpgrade
 	}
+	op := e.submit(env, &asyncOp{action: name, opType: opType, importJobID: jobID, work: run}, who)
 	writeJSON(c.w, http.StatusOK, map[string]any{"@odata.context": c.base + "/$metadata#Microsoft.Dynamics.CRM." + name + "Response",
 		"AsyncOperationId": op.id, "ImportJobKey": jobID})
 	return nil
@@ -383,8 +477,8 @@ func (c *webCall) exportAction(name string) error {
 	if _, ok := body["Managed"].(bool); !ok {
 		return errf(http.StatusBadRequest, "0x80040203", "%s: required parameter Managed is missing or not a Boolean", name)
 	}
-	data, err := c.e.exportSolution(c.env, sol, managed)
 	if name == "ExportSolution" {
+		data, err := c.e.exportSolution(c.env, sol, managed)
 		if err != nil {
 			return err
 		}
@@ -393,17 +487,22 @@ func (c *webCall) exportAction(name string) error {
 			"ExportSolutionFile": base64.StdEncoding.EncodeToString(data)})
 		return nil
 	}
-	if a, ok := err.(*apiError); ok && a.status == http.StatusNotFound {
-		return err
+	if _, ok := c.env.solutionByName(sol); !ok {
+		return errf(http.StatusNotFound, "0x8004F005", "The solution %s does not exist in this organization.", sol)
 	}
-	op := c.e.newAsync(c.env, name, c.who, err)
-	op.exportJobID = newUUID()
-	if err == nil {
-		c.env.exports[op.exportJobID] = data
-		c.e.record(c.env, "export-solution", sol, fmt.Sprintf("managed=%v", managed), c.who)
-	}
+	e, env, who := c.e, c.env, c.who
+	exportJobID := newUUID()
+	op := e.submit(env, &asyncOp{action: name, opType: opExportSolution, exportJobID: exportJobID, work: func(time.Time) error {
+		data, err := e.exportSolution(env, sol, managed)
+		if err != nil {
+			return err
+		}
+		env.exports[exportJobID] = data
+		e.record(env, "export-solution", sol, fmt.Sprintf("managed=%v", managed), who)
+		return nil
+	}}, who)
 	writeJSON(c.w, http.StatusOK, map[string]any{"@odata.context": c.base + "/$metadata#Microsoft.Dynamics.CRM.ExportSolutionAsyncResponse",
-		"AsyncOperationId": op.id, "ExportJobId": op.exportJobID})
+		"AsyncOperationId": op.id, "ExportJobId": exportJobID})
 	return nil
 }
 
@@ -438,18 +537,26 @@ func (c *webCall) deleteAndPromote(name string) error {
 		return err
 	}
 	unique := str(body["UniqueName"])
-	id, err := c.e.promote(c.env, unique, c.now)
-	if err == nil {
-		c.e.record(c.env, "delete-and-promote", unique, "", c.who)
+	e, env, who := c.e, c.env, c.who
+	promote := func(now time.Time) (string, error) {
+		id, err := e.promote(env, unique, now)
+		if err == nil {
+			e.record(env, "delete-and-promote", unique, "", who)
+		}
+		return id, err
 	}
 	if name == "DeleteAndPromote" {
+		id, err := promote(c.now)
 		if err != nil {
 			return err
 		}
 		writeJSON(c.w, http.StatusOK, map[string]any{"@odata.context": c.base + "/$metadata#Microsoft.Dynamics.CRM.DeleteAndPromoteResponse", "SolutionId": id})
 		return nil
 	}
-	op := c.e.newAsync(c.env, name, c.who, err)
+	op := e.submit(env, &asyncOp{action: name, opType: opDeleteAndPromote, work: func(now time.Time) error {
+		_, err := promote(now)
+		return err
+	}}, who)
 	writeJSON(c.w, http.StatusOK, map[string]any{"@odata.context": c.base + "/$metadata#Microsoft.Dynamics.CRM.DeleteAndPromoteAsyncResponse", "AsyncOperationId": op.id})
 	return nil
 }
@@ -460,13 +567,22 @@ func (c *webCall) uninstallAction() error {
 		return err
 	}
 	name := str(body["SolutionUniqueName"])
-	row, ok := c.env.solutionByName(name)
-	if !ok {
+	if _, ok := c.env.solutionByName(name); !ok {
 		return errf(http.StatusNotFound, "0x8004F005", "The solution %s does not exist in this organization.", name)
 	}
-	c.e.uninstall(c.env, row)
-	c.e.record(c.env, "uninstall-solution", name, "", c.who)
-	op := c.e.newAsync(c.env, "UninstallSolutionAsync", c.who, nil)
+	e, env, who := c.e, c.env, c.who
+	op := e.submit(env, &asyncOp{action: "UninstallSolutionAsync", opType: opUninstall, work: func(time.Time) error {
+		row, ok := env.solutionByName(name)
+		if !ok {
+			return errf(http.StatusNotFound, "0x8004F005", "The solution %s does not exist in this organization.", name)
+		}
+		if _, pending := env.solutionByName(name + "_Upgrade"); pending {
+			return errf(http.StatusBadRequest, "0x8004F00D", "Solution %s has an upgrade pending: apply or delete %s_Upgrade first.", name, name)
+		}
+		e.uninstall(env, row)
+		e.record(env, "uninstall-solution", name, "", who)
+		return nil
+	}}, who)
 	writeJSON(c.w, http.StatusOK, map[string]any{"@odata.context": c.base + "/$metadata#Microsoft.Dynamics.CRM.UninstallSolutionAsyncResponse", "AsyncOperationId": op.id})
 	return nil
 }

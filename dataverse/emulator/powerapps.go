@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -67,6 +68,13 @@ func (e *Emulator) servePowerApps(w http.ResponseWriter, r *http.Request, user U
 			list = append(list, connectionJSON(env, c))
 		}
 		e.writeARMPage(w, r, list)
+	case len(rest) == 5 && rest[0] == "apis" && rest[2] == "connections" && rest[4] == "permissions" && r.Method == http.MethodGet:
+		c, ok := env.connection(rest[3])
+		if !ok || !strings.EqualFold(connectorName(c.connectorID), rest[1]) {
+			writeError(w, http.StatusNotFound, "ConnectionNotFound", fmt.Sprintf("Could not find connection '%s' for API '%s'.", rest[3], rest[1]))
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"value": connectionPermissionsJSON(c)})
 	case len(rest) == 1 && rest[0] == "apps" && r.Method == http.MethodGet:
 		var list []any
 		for _, a := range env.t("canvasapps").all() {
@@ -83,7 +91,7 @@ func (e *Emulator) servePowerApps(w http.ResponseWriter, r *http.Request, user U
 		case len(rest) == 2 && r.Method == http.MethodGet:
 			writeJSON(w, http.StatusOK, appJSON(env, app))
 		case len(rest) == 3 && rest[2] == "permissions" && r.Method == http.MethodGet:
-			writeJSON(w, http.StatusOK, map[string]any{"value": permissionsJSON(env, app, rest[1])})
+			writeJSON(w, http.StatusOK, map[string]any{"value": permissionsJSON(env, app, rest[1], e.now())})
 		case len(rest) == 3 && rest[2] == "modifyPermissions" && r.Method == http.MethodPost:
 			e.modifyPermissions(w, r, env, app, rest[1], who)
 		case len(rest) == 3 && rest[2] == "modifyAppOwner" && r.Method == http.MethodPost:
@@ -126,6 +134,36 @@ func connectionJSON(env *environment, c *connection) map[string]any {
 	}
 }
 
+// connectionPermissionsJSON lists a connection's role assignments as
+// Get-AdminPowerAppConnectionRoleAssignment reads them: its creator as
+// Owner, then whom it is shared with.
+func connectionPermissionsJSON(c *connection) []any {
+	base := c.connectorID + "/connections/" + c.name + "/permissions/"
+	entry := func(u User, role string) map[string]any {
+		typ := "User"
+		if u.ApplicationID != "" {
+			typ = "ServicePrincipal"
+		}
+		return map[string]any{"id": base + u.ObjectID, "name": u.ObjectID, "type": "Microsoft.PowerApps/apis/connections/permissions",
+			"properties": map[string]any{"roleName": role,
+				"principal": map[string]any{"id": u.ObjectID, "type": typ, "email": u.Email, "tenantId": TenantID}}}
+	}
+	out := []any{entry(c.createdBy, "Owner")}
+	ids := make([]string, 0, len(c.sharedWith))
+	for id := range c.sharedWith {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		u, ok := userByObjectID(id)
+		if !ok {
+			u = User{ObjectID: id}
+		}
+		out = append(out, entry(u, c.sharedWith[id]))
+	}
+	return out
+}
+
 // findApp finds a canvas app by canvasappid, uniquecanvasappid or name.
 func findApp(env *environment, name string) (record, bool) {
 	for _, a := range env.t("canvasapps").all() {
@@ -157,9 +195,15 @@ func appOwner(env *environment, a record) *appPermission {
 	return &appPermission{}
 }
 
-func permissionsJSON(env *environment, a record, appName string) []any {
+func permissionsJSON(env *environment, a record, appName string, now time.Time) []any {
 	out := []any{}
 	for _, p := range env.appPerms[str(a["canvasappid"])] {
+		role := p.roleName
+		if now.Before(p.visibleAt) {
+			if role = p.prevRole; role == "" {
+				continue // not propagated yet
+			}
+		}
 		principal := map[string]any{"id": p.id, "type": p.principalType}
 		if p.email != "" {
 			principal["email"] = p.email
@@ -170,7 +214,7 @@ func permissionsJSON(env *environment, a record, appName string) []any {
 		out = append(out, map[string]any{
 			"id":   "/providers/Microsoft.PowerApps/apps/" + appName + "/permissions/" + p.id,
 			"name": p.id, "type": "Microsoft.PowerApps/apps/permissions",
-			"properties": map[string]any{"roleName": p.roleName, "principal": principal,
+			"properties": map[string]any{"roleName": role, "principal": principal,
 				"scope": "/providers/Microsoft.PowerApps/apps/" + appName},
 		})
 	}
@@ -219,7 +263,13 @@ func (e *Emulator) modifyPermissions(w http.ResponseWriter, r *http.Request, env
 			writeError(w, http.StatusBadRequest, "InvalidRoleName", fmt.Sprintf("put[%d].properties.roleName %q is not valid: expected CanView, CanViewWithShare or CanEdit", i, pr.RoleName))
 			return
 		}
-		p := &appPermission{roleName: pr.RoleName, principalType: pr.Principal.Type}
+		// The service accepts CanViewWithShare and grants CanView
+		// (coe-starter-kit #4345; the Accelerator maps it to CanView).
+		granted := pr.RoleName
+		if granted == "CanViewWithShare" {
+			granted = "CanView"
+		}
+		p := &appPermission{roleName: granted, principalType: pr.Principal.Type}
 		switch pr.Principal.Type {
 		case "Group":
 			g, ok := groupByID(pr.Principal.ID)
@@ -259,17 +309,26 @@ func (e *Emulator) modifyPermissions(w http.ResponseWriter, r *http.Request, env
 		}
 	}
 	var echo []any
-	for _, c := range puts {
+	visibleAt := e.now().Add(e.faults.shareDelay)
+	if e.faults.shareDelay > 0 {
+		e.stats.Faults["share-delay"]++
+	}
+	for i, c := range puts {
 		replaced := false
 		for _, p := range perms {
 			if p.id == c.p.id && p.roleName != "Owner" {
-				p.roleName, replaced = c.p.roleName, true
+				p.prevRole, p.roleName, p.visibleAt, replaced = p.roleName, c.p.roleName, visibleAt, true
 			}
 		}
 		if !replaced {
+			c.p.visibleAt = visibleAt
 			perms = append(perms, c.p)
 		}
-		e.record(env, "share-app", appID, c.p.principalType+" "+c.p.id+" "+c.p.roleName, who)
+		detail := c.p.principalType + " " + c.p.id + " " + c.p.roleName
+		if asked := body.Put[i].Properties.RoleName; asked != c.p.roleName {
+			detail += " (asked " + asked + ")"
+		}
+		e.record(env, "share-app", appID, detail, who)
 		echo = append(echo, c.echo)
 	}
 	env.appPerms[appID] = perms

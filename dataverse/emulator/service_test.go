@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -160,6 +161,12 @@ func TestAuthAnswers(t *testing.T) {
 	who = must(t, call(t, "GET", api(base, "dev")+"WhoAmI", nil, "Authorization", "Bearer "+Admin.Email), 200).json(t)
 	if who["UserId"] != Admin.SystemUserID("dev") {
 		t.Errorf("WhoAmI as Admin = %v", who)
+	}
+	// A signed-in user's access token: the oid claim names the caller.
+	jwt := "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9." + base64.RawURLEncoding.EncodeToString([]byte(`{"oid":"`+Maker.ObjectID+`","upn":"someone@else.example"}`)) + ".c2ln"
+	who = must(t, call(t, "GET", api(base, "dev")+"WhoAmI", nil, "Authorization", "Bearer "+jwt), 200).json(t)
+	if who["UserId"] != Maker.SystemUserID("dev") {
+		t.Errorf("WhoAmI with Maker's JWT = %v", who)
 	}
 	_, base2 := server(t, Options{Environments: []string{"dev"}, NotManagementApp: true})
 	a = must(t, call(t, "GET", base2+"/powerapps/providers/Microsoft.PowerApps/scopes/admin/environments/dev/connections?api-version=2016-11-01", nil), 403)
@@ -324,5 +331,70 @@ func TestNavigationPropertyNames(t *testing.T) {
 	must(t, call(t, "POST", api(base, "test")+"environmentvariablevalues", map[string]any{"value": "x", "EnvironmentVariableDefinitionId@odata.bind": "/environmentvariabledefinitions(" + defID + ")"}), 204)
 	if n := countRows(t, base, "test", "environmentvariablevalues?$filter=_environmentvariabledefinitionid_value eq "+defID); n != 1 {
 		t.Errorf("values of the definition: %d", n)
+	}
+}
+
+// PATCH of a row that does not exist creates it unless If-Match says
+// update only; If-None-Match: * refuses to update a row that exists.
+func TestPatchWithoutIfMatchIsAnUpsert(t *testing.T) {
+	_, base := server(t, Options{Environments: []string{"dev"}})
+	id := "5a1e0000-0000-4000-8000-00000000c0de"
+	url := api(base, "dev") + "serviceendpoints(" + id + ")"
+	row := map[string]any{"name": "Orders hook", "contract": 8, "url": "https://hooks.contoso.example/orders"}
+	must(t, call(t, "PATCH", url, row, "If-Match", "*"), 404)
+	created := must(t, call(t, "PATCH", url, row), 204)
+	if !strings.HasSuffix(created.header.Get("OData-EntityId"), "serviceendpoints("+id+")") {
+		t.Errorf("upsert created %q", created.header.Get("OData-EntityId"))
+	}
+	if got := must(t, call(t, "GET", url+"?$select=name", nil), 200).json(t); got["name"] != "Orders hook" {
+		t.Errorf("upserted row %v", got)
+	}
+	must(t, call(t, "PATCH", url, map[string]any{"name": "Orders"}, "If-None-Match", "*"), 412)
+	must(t, call(t, "PATCH", url, map[string]any{"name": "Orders"}, "If-Match", "*"), 204)
+	if got := must(t, call(t, "GET", url+"?$select=name", nil), 200).json(t); got["name"] != "Orders" {
+		t.Errorf("updated row %v", got)
+	}
+}
+
+// The service accepts CanViewWithShare and grants CanView; with a
+// share-delay fault a new share shows in the permissions only after it.
+func TestCanvasAppShareGrantsAndPropagation(t *testing.T) {
+	clock := &fakeClock{now: time.Date(2025, 1, 1, 10, 0, 0, 0, time.UTC)}
+	e, base := server(t, Options{Environments: []string{"dev"}, Faults: "share-delay=2s", Now: clock.Now,
+		Seeds: map[string][]string{"dev": {fixtures.Path("followsites-small", "sharepoint-followsites.zip")}}})
+	envID, _ := e.EnvironmentID("dev")
+	apps := must(t, call(t, "GET", api(base, "dev")+"canvasapps?$select=uniquecanvasappid", nil), 200).values(t)
+	appURL := base + "/powerapps/providers/Microsoft.PowerApps/scopes/admin/environments/" + envID + "/apps/" + apps[0]["uniquecanvasappid"].(string)
+	q := "?api-version=2016-11-01&$filter=environment%20eq%20'" + envID + "'"
+	group := Groups[0].ID
+	must(t, call(t, "POST", appURL+"/modifyPermissions"+q, map[string]any{"put": []any{map[string]any{"properties": map[string]any{
+		"roleName": "CanViewWithShare", "principal": map[string]any{"id": group, "type": "Group"}}}}}), 200)
+	role := func() string {
+		for _, p := range must(t, call(t, "GET", appURL+"/permissions"+q, nil), 200).values(t) {
+			props := p["properties"].(map[string]any)
+			if props["principal"].(map[string]any)["id"] == group {
+				return props["roleName"].(string)
+			}
+		}
+		return ""
+	}
+	if r := role(); r != "" {
+		t.Errorf("share shows as %q at once, want it to take 2s", r)
+	}
+	clock.Add(2 * time.Second)
+	if r := role(); r != "CanView" {
+		t.Errorf("role after the delay = %q, want the CanView the service grants for CanViewWithShare", r)
+	}
+	if e.Stats().Faults["share-delay"] != 1 {
+		t.Errorf("faults %v", e.Stats().Faults)
+	}
+	var detail string
+	for _, a := range e.Audit() {
+		if a.Action == "share-app" {
+			detail = a.Detail
+		}
+	}
+	if !strings.Contains(detail, "CanView (asked CanViewWithShare)") {
+		t.Errorf("audit detail %q", detail)
 	}
 }

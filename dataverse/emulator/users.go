@@ -1,6 +1,10 @@
 package emulator
 
-import "strings"
+import (
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+)
 
 // User is a documented identity that exists in the emulator's Entra
 // directory (/graph/v1.0/users) and as a systemuser in every environment.
@@ -37,9 +41,9 @@ var (
 		ObjectID: "0c1d2e3f-0000-4000-8000-000000000001", ApplicationID: "a9b8c7d6-0000-4000-8000-000000000001",
 		Roles: []string{"System Administrator"}, Delegate: true,
 	}
-	// Maker creates the environments' connections (and shares each with
-	// ServicePrincipal): impersonate Maker to turn on flows as the
-	// connection owner.
+	// Maker creates the environments' connections and shares each with
+	// ServicePrincipal, which may then turn on flows that use them (the
+	// service does not turn flows on for an impersonated Maker).
 	Maker = User{
 		Name: "Alex Maker", Email: "alex.maker@contoso.example",
 		ObjectID: "0c1d2e3f-0000-4000-8000-000000000002",
@@ -93,6 +97,9 @@ const InvalidToken = "invalid"
 // else (or no token) calls as ServicePrincipal.
 func userByToken(token string) User {
 	token = strings.TrimSpace(token)
+	if oid, ok := tokenObjectID(token); ok {
+		token = oid
+	}
 	for _, u := range Users {
 		if token != "" && (strings.EqualFold(token, u.ObjectID) || strings.EqualFold(token, u.Email) ||
 			(u.ApplicationID != "" && strings.EqualFold(token, u.ApplicationID))) {
@@ -142,4 +149,26 @@ var CommonConnectors = []string{
 	"/providers/Microsoft.PowerApps/apis/shared_office365users",
 	"/providers/Microsoft.PowerApps/apis/shared_commondataserviceforapps",
 	"/providers/Microsoft.PowerApps/apis/shared_teams",
+}
+
+// tokenObjectID reads the oid claim (the caller's Entra object id) of a
+// JWT-shaped access token, as the service identifies the caller: a signed-in
+// maker's token from azidentity calls as that user. The signature is not
+// checked: the emulator trusts its callers.
+func tokenObjectID(token string) (string, bool) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return "", false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return "", false
+	}
+	var claims struct {
+		OID string `json:"oid"`
+	}
+	if json.Unmarshal(payload, &claims) != nil || claims.OID == "" {
+		return "", false
+	}
+	return claims.OID, true
 }

@@ -54,6 +54,7 @@ func (e *Emulator) serveWebAPI(w http.ResponseWriter, r *http.Request, user User
 		writeError(w, http.StatusNotFound, "0x80060888", fmt.Sprintf("Environment %q does not exist: this emulator serves %s", segs[0], strings.Join(e.names, ", ")))
 		return
 	}
+	e.startDue(env, e.now().UTC())
 	rest := ""
 	if len(segs) == 5 {
 		rest = segs[4]
@@ -148,8 +149,23 @@ func (c *webCall) routeTable(t *table, first segment, nav []string) {
 		return
 	}
 	row, err := c.resolveKey(t, first.args)
+	if a, ok := err.(*apiError); ok && a.status == http.StatusNotFound && m == http.MethodPatch && len(nav) == 0 &&
+		c.r.Header.Get("If-Match") == "" && isGUID(strings.Trim(first.args, "'")) {
+		// PATCH without If-Match is an upsert: a row that does not exist is
+		// created with the id the URL names.
+		if changes, ok := c.bodyChanges(t); ok {
+			changes[t.key] = normID(strings.Trim(first.args, "'"))
+			c.insert(t, changes)
+		}
+		return
+	}
 	if err != nil {
 		writeAPIError(c.w, err)
+		return
+	}
+	if m == http.MethodPatch && len(nav) == 0 && strings.TrimSpace(c.r.Header.Get("If-None-Match")) == "*" {
+		// If-None-Match: * makes the upsert create-only.
+		writeError(c.w, http.StatusPreconditionFailed, "0x80040237", fmt.Sprintf("A record with matching key values already exists: %s %s.", t.logical, str(row[t.key])))
 		return
 	}
 	if len(nav) > 0 {
@@ -492,6 +508,12 @@ func (c *webCall) create(t *table) {
 	if !ok {
 		return
 	}
+	c.insert(t, changes)
+}
+
+// insert creates a row from column changes (a POST, or a PATCH upsert of
+// a row that does not exist) and answers it.
+func (c *webCall) insert(t *table, changes record) {
 	var row record
 	var err error
 	switch t.set {

@@ -63,10 +63,82 @@ type AzureDevOps struct {
 	*httptest.Server
 	recorder
 	Org, Project, Repository, Token string
+	// EntraToken, when set, is accepted as "Bearer": a maker's Entra access
+	// token for Azure DevOps. Token is the PAT, accepted in Basic.
+	EntraToken string
 
 	pullRequests []*AzurePullRequest
 	builds       []AzureBuild
 	commits      []AzureCommit
+	pipelines    []AzurePipeline
+	// variableGroups is the project's Library (variables_azure.go).
+	variableGroups []*AzureVariableGroup
+}
+
+// AzurePipeline is a YAML pipeline of the fake project.
+type AzurePipeline struct {
+	ID     int
+	Name   string
+	Folder string // "\\" when empty
+	// Parameters are the pipeline's top-level (runtime) parameters.
+	Parameters []AzureParameter
+}
+
+// AzureParameter is one runtime parameter of a pipeline.
+type AzureParameter struct {
+	Name string
+	// Required says the parameter has no default: a run must give it.
+	Required bool
+}
+
+// AddPipeline adds a pipeline, or replaces the one with its id (an edited
+// YAML file); its id also names its build definition.
+func (s *AzureDevOps) AddPipeline(p AzurePipeline) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p.Folder == "" {
+		p.Folder = "\\"
+	}
+	for i := range s.pipelines {
+		if s.pipelines[i].ID == p.ID {
+			s.pipelines[i] = p
+			return
+		}
+	}
+	s.pipelines = append(s.pipelines, p)
+}
+
+// Builds returns a copy of the pipeline runs.
+func (s *AzureDevOps) Builds() []AzureBuild {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]AzureBuild(nil), s.builds...)
+}
+
+// SetRun changes a run's state (inProgress, completed) and result
+// (succeeded, failed, canceled; "" until completed).
+func (s *AzureDevOps) SetRun(id int, state, result string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.builds {
+		if s.builds[i].ID == id {
+			s.builds[i].Status, s.builds[i].Result = state, result
+			if state == "completed" {
+				s.builds[i].Finished = time.Now()
+			}
+		}
+	}
+}
+
+// CompletePullRequest marks a pull request completed (merged).
+func (s *AzureDevOps) CompletePullRequest(id int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.pullRequests {
+		if p.ID == id {
+			p.Status = "completed"
+		}
+	}
 }
 
 // NewAzureDevOps starts the fake; it stops when t ends. The project name has a
@@ -130,6 +202,8 @@ var azureLocations = []map[string]any{
 	loc("c2570c3b-5b3f-41b8-98bf-5407bfde8d58", "git", "commits", "{project}/_apis/{area}/repositories/{repositoryId}/{resource}/{commitId}", "1.0", "7.1", 1),
 	loc("0cd358e1-9217-4d94-8269-1c1ee6f93dcf", "build", "builds", "{project}/_apis/{area}/{resource}/{buildId}", "2.0", "7.1", 7),
 	loc("dbeaf647-6167-421a-bda9-c9327b25e2e6", "build", "definitions", "{project}/_apis/{area}/{resource}/{definitionId}", "2.0", "7.1", 7),
+	loc("28e1305e-2afe-47bf-abaf-cbb0e6a91988", "pipelines", "pipelines", "{project}/_apis/{area}/{pipelineId}", "5.1", "7.1", 1),
+	loc("7859261e-d2e9-4a68-b820-a5d84cc5bb3d", "pipelines", "runs", "{project}/_apis/{area}/{pipelineId}/{resource}/{runId}", "5.1", "7.1", 1),
 }
 
 func loc(id, area, resource, route, minV, released string, rv int) map[string]any {
@@ -162,7 +236,8 @@ func (s *AzureDevOps) serve(w http.ResponseWriter, r *http.Request) {
 	if s.record(w, r, string(body)) {
 		return
 	}
-	if r.Header.Get("Authorization") != "Basic "+base64.StdEncoding.EncodeToString([]byte(":"+s.Token)) {
+	auth := r.Header.Get("Authorization")
+	if auth != "Basic "+base64.StdEncoding.EncodeToString([]byte(":"+s.Token)) && (s.EntraToken == "" || auth != "Bearer "+s.EntraToken) {
 		w.Header().Set("X-TFS-ServiceError", url.QueryEscape("TF400813: The user 'Anonymous' is not authorized to access this resource."))
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(http.StatusUnauthorized)
@@ -182,11 +257,15 @@ func (s *AzureDevOps) serve(w http.ResponseWriter, r *http.Request) {
 			{"id": "4e080c62-fa21-4fbc-8fef-2a10a2b38049", "name": "git", "locationUrl": base},
 			{"id": "965220d5-5bb9-42cf-8d67-9b146df2a5a4", "name": "build", "locationUrl": base},
 			{"id": "5264459e-e5e0-4bd8-b118-0985e68a4ec5", "name": "wit", "locationUrl": base},
+			{"id": "a85b8835-c1a1-4aac-ae97-1c3d0ba72dbd", "name": "distributedtask", "locationUrl": base},
 		}))
 		return
 	}
 	if !strings.HasPrefix(r.Header.Get("Accept"), "application/json;api-version=") {
 		adoError(w, 400, "VssVersionOutOfRangeException", "The request indicated a Content-Type of \"\" for method type \"GET\" which is not supported. Valid content types for this method are: application/json.")
+		return
+	}
+	if s.serveLibrary(w, r, p, body) {
 		return
 	}
 	proj := "/" + s.Project + "/_apis/"
@@ -207,6 +286,8 @@ func (s *AzureDevOps) serve(w http.ResponseWriter, r *http.Request) {
 		s.serveDefinitions(w, q)
 	case len(rest) == 2 && rest[0] == "build" && rest[1] == "builds" && r.Method == http.MethodGet:
 		s.serveBuilds(w, q)
+	case rest[0] == "pipelines":
+		s.servePipelines(w, r, rest[1:], body)
 	default:
 		adoError(w, 404, "RouteNotFoundException", "no route for "+r.Method+" "+r.URL.Path)
 	}
@@ -283,6 +364,15 @@ func (s *AzureDevOps) serveGit(w http.ResponseWriter, r *http.Request, rest []st
 		}
 		s.pullRequests = append(s.pullRequests, p)
 		writeJSON(w, 201, s.prJSON(p))
+	case len(rest) == 2 && rest[0] == "pullRequests" && r.Method == http.MethodGet:
+		id, _ := strconv.Atoi(rest[1])
+		for _, p := range s.pullRequests {
+			if p.ID == id {
+				writeJSON(w, 200, s.prJSON(p))
+				return
+			}
+		}
+		adoError(w, 404, "GitPullRequestNotFoundException", "TF401180: The requested pull request was not found.")
 	case len(rest) == 3 && rest[0] == "pullRequests" && rest[2] == "labels" && r.Method == http.MethodGet:
 		id, _ := strconv.Atoi(rest[1])
 		for _, p := range s.pullRequests {
@@ -423,4 +513,126 @@ func (s *AzureDevOps) serveBuilds(w http.ResponseWriter, q url.Values) {
 		out = out[:top]
 	}
 	writeJSON(w, 200, collection(out))
+}
+
+func (s *AzureDevOps) pipelineJSON(p AzurePipeline) map[string]any {
+	api := fmt.Sprintf("%s%s/_apis/pipelines/%d", s.OrganizationURL(), url.PathEscape(s.Project), p.ID)
+	return map[string]any{"id": p.ID, "name": p.Name, "folder": p.Folder, "revision": 1, "url": api + "?revision=1",
+		"_links": map[string]any{"self": map[string]any{"href": api}, "web": map[string]any{"href": fmt.Sprintf("%s%s/_build/definition?definitionId=%d", s.OrganizationURL(), url.PathEscape(s.Project), p.ID)}}}
+}
+
+func (s *AzureDevOps) runJSON(p AzurePipeline, b AzureBuild) map[string]any {
+	api := fmt.Sprintf("%s%s/_apis/pipelines/%d/runs/%d", s.OrganizationURL(), url.PathEscape(s.Project), p.ID, b.ID)
+	web := fmt.Sprintf("%s%s/_build/results?buildId=%d", s.OrganizationURL(), url.PathEscape(s.Project), b.ID)
+	state := b.Status
+	if state == "notStarted" {
+		state = "inProgress" // the Pipelines API folds the build's notStarted into inProgress
+	}
+	m := map[string]any{"id": b.ID, "name": b.Number, "state": state, "url": api,
+		"_links":             map[string]any{"self": map[string]any{"href": api}, "web": map[string]any{"href": web}},
+		"pipeline":           map[string]any{"id": p.ID, "name": p.Name, "folder": p.Folder, "revision": 1},
+		"createdDate":        b.Queued.UTC().Format(time.RFC3339Nano),
+		"templateParameters": b.TemplateParameters,
+		"resources": map[string]any{"repositories": map[string]any{"self": map[string]any{"refName": b.Branch, "version": "5d2c0b8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c",
+			"repository": map[string]any{"id": "7a1c7a4e-3f4f-4b8e-9a38-b1d3bd7b3a01", "type": "azureReposGit"}}}},
+	}
+	if b.Result != "" {
+		m["result"] = b.Result
+	}
+	if !b.Finished.IsZero() {
+		m["finishedDate"] = b.Finished.UTC().Format(time.RFC3339Nano)
+	}
+	return m
+}
+
+// pipelineError answers like the pipelines service (see doc.go).
+func pipelineError(w http.ResponseWriter, status int, typeKey, msg string) {
+	writeJSON(w, status, map[string]any{"$id": "1", "innerException": nil, "message": msg,
+		"typeName": "Microsoft.Azure.Pipelines.WebApi." + typeKey + ", Microsoft.Azure.Pipelines.WebApi",
+		"typeKey":  typeKey, "errorCode": 0, "eventId": 3000})
+}
+
+// servePipelines is the Pipelines API: list pipelines, run one with
+// templateParameters (refusing a parameter the pipeline does not declare and
+// a required one left out, 400 PipelineValidationException), read a run.
+func (s *AzureDevOps) servePipelines(w http.ResponseWriter, r *http.Request, rest []string, body []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(rest) == 0 && r.Method == http.MethodGet {
+		var out []map[string]any
+		for _, p := range s.pipelines {
+			out = append(out, s.pipelineJSON(p))
+		}
+		writeJSON(w, 200, collection(out))
+		return
+	}
+	id, _ := strconv.Atoi(rest[0])
+	var p *AzurePipeline
+	for i := range s.pipelines {
+		if s.pipelines[i].ID == id {
+			p = &s.pipelines[i]
+		}
+	}
+	if p == nil {
+		pipelineError(w, 404, "PipelineNotFoundException", fmt.Sprintf("Pipeline with id %s not found.", rest[0]))
+		return
+	}
+	switch {
+	case len(rest) == 1 && r.Method == http.MethodGet:
+		writeJSON(w, 200, s.pipelineJSON(*p))
+	case len(rest) == 2 && rest[1] == "runs" && r.Method == http.MethodPost:
+		var in struct {
+			TemplateParameters map[string]string `json:"templateParameters"`
+			Resources          struct {
+				Repositories map[string]struct {
+					RefName string `json:"refName"`
+				} `json:"repositories"`
+			} `json:"resources"`
+		}
+		if err := json.Unmarshal(body, &in); err != nil {
+			pipelineError(w, 400, "ArgumentNullException", "Value cannot be null.\r\nParameter name: runParameters")
+			return
+		}
+		declared := map[string]bool{}
+		for _, d := range p.Parameters {
+			declared[d.Name] = true
+		}
+		var names []string
+		for k := range in.TemplateParameters {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			if !declared[k] {
+				pipelineError(w, 400, "PipelineValidationException", fmt.Sprintf("Unexpected parameter '%s'", k))
+				return
+			}
+		}
+		for _, d := range p.Parameters {
+			if _, ok := in.TemplateParameters[d.Name]; d.Required && !ok {
+				pipelineError(w, 400, "PipelineValidationException", fmt.Sprintf("A value for the '%s' parameter must be provided.", d.Name))
+				return
+			}
+		}
+		ref := "refs/heads/main"
+		if self, ok := in.Resources.Repositories["self"]; ok && self.RefName != "" {
+			ref = self.RefName
+		}
+		b := AzureBuild{ID: 500 + len(s.builds), DefinitionID: p.ID, Definition: p.Name, Status: "notStarted", Branch: ref,
+			RequestedFor: "Alex Maker", TemplateParameters: in.TemplateParameters, Queued: time.Now()}
+		b.Number = fmt.Sprintf("%s.%d", b.Queued.UTC().Format("20060102"), len(s.builds)+1)
+		s.builds = append(s.builds, b)
+		writeJSON(w, 200, s.runJSON(*p, b))
+	case len(rest) == 3 && rest[1] == "runs" && r.Method == http.MethodGet:
+		run, _ := strconv.Atoi(rest[2])
+		for _, b := range s.builds {
+			if b.ID == run && b.DefinitionID == p.ID {
+				writeJSON(w, 200, s.runJSON(*p, b))
+				return
+			}
+		}
+		pipelineError(w, 404, "PipelineRunNotFoundException", fmt.Sprintf("Pipeline run %d not found in pipeline %d.", run, p.ID))
+	default:
+		adoError(w, 404, "RouteNotFoundException", "no route for "+r.Method+" "+r.URL.Path)
+	}
 }

@@ -4,6 +4,40 @@
 // the route table, GET _apis/ResourceAreas), check the token, keep pull
 // requests as state, record every request and can be told to fail the next
 // matching request (a 429 with Retry-After, a 5xx).
+//
+// # What they refuse, and where that comes from
+//
+// Like the Dataverse emulator, the fakes refuse what the services refuse,
+// with the services' status codes and words:
+//
+//   - GitHub, Create a workflow dispatch event
+//     (POST /repos/{o}/{r}/actions/workflows/{file}/dispatches): 404 for a
+//     workflow file the repository lacks; 422 "Workflow does not have
+//     'workflow_dispatch' trigger" (benc-uk/workflow-dispatch #46, #81,
+//     go-gitea/gitea #37660, which copied the behaviour); 422 "Unexpected
+//     inputs provided: [\"x\"]" for an input the trigger does not declare
+//     (convictional/trigger-workflow-and-wait #53, backstage/backstage
+//     #20023); 422 "Required input 'x' not provided" (backstage/backstage
+//     #18511); at most 25 inputs (the endpoint's documentation, REST API
+//     2026-03-10; the fake's wording for that refusal is its own). With
+//     "return_run_details": true it answers 200 with workflow_run_id,
+//     run_url and html_url instead of 204 (GitHub changelog 2026-02-19,
+//     google/go-github #4028, PyGithub #3471); GitHub Enterprise Server
+//     3.19 refuses that key with 422 "\"return_run_details\" is not a
+//     permitted key." (benc-uk/workflow-dispatch #86), which
+//     GitHub.WithoutRunDetails reproduces. A dispatched run starts queued.
+//   - Azure DevOps, Pipelines Runs API
+//     (POST {project}/_apis/pipelines/{id}/runs): a templateParameters key
+//     the pipeline does not declare as a top-level parameter is refused with
+//     400 PipelineValidationException (measured against the service with
+//     the preview endpoint, which expands the same way: templateParameters
+//     {"nosuch": "value"} gave HTTP 400, typeKey PipelineValidationException;
+//     the message "Unexpected parameter 'x'" is the template engine's
+//     wording for an undeclared parameter). A required parameter left out is
+//     refused with "A value for the 'x' parameter must be provided.", the
+//     service's sentence for it (microsoft/azure-devops-node-api #392). A
+//     run is a build of the pipeline's definition (same id); the Pipelines
+//     API reports a notStarted build as inProgress.
 package devopstest
 
 import (

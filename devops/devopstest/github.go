@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -50,19 +51,89 @@ type GitHub struct {
 	recorder
 	Owner, Repo, Token string
 
-	pulls   []*GitHubPull
-	runs    []GitHubRun
-	commits []GitHubCommit
-	// Workflows are the workflow files that have a workflow_dispatch
-	// trigger; a dispatch of another answers 404 as GitHub does.
-	Workflows  []string
+	// WithoutRunDetails makes dispatches refuse return_run_details, as
+	// GitHub Enterprise Server 3.19 does (benc-uk/workflow-dispatch #86).
+	WithoutRunDetails bool
+
+	pulls      []*GitHubPull
+	runs       []GitHubRun
+	commits    []GitHubCommit
+	workflows  []GitHubWorkflow
 	dispatches []GitHubDispatch
+	nextRun    int64
+	// environments holds deployment environments (variables_github.go).
+	environments map[string]*ghEnvironment
+	keySerial    int
+}
+
+// GitHubWorkflow is a workflow file of the fake repository.
+type GitHubWorkflow struct {
+	File string // export.yml
+	Name string // the workflow's name:, File when empty
+	// Dispatch says the workflow has a workflow_dispatch trigger.
+	Dispatch bool
+	// Inputs are the trigger's inputs, by name.
+	Inputs map[string]GitHubInput
+}
+
+// GitHubInput is one workflow_dispatch input.
+type GitHubInput struct {
+	Required bool
+	Default  string
+}
+
+// AddWorkflow adds a workflow file to the repository, or replaces the file
+// of that name (an edited workflow).
+func (s *GitHub) AddWorkflow(w GitHubWorkflow) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if w.Name == "" {
+		w.Name = w.File
+	}
+	for i := range s.workflows {
+		if s.workflows[i].File == w.File {
+			s.workflows[i] = w
+			return
+		}
+	}
+	s.workflows = append(s.workflows, w)
 }
 
 // GitHubDispatch is one workflow_dispatch event the fake accepted.
 type GitHubDispatch struct {
 	Workflow, Ref string
 	Inputs        map[string]any
+	RunID         int64 // the run it started
+}
+
+// SetRun changes a run's status (queued, in_progress, waiting, completed)
+// and conclusion (success, failure, cancelled, ...; "" until completed).
+func (s *GitHub) SetRun(id int64, status, conclusion string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.runs {
+		if s.runs[i].ID == id {
+			s.runs[i].Status, s.runs[i].Conclusion, s.runs[i].Updated = status, conclusion, time.Now()
+		}
+	}
+}
+
+// Runs returns a copy of the workflow runs.
+func (s *GitHub) Runs() []GitHubRun {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]GitHubRun(nil), s.runs...)
+}
+
+// MergePull merges an open pull request.
+func (s *GitHub) MergePull(number int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.pulls {
+		if p.Number == number {
+			p.State, p.Merged = "closed", true
+		}
+	}
 }
 
 // Dispatches returns the accepted workflow_dispatch events.
@@ -198,6 +269,9 @@ func (s *GitHub) serve(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.serveEnvironment(w, r, rest, body) {
+		return
+	}
 	switch {
 	case len(rest) == 1 && rest[0] == "pulls" && r.Method == http.MethodGet:
 		out := []map[string]any{}
@@ -215,30 +289,25 @@ func (s *GitHub) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		ghJSON(w, 200, out)
 	case len(rest) == 4 && rest[0] == "actions" && rest[1] == "workflows" && rest[3] == "dispatches" && r.Method == http.MethodPost:
-		// Create a workflow dispatch event: 204; ref required; at most 10
-		// inputs; 404 for a workflow the repository does not have.
-		known := false
-		for _, w := range s.Workflows {
-			known = known || w == rest[2]
+		s.dispatch(w, rest[2], body)
+	case len(rest) == 3 && rest[0] == "actions" && rest[1] == "runs" && r.Method == http.MethodGet:
+		id, _ := strconv.ParseInt(rest[2], 10, 64)
+		for _, x := range s.runs {
+			if x.ID == id {
+				ghJSON(w, 200, s.runJSON(x))
+				return
+			}
 		}
-		if !known {
-			ghError(w, 404, "Not Found")
-			return
+		ghError(w, 404, "Not Found")
+	case len(rest) == 2 && rest[0] == "pulls" && r.Method == http.MethodGet:
+		n, _ := strconv.Atoi(rest[1])
+		for _, p := range s.pulls {
+			if p.Number == n {
+				ghJSON(w, 200, s.pullJSON(p))
+				return
+			}
 		}
-		var in struct {
-			Ref    string         `json:"ref"`
-			Inputs map[string]any `json:"inputs"`
-		}
-		if err := json.Unmarshal(body, &in); err != nil || in.Ref == "" {
-			ghError(w, 422, "Invalid request.", "ref is required")
-			return
-		}
-		if len(in.Inputs) > 10 {
-			ghError(w, 422, "Invalid request.", "you may only define up to 10 `inputs` for a `workflow_dispatch` event")
-			return
-		}
-		s.dispatches = append(s.dispatches, GitHubDispatch{Workflow: rest[2], Ref: in.Ref, Inputs: in.Inputs})
-		w.WriteHeader(http.StatusNoContent)
+		ghError(w, 404, "Not Found")
 	case len(rest) == 1 && rest[0] == "pulls" && r.Method == http.MethodPost:
 		var in struct{ Title, Head, Base, Body string }
 		if err := json.Unmarshal(body, &in); err != nil || in.Head == "" || in.Base == "" {
@@ -290,15 +359,7 @@ func (s *GitHub) serve(w http.ResponseWriter, r *http.Request) {
 	case len(rest) == 2 && rest[0] == "actions" && rest[1] == "runs" && r.Method == http.MethodGet:
 		runs := []map[string]any{}
 		for _, x := range s.runs {
-			var concl any
-			if x.Conclusion != "" {
-				concl = x.Conclusion
-			}
-			runs = append(runs, map[string]any{"id": x.ID, "name": x.Name, "display_title": x.DisplayTitle, "run_number": x.RunNumber,
-				"head_branch": x.Branch, "status": x.Status, "conclusion": concl, "event": "workflow_dispatch",
-				"html_url":   fmt.Sprintf("%s/%s/actions/runs/%d", s.URL, s.Repository(), x.ID),
-				"created_at": x.Updated.Add(-5 * time.Minute).UTC().Format(time.RFC3339), "updated_at": x.Updated.UTC().Format(time.RFC3339),
-				"actor": map[string]any{"login": x.Actor, "type": "User"}, "triggering_actor": map[string]any{"login": x.Actor, "type": "User"}})
+			runs = append(runs, s.runJSON(x))
 		}
 		ghJSON(w, 200, map[string]any{"total_count": len(runs), "workflow_runs": runs})
 	case len(rest) == 1 && rest[0] == "commits" && r.Method == http.MethodGet:
@@ -322,4 +383,96 @@ func (s *GitHub) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		ghError(w, 404, "Not Found")
 	}
+}
+
+func (s *GitHub) runJSON(x GitHubRun) map[string]any {
+	var concl any
+	if x.Conclusion != "" {
+		concl = x.Conclusion
+	}
+	return map[string]any{"id": x.ID, "name": x.Name, "display_title": x.DisplayTitle, "run_number": x.RunNumber,
+		"head_branch": x.Branch, "status": x.Status, "conclusion": concl, "event": "workflow_dispatch",
+		"url":        fmt.Sprintf("%s/repos/%s/actions/runs/%d", s.APIURL(), s.Repository(), x.ID),
+		"html_url":   fmt.Sprintf("%s/%s/actions/runs/%d", s.URL, s.Repository(), x.ID),
+		"created_at": x.Updated.Add(-5 * time.Minute).UTC().Format(time.RFC3339), "updated_at": x.Updated.UTC().Format(time.RFC3339),
+		"actor": map[string]any{"login": x.Actor, "type": "User"}, "triggering_actor": map[string]any{"login": x.Actor, "type": "User"}}
+}
+
+// dispatch is Create a workflow dispatch event, refusing what GitHub
+// refuses, in GitHub's words (see doc.go): an unknown workflow (404), a
+// workflow without the trigger, more than 25 inputs, inputs the trigger does
+// not declare and a required input left out (422). An accepted dispatch
+// starts a queued run; with return_run_details it answers 200 with the
+// run's id and URLs, without it 204.
+func (s *GitHub) dispatch(w http.ResponseWriter, file string, body []byte) {
+	var wf *GitHubWorkflow
+	for i := range s.workflows {
+		if s.workflows[i].File == file {
+			wf = &s.workflows[i]
+		}
+	}
+	if wf == nil {
+		ghError(w, 404, "Not Found")
+		return
+	}
+	var in struct {
+		Ref     string         `json:"ref"`
+		Inputs  map[string]any `json:"inputs"`
+		Details *bool          `json:"return_run_details"`
+	}
+	if err := json.Unmarshal(body, &in); err != nil || in.Ref == "" {
+		ghError(w, 422, "Invalid request.\n\n\"ref\" wasn't supplied.")
+		return
+	}
+	if in.Details != nil && s.WithoutRunDetails {
+		ghError(w, 422, "Invalid request.\n\n\"return_run_details\" is not a permitted key.")
+		return
+	}
+	if !wf.Dispatch {
+		ghError(w, 422, "Workflow does not have 'workflow_dispatch' trigger")
+		return
+	}
+	if len(in.Inputs) > 25 {
+		ghError(w, 422, "Invalid request.\n\nThe maximum number of properties is 25.")
+		return
+	}
+	var unexpected []string
+	for k := range in.Inputs {
+		if _, ok := wf.Inputs[k]; !ok {
+			unexpected = append(unexpected, strconv.Quote(k))
+		}
+	}
+	if len(unexpected) > 0 {
+		sort.Strings(unexpected)
+		ghError(w, 422, "Unexpected inputs provided: ["+strings.Join(unexpected, ", ")+"]")
+		return
+	}
+	names := make([]string, 0, len(wf.Inputs))
+	for k := range wf.Inputs {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if def := wf.Inputs[k]; def.Required && def.Default == "" {
+			if v, ok := in.Inputs[k]; !ok || v == "" {
+				ghError(w, 422, "Required input '"+k+"' not provided")
+				return
+			}
+		}
+	}
+	if s.nextRun == 0 {
+		s.nextRun = 9000000001
+	}
+	id := s.nextRun
+	s.nextRun++
+	s.runs = append(s.runs, GitHubRun{ID: id, Name: wf.Name, DisplayTitle: wf.Name, RunNumber: len(s.runs) + 1, Branch: in.Ref,
+		Status: "queued", Actor: "alex-maker", Updated: time.Now()})
+	s.dispatches = append(s.dispatches, GitHubDispatch{Workflow: file, Ref: in.Ref, Inputs: in.Inputs, RunID: id})
+	if in.Details == nil || !*in.Details {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	ghJSON(w, 200, map[string]any{"workflow_run_id": id,
+		"run_url":  fmt.Sprintf("%s/repos/%s/actions/runs/%d", s.APIURL(), s.Repository(), id),
+		"html_url": fmt.Sprintf("%s/%s/actions/runs/%d", s.URL, s.Repository(), id)})
 }
