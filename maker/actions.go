@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -259,7 +260,7 @@ func (s *Server) deployForm(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-var workItem = regexp.MustCompile(`#(\d+)`)
+var workItem = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`#(\d+)`) })
 
 func (s *Server) deploy(w http.ResponseWriter, r *http.Request) {
 	sp, _, ok := s.solutionContext(w, r, true)
@@ -376,7 +377,7 @@ func (s *Server) pullRequest(ctx context.Context, sp *solutionPage, source, targ
 	if upgrade {
 		in.Labels = []string{devops.UpgradeLabel}
 	}
-	for _, m := range workItem.FindAllStringSubmatch(comment, -1) {
+	for _, m := range workItem().FindAllStringSubmatch(comment, -1) {
 		if n, err := strconv.Atoi(m[1]); err == nil && n > 0 {
 			in.WorkItems = append(in.WorkItems, n)
 		}
