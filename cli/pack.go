@@ -50,9 +50,9 @@ func newPackCmd(f *Factory) *cobra.Command {
 			"Dataverse export. --packagetype Both writes ZIP and NAME_managed.zip; the default follows\n" +
 			"Other/Solution.xml (a Both tree, Managed=2, packs unmanaged). A zip that exists is replaced,\n" +
 			"and the report says so.\n\n" +
-			"Every file of the tree is placed by a rule; a file none places (an unknown folder, files\n" +
-			"another packager split out of a section ppalm keeps inline) fails the pack, naming it,\n" +
-			"rather than travelling as a loose part the import ignores.",
+			"Every file of the tree is placed by a rule; a file none places (an unknown folder, KB article\n" +
+			"or mail merge template documents ppalm does not join back) fails the pack, naming it, rather\n" +
+			"than travelling as a loose part the import ignores.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			pt, err := unpack.ParsePackageType(packageType)

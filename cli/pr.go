@@ -108,31 +108,6 @@ type prDoc struct {
 	Diff         *diff.Result `json:"diff,omitempty" doc:"the component diff put in the description (with --solution)"`
 }
 
-// maxPRDescription is Azure DevOps' limit on a pull request description;
-// GitHub's is far larger (65536), the smaller one serves both.
-const maxPRDescription = 4000
-
-// withDiff appends the component diff to a pull request description,
-// cutting rows (never the counts) to stay within maxPRDescription.
-func withDiff(desc string, r *diff.Result) string {
-	if desc != "" {
-		desc += "\n\n"
-	}
-	for limit := 0; ; {
-		md := r.Markdown(limit)
-		if len(desc)+len(md) <= maxPRDescription || limit == 1 {
-			return desc + md
-		}
-		if limit == 0 {
-			limit = len(r.Changes)
-		}
-		limit = limit * 3 / 4
-		if limit < 1 {
-			limit = 1
-		}
-	}
-}
-
 func newPRCreateCmd(f *Factory) *cobra.Command {
 	var in devops.NewPullRequest
 	var repo *repoFlags
@@ -162,7 +137,7 @@ func newPRCreateCmd(f *Factory) *cobra.Command {
 					return fmt.Errorf("pr create: the component diff of %s: %w", solutionName, err)
 				}
 				changes = r
-				in.Description = withDiff(in.Description, r)
+				in.Description = steps.DescribeChanges(in.Description, r, steps.MaxPullRequestDescription)
 			}
 			c, err := repo.client(ctx, f)
 			if err != nil {

@@ -137,13 +137,15 @@ func quoteArgs(args []string, mask func(string) string) string {
 
 // urlUserinfo finds the userinfo of URLs in text: scheme://user:password@.
 // The password runs to the last '@' before the host, as net/url reads it.
-var urlUserinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://)([^/?#@\s:]*):([^/?#\s]*)@`)
+var urlUserinfo = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://)([^/?#@\s:]*):([^/?#\s]*)@`)
+})
 
 // urlPasswords returns the passwords of the URLs in text, as written and
 // percent-decoded (the form git sends).
 func urlPasswords(text string) []string {
 	var out []string
-	for _, m := range urlUserinfo.FindAllStringSubmatch(text, -1) {
+	for _, m := range urlUserinfo().FindAllStringSubmatch(text, -1) {
 		out = append(out, m[3])
 		if dec, err := url.PathUnescape(m[3]); err == nil && dec != m[3] {
 			out = append(out, dec)
@@ -154,14 +156,14 @@ func urlPasswords(text string) []string {
 
 // urlUser finds a URL's userinfo without a password, which may be a token
 // given as the user name (https://TOKEN@github.com/...).
-var urlUser = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://)[^/?#@\s:]+@`)
+var urlUser = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://)[^/?#@\s:]+@`) })
 
 // redactURLPasswords replaces the password of every URL in text by ***,
 // keeping the user name, which says whose credential it was; a user name
 // alone is replaced whole, since it may be the token itself.
 func redactURLPasswords(text string) string {
-	text = urlUserinfo.ReplaceAllString(text, "${1}${2}:***@")
-	return urlUser.ReplaceAllString(text, "${1}***@")
+	text = urlUserinfo().ReplaceAllString(text, "${1}${2}:***@")
+	return urlUser().ReplaceAllString(text, "${1}***@")
 }
 
 // flatGroups keeps a host's log groups from nesting, which neither Azure

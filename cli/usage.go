@@ -160,7 +160,20 @@ var pacAliases = map[string]map[string]string{
 
 // squash is a flag name without case and dashes: the key aliases match on.
 func squash(name string) string {
-	return strings.ToLower(strings.NewReplacer("-", "", "_", "").Replace(name))
+	// A loop, not strings.NewReplacer: this runs for every flag of every
+	// command at each start, and building a Replacer allocates a 256-entry
+	// table each time (most of a short command's start-up, by perf).
+	b := make([]byte, 0, len(name))
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case c == '-' || c == '_':
+		case c >= 'A' && c <= 'Z':
+			b = append(b, c+'a'-'A')
+		default:
+			b = append(b, c)
+		}
+	}
+	return strings.ToLower(string(b))
 }
 
 // installFlagAliases sets on every command a flag-name normalizer that maps

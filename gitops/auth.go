@@ -125,7 +125,7 @@ func allowMultiACK() {
 	})
 }
 
-var userinfoPassword = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://[^/@\s:]*):[^/@\s]*@`)
+var userinfoPassword = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://[^/@\s:]*):[^/@\s]*@`) })
 
 // scrubbed is an error whose text has had secrets removed; errors.Is and
 // errors.As still see the original.
@@ -143,7 +143,7 @@ func scrub(err error, token string) error {
 	if err == nil {
 		return nil
 	}
-	msg := userinfoPassword.ReplaceAllString(err.Error(), "$1:***@")
+	msg := userinfoPassword().ReplaceAllString(err.Error(), "$1:***@")
 	if token != "" {
 		for _, t := range []string{token, url.QueryEscape(token), url.PathEscape(token)} {
 			msg = strings.ReplaceAll(msg, t, "***")

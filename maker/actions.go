@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -18,6 +19,7 @@ import (
 	"github.com/ppalm/ppalm/gitops"
 	"github.com/ppalm/ppalm/settings"
 	"github.com/ppalm/ppalm/solution"
+	"github.com/ppalm/ppalm/solution/diff"
 	"github.com/ppalm/ppalm/steps"
 	"github.com/ppalm/ppalm/task"
 	"github.com/ppalm/ppalm/unpack"
@@ -259,7 +261,7 @@ func (s *Server) deployForm(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-var workItem = regexp.MustCompile(`#(\d+)`)
+var workItem = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`#(\d+)`) })
 
 func (s *Server) deploy(w http.ResponseWriter, r *http.Request) {
 	sp, _, ok := s.solutionContext(w, r, true)
@@ -376,7 +378,7 @@ func (s *Server) pullRequest(ctx context.Context, sp *solutionPage, source, targ
 	if upgrade {
 		in.Labels = []string{devops.UpgradeLabel}
 	}
-	for _, m := range workItem.FindAllStringSubmatch(comment, -1) {
+	for _, m := range workItem().FindAllStringSubmatch(comment, -1) {
 		if n, err := strconv.Atoi(m[1]); err == nil && n > 0 {
 			in.WorkItems = append(in.WorkItems, n)
 		}
@@ -386,62 +388,31 @@ func (s *Server) pullRequest(ctx context.Context, sp *solutionPage, source, targ
 }
 
 // describe says what the pull request changes on the target branch,
-// component by component (steps.CompareSources of the two branches'
-// unpacked solutions).
+// component by component: the same comparison as ppalm diff and pr create
+// (steps.DiffRefs), of the two branches' unpacked solutions.
 func (s *Server) describe(ctx context.Context, name, source, target, comment string) (string, error) {
-	head, headDir, cleanup, err := s.branchSolution(ctx, name, source)
+	path := steps.RepoSourcePath(name)
+	token := s.gitToken(ctx)
+	head, err := steps.RefSnapshot(ctx, s.opts.Repo, token, source, path)
+	if err == nil && head.UniqueName == "" {
+		err = fmt.Errorf("%s is not there", path)
+	}
 	if err != nil {
-		return "", fmt.Errorf("branch %s holds no committed solution %s yet (has its export finished?): %w", source, name, err)
+		return "", fmt.Errorf("branch %s holds no committed solution %s yet (has its export finished?): %w", source, name, s.scrub(err))
 	}
-	defer cleanup()
-	base, baseDir, cleanBase, err := s.branchSolution(ctx, name, target)
-	if err == nil {
-		defer cleanBase()
-	} else {
-		base = nil // not on the target branch yet: everything is new there
+	base, err := steps.RefSnapshot(ctx, s.opts.Repo, token, target, path)
+	if err != nil {
+		return "", fmt.Errorf("read %s on %s: %w", name, target, s.scrub(err))
 	}
-	ch := steps.CompareSources(base, head, baseDir, headDir)
 	var b strings.Builder
 	if comment != "" {
 		b.WriteString(comment + "\n\n")
 	}
-	fmt.Fprintf(&b, "Solution %s from branch %s into %s.\n", name, source, target)
-	if base == nil {
-		fmt.Fprintf(&b, "\nThe solution is new on %s.\n", target)
+	fmt.Fprintf(&b, "Solution %s from branch %s into %s.", name, source, target)
+	if base.UniqueName == "" {
+		fmt.Fprintf(&b, "\n\nThe solution is new on %s.", target)
 	}
-	for _, part := range []struct {
-		title string
-		items []string
-	}{{"Added", ch.Added}, {"Changed", ch.Changed}, {"Removed", ch.Removed}} {
-		if len(part.items) == 0 {
-			continue
-		}
-		fmt.Fprintf(&b, "\n%s:\n", part.title)
-		for _, it := range part.items {
-			fmt.Fprintf(&b, "- %s\n", it)
-		}
-	}
-	if ch.Empty() {
-		fmt.Fprintf(&b, "\nNo component differs from %s (settings or other files may).\n", target)
-	}
-	return b.String(), nil
-}
-
-// branchSolution checks the solution's folder of branch out and reads it:
-// the solution, its SolutionPackage/src folder and what removes them.
-func (s *Server) branchSolution(ctx context.Context, name, branch string) (*solution.Solution, string, func(), error) {
-	dir, err := readRepoFolder(ctx, s.opts.Repo, s.gitToken(ctx), branch, name)
-	if err != nil {
-		return nil, "", nil, s.scrub(err)
-	}
-	cleanup := func() { os.RemoveAll(filepath.Dir(dir)) }
-	src := filepath.Join(dir, filepath.FromSlash(steps.SourceFolder))
-	sol, err := steps.ReadSolution(ctx, "", src)
-	if err != nil {
-		cleanup()
-		return nil, "", nil, err
-	}
-	return sol, src, cleanup, nil
+	return steps.DescribeChanges(b.String(), diff.Compare(base, head), steps.MaxPullRequestDescription), nil
 }
 
 // runDeployment is the build-deploy pipeline run by the app itself: check

@@ -39,7 +39,7 @@
 //     .ppalm folder with one shallow clone per page.
 //   - actions.go: the screens' handlers; every action calls the steps/
 //     entry points (steps.ExportToGit, steps.RunBuild, steps.DeployPipeline,
-//     steps.DeleteSolution, steps.CompareSources)
+//     steps.DeleteSolution)
 //     and devops.Client, never a second implementation.
 //   - history.go: the Request History and the solution list's last request,
 //     with the state the repository host reports now for queued runs

@@ -180,7 +180,7 @@ func TestSeedFlowOnDemo(t *testing.T) {
 	if len(pulls) != 1 || pulls[0].Head != sol || pulls[0].Base != "main" || !contains(pulls[0].Labels, devops.UpgradeLabel) {
 		t.Fatalf("pull requests: %+v", pulls)
 	}
-	if !strings.Contains(pulls[0].Body, "The solution is new on main.") || !strings.Contains(pulls[0].Body, "Added:\n") || !strings.Contains(pulls[0].Body, "- cloud flow Find sites\n") {
+	if !strings.Contains(pulls[0].Body, "The solution is new on main.") || !regexp.MustCompile(`(?m)^\| ➕ added \| cloud flow \| Find sites`).MatchString(pulls[0].Body) {
 		t.Fatalf("the description lists no components:\n%s", pulls[0].Body)
 	}
 	// Prod through the environment approval.

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/ppalm/ppalm/solution"
 )
@@ -220,7 +221,9 @@ func (v *validator) environmentVariables(ds *DeploymentSettings) {
 	}
 }
 
-var keyVaultSecret = regexp.MustCompile(`(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.KeyVault/vaults/[^/]+/secrets/[^/]+$`)
+var keyVaultSecret = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.KeyVault/vaults/[^/]+/secrets/[^/]+$`)
+})
 
 // checkValueType returns what is wrong with value for ev's type, or "".
 func checkValueType(ev solution.EnvironmentVariable, value string) string {
@@ -243,16 +246,18 @@ func checkValueType(ev solution.EnvironmentVariable, value string) string {
 			return "the Value is blank; set the data source (e.g. the SharePoint site URL or list id)"
 		}
 	case solution.TypeSecret:
-		if !keyVaultSecret.MatchString(strings.TrimSpace(value)) {
+		if !keyVaultSecret().MatchString(strings.TrimSpace(value)) {
 			return "the Value must be an Azure Key Vault secret reference: /subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults/{vault}/secrets/{name}"
 		}
 	}
 	return ""
 }
 
-var guidPattern = regexp.MustCompile(`^\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?$`)
+var guidPattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?$`)
+})
 
-func isGUID(s string) bool { return guidPattern.MatchString(strings.TrimSpace(s)) }
+func isGUID(s string) bool { return guidPattern().MatchString(strings.TrimSpace(s)) }
 
 // leadingGUID strips what the Accelerator tolerates after a workflow id
 // (e.g. "_1").

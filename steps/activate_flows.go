@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/ppalm/ppalm/dataverse"
 	"github.com/ppalm/ppalm/solution"
@@ -412,7 +413,7 @@ func connectionOwner(ctx context.Context, c *Context, it *flowItem, w *dataverse
 	return "", nil
 }
 
-var missingConnRE = regexp.MustCompile(`logical name '([^']+)'`)
+var missingConnRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`logical name '([^']+)'`) })
 
 // activationHint adds what to do to the service's activation errors.
 func activationHint(err error, c *Context) error {
@@ -421,7 +422,7 @@ func activationHint(err error, c *Context) error {
 	switch {
 	case strings.Contains(msg, "XrmConnectionReferenceMissingConnection"):
 		name := "its connection reference"
-		if m := missingConnRE.FindStringSubmatch(msg); m != nil {
+		if m := missingConnRE().FindStringSubmatch(msg); m != nil {
 			name = m[1]
 		}
 		return fmt.Errorf("connection reference %s is not bound: set ConnectionReferences[].ConnectionId for %s in %s (%w)", name, name, file, err)

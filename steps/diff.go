@@ -191,3 +191,29 @@ func (CompareStep) Run(ctx context.Context, c *Context) error {
 	}
 	return nil
 }
+
+// MaxPullRequestDescription is Azure DevOps' limit on a pull request's
+// description (GitHub allows far more): descriptions are cut to it.
+const MaxPullRequestDescription = 4000
+
+// DescribeChanges appends r as a Markdown table to desc, the description of
+// a deployment's pull request, cutting rows (never the counts) to stay
+// within max characters.
+func DescribeChanges(desc string, r *diff.Result, max int) string {
+	if desc != "" {
+		desc += "\n\n"
+	}
+	for limit := 0; ; {
+		md := r.Markdown(limit)
+		if len(desc)+len(md) <= max || limit == 1 {
+			return desc + md
+		}
+		if limit == 0 {
+			limit = len(r.Changes)
+		}
+		limit = limit * 3 / 4
+		if limit < 1 {
+			limit = 1
+		}
+	}
+}

@@ -38,11 +38,13 @@ func (c *Context) look() *lookups {
 	return c.lookups
 }
 
-var guidRE = regexp.MustCompile(`(?i)^[{]?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})[}]?`)
+var guidRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)^[{]?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})[}]?`)
+})
 
 // isGUID reports whether s is exactly a GUID (braces allowed).
 func isGUID(s string) bool {
-	m := guidRE.FindString(strings.TrimSpace(s))
+	m := guidRE().FindString(strings.TrimSpace(s))
 	return m != "" && len(m) == len(strings.TrimSpace(s))
 }
 
@@ -50,7 +52,7 @@ func isGUID(s string) bool {
 // solutionComponentUniqueName, dropping suffixes such as "_1" as the
 // Accelerator does; "" when there is none.
 func leadingGUID(s string) string {
-	m := guidRE.FindStringSubmatch(strings.TrimSpace(s))
+	m := guidRE().FindStringSubmatch(strings.TrimSpace(s))
 	if m == nil {
 		return ""
 	}

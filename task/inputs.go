@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -55,7 +56,7 @@ func LookupInput(getenv func(string) string, name string) (value, envName string
 
 // unexpandedMacro matches an Azure DevOps $(Variable) that survived
 // expansion, which means the variable does not exist.
-var unexpandedMacro = regexp.MustCompile(`^\$\(([A-Za-z0-9_.\-]+)\)$`)
+var unexpandedMacro = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\$\(([A-Za-z0-9_.\-]+)\)$`) })
 
 // TaskCommand resolves INPUT_COMMAND to the cobra command under root and
 // returns its path of names. A sub-command may be spelled with spaces or
@@ -112,7 +113,7 @@ func TaskArgs(getenv func(string) string, cmd *cobra.Command) ([]string, error) 
 		if !ok {
 			return
 		}
-		if m := unexpandedMacro.FindStringSubmatch(value); m != nil {
+		if m := unexpandedMacro().FindStringSubmatch(value); m != nil {
 			errs = append(errs, fmt.Sprintf("input %q (%s) is %q: the pipeline variable %s is not defined", f.Name, envName, value, m[1]))
 			return
 		}

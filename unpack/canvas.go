@@ -50,11 +50,22 @@ type canvasReviewFile struct {
 // here: a bad msapp fails the unpack before the tree is swapped in.
 func addCanvasReviews(t *tree, budget *int64) error {
 	var docs []treeFile
-	for _, f := range t.files {
+	for i := range t.files {
+		f := &t.files[i]
 		dir, base := path.Split(f.path)
-		if dir == "CanvasApps/" && strings.HasSuffix(base, msappSuffix) {
-			docs = append(docs, f)
+		if dir != "CanvasApps/" || !strings.HasSuffix(base, msappSuffix) {
+			continue
 		}
+		if f.part != nil {
+			// The review reads the app whole; the file is then written
+			// from these bytes, not inflated a second time.
+			data, err := inflate(f.part, budget)
+			if err != nil {
+				return fmt.Errorf("%s: %w", f.part.Name, err)
+			}
+			f.data, f.part = data, nil
+		}
+		docs = append(docs, *f)
 	}
 	if len(docs) == 0 {
 		return nil
@@ -87,12 +98,13 @@ func addCanvasReviews(t *tree, budget *int64) error {
 // suffix that changes on every export (solution-format §5 point 3).
 func canvasAppNames(t *tree) map[string]string {
 	out := map[string]string{}
-	for _, f := range t.files {
+	for i := range t.files {
+		f := &t.files[i]
 		dir, base := path.Split(f.path)
 		if dir != "CanvasApps/" || !strings.HasSuffix(base, ".meta.xml") {
 			continue
 		}
-		src := normalizeXML(f.data)
+		src := normalizeXML(f.content())
 		root, err := scanXML(src)
 		if err != nil || root.name != "CanvasApp" {
 			continue

@@ -17,6 +17,10 @@ var sectionKinds = []struct{ section, item, kind string }{
 	{"Connectors", "Connector", "Custom connectors"},
 	{"connectionreferences", "connectionreference", "Connection references"},
 	{"EntityRelationships", "EntityRelationship", "Relationships"},
+	{"Reports", "Report", "Reports"},
+	{"Dialogs", "Dialog", "Dialogs"},
+	{"EntityDataSources", "EntityDataSource", "Virtual table data sources"},
+	{"EntityDataProviders", "EntityDataProvider", "Virtual table data providers"},
 }
 
 // folderKinds names record-style components counted by their folders.
@@ -33,6 +37,12 @@ var folderKinds = map[string]string{
 func countComponents(src []byte, root *node, parts []string) map[string]int {
 	c := map[string]int{}
 	for _, sec := range root.children {
+		if sec.name == "Templates" {
+			if et := sec.child("EmailTemplates"); et != nil {
+				c["Email templates"] += len(et.children)
+			}
+			continue
+		}
 		if sec.name == "Workflows" {
 			for _, w := range sec.children {
 				if w.childText(src, "Category") == "5" {

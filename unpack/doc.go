@@ -9,10 +9,11 @@
 // A Dataverse export holds solution.xml, customizations.xml,
 // [Content_Types].xml and component files under forward-slash paths. Unpack
 // refuses entries that are absolute, contain "..", backslashes or a drive
-// letter, or differ from another entry only in letter case; it counts the
-// bytes it actually inflates against UnpackOptions.MaxInflatedBytes (2 GiB by
-// default) whatever the headers claim. XML parts must be well-formed UTF-8
-// without a DOCTYPE.
+// letter, or differ from another entry only in letter case. The sizes the
+// entries claim must fit UnpackOptions.MaxInflatedBytes (2 GiB by default)
+// before anything is written, and the bytes actually inflated are counted
+// against it again as they are written, whatever the headers claim. XML
+// parts must be well-formed UTF-8 without a DOCTYPE.
 //
 // Pack writes the Dataverse-export profile: deflate, general-purpose flag
 // 0x2, made by 4.5/FAT, version needed 2.0, no directory entries, one
@@ -57,6 +58,30 @@
 //	                            definition, connection parameters, policy
 //	                            templates, icon) move to Connectors/<file>, while
 //	                            the XML keeps the /Connector/ paths for pack
+//	Dialogs/<FormId>.xml, EntityDataSources/<EntityDataSourceId>.xml,
+//	EntityDataProviders/<EntityDataProviderId>.xml   one <Dialog>,
+//	                            <EntityDataSource>, <EntityDataProvider> each
+//	Templates/EmailTemplates.xml    <EmailTemplates>, each template's <body>,
+//	                            <subject>, <presentationxml> and
+//	                            <subjectpresentationxml> left empty (<body></body>);
+//	                            Templates/ContractTemplates.xml likewise, whole
+//	Templates/EmailDocuments/<languagecode>/<templateid>/body.xsl, subject.xsl
+//	                            the XSL text after a BOM
+//	Templates/EmailDocuments/<languagecode>/<templateid>/presentationxml.xml,
+//	subjectpresentationxml.xml  the presentation XML as SolutionPackager
+//	                            re-serialises it: header, whitespace-only text
+//	                            dropped, <x/> as <x />, elements holding only
+//	                            elements indented. Pack writes it back without
+//	                            the indentation; the template editor reads no
+//	                            whitespace between elements, so the export's
+//	                            own is not kept. <Templates> stays inline when it
+//	                            holds anything else (KB article or mail merge
+//	                            templates) or a document is not plain text/XML.
+//	Reports/ReportSignatureIdMappings.xml, Reports/ReportLinks.xml   bare roots
+//	Reports/<languagecode>/<reportid>/<filename>.data.xml   the bare <Report>
+//	Reports/<languagecode>/<reportid>/<filename>   the zip part its
+//	                            <ExportedFileName> names (the .wdl), moved;
+//	                            <ExportedFileName> keeps the zip path for pack
 //	everything else             copied verbatim under its zip path, when it is
 //	                            placeable (below)
 //
@@ -87,9 +112,22 @@
 //
 // Order: entities are packed in case-insensitive name order (the export
 // order) and relationships in the order of Other/Relationships.xml. The
-// export order of workflows, forms, views, roles and other items is the
-// server's and is not recorded in a SolutionPackager tree; Pack writes them
-// sorted by file name. Dataverse import does not depend on that order.
+// export order of workflows, forms, views, roles, reports and other items
+// is the server's and is not recorded in a SolutionPackager tree; Pack
+// writes them sorted by file name. Dataverse import does not depend on that
+// order.
+//
+// Unpack sorts three lists as SolutionPackager 1.20 and later does (seen on
+// real trees beside their exports): RootComponents in Other/Solution.xml by
+// type compared as text (1, 183, 20, 300, 9), the export order kept within a
+// type; MissingDependencies by the type and then the schemaName of
+// <Required>, compared as .NET compares culture-aware text (punctuation,
+// digits, letters regardless of case); AppModuleComponents by type as text
+// and schemaName, id-only components keeping their order within a type and
+// AppModuleRoleMaps untouched. Pack writes RootComponents back in the
+// export's order, by type as a number (stable, so trees in either order,
+// older numeric ones included, give the export's list); the other two stay
+// as the tree has them.
 //
 // Pack also accepts two files found in some trees that hold nothing to
 // pack: an Other/Relationships.xml whose <EntityRelationships />
@@ -104,19 +142,26 @@
 // solution-format.md §1.5), a record-style folder <things>/<record>/ that
 // holds its <thing>.xml or .json (so new component kinds pack), a path
 // Other/Customizations.xml names as a part, or a path PackOptions.AllowExtra
-// matches. SolutionPackager splits sections ppalm keeps inline (Templates/,
-// Reports/, Dialogs/, EntityDataSources/, EntityDataProviders/); while such
-// a section is empty in Other/Customizations.xml, those files are refused
-// with the section named, since loose parts would import as nothing. Every
-// other file fails the pack too, all named in one error. A component whose
+// matches. Files under Templates/ and Reports/ that no rule reads (KB article
+// or mail merge template documents, which ppalm does not join) are refused
+// with the section named while it is empty in Other/Customizations.xml, since
+// loose parts would import as nothing. Every other file fails the pack too,
+// all named in one error. Refused as well, naming the file: a component whose
 // metadata names a part the tree lacks (<JsonFileName>, <XamlFileName>,
-// <DocumentUri>, <BackgroundImageUri>) is refused, as are split files whose
-// section is missing from Other/Customizations.xml. No zip is written.
+// <DocumentUri>, <BackgroundImageUri>, <ExportedFileName>), split files whose
+// section is missing from (or not empty in) Other/Customizations.xml, and a
+// file where the tree keeps split components that no component claims (an
+// email document whose template is gone). No zip is written.
 //
 // # Writing the folder
 //
-// Unpack builds the whole tree in memory, writes it to a temporary folder
-// beside the target and only then swaps it in: the top-level folders the
+// Unpack decides every file of the tree first (names, collisions, the
+// shape of every section) and only then writes: the two manifests are held
+// in memory, generated XML is rendered as each file is written, and the
+// other parts are inflated straight from the zip into their files (touching
+// fresh memory is what an unpack process spends most on after the files
+// themselves). It writes into a temporary folder beside the target and only
+// then swaps it in: the top-level folders the
 // packager owns (the new tree's folders and the known component folders)
 // are replaced, so files of removed components disappear, while other files
 // and folders (README.md, config/) stay. The swap renames one folder at a

@@ -39,6 +39,13 @@ var unorderedChildren = map[string]bool{
 	"FormXml":       true, // formsOf compares FormXml fragments
 	"FormXml/forms": true,
 	"ImportExportXml/Entities/Entity/Visualizations": true,
+	// pac sorts these lists on unpack (order.go); the export order is lost.
+	"ImportExportXml/AppModules/AppModule/AppModuleComponents": true,
+	"ImportExportXml/SolutionManifest/MissingDependencies":     true,
+	// Exports list RootComponents by type as a number, pac's trees (and the
+	// zips pac packs from them) by type as text; pack writes the export's
+	// order (TestPackRestoresExportRootComponentOrder), import reads both.
+	"ImportExportXml/SolutionManifest/RootComponents": true,
 }
 
 type cnode struct {
@@ -78,6 +85,14 @@ func canonicalXML(b []byte) (string, error) {
 			top.children = append(top.children, n)
 			stack = append(stack, n)
 		case xml.EndElement:
+			// An email template's presentation XML is re-serialised on
+			// unpack, as SolutionPackager does (sections.go): whitespace
+			// between its elements is not part of the template.
+			if t.Name.Local == "presentationxml" || t.Name.Local == "subjectpresentationxml" {
+				if n := normalizePresentation(top.text); n != nil {
+					top.text = string(n)
+				}
+			}
 			stack = stack[:len(stack)-1]
 		case xml.CharData:
 			if s := string(t); strings.TrimSpace(s) != "" {
@@ -144,12 +159,22 @@ func assertEquivalentZips(t *testing.T, want, got string) {
 // reference trees whose git checkout normalised line endings.
 func assertEquivalentZipsOpt(t *testing.T, want, got string, foldCR bool) {
 	t.Helper()
+	assertEquivalentZipsSkip(t, want, got, foldCR, nil)
+}
+
+// assertEquivalentZipsSkip leaves the parts skip names out of the byte
+// comparison (they must still both be there).
+func assertEquivalentZipsSkip(t *testing.T, want, got string, foldCR bool, skip func(string) bool) {
+	t.Helper()
 	w, g := readZip(t, want), readZip(t, got)
 	if !reflect.DeepEqual(sortedNames(w), sortedNames(g)) {
 		t.Fatalf("entries differ:\nwant %v\ngot  %v", sortedNames(w), sortedNames(g))
 	}
 	for name, wb := range w {
 		gb := g[name]
+		if skip != nil && skip(name) {
+			continue
+		}
 		if foldCR && utf8.Valid(wb) && utf8.Valid(gb) {
 			wb, gb = stripBOMCR(wb), stripBOMCR(gb)
 		}

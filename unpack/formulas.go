@@ -1,6 +1,7 @@
 package unpack
 
 import (
+	"archive/zip"
 	"fmt"
 	"path"
 	"strings"
@@ -38,7 +39,7 @@ func formulaRefs(src []byte, n *node) []string {
 // formulaOwners maps each Formulas/<file> zip part that exactly one entity
 // references to that entity's index. A part two entities name, or one the
 // zip lacks, is not in the map and stays where it is.
-func formulaOwners(src []byte, entities []*node, parts map[string][]byte) map[string]int {
+func formulaOwners(src []byte, entities []*node, parts map[string]*zip.File) map[string]int {
 	owner := map[string]int{}
 	for i, e := range entities {
 		for _, z := range formulaRefs(src, e) {

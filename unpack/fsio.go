@@ -1,16 +1,20 @@
 package unpack
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ppalm/ppalm/internal/safefile"
 )
@@ -32,11 +36,14 @@ func checkTargetFolder(folder string) error {
 
 // toCRLF turns every LF not already preceded by CR into CRLF.
 func toCRLF(b []byte) []byte {
-	n := bytes.Count(b, []byte("\n"))
-	if n == 0 {
+	if bytes.IndexByte(b, '\n') < 0 {
 		return b
 	}
-	out := make([]byte, 0, len(b)+n)
+	return appendCRLF(make([]byte, 0, len(b)+bytes.Count(b, []byte("\n"))), b)
+}
+
+// appendCRLF appends b to out with every LF not preceded by CR as CRLF.
+func appendCRLF(out, b []byte) []byte {
 	for i, c := range b {
 		if c == '\n' && (i == 0 || b[i-1] != '\r') {
 			out = append(out, '\r')
@@ -50,7 +57,7 @@ func toCRLF(b []byte) []byte {
 // tree's top-level folders in, leaving every file it does not own alone.
 // It returns the files of the replaced folders that the new tree no longer
 // has (removed components), as '/' paths, sorted.
-func writeTree(ctx context.Context, folder string, t *tree, crlf bool) ([]string, error) {
+func writeTree(ctx context.Context, folder string, t *tree, crlf bool, budget *int64) ([]string, error) {
 	abs, err := filepath.Abs(folder)
 	if err != nil {
 		return nil, fmt.Errorf("folder %s: %w", folder, err)
@@ -66,7 +73,7 @@ func writeTree(ctx context.Context, folder string, t *tree, crlf bool) ([]string
 		return nil, fmt.Errorf("create temporary folder beside %s: %w", folder, err)
 	}
 	defer os.RemoveAll(tmp)
-	if err := writeFiles(ctx, tmp, t, crlf); err != nil {
+	if err := writeFiles(ctx, tmp, t, crlf, budget); err != nil {
 		return nil, err
 	}
 	return swapIn(abs, tmp, t)
@@ -111,9 +118,11 @@ func removedFiles(folder string, tops []string, t *tree) []string {
 }
 
 // writeFiles creates every folder once (parents first) and then writes the
-// files from a few goroutines: a tree has several times more files than its
-// zip has entries, and per-file system calls dominate the cost.
-func writeFiles(ctx context.Context, root string, t *tree, crlf bool) error {
+// files from one goroutine per processor (at most 8): a tree has several
+// times more files than its zip has entries, and per-file system calls
+// dominate the cost. More writers than processors only queue on the
+// kernel's locks of the folders they share and start threads.
+func writeFiles(ctx context.Context, root string, t *tree, crlf bool, budget *int64) error {
 	dirs := make([]string, 0, len(t.dirs))
 	for _, d := range t.dirs {
 		dirs = append(dirs, d)
@@ -127,16 +136,32 @@ func writeFiles(ctx context.Context, root string, t *tree, crlf bool) error {
 	jobs := make(chan *treeFile)
 	errs := make(chan error, 1)
 	var wg sync.WaitGroup
-	for range 8 {
+	for range min(max(runtime.GOMAXPROCS(0), 1), 8) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var copyBuf, genBuf, crlfBuf []byte
 			for f := range jobs {
+				p := filepath.Join(root, filepath.FromSlash(f.path))
 				data := f.data
-				if f.xml && crlf {
-					data = toCRLF(data)
+				var err error
+				if f.part != nil {
+					if copyBuf == nil {
+						copyBuf = make([]byte, 32<<10)
+					}
+					err = writePart(p, f.part, copyBuf, budget)
+				} else {
+					if f.gen != nil {
+						genBuf = f.gen(genBuf[:0])
+						data = genBuf
+					}
+					if f.xml && crlf {
+						crlfBuf = appendCRLF(crlfBuf[:0], data)
+						data = crlfBuf
+					}
+					err = writeTreeFile(p, data)
 				}
-				if err := os.WriteFile(filepath.Join(root, filepath.FromSlash(f.path)), data, 0o644); err != nil {
+				if err != nil {
 					select {
 					case errs <- fmt.Errorf("write %s: %w", f.path, err):
 					default:
@@ -166,6 +191,42 @@ func writeFiles(ctx context.Context, root string, t *tree, crlf bool) error {
 	default:
 		return nil
 	}
+}
+
+// writePart inflates a zip entry into the file p, counting the bytes
+// against budget (shared by the writers, so atomically): the entry's
+// header may understate what it inflates to.
+func writePart(p string, part *zip.File, buf []byte, budget *int64) error {
+	rc, err := part.Open()
+	if err != nil {
+		return fmt.Errorf("entry %s: %w", part.Name, err)
+	}
+	defer rc.Close()
+	w, err := createTreeFile(p)
+	if err != nil {
+		return err
+	}
+	for {
+		n, rerr := rc.Read(buf)
+		if n > 0 {
+			if left := atomic.AddInt64(budget, -int64(n)); left < 0 {
+				w.Close()
+				return fmt.Errorf("entry %s: inflates past the limit of %d bytes (zip bomb?)", part.Name, left+int64(n))
+			}
+			if _, err := w.Write(buf[:n]); err != nil {
+				w.Close()
+				return err
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			w.Close()
+			return fmt.Errorf("entry %s: %w", part.Name, rerr)
+		}
+	}
+	return w.Close()
 }
 
 // swapIn moves the top-level folders of tmp into folder, after moving the

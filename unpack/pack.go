@@ -137,7 +137,7 @@ func readTree(folder string) (*treeSource, error) {
 		if strings.HasPrefix(rel, canvasSourcePrefix) {
 			return nil // pac --processCanvasApps sources; the .msapp beside them is packed
 		}
-		data, err := os.ReadFile(p)
+		data, err := readTreeFile(p)
 		if err != nil {
 			return err
 		}
@@ -253,6 +253,16 @@ func (ts *treeSource) assemble(managed bool) (*packed, error) {
 			return nil, err
 		}
 	}
+	for i := range sectionRules {
+		r := &sectionRules[i]
+		fill, err := r.join(ts, used, parts)
+		if err != nil {
+			return nil, err
+		}
+		if fill != nil {
+			fills[r.section] = fill
+		}
+	}
 	var unplaced []string
 	moved := make(map[string]string, len(parts)) // lower-case zip path → zip path
 	for z := range parts {
@@ -263,7 +273,7 @@ func (ts *treeSource) assemble(managed bool) (*packed, error) {
 			continue
 		}
 		if ownedByPacker(p) {
-			return nil, fmt.Errorf("%s: unexpected file in a folder ppalm generates (not a component file it knows)", p)
+			return nil, unclaimedError(p)
 		}
 		if z, dup := moved[strings.ToLower(p)]; dup {
 			return nil, fmt.Errorf("%s: a component file elsewhere in the tree (formula, web resource or connector file) also packs to the zip part %s; keep one of them", p, z)
@@ -293,8 +303,14 @@ func (ts *treeSource) assemble(managed bool) (*packed, error) {
 	}
 	out = emitGap(out, src[p:ts.custRoot.closeStart], 0)
 	out = append(out, src[ts.custRoot.closeStart:ts.custRoot.end]...)
-	for sec := range fills {
-		return nil, fmt.Errorf("Other/Customizations.xml has no empty <%s /> for the %s files of the tree to go into", sec, sec)
+	if len(fills) > 0 {
+		secs := make([]string, 0, len(fills))
+		for sec := range fills {
+			secs = append(secs, sec)
+		}
+		sort.Strings(secs)
+		files := ts.sectionFiles(secs[0], used)
+		return nil, fmt.Errorf("%s: Other/Customizations.xml has no empty <%s /> for this file (and %d more of the section) to go into; restore <%s /> there, or remove the files", files[0], secs[0], len(files)-1, secs[0])
 	}
 	custRoot, err := scanXML(out)
 	if err != nil {
@@ -308,13 +324,66 @@ func (ts *treeSource) assemble(managed bool) (*packed, error) {
 	if managed {
 		flag = "1"
 	}
-	sol := solutionFile(ts.solution, ts.solRoot, flag)[len(xmlHeader):]
+	sol := solutionFile(ts.solution, ts.solRoot, flag, packSolutionOrders)[len(xmlHeader):]
 	z := &packed{solution: sol, customizations: out, custRoot: custRoot, parts: parts}
 	for n := range parts {
 		z.names = append(z.names, n)
 	}
 	sort.Strings(z.names)
 	return z, nil
+}
+
+// unclaimedError explains a file where the tree keeps split components that
+// no component of the tree reads.
+func unclaimedError(p string) error {
+	if strings.HasPrefix(p, emailDocumentsDir) {
+		return fmt.Errorf("%s: no <emailtemplate> in Templates/EmailTemplates.xml has the languagecode and templateid of its folder, so nothing would import it; remove it or restore its template", p)
+	}
+	if sec := sectionOfFile(p); sec != "" {
+		return fmt.Errorf("%s: a file of the <%s> section that no component of the tree reads, so nothing would import it; remove it or restore its component", p, sec)
+	}
+	return fmt.Errorf("%s: unexpected file in a folder ppalm generates (not a component file it knows)", p)
+}
+
+// sectionFiles lists the tree files pack read for a section (at least one
+// name, for the error that names them).
+func (ts *treeSource) sectionFiles(section string, used map[string]bool) []string {
+	var files []string
+	for _, p := range ts.paths {
+		if used[p] && sectionOfFile(p) == section {
+			files = append(files, p)
+		}
+	}
+	if len(files) == 0 {
+		files = []string{"Other/Customizations.xml"}
+	}
+	return files
+}
+
+// sectionOfFile names the customizations.xml section a split file belongs to.
+func sectionOfFile(p string) string {
+	switch {
+	case strings.HasPrefix(p, "Entities/"):
+		return "Entities"
+	case strings.HasPrefix(p, "Other/Relationships"):
+		return "EntityRelationships"
+	}
+	for _, w := range wholeSections {
+		if p == "Other/"+w+".xml" {
+			return w
+		}
+	}
+	for _, r := range itemRules {
+		if r.owns(p) {
+			return r.section
+		}
+	}
+	for _, r := range sectionRules {
+		if r.owns(p) {
+			return r.section
+		}
+	}
+	return ""
 }
 
 // fillItems gathers the split-out files of one item rule.

@@ -27,15 +27,13 @@ var exportFolders = map[string]bool{
 	"dvtablesearchs": true, "dvtablesearchentities": true, "resources": true,
 }
 
-// splitFolders are the folders SolutionPackager writes for the
-// customizations.xml sections ppalm does not split (yet), by the section
-// they come from. Packing them verbatim would lose those components.
+// splitFolders are folders SolutionPackager fills from a customizations.xml
+// section, by the section they come from, where it also writes files ppalm
+// does not read back (KB article and mail merge templates, report links of
+// unknown shape). Packing them verbatim would lose those components.
 var splitFolders = map[string]string{
-	"templates":           "Templates",
-	"reports":             "Reports",
-	"dialogs":             "Dialogs",
-	"entitydatasources":   "EntityDataSources",
-	"entitydataproviders": "EntityDataProviders",
+	"templates": "Templates",
+	"reports":   "Reports",
 }
 
 // placeable reports whether a tree file that no rule read may be packed as a
@@ -123,7 +121,7 @@ func (ts *treeSource) unplacedError(files []string) error {
 	}
 	sort.Strings(secs)
 	for _, sec := range secs {
-		fmt.Fprintf(&b, "\n  %s: split out of <%s> by SolutionPackager (pac), whose <%s /> in Other/Customizations.xml is empty; ppalm does not join these files back yet, so the components would be lost:", sec, sec, sec)
+		fmt.Fprintf(&b, "\n  %s: files SolutionPackager (pac) split out of <%s> that ppalm does not join back into it (<%s /> in Other/Customizations.xml is empty), so the components would be lost:", sec, sec, sec)
 		for _, f := range bySection[sec] {
 			fmt.Fprintf(&b, "\n    %s", f)
 		}
@@ -142,6 +140,7 @@ func (ts *treeSource) unplacedError(files []string) error {
 // path of a part the component cannot import without.
 var partElements = map[string]bool{
 	"JsonFileName": true, "XamlFileName": true, "DocumentUri": true, "BackgroundImageUri": true,
+	"ExportedFileName": true,
 }
 
 // missingParts lists, for the assembled customizations.xml, the zip parts

@@ -63,28 +63,6 @@ func TestPackRefusesUnknownTopLevelFolder(t *testing.T) {
 	packFails(t, dir, PackOptions{AllowExtra: []string{"Extras/["}}, `--allow-extra "Extras/[" is not a valid pattern`)
 }
 
-// The files SolutionPackager splits out of sections ppalm keeps inline
-// (email templates, reports, dialogs, entity data sources and providers)
-// are refused while their section is empty: packed as loose parts, the
-// import would drop the components.
-func TestPackRefusesSplitFilesOfAnEmptySection(t *testing.T) {
-	for _, c := range []struct{ section, file string }{
-		{"Templates", "Templates/EmailDocuments/1033/{8f2f1a5e-1111-4c3b-9d2e-000000000001}/body.xsl"},
-		{"Templates", "Templates/EmailTemplates.xml"},
-		{"Reports", "Reports/1033/{0a1b2c3d-0000-0000-0000-000000000001}/Account Summary.rdl"},
-		{"Reports", "Reports/ReportSignatureIdMappings.xml"},
-		{"Dialogs", "Dialogs/{11111111-2222-3333-4444-555555555555}.xml"},
-		{"EntityDataSources", "EntityDataSources/{11111111-2222-3333-4444-555555555555}.xml"},
-		{"EntityDataProviders", "EntityDataProviders/{11111111-2222-3333-4444-555555555555}.xml"},
-	} {
-		t.Run(c.section, func(t *testing.T) {
-			dir := followSitesTree(t)
-			writeFile(t, dir, c.file, "<x />")
-			packFails(t, dir, PackOptions{}, c.file, "split out of <"+c.section+">", "would be lost")
-		})
-	}
-}
-
 // Record-style folders of component kinds ppalm has no rule for pack as
 // they are, as the export holds them.
 func TestPackCarriesRecordStyleFolders(t *testing.T) {
@@ -108,19 +86,4 @@ func TestPackRefusesComponentWithoutItsFile(t *testing.T) {
 	must(t, os.Remove(filepath.Join(dir, "CanvasApps", "alexmsft_followsites_7d504_DocumentUri.msapp")))
 	packFails(t, dir, PackOptions{}, "<JsonFileName>Workflows/Findsites-3E587800-9A7C-EE11-8178-002248C6B93D.json",
 		"<DocumentUri>CanvasApps/alexmsft_followsites_7d504_DocumentUri.msapp")
-}
-
-// Split files whose section Other/Customizations.xml lacks are refused: the
-// components would have nowhere to go.
-func TestPackRefusesSplitFilesWithoutTheirSection(t *testing.T) {
-	dir := followSitesTree(t)
-	p := filepath.Join(dir, "Other", "Customizations.xml")
-	b, err := os.ReadFile(p)
-	must(t, err)
-	cut := strings.Replace(string(b), "<Workflows />", "", 1)
-	if cut == string(b) {
-		t.Fatal("fixture tree has no empty <Workflows />")
-	}
-	must(t, os.WriteFile(p, []byte(cut), 0o644))
-	packFails(t, dir, PackOptions{}, "Other/Customizations.xml has no empty <Workflows />")
 }

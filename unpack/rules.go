@@ -24,6 +24,8 @@ type itemRule struct {
 	// to another tree path (web resource content, custom connector files);
 	// ok false keeps the section inline.
 	blobs func(src []byte, n *node) (moves []blobMove, ok bool)
+	// orders sorts lists inside the item on unpack, as pac does.
+	orders map[string]childOrder
 }
 
 // blobMove is one zip part that lives elsewhere in the tree.
@@ -105,8 +107,12 @@ var itemRules = []itemRule{
 		owns: under("Controls", "/ControlManifest.xml.data.xml"),
 	},
 	withBlobs(flatRule("Connectors", "Connector", "Connectors", ".xml", childKey("name")), connectorBlobs),
+	flatRule("Dialogs", "Dialog", "Dialogs", ".xml", childKey("FormId")),
+	flatRule("EntityDataSources", "EntityDataSource", "EntityDataSources", ".xml", attrKey("EntityDataSourceId")),
+	flatRule("EntityDataProviders", "EntityDataProvider", "EntityDataProviders", ".xml", childKey("EntityDataProviderId")),
 	// Model-driven apps and their site maps differ in managed packages.
-	bareRule(managedRule(folderRule("AppModules", "AppModule", "AppModules", "AppModule.xml", childKey("UniqueName")))),
+	withOrders(bareRule(managedRule(folderRule("AppModules", "AppModule", "AppModules", "AppModule.xml", childKey("UniqueName")))),
+		map[string]childOrder{"AppModuleComponents": appModuleComponents}),
 	managedRule(folderRule("AppModuleSiteMaps", "AppModuleSiteMap", "AppModuleSiteMaps", "AppModuleSiteMap.xml", childKey("SiteMapUniqueName"))),
 }
 
@@ -137,6 +143,10 @@ func folderRule(section, item, dir, base string, key itemKey) itemRule {
 
 func managedRule(r itemRule) itemRule { r.managedVariant = true; return r }
 func bareRule(r itemRule) itemRule    { r.bare = true; return r }
+func withOrders(r itemRule, orders map[string]childOrder) itemRule {
+	r.orders = orders
+	return r
+}
 func withBlobs(r itemRule, blobs func(src []byte, n *node) ([]blobMove, bool)) itemRule {
 	r.blobs = blobs
 	return r
@@ -200,6 +210,11 @@ func ownedByPacker(p string) bool {
 			return true
 		}
 	}
+	for _, r := range sectionRules {
+		if r.owns(p) {
+			return true
+		}
+	}
 	return false
 }
 
@@ -213,4 +228,5 @@ var treeFolders = []string{
 	"botcomponentcollections", "Assets", "customapis", "appactions", "pluginpackages",
 	"Connector", "Connectors", "fxexpressions", "maskingrules", "aipluginoperations",
 	"Resources", "Templates", "Reports", "dvtablesearchs", "dvtablesearchentities",
+	"Dialogs", "EntityDataSources", "EntityDataProviders",
 }

@@ -1,6 +1,7 @@
 package unpack
 
 import (
+	"archive/zip"
 	"bytes"
 	"fmt"
 	"strings"
@@ -17,6 +18,13 @@ const xsiDecl = ` xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"`
 type treeFile struct {
 	path string
 	data []byte
+	// part, when data is nil, is the zip entry whose bytes the file holds,
+	// inflated as it is written.
+	part *zip.File
+	// gen, when data is nil, appends the file's XML to dst: fragments of
+	// customizations.xml are rendered as they are written, into a buffer
+	// each writer reuses, rather than all held in memory at once.
+	gen func(dst []byte) []byte
 	// xml marks generated XML (LF inside); line endings are applied on write.
 	xml bool
 }
@@ -36,6 +44,29 @@ func newTree() *tree {
 }
 
 func (t *tree) add(path string, data []byte, xml bool) error {
+	return t.addFile(treeFile{path: path, data: data, xml: xml})
+}
+
+// genFile is a generated XML file rendered when it is written.
+func genFile(path string, gen func(dst []byte) []byte) treeFile {
+	return treeFile{path: path, gen: gen, xml: true}
+}
+
+// content returns the file's bytes (rendering a generated file).
+func (f *treeFile) content() []byte {
+	if f.gen != nil {
+		return f.gen(nil)
+	}
+	return f.data
+}
+
+// addPart adds a file that holds a zip entry as it is.
+func (t *tree) addPart(path string, part *zip.File) error {
+	return t.addFile(treeFile{path: path, part: part})
+}
+
+func (t *tree) addFile(f treeFile) error {
+	path := f.path
 	lp := strings.ToLower(path)
 	if prev, ok := t.index[lp]; ok {
 		if prev == path {
@@ -56,7 +87,7 @@ func (t *tree) add(path string, data []byte, xml bool) error {
 		return fmt.Errorf("%s is both a file and the folder %s", path, prev)
 	}
 	t.index[lp] = path
-	t.files = append(t.files, treeFile{path: path, data: data, xml: xml})
+	t.files = append(t.files, f)
 	return nil
 }
 
@@ -102,7 +133,15 @@ func startTagWithXsi(src []byte, n *node) []byte {
 // fragmentFile renders n as a standalone file: header, root with xsi
 // declaration (unless bare), content re-indented to start at column 0.
 func fragmentFile(src []byte, n *node, bare bool, replace func([]byte, *node) ([]byte, bool)) []byte {
-	out := append([]byte(nil), xmlHeader...)
+	// Sized up front: every page a growing buffer leaves behind is a fresh
+	// page of memory, and touching fresh memory is what an unpack spends
+	// most on after writing the files.
+	return appendFragment(make([]byte, 0, len(xmlHeader)+len(xsiDecl)+2+n.end-n.start), src, n, bare, replace)
+}
+
+// appendFragment is fragmentFile appending to out.
+func appendFragment(out, src []byte, n *node, bare bool, replace func([]byte, *node) ([]byte, bool)) []byte {
+	out = append(out, xmlHeader...)
 	if bare {
 		out = append(out, src[n.start:n.openEnd]...)
 	} else {
@@ -118,7 +157,12 @@ func fragmentFile(src []byte, n *node, bare bool, replace func([]byte, *node) ([
 // wrappedFile renders items inside a fresh root element <wrapper xmlns:xsi>,
 // each item indented by two spaces.
 func wrappedFile(src []byte, wrapper string, items []*node) []byte {
-	out := append([]byte(nil), xmlHeader...)
+	return appendWrapped(nil, src, wrapper, items)
+}
+
+// appendWrapped is wrappedFile appending to out.
+func appendWrapped(out, src []byte, wrapper string, items []*node) []byte {
+	out = append(out, xmlHeader...)
 	out = append(out, '<')
 	out = append(out, wrapper...)
 	out = append(out, xsiDecl...)

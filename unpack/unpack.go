@@ -36,7 +36,10 @@ func Unpack(ctx context.Context, opts UnpackOptions) (*Summary, error) {
 	if budget <= 0 {
 		budget = DefaultMaxInflatedBytes
 	}
-	t, sum, err := buildTree(ctx, opts, &budget)
+	t, sum, exports, err := buildTree(ctx, opts, &budget)
+	for _, ex := range exports {
+		defer ex.close()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +51,7 @@ func Unpack(ctx context.Context, opts UnpackOptions) (*Summary, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
 	}
-	removed, err := writeTree(ctx, opts.Folder, t, le == "crlf")
+	removed, err := writeTree(ctx, opts.Folder, t, le == "crlf", &budget)
 	if err != nil {
 		return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
 	}
@@ -58,25 +61,28 @@ func Unpack(ctx context.Context, opts UnpackOptions) (*Summary, error) {
 	return sum, nil
 }
 
-// buildTree reads the zip(s) and computes every file of the tree in memory.
-func buildTree(ctx context.Context, opts UnpackOptions, budget *int64) (*tree, *Summary, error) {
+// buildTree reads the zip(s) and computes every file of the tree: the
+// generated ones in memory, the others as the zip entries they copy. The
+// exports it returns (also with an error) are closed after writing.
+func buildTree(ctx context.Context, opts UnpackOptions, budget *int64) (*tree, *Summary, []*export, error) {
 	ex, err := readExport(opts.ZipFile, budget)
 	if err != nil {
-		return nil, nil, fmt.Errorf("unpack: %w", err)
+		return nil, nil, nil, fmt.Errorf("unpack: %w", err)
 	}
+	exports := []*export{ex}
 	name, version, managedFlag := ex.manifest()
 	isManaged := managedFlag == "1"
 	if managedFlag != "0" && managedFlag != "1" {
-		return nil, nil, fmt.Errorf("unpack %s: %s: <Managed> is %q, expected 0 or 1 in an exported zip", opts.ZipFile, solutionPart, managedFlag)
+		return nil, nil, exports, fmt.Errorf("unpack %s: %s: <Managed> is %q, expected 0 or 1 in an exported zip", opts.ZipFile, solutionPart, managedFlag)
 	}
 	switch opts.PackageType {
 	case Unmanaged, Both:
 		if isManaged {
-			return nil, nil, fmt.Errorf("unpack %s: the zip is managed (<Managed>1</Managed>) but package type %s needs the unmanaged zip", opts.ZipFile, opts.PackageType)
+			return nil, nil, exports, fmt.Errorf("unpack %s: the zip is managed (<Managed>1</Managed>) but package type %s needs the unmanaged zip", opts.ZipFile, opts.PackageType)
 		}
 	case Managed:
 		if !isManaged {
-			return nil, nil, fmt.Errorf("unpack %s: the zip is unmanaged (<Managed>0</Managed>) but package type Managed was asked for", opts.ZipFile)
+			return nil, nil, exports, fmt.Errorf("unpack %s: the zip is unmanaged (<Managed>0</Managed>) but package type Managed was asked for", opts.ZipFile)
 		}
 	}
 	t := newTree()
@@ -86,26 +92,27 @@ func buildTree(ctx context.Context, opts UnpackOptions, budget *int64) (*tree, *
 		solutionManaged = "2"
 	}
 	if err := u.run(solutionManaged); err != nil {
-		return nil, nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
+		return nil, nil, exports, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
 	}
 	if opts.PackageType == Both {
 		mzip := ManagedZipName(opts.ZipFile)
 		mex, err := readExport(mzip, budget)
 		if err != nil {
-			return nil, nil, fmt.Errorf("unpack both: %w", err)
+			return nil, nil, exports, fmt.Errorf("unpack both: %w", err)
 		}
+		exports = append(exports, mex)
 		mname, mversion, mflag := mex.manifest()
 		if mflag != "1" || mname != name || mversion != version {
-			return nil, nil, fmt.Errorf("unpack both: %s holds %s %s (Managed=%s); expected the managed export of %s %s", mzip, mname, mversion, mflag, name, version)
+			return nil, nil, exports, fmt.Errorf("unpack both: %s holds %s %s (Managed=%s); expected the managed export of %s %s", mzip, mname, mversion, mflag, name, version)
 		}
 		mu := &unpacker{ex: mex, t: t, managed: true, variantsOnly: true}
 		if err := mu.run(""); err != nil {
-			return nil, nil, fmt.Errorf("unpack %s: %w", mzip, err)
+			return nil, nil, exports, fmt.Errorf("unpack %s: %w", mzip, err)
 		}
 	}
 	sum := &Summary{UniqueName: name, Version: version, Managed: isManaged, Both: opts.PackageType == Both,
 		Components: countComponents(ex.customizations, ex.custRoot, ex.names)}
-	return t, sum, nil
+	return t, sum, exports, nil
 }
 
 // ManagedZipName is the managed zip that pac pairs with an unmanaged one:
@@ -168,7 +175,7 @@ func (u *unpacker) run(solutionManaged string) error {
 	if err := u.add("Other/Customizations.xml", out); err != nil {
 		return err
 	}
-	if err := u.add("Other/Solution.xml", solutionFile(ex.solution, ex.solRoot, solutionManaged)); err != nil {
+	if err := u.add("Other/Solution.xml", solutionFile(ex.solution, ex.solRoot, solutionManaged, unpackSolutionOrders)); err != nil {
 		return err
 	}
 	names := append([]string(nil), ex.names...)
@@ -180,24 +187,34 @@ func (u *unpacker) run(solutionManaged string) error {
 		if ownedByPacker(n) {
 			return fmt.Errorf("zip entry %s lies where the tree keeps split-out components; it cannot be unpacked losslessly", n)
 		}
-		if err := u.t.add(decodePartName(n), ex.parts[n], false); err != nil {
+		if err := u.t.addPart(decodePartName(n), ex.parts[n]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// solutionFile renders Other/Solution.xml, optionally rewriting <Managed>.
-func solutionFile(src []byte, root *node, managed string) []byte {
-	out := append([]byte(nil), xmlHeader...)
-	m := root.child("SolutionManifest").child("Managed")
-	if managed == "" || m == nil || m.self {
-		return append(out, src[root.start:root.end]...)
+// solutionFile renders Other/Solution.xml: <Managed> rewritten when managed
+// is set, and the lists orders names put in their order.
+func solutionFile(src []byte, root *node, managed string, orders map[string]childOrder) []byte {
+	if m := root.child("SolutionManifest").childNode("Managed"); managed != "" && m != nil && !m.self {
+		edited := append(append(append([]byte(nil), src[:m.openEnd]...), managed...), src[m.closeStart:]...)
+		if r, err := scanXML(edited); err == nil {
+			src, root = edited, r
+		}
 	}
-	out = append(out, src[root.start:m.openEnd]...)
-	out = append(out, managed...)
-	return append(out, src[m.closeStart:root.end]...)
+	out := append([]byte(nil), xmlHeader...)
+	return emitOrdered(out, src, root, 0, orders)
 }
+
+// unpackSolutionOrders are the lists of solution.xml pac sorts on unpack.
+var unpackSolutionOrders = map[string]childOrder{
+	"RootComponents":      rootComponentsAsText,
+	"MissingDependencies": missingDependencies,
+}
+
+// packSolutionOrders put RootComponents back in the export's order.
+var packSolutionOrders = map[string]childOrder{"RootComponents": rootComponentsAsNumbers}
 
 // section splits one top-level section; false means it stays inline.
 func (u *unpacker) section(sec *node) (bool, error) {
@@ -215,7 +232,8 @@ func (u *unpacker) section(sec *node) (bool, error) {
 			if u.variantsOnly || isEmptyElement(u.ex.customizations, sec) {
 				return true, nil
 			}
-			return true, u.add("Other/"+w+".xml", fragmentFile(u.ex.customizations, sec, false, nil))
+			src := u.ex.customizations
+			return true, u.t.addFile(genFile("Other/"+w+".xml", func(dst []byte) []byte { return appendFragment(dst, src, sec, false, nil) }))
 		}
 	}
 	for i := range itemRules {
@@ -223,7 +241,34 @@ func (u *unpacker) section(sec *node) (bool, error) {
 			return u.items(&itemRules[i], sec)
 		}
 	}
+	for i := range sectionRules {
+		if sectionRules[i].section == sec.name {
+			return u.splitSection(&sectionRules[i], sec)
+		}
+	}
 	return false, nil
+}
+
+// splitSection writes the files of a section with a shape of its own.
+func (u *unpacker) splitSection(r *sectionRule, sec *node) (bool, error) {
+	files, moves, ok := r.split(u.ex.customizations, sec)
+	if !ok || !u.movable(moves) {
+		return false, nil
+	}
+	if u.variantsOnly {
+		return true, nil
+	}
+	for _, f := range files {
+		if err := u.add(f.path, f.data); err != nil {
+			return false, err
+		}
+	}
+	for _, m := range moves {
+		if err := u.moveBlob(m); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 func (u *unpacker) items(r *itemRule, sec *node) (bool, error) {
@@ -253,7 +298,9 @@ func (u *unpacker) items(r *itemRule, sec *node) (bool, error) {
 		if r.managedVariant {
 			p = u.variantName(p)
 		}
-		if err := u.add(p, fragmentFile(src, it, r.bare, nil)); err != nil {
+		if err := u.t.addFile(genFile(p, func(dst []byte) []byte {
+			return appendFragment(dst, src, it, r.bare, orderedChildren(src, it, r.orders))
+		})); err != nil {
 			return false, err
 		}
 		for _, m := range moves[i] {
@@ -288,12 +335,12 @@ func (u *unpacker) movable(moves []blobMove) bool {
 // moveBlob writes a zip part an item names under its tree path, as
 // SolutionPackager does (a part the zip lacks is skipped).
 func (u *unpacker) moveBlob(m blobMove) error {
-	data, ok := u.ex.parts[m.zip]
+	part, ok := u.ex.parts[m.zip]
 	if !ok {
 		return nil
 	}
 	u.consumed[m.zip] = true
-	return u.t.add(m.tree, data, false)
+	return u.t.addPart(m.tree, part)
 }
 
 // entities writes Entities/<Name>/... for every entity.
@@ -330,54 +377,66 @@ func (u *unpacker) entity(e *node, formulas []string) error {
 	src := u.ex.customizations
 	dir := "Entities/" + e.childText(src, "Name") + "/"
 	var files []treeFile
-	replace := func(dst []byte, c *node) ([]byte, bool) {
+	wrapped := func(p, wrapper string, item *node) {
+		files = append(files, genFile(p, func(dst []byte) []byte { return appendWrapped(dst, src, wrapper, []*node{item}) }))
+	}
+	// The children of <Entity> that move to files of their own, left as
+	// placeholders in Entity.xml.
+	split := map[*node]bool{}
+	for _, c := range e.children {
 		switch c.name {
 		case "FormXml":
 			if !formsSplittable(src, c) {
-				return dst, false
+				continue
 			}
 			for _, forms := range c.children {
 				typ, _ := forms.attr(src, "type")
 				for _, sf := range forms.children {
-					p := u.variantName(dir + "FormXml/" + typ + "/" + sf.childText(src, "formid") + ".xml")
-					files = append(files, treeFile{path: p, data: wrappedFile(src, "forms", []*node{sf})})
+					wrapped(u.variantName(dir+"FormXml/"+typ+"/"+sf.childText(src, "formid")+".xml"), "forms", sf)
 				}
 			}
 		case "SavedQueries":
 			if u.variantsOnly || !listSplittable(src, c, "savedqueries", "savedquery", "savedqueryid") {
-				return dst, false
+				continue
 			}
 			if !c.self && len(c.children) == 1 {
 				for _, q := range c.children[0].children {
-					files = append(files, treeFile{path: dir + "SavedQueries/" + q.childText(src, "savedqueryid") + ".xml", data: wrappedFile(src, "savedqueries", []*node{q})})
+					wrapped(dir+"SavedQueries/"+q.childText(src, "savedqueryid")+".xml", "savedqueries", q)
 				}
 			}
 		case "Visualizations":
 			if u.variantsOnly || !hasOnlyChildren(src, c, "visualization") || !childIDsSafe(src, c, "savedqueryvisualizationid") {
-				return dst, false
+				continue
 			}
 			for _, v := range c.children {
-				files = append(files, treeFile{path: dir + "Visualizations/" + v.childText(src, "savedqueryvisualizationid") + ".xml", data: wrappedFile(src, "Visualizations", []*node{v})})
+				wrapped(dir+"Visualizations/"+v.childText(src, "savedqueryvisualizationid")+".xml", "Visualizations", v)
 			}
 		case "RibbonDiffXml":
 			if u.variantsOnly {
-				return dst, false
+				continue
 			}
-			files = append(files, treeFile{path: dir + "RibbonDiff.xml", data: fragmentFile(src, c, false, nil)})
+			files = append(files, genFile(dir+"RibbonDiff.xml", func(dst []byte) []byte { return appendFragment(dst, src, c, false, nil) }))
 		default:
-			return dst, false
+			continue
 		}
-		return emptyTag(dst, c.name), true
+		split[c] = true
 	}
-	entityXML := fragmentFile(src, e, false, replace)
 	if !u.variantsOnly {
-		files = append([]treeFile{{path: dir + "Entity.xml", data: entityXML}}, files...)
+		entityXML := genFile(dir+"Entity.xml", func(dst []byte) []byte {
+			return appendFragment(dst, src, e, false, func(dst []byte, c *node) ([]byte, bool) {
+				if !split[c] {
+					return dst, false
+				}
+				return emptyTag(dst, c.name), true
+			})
+		})
+		files = append([]treeFile{entityXML}, files...)
 	}
 	for _, f := range files {
 		if u.variantsOnly && !strings.Contains(f.path, "/FormXml/") {
 			continue
 		}
-		if err := u.add(f.path, f.data); err != nil {
+		if err := u.t.addFile(f); err != nil {
 			return err
 		}
 	}
@@ -482,7 +541,10 @@ func (u *unpacker) relationships(sec *node) (bool, error) {
 		return false, err
 	}
 	for _, lk := range order {
-		if err := u.add("Other/Relationships/"+spelling[lk]+".xml", wrappedFile(src, "EntityRelationships", groups[lk])); err != nil {
+		group := groups[lk]
+		if err := u.t.addFile(genFile("Other/Relationships/"+spelling[lk]+".xml", func(dst []byte) []byte {
+			return appendWrapped(dst, src, "EntityRelationships", group)
+		})); err != nil {
 			return false, err
 		}
 	}

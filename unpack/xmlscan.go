@@ -45,6 +45,25 @@ func normalizeXML(b []byte) []byte {
 	return bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
 }
 
+// normalizeOwnedXML is normalizeXML done in place, for a buffer nothing
+// else holds.
+func normalizeOwnedXML(b []byte) []byte {
+	b = bytes.TrimPrefix(b, bom)
+	i := bytes.IndexByte(b, '\r')
+	if i < 0 {
+		return b
+	}
+	w := i
+	for r := i; r < len(b); r++ {
+		if b[r] == '\r' && r+1 < len(b) && b[r+1] == '\n' {
+			continue
+		}
+		b[w] = b[r]
+		w++
+	}
+	return b[:w]
+}
+
 // scanXML checks that src is one well-formed XML element (with optional
 // declaration, comments and processing instructions around it) and returns
 // the element tree. DOCTYPEs are refused: no real solution part has one, and

@@ -8,15 +8,26 @@ import (
 	"github.com/ppalm/ppalm/solzip"
 )
 
-// export is one solution zip read into memory.
+// export is one solution zip: the two manifests read into memory, every
+// other entry left in the zip until it is written (a tree's files are
+// mostly these parts, copied as they are; holding them all in memory first
+// costs a fresh page of memory for every 4 KB of them).
 type export struct {
 	path           string
-	solution       []byte // solution.xml, BOM stripped, LF
-	customizations []byte // customizations.xml, BOM stripped, LF
+	zip            *solzip.Zip // open until the tree is written (close)
+	solution       []byte      // solution.xml, BOM stripped, LF
+	customizations []byte      // customizations.xml, BOM stripped, LF
 	solRoot        *node
 	custRoot       *node
-	parts          map[string][]byte // every other entry, verbatim
-	names          []string          // entry names of parts, in zip order
+	parts          map[string]*zip.File // every other entry
+	names          []string             // entry names of parts, in zip order
+}
+
+// close releases the zip file.
+func (ex *export) close() {
+	if ex != nil && ex.zip != nil {
+		ex.zip.Close()
+	}
 }
 
 // Part names the manifests use at the root of every solution zip.
@@ -33,34 +44,38 @@ func checkEntryName(name string) error { return solzip.CheckName(name) }
 
 // readExport reads and checks a solution zip through the reader every ppalm
 // command shares (solzip), so unpack refuses what plan, import and settings
-// refuse. budget is the number of inflated bytes still allowed; it is
-// decremented by what this zip used.
-func readExport(path string, budget *int64) (*export, error) {
+// refuse: names, sizes and ratios the headers claim, within budget. It
+// reads the manifests (decrementing budget by them) and leaves the other
+// parts in the zip, inflated as they are written (writePart counts them
+// against budget again). The caller closes the export once the tree is
+// written.
+func readExport(path string, budget *int64) (_ *export, err error) {
 	z, err := solzip.Open(path, solzip.Options{MaxInflated: *budget})
 	if err != nil {
 		return nil, fmt.Errorf("read solution zip %s: %w", path, err)
 	}
-	defer z.Close()
-	ex := &export{path: path, parts: make(map[string][]byte, len(z.Files))}
-	for _, f := range z.Files {
-		var data []byte
-		if f == z.Solution || f == z.Customizations {
-			data, err = z.ReadXML(f)
-		} else {
-			data, err = z.Read(f)
-		}
+	defer func() {
 		if err != nil {
-			return nil, fmt.Errorf("read solution zip %s: %w", path, err)
+			z.Close()
 		}
+	}()
+	ex := &export{path: path, zip: z, parts: make(map[string]*zip.File, len(z.Files))}
+	for _, f := range z.Files {
 		switch f {
-		case z.Solution:
-			ex.solution = normalizeXML(data)
-		case z.Customizations:
-			ex.customizations = normalizeXML(data)
+		case z.Solution, z.Customizations:
+			data, err := z.ReadXML(f)
+			if err != nil {
+				return nil, fmt.Errorf("read solution zip %s: %w", path, err)
+			}
+			if f == z.Solution {
+				ex.solution = normalizeOwnedXML(data)
+			} else {
+				ex.customizations = normalizeOwnedXML(data)
+			}
 		case z.ContentTypes:
 			// regenerated on pack
 		default:
-			ex.parts[f.Name] = data
+			ex.parts[f.Name] = f
 			ex.names = append(ex.names, f.Name)
 		}
 	}

@@ -142,7 +142,7 @@ func (c *webCall) grantAccess() error {
 	if err != nil {
 		return err
 	}
-	if !columnSets[tt.set]["_ownerid_value"] {
+	if !columnSets()[tt.set]["_ownerid_value"] {
 		return errf(http.StatusBadRequest, "0x80040203", "GrantAccess: %s records are organization-owned and cannot be shared", tt.logical)
 	}
 	pa, ok := body["PrincipalAccess"].(map[string]any)

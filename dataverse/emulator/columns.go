@@ -1,6 +1,9 @@
 package emulator
 
-import "strings"
+import (
+	"strings"
+	"sync"
+)
 
 // columns lists each table's columns (beyond those present on a row), so
 // $select and request bodies naming a column the real table lacks are
@@ -31,7 +34,9 @@ var columns = map[string]string{
 	"principalobjectaccessset":              "principalobjectaccessid objectid objecttypecode principalid principaltypecode accessrightsmask inheritedaccessrightsmask changedon",
 }
 
-var columnSets = func() map[string]map[string]bool {
+// columnSets is built on first use: package initialisation runs in every
+// ppalm process, most of which never start the emulator.
+var columnSets = sync.OnceValue(func() map[string]map[string]bool {
 	out := map[string]map[string]bool{}
 	for set, cols := range columns {
 		m := map[string]bool{}
@@ -41,10 +46,10 @@ var columnSets = func() map[string]map[string]bool {
 		out[set] = m
 	}
 	return out
-}()
+})
 
 func knownColumn(t *table, col string) bool {
-	if cols, ok := columnSets[t.set]; ok && cols[col] {
+	if cols, ok := columnSets()[t.set]; ok && cols[col] {
 		return true
 	}
 	for _, r := range t.rows {

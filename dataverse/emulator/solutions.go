@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ppalm/ppalm/solution"
@@ -450,8 +451,12 @@ func (e *Emulator) uninstall(env *environment, row record) {
 }
 
 var (
-	manifestVersion = regexp.MustCompile(`(<SolutionManifest>[\s\S]*?<Version>)[^<]*(</Version>)`)
-	manifestManaged = regexp.MustCompile(`(<SolutionManifest>[\s\S]*?<Managed>)[^<]*(</Managed>)`)
+	manifestVersion = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(<SolutionManifest>[\s\S]*?<Version>)[^<]*(</Version>)`)
+	})
+	manifestManaged = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(<SolutionManifest>[\s\S]*?<Managed>)[^<]*(</Managed>)`)
+	})
 )
 
 // exportSolution writes the installed solution as a zip: the imported files
@@ -473,8 +478,8 @@ func (e *Emulator) exportSolution(env *environment, name string, managed bool) (
 		managedFlag = "1"
 	}
 	rewrite := func(data []byte) []byte {
-		s := manifestVersion.ReplaceAllString(string(data), "${1}"+str(row["version"])+"${2}")
-		return []byte(manifestManaged.ReplaceAllString(s, "${1}"+managedFlag+"${2}"))
+		s := manifestVersion().ReplaceAllString(string(data), "${1}"+str(row["version"])+"${2}")
+		return []byte(manifestManaged().ReplaceAllString(s, "${1}"+managedFlag+"${2}"))
 	}
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
