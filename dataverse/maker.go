@@ -170,3 +170,37 @@ func (c *Client) ConnectorTables(ctx context.Context, envID, connectorID, connec
 	}
 	return page.Value, nil
 }
+
+// ListSystemUsers lists the people who can own a flow or an app in the
+// environment (the Configure screen's owner picker): enabled users with an
+// Entra object id whose access mode is a person's (0 read-write,
+// 1 administrative, 2 read; application users, non-interactive, support and
+// delegated admin users are left out), sorted by name. term, when not
+// empty, keeps those whose name or e-mail starts with it; top (when > 0)
+// caps the rows asked for.
+func (c *Client) ListSystemUsers(ctx context.Context, term string, top int) ([]SystemUser, error) {
+	filter := "isdisabled eq false and applicationid eq null and azureactivedirectoryobjectid ne null and (accessmode eq 0 or accessmode eq 1 or accessmode eq 2)"
+	if t := strings.TrimSpace(term); t != "" {
+		filter += " and (startswith(fullname," + quote(t) + ") or startswith(internalemailaddress," + quote(t) + "))"
+	}
+	args := []string{"$select", systemUserColumns, "$filter", filter, "$orderby", "fullname asc"}
+	if top > 0 {
+		args = append(args, "$top", strconv.Itoa(top))
+	}
+	users, err := list[SystemUser](ctx, c, c.api("systemusers", args...))
+	if err != nil {
+		return nil, fmt.Errorf("list the users of %s: %w", c.envURL.Host, err)
+	}
+	return users, nil
+}
+
+// ListRoles lists the security roles of a business unit, sorted by name:
+// what a group team can be given.
+func (c *Client) ListRoles(ctx context.Context, businessUnitID string) ([]Role, error) {
+	roles, err := list[Role](ctx, c, c.api("roles", "$select", "roleid,name,_businessunitid_value",
+		"$filter", "_businessunitid_value eq "+businessUnitID, "$orderby", "name asc"))
+	if err != nil {
+		return nil, fmt.Errorf("list the security roles of business unit %s: %w", businessUnitID, err)
+	}
+	return roles, nil
+}

@@ -191,3 +191,45 @@ func TestSharePointDataSourcePickers(t *testing.T) {
 		t.Errorf("double-encoded site: %d %s", resp.StatusCode, b)
 	}
 }
+
+// The owner picker lists the environment's people, not its application
+// users, sorted by name and narrowed by a term; the team roles picker
+// lists a business unit's roles.
+func TestListSystemUsersAndRoles(t *testing.T) {
+	_, _, client := makerRig(t, emulator.Options{})
+	ctx := context.Background()
+	dv := client("test", "")
+	users, err := dv.ListSystemUsers(ctx, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, u := range users {
+		names = append(names, u.FullName)
+	}
+	if strings.Join(names, ",") != "Alex Maker,Bea Owner,Casey Admin,Nico Noaccess" {
+		t.Errorf("users %v: want the people, sorted, without the application user", names)
+	}
+	bea, err := dv.ListSystemUsers(ctx, "bea.", 5)
+	if err != nil || len(bea) != 1 || bea[0].Email != emulator.FlowOwner.Email || bea[0].ID != emulator.FlowOwner.SystemUserID("test") {
+		t.Errorf("users starting with bea.: %+v, %v", bea, err)
+	}
+	if two, err := dv.ListSystemUsers(ctx, "", 2); err != nil || len(two) != 2 {
+		t.Errorf("top 2: %+v, %v", two, err)
+	}
+	bu, err := dv.RootBusinessUnit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roles, err := dv.ListRoles(ctx, bu.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rn []string
+	for _, r := range roles {
+		rn = append(rn, r.Name)
+	}
+	if strings.Join(rn, ",") != "Basic User,Environment Maker,System Administrator,System Customizer" {
+		t.Errorf("roles %v", rn)
+	}
+}

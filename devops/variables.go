@@ -144,6 +144,7 @@ func resolveVariables(host Host, environment string, vars []PipelineVariable) ([
 type variableHost interface {
 	setVariables(ctx context.Context, environment string, vars []resolvedVariable) error
 	variables(ctx context.Context, environment string) ([]StoredVariable, error)
+	deleteVariables(ctx context.Context, environment string, stored []string) error
 }
 
 // SetEnvironmentVariables stores vars as the pipeline variables of a
@@ -167,6 +168,37 @@ func (c *Client) SetEnvironmentVariables(ctx context.Context, environment string
 	}
 	if err := vh.setVariables(ctx, environment, resolved); err != nil {
 		return fmt.Errorf("set pipeline variables of environment %q: %w", environment, err)
+	}
+	return nil
+}
+
+// DeleteEnvironmentVariables removes the variables (plain or secret) that
+// hold tokens' values from a deployment environment, so its pipeline no
+// longer reads them: a setting the maker stopped configuring is then empty
+// at deploy time, as the Accelerator's token step leaves an undefined
+// variable, instead of keeping an old value. Names that are not stored are
+// skipped; the environment's other variables are kept.
+func (c *Client) DeleteEnvironmentVariables(ctx context.Context, environment string, tokens []string) error {
+	if strings.TrimSpace(environment) == "" {
+		return fmt.Errorf("delete pipeline variables: the environment name is empty")
+	}
+	if len(tokens) == 0 {
+		return nil
+	}
+	vh, ok := c.host.(variableHost)
+	if !ok {
+		return fmt.Errorf("delete pipeline variables of environment %q: not supported on %s", environment, c.cfg.Host)
+	}
+	stored := make([]string, 0, len(tokens))
+	for _, t := range tokens {
+		n := hostVariableName(c.cfg.Host, t)
+		if msg := checkVariableName(c.cfg.Host, n); msg != "" {
+			return fmt.Errorf("delete pipeline variables of environment %q: variable %q (stored as %q): %s", environment, t, n, msg)
+		}
+		stored = append(stored, n)
+	}
+	if err := vh.deleteVariables(ctx, environment, stored); err != nil {
+		return fmt.Errorf("delete pipeline variables of environment %q: %w", environment, err)
 	}
 	return nil
 }

@@ -149,6 +149,53 @@ func (h *azureHost) setVariables(ctx context.Context, environment string, vars [
 	return nil
 }
 
+func (h *azureHost) deleteVariables(ctx context.Context, environment string, stored []string) error {
+	ta, err := h.taskAgent()
+	if err != nil {
+		return err
+	}
+	name := VariableGroupName(environment)
+	group, err := h.findVariableGroup(ctx, ta, name)
+	if err != nil || group == nil {
+		return err
+	}
+	existing, err := groupVariables(group)
+	if err != nil {
+		return fmt.Errorf("read variable group %q: %w", name, err)
+	}
+	merged := map[string]any{}
+	removed := false
+	for n, v := range existing {
+		gone := false
+		for _, s := range stored {
+			gone = gone || strings.EqualFold(n, s)
+		}
+		if gone {
+			removed = true
+			continue
+		}
+		if v.IsSecret != nil && *v.IsSecret {
+			v.Value = nil // keep the stored secret
+		}
+		merged[n] = v
+	}
+	if !removed {
+		return nil
+	}
+	params := &taskagent.VariableGroupParameters{
+		Name: group.Name, Description: group.Description, Type: group.Type, ProviderData: group.ProviderData,
+		VariableGroupProjectReferences: group.VariableGroupProjectReferences, Variables: &merged,
+	}
+	if params.Type == nil {
+		vgType := "Vsts"
+		params.Type = &vgType
+	}
+	if _, err := ta.UpdateVariableGroup(ctx, taskagent.UpdateVariableGroupArgs{GroupId: group.Id, VariableGroupParameters: params}); err != nil {
+		return fmt.Errorf("update variable group %q: %w", name, err)
+	}
+	return nil
+}
+
 func (h *azureHost) variables(ctx context.Context, environment string) ([]StoredVariable, error) {
 	ta, err := h.taskAgent()
 	if err != nil {

@@ -107,6 +107,31 @@ func (h *githubHost) setVariables(ctx context.Context, environment string, vars 
 	return nil
 }
 
+func (h *githubHost) deleteVariables(ctx context.Context, environment string, stored []string) error {
+	plain, err := h.listEnvVariables(ctx, environment)
+	if err != nil {
+		return err
+	}
+	secrets, err := h.listEnvSecrets(ctx, environment)
+	if err != nil {
+		return err
+	}
+	for _, n := range stored {
+		upper := strings.ToUpper(n)
+		if v, ok := plain[upper]; ok {
+			if err := h.deleteEnv(ctx, environment, "variables", v.Name); err != nil {
+				return fmt.Errorf("delete variable %s: %w", n, err)
+			}
+		}
+		if secrets[upper] {
+			if err := h.deleteEnv(ctx, environment, "secrets", upper); err != nil {
+				return fmt.Errorf("delete secret %s: %w", n, err)
+			}
+		}
+	}
+	return nil
+}
+
 func (h *githubHost) deleteEnv(ctx context.Context, environment, kind, name string) error {
 	status, err := h.do(ctx, http.MethodDelete, h.envPath(environment, kind, name), nil, nil, nil, http.StatusNoContent)
 	if status == http.StatusNotFound {

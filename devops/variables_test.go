@@ -345,3 +345,61 @@ func TestAzureFakeRefusesAGroupWithoutProject(t *testing.T) {
 		t.Errorf("duplicate: %d %s", code, body)
 	}
 }
+
+// A setting the maker stops configuring loses its variable on both hosts,
+// plain or secret; the other variables, secrets included, stay.
+func TestDeleteEnvironmentVariables(t *testing.T) {
+	ctx := context.Background()
+	vars := []devops.PipelineVariable{
+		{Name: "canvasshare.aadGroupId.cat_app_1a2b", Value: "6a0b1c2d-0000-4000-8000-0000000000a1"},
+		{Name: "environmentvariable.cat_ClientSecret", Value: clientSecret, Secret: true},
+		{Name: "environmentvariable.cat_ApiKey", Value: "k3y", Secret: true},
+		{Name: "activateflow.order.Sync (daily).8f3c", Value: "1"},
+	}
+	gone := []string{"canvasshare.aadGroupId.cat_app_1a2b", "environmentvariable.cat_ApiKey", "never.set"}
+	names := func(list []devops.StoredVariable) string {
+		var out []string
+		for _, v := range list {
+			out = append(out, strings.ToLower(v.Name))
+		}
+		return strings.Join(out, ",")
+	}
+
+	gh := devopstest.NewGitHub(t)
+	c := githubClient(t, gh)
+	if err := c.SetEnvironmentVariables(ctx, "prod", vars); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.DeleteEnvironmentVariables(ctx, "prod", gone); err != nil {
+		t.Fatal(err)
+	}
+	list, err := c.EnvironmentVariables(ctx, "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(list); got != "activateflow_order_sync__daily__8f3c,environmentvariable_cat_clientsecret" {
+		t.Errorf("GitHub keeps %s", got)
+	}
+	if v, ok := gh.EnvironmentSecret("prod", "ENVIRONMENTVARIABLE_CAT_CLIENTSECRET"); !ok || v != clientSecret {
+		t.Errorf("the kept secret opens to %q, %v", v, ok)
+	}
+	if err := c.DeleteEnvironmentVariables(ctx, "staging", gone); err != nil {
+		t.Errorf("an environment that does not exist: %v", err)
+	}
+
+	ado := devopstest.NewAzureDevOps(t)
+	a := azureClient(t, ado)
+	if err := a.SetEnvironmentVariables(ctx, "prod", vars); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.DeleteEnvironmentVariables(ctx, "prod", gone); err != nil {
+		t.Fatal(err)
+	}
+	g, _ := ado.VariableGroup("ppalm-prod")
+	if len(g.Variables) != 2 || g.Variables["environmentvariable.cat_ClientSecret"].Value != clientSecret || !g.Variables["environmentvariable.cat_ClientSecret"].IsSecret {
+		t.Errorf("Azure DevOps keeps %+v", g.Variables)
+	}
+	if err := a.DeleteEnvironmentVariables(ctx, "staging", gone); err != nil {
+		t.Errorf("a group that does not exist: %v", err)
+	}
+}

@@ -311,7 +311,7 @@ func (s *Server) deploy(w http.ResponseWriter, r *http.Request) {
 			if s.opts.RunsPipelines {
 				// What the target branch's policy build would do once the
 				// pull request is validated: deploy the source branch.
-				if err = s.runDeployment(r.Context(), sp.Solution, source, step, upgrade); err == nil {
+				if err = s.runDeployment(r.Context(), sp.Profile, sp.Solution, source, step, upgrade); err == nil {
 					req.Detail += "; deployed to " + step.Environment
 				}
 			}
@@ -327,7 +327,7 @@ func (s *Server) deploy(w http.ResponseWriter, r *http.Request) {
 			req.Detail = fmt.Sprintf("deployment pipeline %s queued for %s on %s%s", step.Pipeline, step.Environment, source, map[bool]string{true: " as an upgrade"}[upgrade])
 			break
 		}
-		if err = s.runDeployment(r.Context(), sp.Solution, source, step, upgrade); err == nil {
+		if err = s.runDeployment(r.Context(), sp.Profile, sp.Solution, source, step, upgrade); err == nil {
 			req.Detail = fmt.Sprintf("deployed branch %s to %s%s", source, step.Environment, map[bool]string{true: " as an upgrade"}[upgrade])
 		}
 	}
@@ -415,18 +415,10 @@ func (s *Server) describe(ctx context.Context, name, source, target, comment str
 	return steps.DescribeChanges(b.String(), diff.Compare(base, head), steps.MaxPullRequestDescription), nil
 }
 
-// lookup is the #{token}# lookup for environment env.
-func (s *Server) lookup(ctx context.Context, env string, sol *solution.Solution) (settings.LookupFunc, error) {
-	if s.opts.Variables == nil {
-		return func(string) (string, bool) { return "", false }, nil
-	}
-	return s.opts.Variables(ctx, env, sol)
-}
-
 // runDeployment is the build-deploy pipeline run by the app itself: check
 // the branch out, build with the next version, import the managed zip with
 // the environment's settings and configure it.
-func (s *Server) runDeployment(ctx context.Context, name, branch string, step DeploymentStep, upgrade bool) error {
+func (s *Server) runDeployment(ctx context.Context, p Profile, name, branch string, step DeploymentStep, upgrade bool) error {
 	env, err := s.environmentOf(step)
 	if err != nil {
 		return err
@@ -449,7 +441,7 @@ func (s *Server) runDeployment(ctx context.Context, name, branch string, step De
 	if err != nil {
 		return err
 	}
-	lookup, err := s.lookup(ctx, env.Name, sol)
+	lookup, err := s.lookup(ctx, p, env.Name, sol)
 	if err != nil {
 		return err
 	}
@@ -457,7 +449,11 @@ func (s *Server) runDeployment(ctx context.Context, name, branch string, step De
 	if err != nil {
 		return err
 	}
-	ds, cds, _, err := steps.LoadSettings(loc.DeploymentSettings, loc.CustomDeploymentSettings, lookup)
+	// As the pipeline reads them by default (ppalm import without
+	// --strict, the Accelerator's semantics): a setting the maker left
+	// unconfigured (its variable unset) is skipped, a required one left
+	// empty fails the settings check before anything is sent.
+	ds, cds, _, err := steps.LoadSettingsWith(loc.DeploymentSettings, loc.CustomDeploymentSettings, lookup, steps.LoadOptions{})
 	if err != nil {
 		return err
 	}
@@ -587,7 +583,8 @@ func (s *Server) importSolution(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, 400, "import", page{Title: "Import a solution from a branch", Data: ip, Errors: errs})
 		return
 	}
-	name, err := s.importUnmanaged(r.Context(), env, dir, ip.Form["config"])
+	profile, _ := sn.profiles.Profile(ip.Form["profile"])
+	name, err := s.importUnmanaged(r.Context(), profile, env, dir, ip.Form["config"])
 	if name == "" {
 		name = filepath.Base(folder)
 	}
@@ -599,7 +596,7 @@ func (s *Server) importSolution(w http.ResponseWriter, r *http.Request) {
 	s.finish(w, r, name, req)
 }
 
-func (s *Server) importUnmanaged(ctx context.Context, env Environment, dir, config string) (string, error) {
+func (s *Server) importUnmanaged(ctx context.Context, p Profile, env Environment, dir, config string) (string, error) {
 	src := filepath.Join(dir, filepath.FromSlash(steps.SourceFolder))
 	zip := filepath.Join(filepath.Dir(dir), "unmanaged.zip")
 	if _, err := unpack.Pack(ctx, unpack.PackOptions{Folder: src, ZipFile: zip, PackageType: unpack.Unmanaged}); err != nil {
@@ -613,7 +610,7 @@ func (s *Server) importUnmanaged(ctx context.Context, env Environment, dir, conf
 	c := &steps.Context{Reporter: svc.Reporter, Getenv: svc.Getenv, Now: svc.Now,
 		Dataverse: env.Client, ZipFile: zip, Solution: sol, Upgrade: steps.UpgradeNever, Publish: true}
 	if config != "" {
-		lookup, err := s.lookup(ctx, env.Name, sol)
+		lookup, err := s.lookup(ctx, p, env.Name, sol)
 		if err != nil {
 			return sol.UniqueName, err
 		}
@@ -621,7 +618,7 @@ func (s *Server) importUnmanaged(ctx context.Context, env Environment, dir, conf
 		if err != nil {
 			return sol.UniqueName, err
 		}
-		if c.Deployment, c.Custom, _, err = steps.LoadSettings(loc.DeploymentSettings, loc.CustomDeploymentSettings, lookup); err != nil {
+		if c.Deployment, c.Custom, _, err = steps.LoadSettingsWith(loc.DeploymentSettings, loc.CustomDeploymentSettings, lookup, steps.LoadOptions{}); err != nil {
 			return sol.UniqueName, err
 		}
 	}

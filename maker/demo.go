@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -136,6 +137,40 @@ profiles:
 		return nil, fmt.Errorf("seed the profiles: %w", err)
 	}
 	gh := d.GitHub
+	repoHost := func(ctx context.Context, p Profile) (*devops.Client, error) {
+		return devops.New(ctx, devops.Config{Host: devops.HostGitHub, Repository: p.Repository, Token: gh.Token, GitHubAPIURL: gh.APIURL()})
+	}
+	// Prod has a second SharePoint connection, Casey Admin's, so Configure
+	// has a choice to offer there.
+	if _, err := emu.AddConnection("prod", "/providers/Microsoft.PowerApps/apis/shared_sharepointonline", emulator.Admin.Email, emulator.ServicePrincipal.Email); err != nil {
+		return nil, err
+	}
+	// The team's values for test and prod, as an administrator would have
+	// set them: the GitHub environments' variables (Configure
+	// Deployment Settings changes them).
+	host, err := repoHost(ctx, Profile{Repository: gh.Repository()})
+	if err != nil {
+		return nil, err
+	}
+	sol, err := solution.Read(fixtures.DemoSolution)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range envs[1:] {
+		vals, err := demoVariables(ctx, e.Client, e.Name, sol)
+		if err != nil {
+			return nil, err
+		}
+		var vars []devops.PipelineVariable
+		for name, v := range vals {
+			if v != "" {
+				vars = append(vars, devops.PipelineVariable{Name: name, Value: v})
+			}
+		}
+		if err := host.SetEnvironmentVariables(ctx, e.Name, vars); err != nil {
+			return nil, fmt.Errorf("seed the %s variables: %w", e.Name, err)
+		}
+	}
 	d.Options = Options{
 		Environments: envs, Repo: d.RepoURL, Token: token, DefaultBranch: "main", Maker: maker,
 		// The demo's maker is Alex, in Contoso Makers (the emulator's
@@ -143,15 +178,16 @@ profiles:
 		MakerObjectID: emulator.Maker.ObjectID,
 		Groups:        func(context.Context) ([]string, error) { return emulator.MemberGroupsOf(emulator.Maker.ObjectID), nil },
 		RunsPipelines: true,
-		RepoHost: func(ctx context.Context, p Profile) (*devops.Client, error) {
-			return devops.New(ctx, devops.Config{Host: devops.HostGitHub, Repository: p.Repository, Token: gh.Token, GitHubAPIURL: gh.APIURL()})
-		},
+		RepoHost:      repoHost,
 		// The GitHub stand-in hosts the demo repository's pull requests,
 		// an admin's change to the profiles among them.
 		RepositoryHost: func(ctx context.Context) (*devops.Client, error) {
 			return devops.New(ctx, devops.Config{Host: devops.HostGitHub, Repository: gh.Repository(), Token: gh.Token, GitHubAPIURL: gh.APIURL()})
 		},
 		Variables: func(ctx context.Context, env string, sol *solution.Solution) (settings.LookupFunc, error) {
+			if env == "test" || env == "prod" {
+				return githubJobVariables(ctx, host, gh, env)
+			}
 			for _, e := range envs {
 				if e.Name == env {
 					vars, err := demoVariables(ctx, e.Client, env, sol)
@@ -160,6 +196,7 @@ profiles:
 			}
 			return nil, fmt.Errorf("no environment %s", env)
 		},
+		LocalVariables: openLocalVariables(func() (string, error) { return filepath.Join(d.dir, "local-variables.json"), nil }),
 	}
 	ok = true
 	return d, nil
@@ -191,9 +228,41 @@ func (d *Demo) serve(h http.Handler) (string, error) {
 	return "http://" + ln.Addr().String(), nil
 }
 
-// demoVariables are what a team keeps as the environment's pipeline
-// variables (Configure Deployment Settings writes them in the next issue):
-// a connection for each reference, a site per environment, flows on.
+// githubJobVariables are the values a GitHub deployment job on environment
+// env reads: the reusable workflow passes ${{ toJSON(vars) }} and
+// ${{ toJSON(secrets) }} as PPALM_VARIABLES and PPALM_SECRETS, the
+// environment's variables and (opened) secrets. Here the GitHub stand-in
+// opens the secrets, as the runner does.
+func githubJobVariables(ctx context.Context, host *devops.Client, gh *devopstest.GitHub, env string) (settings.LookupFunc, error) {
+	stored, err := host.EnvironmentVariables(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	vars, secrets := map[string]string{}, map[string]string{}
+	for _, v := range stored {
+		if v.Secret {
+			secrets[v.Name], _ = gh.EnvironmentSecret(env, v.Name)
+		} else {
+			vars[v.Name] = v.Value
+		}
+	}
+	vj, err := json.Marshal(vars)
+	if err != nil {
+		return nil, err
+	}
+	sj, err := json.Marshal(secrets)
+	if err != nil {
+		return nil, err
+	}
+	job := map[string]string{"GITHUB_ACTIONS": "true", "PPALM_VARIABLES": string(vj), "PPALM_SECRETS": string(sj)}
+	return settings.NewVariables(func(k string) string { return job[k] }, nil).Lookup, nil
+}
+
+// demoVariables are the values the demo starts with: a connection for each
+// reference, a site per environment, flows on, owned by Bea Owner, the app
+// shared with Contoso Sales. Test's and prod's are the GitHub
+// environments' variables at start (Configure Deployment Settings changes
+// them); dev's (an import with a configuration) are computed.
 func demoVariables(ctx context.Context, c *dataverse.Client, env string, sol *solution.Solution) (map[string]string, error) {
 	envID, err := c.EnvironmentID(ctx)
 	if err != nil {
@@ -213,8 +282,14 @@ func demoVariables(ctx context.Context, c *dataverse.Client, env string, sol *so
 			}
 		}
 	}
+	site := emulator.SharePointSites[0].URL // Sales
+	if env == "prod" {
+		site = emulator.SharePointSites[1].URL // Operations
+	}
 	for _, ev := range sol.EnvironmentVariables {
-		v["environmentvariable."+ev.SchemaName] = "https://contoso.sharepoint.com/sites/" + env
+		if ev.Type == solution.TypeDataSource {
+			v["environmentvariable."+ev.SchemaName] = site
+		}
 	}
 	for i, fl := range sol.CloudFlows() {
 		key := fl.Name + "." + fl.ID

@@ -47,7 +47,21 @@
 //     plus the host's own runs and commits of the solution
 //     (devops.Client.History). A page showing an unfinished run refreshes
 //     itself (meta refresh, every 10 s), no script needed.
-//   - demo.go: --demo's services (emulator, git server, GitHub stand-in).
+//   - configure.go: Configure Deployment Settings (the link under a
+//     solution's name), one deployment environment of the solution's profile
+//     at a time: the environment's tokenised settings files on the
+//     solution's branch (steps.TokenizedEnvironmentSettings,
+//     steps.CommitEnvironmentSettings), their values where the profile's
+//     deployment reads them (configure_store.go: the repository host's
+//     pipeline variables through devops.Client, or for a local profile
+//     Options.LocalVariables, the localvars store), the target's pickers
+//     (connections, users, roles, Graph groups, SharePoint sites and lists)
+//     and the checks of ppalm settings validate --environment
+//     (settings.Validate, steps.ValidateAgainstTarget) on the settings as
+//     the deployment will read them. Its comment lists the form's fields.
+//   - demo.go: --demo's services (emulator, git server, GitHub stand-in,
+//     whose test and prod environments hold the values the demo's
+//     deployments read, as a GitHub deployment job reads them).
 //   - admin.go: profile administration (GET /admin, /admin/profiles/…),
 //     for the admins the profiles file names: create and edit profiles,
 //     look people and groups up in the directory, save the file by a commit

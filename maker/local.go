@@ -20,6 +20,7 @@ import (
 	"github.com/ppalm/ppalm/dataverse"
 	"github.com/ppalm/ppalm/devops"
 	"github.com/ppalm/ppalm/gitops"
+	"github.com/ppalm/ppalm/localvars"
 	"github.com/ppalm/ppalm/settings"
 	"github.com/ppalm/ppalm/solution"
 )
@@ -138,6 +139,9 @@ func Local(ctx context.Context, lo LocalOptions) (Options, error) {
 	o.Variables = func(context.Context, string, *solution.Solution) (settings.LookupFunc, error) {
 		return settings.NewVariables(getenv, nil).Lookup, nil
 	}
+	// Local profiles keep their values in the maker's own store, opened
+	// (and its place checked) when a page first needs it.
+	o.LocalVariables = openLocalVariables(func() (string, error) { return localvars.DefaultPath(getenv) })
 	return o, nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/ppalm/ppalm/dataverse"
 	"github.com/ppalm/ppalm/devops"
 	"github.com/ppalm/ppalm/gitops"
+	"github.com/ppalm/ppalm/localvars"
 	"github.com/ppalm/ppalm/settings"
 	"github.com/ppalm/ppalm/solution"
 )
@@ -70,6 +71,10 @@ type Options struct {
 	// Entra, every request acts for the maker signed in on it, and the
 	// loopback guards give way to the signed-in session's.
 	Team *Team
+	// LocalVariables opens the store (outside any repository) of the
+	// values local profiles' deployments read; nil: local profiles have
+	// none.
+	LocalVariables func() (*localvars.Store, error)
 }
 
 // Server is the maker app: an http.Handler. See doc.go for its layout.
@@ -92,6 +97,8 @@ type Server struct {
 	groups groupCache
 	// signedIn is team mode's handler: sign-in routes, then the app.
 	signedIn http.Handler
+	// configMu serialises Configure's commits of a config folder.
+	configMu sync.Mutex
 }
 
 // New builds the app for a listener on addr (host:port, for the Host check).
@@ -135,6 +142,8 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /solutions/{name}/delete", s.deleteForm)
 	s.mux.HandleFunc("POST /solutions/{name}/delete", s.delete)
 	s.mux.HandleFunc("GET /solutions/{name}/history", s.history)
+	s.mux.HandleFunc("GET /solutions/{name}/configure", s.configureForm)
+	s.mux.HandleFunc("POST /solutions/{name}/configure", s.configure)
 	s.mux.HandleFunc("GET /import", s.importForm)
 	s.mux.HandleFunc("POST /import", s.importSolution)
 	s.adminRoutes()
@@ -219,7 +228,7 @@ func (s *Server) parsePages() error {
 			}
 			return m
 		},
-	}).ParseFS(webFS, "web/layout.html")
+	}).Funcs(configureFuncs).ParseFS(webFS, "web/layout.html")
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@
 //     (cloud flow, Category 5) or XamlFileName; connectionreferences/
 //     connectionreference@connectionreferencelogicalname with connectorid;
 //     CanvasApps/CanvasApp/{Name,DisplayName,DocumentUri,...};
+//     Connectors/Connector/{connectorid,name,displayname} (custom connectors);
 //     Entities/Entity/Name.
 //   - environmentvariabledefinitions/<schema>/environmentvariabledefinition.xml
 //     (type codes 100000000 string, …01 number, …02 boolean, …03 JSON,

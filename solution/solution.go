@@ -27,6 +27,7 @@ type Solution struct {
 	ConnectionReferences []ConnectionReference
 	EnvironmentVariables []EnvironmentVariable
 	CanvasApps           []CanvasApp
+	CustomConnectors     []CustomConnector
 	Entities             []string // schema names, in export order
 	RootComponents       []RootComponent
 
@@ -149,6 +150,15 @@ type CanvasApp struct {
 	// AppType: 0 app, 1 component library, 2 custom page.
 	AppType     int
 	DocumentURI string
+}
+
+// CustomConnector is a Connectors/Connector of customizations.xml: a custom
+// connector the solution carries, which group teams can be given read
+// access to (ConnectorShareWithGroupTeamConfiguration).
+type CustomConnector struct {
+	ID          string // connectorid, lower case without braces
+	Name        string // e.g. dem_inventorymanager
+	DisplayName string
 }
 
 // MaxHeldSize bounds what ReadModel keeps in memory from one zip: the
@@ -418,6 +428,13 @@ type customizationsXML struct {
 			DocumentURI string `xml:"DocumentUri"`
 		} `xml:"CanvasApp"`
 	} `xml:"CanvasApps"`
+	Connectors struct {
+		Items []struct {
+			ID          string `xml:"connectorid"`
+			Name        string `xml:"name"`
+			DisplayName string `xml:"displayname"`
+		} `xml:"Connector"`
+	} `xml:"Connectors"`
 	ConnectionReferences struct {
 		Items []struct {
 			LogicalName string `xml:"connectionreferencelogicalname,attr"`
@@ -483,6 +500,10 @@ func (s *Solution) readCustomizations() error {
 			Name: strings.TrimSpace(a.Name), DisplayName: strings.TrimSpace(a.DisplayName),
 			AppType: a.AppType, DocumentURI: strings.TrimSpace(a.DocumentURI),
 		})
+	}
+	for _, cn := range c.Connectors.Items {
+		s.CustomConnectors = append(s.CustomConnectors, CustomConnector{ID: NormalizeID(strings.TrimSpace(cn.ID)),
+			Name: strings.TrimSpace(cn.Name), DisplayName: strings.TrimSpace(cn.DisplayName)})
 	}
 	for _, r := range c.ConnectionReferences.Items {
 		s.ConnectionReferences = append(s.ConnectionReferences, ConnectionReference{

@@ -72,6 +72,22 @@ func TestChildFlowsAndCurrentValues(t *testing.T) {
 	}
 }
 
+// A custom connector the solution carries is read from customizations.xml.
+func TestCustomConnectors(t *testing.T) {
+	s, err := ReadFile(fixtures.Path("pl400demos-medium", "PL400Demos_1_0_24_0.zip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := CustomConnector{ID: "bedc080f-9be1-4f80-9f35-c630109a6b89", Name: "dem_inventorymanager", DisplayName: "InventoryManager"}
+	if len(s.CustomConnectors) != 1 || s.CustomConnectors[0] != want {
+		t.Fatalf("custom connectors %+v, want %+v", s.CustomConnectors, want)
+	}
+	f, err := ReadFile(fixtures.Path("followsites-small", "sharepoint-followsites.zip"))
+	if err != nil || len(f.CustomConnectors) != 0 {
+		t.Fatalf("FollowSites: %v, %+v", err, f.CustomConnectors)
+	}
+}
+
 func TestReadEveryFixture(t *testing.T) {
 	zips, _ := filepath.Glob(fixtures.Path("*", "*.zip"))
 	if len(zips) < 12 {

@@ -166,7 +166,16 @@
 //   - Export writes the imported files (entries copied as imported) with
 //     solution.xml's Version (as installed, PATCH solutions(id) {version}
 //     changes it for unmanaged solutions) and Managed rewritten. Exporting a
-//     managed solution is refused, managed or unmanaged.
+//     managed solution is refused, managed or unmanaged. An environment
+//     variable definition a maker added to the unmanaged solution through
+//     the Web API (POST environmentvariabledefinitions with the
+//     MSCRM.SolutionUniqueName header, as the maker portal adds one; a type
+//     outside environmentvariabledefinition.type's option set 100000000 to
+//     100000005 is refused 400) is exported too, as
+//     environmentvariabledefinitions/<schema>/environmentvariabledefinition.xml
+//     in the shape of the service's own exports (the fixtures'): the service
+//     exports every component of a solution, and definitions are not root
+//     components there.
 //   - Asynchronous actions (ImportSolutionAsync, StageAndUpgradeAsync,
 //     ExportSolutionAsync, DeleteAndPromoteAsync, UninstallSolutionAsync)
 //     are system jobs. Submitting one writes its asyncoperations row at

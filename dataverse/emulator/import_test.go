@@ -203,3 +203,42 @@ func TestImportRefusals(t *testing.T) {
 	must(t, call(t, "GET", api(base, "test")+"importjobs("+chosen+")", nil), 404)
 	must(t, call(t, "GET", api(base, "test")+"importjobs("+got["ImportJobKey"].(string)+")", nil), 200)
 }
+
+// A maker adds environment variables to an unmanaged solution after it was
+// imported (the maker portal creates the definition with
+// MSCRM.SolutionUniqueName): the next export carries their definitions, so
+// the solution read back and imported elsewhere has them, with their types.
+func TestExportCarriesVariablesAddedToTheSolution(t *testing.T) {
+	_, base := server(t, Options{Environments: []string{"dev", "test"}, SeedZips: map[string][][]byte{"dev": {fixtures.DemoSolution}}})
+	add := func(body map[string]any) answer {
+		return call(t, "POST", api(base, "dev")+"environmentvariabledefinitions", body, "MSCRM.SolutionUniqueName", fixtures.DemoSolutionName)
+	}
+	must(t, add(map[string]any{"schemaname": "alexmsft_ApiKey", "displayname": "API key", "type": solution.TypeSecret, "secretstore": 0}), 204)
+	must(t, add(map[string]any{"schemaname": "alexmsft_Settings", "displayname": "Settings & <limits>", "type": solution.TypeJSON,
+		"defaultvalue": `{"pageSize": 20}`, "description": "Paging \"defaults\""}), 204)
+	if a := add(map[string]any{"schemaname": "alexmsft_Bad", "displayname": "Bad", "type": 7}); a.status != 400 {
+		t.Fatalf("a definition of type 7: %d %s", a.status, a.body)
+	}
+	zip := exportZip(t, base, "dev", fixtures.DemoSolutionName, false)
+	got, err := solution.Read(zip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := map[string]solution.EnvironmentVariable{}
+	for _, v := range got.EnvironmentVariables {
+		types[v.SchemaName] = v
+	}
+	if len(types) != 3 || types["alexmsft_ApiKey"].Type != solution.TypeSecret || types["alexmsft_Settings"].Type != solution.TypeJSON ||
+		types["alexmsft_Settings"].DefaultValue != `{"pageSize": 20}` || types["alexmsft_Settings"].DisplayName != "Settings & <limits>" ||
+		types["alexmsft_FollowSitesSPOSite"].Type != solution.TypeDataSource {
+		t.Fatalf("exported variables: %+v", got.EnvironmentVariables)
+	}
+	if _, ok := types["alexmsft_Bad"]; ok {
+		t.Fatal("the refused definition was exported")
+	}
+	must(t, call(t, "POST", api(base, "test")+"ImportSolution", importBody(exportZip(t, base, "dev", fixtures.DemoSolutionName, true), nil)), 204)
+	rows := must(t, call(t, "GET", api(base, "test")+"environmentvariabledefinitions?$select=schemaname,type&$filter=schemaname eq 'alexmsft_ApiKey'", nil), 200).values(t)
+	if len(rows) != 1 || rows[0]["type"] != float64(solution.TypeSecret) {
+		t.Fatalf("test after import: %v", rows)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/flate"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"net/http"
@@ -519,8 +520,89 @@ func (e *Emulator) exportSolution(env *environment, name string, managed bool) (
 			}
 		}
 	}
+	for _, f := range addedDefinitions(env, str(row["solutionid"]), sol, str(row["version"])) {
+		if err := write(f.name, f.data, now); err != nil {
+			return nil, fmt.Errorf("export %s: %w", name, err)
+		}
+	}
 	if err := zw.Close(); err != nil {
 		return nil, fmt.Errorf("export %s: %w", name, err)
 	}
 	return buf.Bytes(), nil
+}
+
+type exportFile struct {
+	name string
+	data []byte
+}
+
+// addedDefinitions writes the environment variable definitions a maker
+// added to the unmanaged solution after it was imported (created through
+// the Web API with MSCRM.SolutionUniqueName, as the maker portal does):
+// the service exports every component of the solution, so the export
+// carries environmentvariabledefinitions/<schema>/environmentvariabledefinition.xml
+// for them, in the shape of the service's own exports (the fixtures'
+// definitions: elements in alphabetical order, labels for language 1033,
+// CRLF line ends). Definitions are not root components in real exports,
+// so solution.xml is left alone.
+func addedDefinitions(env *environment, solutionID string, sol *solution.Solution, version string) []exportFile {
+	have := map[string]bool{}
+	for _, v := range sol.EnvironmentVariables {
+		have[strings.ToLower(v.SchemaName)] = true
+	}
+	var out []exportFile
+	for _, sc := range env.components(solutionID) {
+		if sc["componenttype"] != typeEnvironmentVariable {
+			continue
+		}
+		def, ok := env.t("environmentvariabledefinitions").get(str(sc["objectid"]))
+		schema := str(def["schemaname"])
+		if !ok || schema == "" || have[strings.ToLower(schema)] {
+			continue
+		}
+		var b strings.Builder
+		esc := func(s string) string {
+			var e bytes.Buffer
+			_ = xml.EscapeText(&e, []byte(s))
+			return strings.ReplaceAll(e.String(), `"`, "&quot;")
+		}
+		line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\r\n", args...) }
+		label := func(tag, text string) {
+			line(`  <%s default="%s">`, tag, esc(text))
+			line(`    <label description="%s" languagecode="1033" />`, esc(text))
+			line(`  </%s>`, tag)
+		}
+		line(`<environmentvariabledefinition schemaname="%s">`, esc(schema))
+		if v := str(def["apiid"]); v != "" {
+			line(`  <apiid>%s</apiid>`, esc(v))
+		}
+		if v := str(def["defaultvalue"]); v != "" {
+			line(`  <defaultvalue>%s</defaultvalue>`, esc(v))
+		}
+		if v := str(def["description"]); v != "" {
+			label("description", v)
+		}
+		display := str(def["displayname"])
+		if display == "" {
+			display = schema
+		}
+		label("displayname", display)
+		line(`  <introducedversion>%s</introducedversion>`, esc(version))
+		line(`  <iscustomizable>1</iscustomizable>`)
+		line(`  <isrequired>%d</isrequired>`, boolInt(def["isrequired"] == true))
+		if v := str(def["parameterkey"]); v != "" {
+			line(`  <parameterkey>%s</parameterkey>`, esc(v))
+		}
+		line(`  <secretstore>%d</secretstore>`, int(mustNum(def["secretstore"])))
+		b.WriteString(fmt.Sprintf(`  <type>%d</type>`, int(mustNum(def["type"]))) + "\r\n</environmentvariabledefinition>")
+		out = append(out, exportFile{name: "environmentvariabledefinitions/" + schema + "/environmentvariabledefinition.xml", data: []byte(b.String())})
+	}
+	return out
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

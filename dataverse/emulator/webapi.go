@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ppalm/ppalm/solution"
 )
 
 // caller is who a Web API call runs as.
@@ -521,6 +523,10 @@ func (c *webCall) insert(t *table, changes record) {
 		row, err = c.createTeam(changes)
 	case "environmentvariablevalues":
 		row, err = c.createEnvironmentValue(changes)
+	case "environmentvariabledefinitions":
+		if err = checkDefinition(changes); err == nil {
+			row, err = c.createGeneric(t, changes)
+		}
 	case "solutions", "solutioncomponents", "asyncoperations", "importjobs", "systemusers", "businessunits", "roles", "entities", "solutioncomponentdefinitions", "publishers", "principalobjectaccessset":
 		err = errf(http.StatusMethodNotAllowed, "0x80040203", "Creating %s rows through the emulator's Web API is not supported: import a solution instead (share with GrantAccess)", t.logical)
 	default:
@@ -557,6 +563,20 @@ func (c *webCall) stamp(r record) {
 		r["_ownerid_value"] = c.userID()
 	}
 	r["versionnumber"] = 1
+}
+
+// checkDefinition refuses an environment variable definition without a
+// schema name or with a type outside the option set the Web API reference
+// lists for environmentvariabledefinition.type (String 100000000, Number,
+// Boolean, JSON, Data source, Secret 100000005).
+func checkDefinition(changes record) error {
+	if strings.TrimSpace(str(changes["schemaname"])) == "" {
+		return errf(http.StatusBadRequest, "0x80040203", "schemaname is required for an environment variable definition")
+	}
+	if t := mustNum(changes["type"]); t < solution.TypeString || t > solution.TypeSecret || t != float64(int(t)) {
+		return errf(http.StatusBadRequest, "0x80040203", "type %v is not a valid option of environmentvariabledefinition.type: expected 100000000 (String) to 100000005 (Secret)", changes["type"])
+	}
+	return nil
 }
 
 func (c *webCall) createGeneric(t *table, changes record) (record, error) {

@@ -1,12 +1,20 @@
 // Shows the waiting indicator (an aria-live status) while a long form posts,
-// and keeps the button from being pressed twice.
+// and keeps the button from being pressed twice. A button with a name
+// (Configure's "Refresh", "Search groups", "Save") says what it does with
+// its own data-waiting; its name and value still reach the server.
 document.addEventListener("submit", function (ev) {
   var form = ev.target;
-  var text = (ev.submitter && ev.submitter.getAttribute("data-waiting")) || form.getAttribute("data-waiting");
+  var b = ev.submitter || form.querySelector("button[type=submit]");
+  var text = (b && b.getAttribute("data-waiting")) || form.getAttribute("data-waiting");
   if (!text) return;
   var w = document.getElementById("waiting");
   document.getElementById("waiting-text").textContent = text;
   w.hidden = false;
-  var b = form.querySelector("button[type=submit]");
-  if (b) { b.disabled = true; b.setAttribute("aria-busy", "true"); }
+  if (!b) return;
+  if (b.name) {
+    var keep = document.createElement("input");
+    keep.type = "hidden"; keep.name = b.name; keep.value = b.value;
+    form.appendChild(keep);
+  }
+  b.disabled = true; b.setAttribute("aria-busy", "true");
 });
