@@ -260,31 +260,22 @@ func (s *Store) Set(scope, environment string, vars []devops.PipelineVariable) e
 		}
 		seen[v.Name] = true
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	unlock, err := s.lock()
+	err := s.update(func(doc *document) {
+		envs := doc.Scopes[scope]
+		if envs == nil {
+			envs = map[string]map[string]variable{}
+			doc.Scopes[scope] = envs
+		}
+		m := envs[environment]
+		if m == nil {
+			m = map[string]variable{}
+			envs[environment] = m
+		}
+		for _, v := range vars {
+			m[v.Name] = variable{Value: v.Value, Secret: v.Secret}
+		}
+	})
 	if err != nil {
-		return err
-	}
-	defer unlock()
-	doc, err := s.read()
-	if err != nil {
-		return err
-	}
-	envs := doc.Scopes[scope]
-	if envs == nil {
-		envs = map[string]map[string]variable{}
-		doc.Scopes[scope] = envs
-	}
-	m := envs[environment]
-	if m == nil {
-		m = map[string]variable{}
-		envs[environment] = m
-	}
-	for _, v := range vars {
-		m[v.Name] = variable{Value: v.Value, Secret: v.Secret}
-	}
-	if err := s.write(doc); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
@@ -292,6 +283,17 @@ func (s *Store) Set(scope, environment string, vars []devops.PipelineVariable) e
 
 // Delete removes the named variables of environment of scope.
 func (s *Store) Delete(scope, environment string, names ...string) error {
+	return s.update(func(doc *document) {
+		m := doc.Scopes[scope][environment]
+		for _, n := range names {
+			delete(m, n)
+		}
+	})
+}
+
+// update changes the store's document under the process's mutex and the
+// file lock other processes honour: read, change, write.
+func (s *Store) update(change func(doc *document)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	unlock, err := s.lock()
@@ -303,10 +305,7 @@ func (s *Store) Delete(scope, environment string, names ...string) error {
 	if err != nil {
 		return err
 	}
-	m := doc.Scopes[scope][environment]
-	for _, n := range names {
-		delete(m, n)
-	}
+	change(doc)
 	return s.write(doc)
 }
 
