@@ -82,7 +82,7 @@ func (s *settingsFlags) legacyCustom(r task.Reporter) error {
 	if s.custom != "" {
 		return fmt.Errorf("--settings %s is a customDeploymentSettings.json and --custom-settings names another: --settings names deploymentSettings.json (or a config folder)", s.settings)
 	}
-	r.Warning(fmt.Sprintf("--settings names a customDeploymentSettings.json: read as --custom-settings; pass it as --custom-settings (--settings names deploymentSettings.json or a config folder, for configure as for import)"), s.settings)
+	r.Warning("--settings names a customDeploymentSettings.json: read as --custom-settings; pass it as --custom-settings (--settings names deploymentSettings.json or a config folder, for configure as for import)", s.settings)
 	s.custom, s.settings = s.settings, ""
 	return nil
 }

@@ -3,10 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"sort"
-	"strings"
 	"sync"
-	"time"
 
 	"github.com/ppalm/ppalm/steps"
 	"github.com/ppalm/ppalm/task"
@@ -109,23 +106,4 @@ func (f *Factory) outputs() map[string]string {
 		r.mu.Unlock()
 	}
 	return out
-}
-
-// sortedKeys returns m's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-// ms is d in whole milliseconds.
-func ms(d time.Duration) int64 { return d.Milliseconds() }
-
-// firstLine is s up to its first line break.
-func firstLine(s string) string {
-	l, _, _ := strings.Cut(s, "\n")
-	return l
 }

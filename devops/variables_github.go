@@ -57,11 +57,7 @@ func (h *githubHost) setVariables(ctx context.Context, environment string, vars 
 	} else if err != nil {
 		return fmt.Errorf("look up environment %q: %w", environment, err)
 	}
-	plain, err := h.listEnvVariables(ctx, environment)
-	if err != nil {
-		return err
-	}
-	secrets, err := h.listEnvSecrets(ctx, environment)
+	plain, secrets, err := h.listEnv(ctx, environment)
 	if err != nil {
 		return err
 	}
@@ -108,11 +104,7 @@ func (h *githubHost) setVariables(ctx context.Context, environment string, vars 
 }
 
 func (h *githubHost) deleteVariables(ctx context.Context, environment string, stored []string) error {
-	plain, err := h.listEnvVariables(ctx, environment)
-	if err != nil {
-		return err
-	}
-	secrets, err := h.listEnvSecrets(ctx, environment)
+	plain, secrets, err := h.listEnv(ctx, environment)
 	if err != nil {
 		return err
 	}
@@ -155,65 +147,59 @@ func (h *githubHost) envPublicKey(ctx context.Context, environment string) (*[32
 	return &key, pk.KeyID, nil
 }
 
-// listEnvVariables returns the environment's variables by upper-case name;
-// an environment that does not exist has none.
-func (h *githubHost) listEnvVariables(ctx context.Context, environment string) (map[string]ghVariable, error) {
-	out := map[string]ghVariable{}
+// listEnv returns an environment's variables by upper-case name and the
+// upper-case names of its secrets; an environment that does not exist has
+// neither.
+func (h *githubHost) listEnv(ctx context.Context, environment string) (map[string]ghVariable, map[string]bool, error) {
+	plain := map[string]ghVariable{}
+	if err := h.envPages(ctx, environment, "variables", 30, func(v ghVariable) int {
+		plain[strings.ToUpper(v.Name)] = v
+		return len(plain)
+	}); err != nil {
+		return nil, nil, err
+	}
+	secrets := map[string]bool{}
+	if err := h.envPages(ctx, environment, "secrets", 100, func(v ghVariable) int {
+		secrets[strings.ToUpper(v.Name)] = true
+		return len(secrets)
+	}); err != nil {
+		return nil, nil, err
+	}
+	return plain, secrets, nil
+}
+
+// envPages reads every page of an environment's variables or secrets
+// (kind; secrets come without values), per items a page (the most GitHub
+// serves of that kind), handing each to add, which says how many distinct
+// items it holds so far.
+func (h *githubHost) envPages(ctx context.Context, environment, kind string, per int, add func(ghVariable) int) error {
 	for page := 1; ; page++ {
 		var resp struct {
 			TotalCount int          `json:"total_count"`
 			Variables  []ghVariable `json:"variables"`
+			Secrets    []ghVariable `json:"secrets"`
 		}
-		q := url.Values{"per_page": {"30"}, "page": {strconv.Itoa(page)}}
-		status, err := h.do(ctx, http.MethodGet, h.envPath(environment, "variables"), q, nil, &resp)
+		q := url.Values{"per_page": {strconv.Itoa(per)}, "page": {strconv.Itoa(page)}}
+		status, err := h.do(ctx, http.MethodGet, h.envPath(environment, kind), q, nil, &resp)
 		if status == http.StatusNotFound {
-			return out, nil
+			return nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("list variables: %w", err)
+			return fmt.Errorf("list %s: %w", kind, err)
 		}
-		for _, v := range resp.Variables {
-			out[strings.ToUpper(v.Name)] = v
+		items := append(resp.Variables, resp.Secrets...)
+		held := 0
+		for _, v := range items {
+			held = add(v)
 		}
-		if len(resp.Variables) == 0 || len(out) >= resp.TotalCount {
-			return out, nil
-		}
-	}
-}
-
-// listEnvSecrets returns the upper-case names of the environment's secrets.
-func (h *githubHost) listEnvSecrets(ctx context.Context, environment string) (map[string]bool, error) {
-	out := map[string]bool{}
-	for page := 1; ; page++ {
-		var resp struct {
-			TotalCount int `json:"total_count"`
-			Secrets    []struct {
-				Name string `json:"name"`
-			} `json:"secrets"`
-		}
-		q := url.Values{"per_page": {"100"}, "page": {strconv.Itoa(page)}}
-		status, err := h.do(ctx, http.MethodGet, h.envPath(environment, "secrets"), q, nil, &resp)
-		if status == http.StatusNotFound {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("list secrets: %w", err)
-		}
-		for _, s := range resp.Secrets {
-			out[strings.ToUpper(s.Name)] = true
-		}
-		if len(resp.Secrets) == 0 || len(out) >= resp.TotalCount {
-			return out, nil
+		if len(items) == 0 || held >= resp.TotalCount {
+			return nil
 		}
 	}
 }
 
 func (h *githubHost) variables(ctx context.Context, environment string) ([]StoredVariable, error) {
-	plain, err := h.listEnvVariables(ctx, environment)
-	if err != nil {
-		return nil, err
-	}
-	secrets, err := h.listEnvSecrets(ctx, environment)
+	plain, secrets, err := h.listEnv(ctx, environment)
 	if err != nil {
 		return nil, err
 	}

@@ -106,17 +106,8 @@ func Local(ctx context.Context, lo LocalOptions) (Options, error) {
 	if len(envs) == 0 {
 		return Options{}, errors.New("no environment to work in: name yours with --environment NAME=URL (the profiles' deployment steps add theirs)")
 	}
-	names := make([]string, 0, len(envs))
-	for n := range envs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		env, err := lo.environment(n, envs[n])
-		if err != nil {
-			return Options{}, err
-		}
-		o.Environments = append(o.Environments, env)
+	if err := lo.connect(&o, envs); err != nil {
+		return Options{}, err
 	}
 
 	// Who signed in: the claims of a token for the first environment.
@@ -128,21 +119,45 @@ func Local(ctx context.Context, lo LocalOptions) (Options, error) {
 	// The maker's groups, for profiles open to a group: Graph, as the maker.
 	directory := o.Environments[0].Client
 	o.Groups = directory.MemberGroups
+	// Local profiles keep their values in the maker's own store, opened
+	// (and its place checked) when a page first needs it.
+	o.LocalVariables = openLocalVariables(func() (string, error) { return localvars.DefaultPath(lo.getenv()) })
+	return o, nil
+}
+
+// connect fills what local and team mode share: a client per environment
+// (envs: NAME -> URL, in name order), the repository hosts, and the
+// #{token}# values of the app's own deployments.
+func (lo LocalOptions) connect(o *Options, envs map[string]string) error {
+	names := make([]string, 0, len(envs))
+	for n := range envs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		env, err := lo.environment(strings.ToLower(n), envs[n])
+		if err != nil {
+			return err
+		}
+		o.Environments = append(o.Environments, env)
+	}
 	o.RepoHost = lo.repoHost()
 	if rp, ok := repositoryProfile(lo.Repo, lo.GitHubAPIURL); ok {
 		o.RepositoryHost = func(ctx context.Context) (*devops.Client, error) { return o.RepoHost(ctx, rp) }
 	}
-	getenv := lo.Getenv
-	if getenv == nil {
-		getenv = os.Getenv
-	}
+	getenv := lo.getenv()
 	o.Variables = func(context.Context, string, *solution.Solution) (settings.LookupFunc, error) {
 		return settings.NewVariables(getenv, nil).Lookup, nil
 	}
-	// Local profiles keep their values in the maker's own store, opened
-	// (and its place checked) when a page first needs it.
-	o.LocalVariables = openLocalVariables(func() (string, error) { return localvars.DefaultPath(getenv) })
-	return o, nil
+	return nil
+}
+
+// getenv is Getenv, else the process's environment.
+func (lo LocalOptions) getenv() func(string) string {
+	if lo.Getenv != nil {
+		return lo.Getenv
+	}
+	return os.Getenv
 }
 
 // environment is the client of one environment, calling as lo.Credential.

@@ -129,8 +129,8 @@ func TestSeedFlowOnDemo(t *testing.T) {
 
 	// Commit before a profile: sent back to choose one.
 	code, page := b.get("/solutions/" + sol + "/commit")
-	if code != 409 {
-		t.Fatalf("commit without profile: %d", code)
+	if code != 409 || !strings.Contains(page, "Choose a profile first") {
+		t.Fatalf("commit without profile: %d\n%s", code, page)
 	}
 	// A profile the maker may not use is refused and nothing recorded.
 	code, page = b.post("/solutions/"+sol+"/profile", url.Values{"profile": {"Finance only"}})

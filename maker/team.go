@@ -7,8 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"sort"
 	"strings"
 	"time"
 
@@ -16,11 +14,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	"github.com/ppalm/ppalm/dataverse"
-	"github.com/ppalm/ppalm/devops"
 	"github.com/ppalm/ppalm/gitops"
 	"github.com/ppalm/ppalm/maker/teamauth"
-	"github.com/ppalm/ppalm/settings"
-	"github.com/ppalm/ppalm/solution"
 )
 
 // Team mode: one `ppalm maker --listen :8080 --public-url https://…` serves
@@ -185,33 +180,14 @@ func NewTeam(ctx context.Context, to TeamOptions) (Options, error) {
 		return Options{}, err
 	}
 	lo := LocalOptions{Repo: to.Repo, DefaultBranch: to.DefaultBranch, Credential: onBehalfOf{auth}, GitHubToken: to.GitHubToken,
-		GitHubAPIURL: to.GitHubAPIURL, GitToken: to.GitToken, DataverseOptions: to.DataverseOptions, Now: to.Now}
-	o := Options{Repo: to.Repo, DefaultBranch: to.DefaultBranch, Now: to.Now, TokenSource: lo.gitToken(), RepoHost: lo.repoHost(),
+		GitHubAPIURL: to.GitHubAPIURL, GitToken: to.GitToken, Getenv: to.Getenv, DataverseOptions: to.DataverseOptions, Now: to.Now}
+	o := Options{Repo: to.Repo, DefaultBranch: to.DefaultBranch, Now: to.Now, TokenSource: lo.gitToken(),
 		Team: &Team{Auth: auth, Secure: strings.HasPrefix(to.SignIn.PublicURL, "https://")}}
-	names := make([]string, 0, len(to.Environments))
-	for n := range to.Environments {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		env, err := lo.environment(strings.ToLower(n), to.Environments[n])
-		if err != nil {
-			return Options{}, err
-		}
-		o.Environments = append(o.Environments, env)
+	if err := lo.connect(&o, to.Environments); err != nil {
+		return Options{}, err
 	}
 	o.Team.Groups = o.Environments[0].Client.MemberGroups
 	o.Team.connect = lo.environment
-	if rp, ok := repositoryProfile(to.Repo, to.GitHubAPIURL); ok {
-		o.RepositoryHost = func(ctx context.Context) (*devops.Client, error) { return o.RepoHost(ctx, rp) }
-	}
-	getenv := to.Getenv
-	if getenv == nil {
-		getenv = os.Getenv
-	}
-	o.Variables = func(context.Context, string, *solution.Solution) (settings.LookupFunc, error) {
-		return settings.NewVariables(getenv, nil).Lookup, nil
-	}
 	return o, nil
 }
 

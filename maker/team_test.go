@@ -24,24 +24,6 @@ import (
 	"github.com/ppalm/ppalm/maker/teamauth"
 )
 
-// testClock is the time of the Entra stand-in and of every replica.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // tokenTap records every token the Entra stand-in hands out (sign-in,
 // refresh, on-behalf-of), so a test can look for them where they must
 // never be: pages, cookies, git.
@@ -88,7 +70,7 @@ type teamRig struct {
 	proxy    *httptest.Server
 	base     string
 	served   []atomic.Int64
-	clock    *testClock
+	clock    *entratest.Clock
 	tap      *tokenTap
 	replicas []*Server
 }
@@ -100,7 +82,7 @@ func newTeamRig(t *testing.T, replicas int, change ...func(*teamauth.Config)) *t
 		t.Fatal(err)
 	}
 	t.Cleanup(d.Close)
-	tr := &teamRig{t: t, demo: d, served: make([]atomic.Int64, replicas), clock: &testClock{now: time.Now()}}
+	tr := &teamRig{t: t, demo: d, served: make([]atomic.Int64, replicas), clock: entratest.NewClock(time.Now())}
 	var handlers []http.Handler
 	var next atomic.Int64
 	tr.proxy = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -141,9 +123,9 @@ func newTeamRig(t *testing.T, replicas int, change ...func(*teamauth.Config)) *t
 		go srv.Serve(ln)
 		t.Cleanup(func() { srv.Close() })
 		u, _ := url.Parse("http://" + ln.Addr().String())
-		rp := httputil.NewSingleHostReverseProxy(u)
-		director := rp.Director
-		rp.Director = func(r *http.Request) { host := r.Host; director(r); r.Host = host }
+		// The replica sees the Host the browser sent, as behind a load
+		// balancer that keeps it.
+		rp := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) { pr.SetURL(u); pr.Out.Host = pr.In.Host }}
 		handlers = append(handlers, rp)
 	}
 	return tr

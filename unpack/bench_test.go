@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -72,8 +71,8 @@ func TestUnpackProcessCostComparedWithTar(t *testing.T) {
 	if err != nil {
 		t.Skip("tar not installed")
 	}
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goTool); err != nil {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
 		t.Skip("no go tool to build the binary")
 	}
 	work := t.TempDir()

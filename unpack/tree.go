@@ -154,13 +154,8 @@ func appendFragment(out, src []byte, n *node, bare bool, replace func([]byte, *n
 	return append(out, src[n.closeStart:n.end]...)
 }
 
-// wrappedFile renders items inside a fresh root element <wrapper xmlns:xsi>,
-// each item indented by two spaces.
-func wrappedFile(src []byte, wrapper string, items []*node) []byte {
-	return appendWrapped(nil, src, wrapper, items)
-}
-
-// appendWrapped is wrappedFile appending to out.
+// appendWrapped renders items inside a fresh root element
+// <wrapper xmlns:xsi>, each item indented by two spaces, appending to out.
 func appendWrapped(out, src []byte, wrapper string, items []*node) []byte {
 	out = append(out, xmlHeader...)
 	out = append(out, '<')

@@ -12,7 +12,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -32,24 +31,6 @@ const (
 
 var megan = entratest.User{ObjectID: "a3e2f1d0-1111-4000-8000-000000000001", UPN: "megan@contoso.com", Name: "Megan Bowen", Groups: []string{"makers-group-id"}}
 
-// clock is the time of the stand-in and of every replica.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // team is a deployment: the stand-in tenant, replicas behind one
 // round-robin proxy, and a maker's browser.
 type team struct {
@@ -58,7 +39,7 @@ type team struct {
 	proxy    *httptest.Server
 	replicas []*teamauth.Auth
 	served   []atomic.Int64
-	clock    *clock
+	clock    *entratest.Clock
 	browser  *http.Client
 	keys     [][]byte
 }
@@ -95,7 +76,7 @@ func app(a *teamauth.Auth, replica int) http.Handler {
 
 func newTeam(t testing.TB, replicas int, opts ...func(*teamauth.Config)) *team {
 	t.Helper()
-	tm := &team{t: t, entra: entratest.New(t, entratest.Options{}), clock: &clock{now: time.Now()}, served: make([]atomic.Int64, replicas)}
+	tm := &team{t: t, entra: entratest.New(t, entratest.Options{}), clock: entratest.NewClock(time.Now()), served: make([]atomic.Int64, replicas)}
 	tm.entra.SetNow(tm.clock.Now)
 	tm.entra.AddUser(megan)
 	key, _ := teamauth.ParseSessionKeys(teamauth.GenerateSessionKey())
@@ -127,9 +108,9 @@ func newTeam(t testing.TB, replicas int, opts ...func(*teamauth.Config)) *team {
 		backend := httptest.NewServer(app(a, i))
 		t.Cleanup(backend.Close)
 		u, _ := url.Parse(backend.URL)
-		rp := httputil.NewSingleHostReverseProxy(u)
-		orig := rp.Director
-		rp.Director = func(r *http.Request) { host := r.Host; orig(r); r.Host = host }
+		// The replica sees the Host the browser sent, as behind a load
+		// balancer that keeps it.
+		rp := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) { pr.SetURL(u); pr.Out.Host = pr.In.Host }}
 		handlers = append(handlers, rp)
 	}
 	jar, _ := cookiejar.New(nil)
