@@ -100,12 +100,17 @@ func (c *Client) backoff(ctx context.Context, req *http.Request) func(min, max t
 		}
 		c.retries.Add(1)
 		c.waited.Add(int64(wait))
-		httplog.Retry(c.requestLog, req, resp, attempt+1, wait, ok)
-		answer := "no answer"
-		if resp != nil {
-			answer = fmt.Sprintf("HTTP %d", resp.StatusCode)
+		// Each wait is said once: in the request log when there is one
+		// (--verbose), which names the attempt too, else in the run's log.
+		if c.requestLog != nil {
+			httplog.Retry(c.requestLog, req, resp, attempt+1, wait, ok)
+		} else {
+			answer := "no answer"
+			if resp != nil {
+				answer = fmt.Sprintf("HTTP %d", resp.StatusCode)
+			}
+			c.logf("%s %s: %s; waiting %s (%s) before retry %d", req.Method, redact(req.URL), answer, wait, why, attempt+1)
 		}
-		c.logf("%s %s: %s; waiting %s (%s) before retry %d", req.Method, redact(req.URL), answer, wait, why, attempt+1)
 		// A cancelled context is noticed by retryablehttp right after.
 		_ = c.sleep(ctx, wait)
 		return 0

@@ -168,7 +168,9 @@ func newHTTPClient(host Host, o options) *http.Client {
 			return resp, err
 		},
 	}
-	if o.log != nil {
+	// Each wait is said once: in the request log when there is one
+	// (--verbose), which names the attempt too, else in the run's log.
+	if o.log != nil && o.reqLog == nil {
 		rc.Logger = waitLogger{host: host, log: o.log}
 	}
 	next := &authTransport{host: host, next: &retryablehttp.RoundTripper{Client: rc}}
