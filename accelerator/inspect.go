@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
@@ -147,9 +148,9 @@ func isDir(p string) bool {
 }
 
 var (
-	uniqueNameRE = regexp.MustCompile(`<UniqueName>\s*([^<\s]+)\s*</UniqueName>`)
-	versionRE    = regexp.MustCompile(`<Version>\s*([^<\s]+)\s*</Version>`)
-	deployFileRE = regexp.MustCompile(`(?i)^deploy-([A-Za-z0-9_]+)-(.+)\.ya?ml$`)
+	uniqueNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`<UniqueName>\s*([^<\s]+)\s*</UniqueName>`) })
+	versionRE    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`<Version>\s*([^<\s]+)\s*</Version>`) })
+	deployFileRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)^deploy-([A-Za-z0-9_]+)-(.+)\.ya?ml$`) })
 )
 
 func inspectSolution(repo, folder string) (Solution, bool, error) {
@@ -168,10 +169,10 @@ func inspectSolution(repo, folder string) (Solution, bool, error) {
 	s.Tree, _ = filepath.Rel(repo, tree)
 	s.Tree = filepath.ToSlash(s.Tree)
 	s.Name = folder
-	if m := uniqueNameRE.FindSubmatch(manifest); m != nil {
+	if m := uniqueNameRE().FindSubmatch(manifest); m != nil {
 		s.Name = string(m[1])
 	}
-	if m := versionRE.FindSubmatch(manifest); m != nil {
+	if m := versionRE().FindSubmatch(manifest); m != nil {
 		s.Version = string(m[1])
 	}
 	if s.CanvasSources, s.CanvasMissing, err = LegacyCanvasSources(tree); err != nil {
@@ -181,7 +182,7 @@ func inspectSolution(repo, folder string) (Solution, bool, error) {
 	// The deploy pipelines the export generated.
 	files, _ := os.ReadDir(dir)
 	for _, f := range files {
-		m := deployFileRE.FindStringSubmatch(f.Name())
+		m := deployFileRE().FindStringSubmatch(f.Name())
 		if f.IsDir() || m == nil || !strings.EqualFold(m[2], s.Name) {
 			continue
 		}

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Hosts a pipeline is written for.
@@ -20,7 +21,7 @@ type PipelineFile struct {
 	Content string
 }
 
-var stageName = regexp.MustCompile(`[^A-Za-z0-9_]`)
+var stageName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^A-Za-z0-9_]`) })
 
 // PipelineFiles returns, for each solution found, the pipeline that
 // replaces its Accelerator pipelines on host: one build and a deployment
@@ -103,7 +104,7 @@ func azurePipeline(s Solution) string {
 	}
 	fmt.Fprintf(&b, "    environments:\n")
 	for _, e := range s.Environments {
-		fmt.Fprintf(&b, "    - name: %s\n", stageName.ReplaceAllString(strings.ToLower(e.Name), "_"))
+		fmt.Fprintf(&b, "    - name: %s\n", stageName().ReplaceAllString(strings.ToLower(e.Name), "_"))
 		switch {
 		case e.PullRequest:
 			fmt.Fprintf(&b, "      pullRequest: true\n")
@@ -140,7 +141,7 @@ func githubWorkflow(s Solution) string {
 	}
 	fmt.Fprintf(&b, "    permissions:\n      contents: read\n")
 	for _, e := range s.Environments {
-		id := stageName.ReplaceAllString(strings.ToLower(e.Name), "_")
+		id := stageName().ReplaceAllString(strings.ToLower(e.Name), "_")
 		fmt.Fprintf(&b, "  %s:\n    needs: build\n", id)
 		switch {
 		case e.PullRequest:

@@ -45,10 +45,12 @@ type Principal struct {
 	Name string
 }
 
-var objectID = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+var objectID = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+})
 
 // IsObjectID says whether s is an Entra object id (a GUID).
-func IsObjectID(s string) bool { return objectID.MatchString(s) }
+func IsObjectID(s string) bool { return objectID().MatchString(s) }
 
 // Matches says whether id is the person or in the group p names.
 func (p Principal) Matches(id Identity) bool {

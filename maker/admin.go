@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
@@ -195,7 +196,7 @@ func (s *Server) adminEdit(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, 200, "admin-profile", page{Title: "Profile " + p.Name, Admin: true, Data: s.newForm(sn, p, p.Name)})
 }
 
-var listSplit = regexp.MustCompile(`[\s,;]+`)
+var listSplit = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[\s,;]+`) })
 
 // readForm reads the posted profile form.
 func (s *Server) readForm(r *http.Request) *profileForm {
@@ -554,7 +555,7 @@ func (s *Server) principals(r *http.Request, fld *principalField, before []Princ
 			return nil, err
 		}
 	}
-	for _, person := range listSplit.Split(fld.People, -1) {
+	for _, person := range listSplit().Split(fld.People, -1) {
 		if person == "" {
 			continue
 		}
@@ -598,7 +599,7 @@ type saved struct {
 	detail, link, linkText string
 }
 
-var notBranchChar = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+var notBranchChar = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^A-Za-z0-9._-]+`) })
 
 // saveProfiles writes data as the profiles file: a commit to the default
 // branch, or a new branch and a pull request into it.
@@ -613,7 +614,7 @@ func (s *Server) saveProfiles(ctx context.Context, data []byte, mode, message, d
 	}
 	branch := s.opts.DefaultBranch
 	if mode == "pull-request" {
-		slug := strings.Trim(notBranchChar.ReplaceAllString(strings.ToLower(name), "-"), "-.")
+		slug := strings.Trim(notBranchChar().ReplaceAllString(strings.ToLower(name), "-"), "-.")
 		branch = "ppalm/profiles/" + slug + "-" + s.opts.Now().UTC().Format("20060102-150405")
 	}
 	s.stateMu.Lock()

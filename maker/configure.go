@@ -432,23 +432,25 @@ func fields(ds *settings.DeploymentSettings, cds *settings.CustomDeploymentSetti
 	return m
 }
 
-var guidPrefix = regexp.MustCompile(`(?i)^[{]?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})`)
+var guidPrefix = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)^[{]?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})`)
+})
 
 // flowID is the workflow id of a solutionComponentUniqueName (the
 // Accelerator tolerates suffixes such as "_1").
 func flowID(s string) string {
-	if m := guidPrefix.FindStringSubmatch(strings.TrimSpace(s)); m != nil {
+	if m := guidPrefix().FindStringSubmatch(strings.TrimSpace(s)); m != nil {
 		return strings.ToLower(m[1])
 	}
 	return strings.ToLower(strings.TrimSpace(s))
 }
 
-var teamToken = regexp.MustCompile(`^#\{groupTeam\.([0-9A-Fa-f-]{36})\.`)
+var teamToken = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^#\{groupTeam\.([0-9A-Fa-f-]{36})\.`) })
 
 // teamKey is the key of a group team entry: the GUID of its tokens, or one
 // made from its name for a team written by hand.
 func teamKey(t settings.GroupTeam) string {
-	if m := teamToken.FindStringSubmatch(strings.TrimSpace(t.AadSecurityGroupID)); m != nil {
+	if m := teamToken().FindStringSubmatch(strings.TrimSpace(t.AadSecurityGroupID)); m != nil {
 		return strings.ToLower(m[1])
 	}
 	return nameKey(t.AadGroupTeamName)
@@ -787,11 +789,15 @@ func connectorName(id string) string {
 // the maker portal builds it from the subscription, resource group, vault
 // and secret name (Microsoft Learn, "Use environment variables for Azure
 // Key Vault secrets"): a subscription id, then names without "/".
-var keyVaultRef = regexp.MustCompile(`(?i)^/subscriptions/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/resourceGroups/[^/\s]+/providers/Microsoft\.KeyVault/vaults/[A-Za-z0-9-]{3,24}/secrets/[A-Za-z0-9-]{1,127}$`)
+var keyVaultRef = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)^/subscriptions/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/resourceGroups/[^/\s]+/providers/Microsoft\.KeyVault/vaults/[A-Za-z0-9-]{3,24}/secrets/[A-Za-z0-9-]{1,127}$`)
+})
 
-var guidRE = regexp.MustCompile(`^\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?$`)
+var guidRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?$`)
+})
 
-func isGUID(s string) bool { return guidRE.MatchString(strings.TrimSpace(s)) }
+func isGUID(s string) bool { return guidRE().MatchString(strings.TrimSpace(s)) }
 
 func (l *lookup) connection(name string) *dataverse.Connection {
 	for i := range l.connections {
@@ -859,7 +865,7 @@ func fieldChecks(ce *configEnv, f form, l *lookup, errs map[string]string) {
 				errs[k] = "This is not valid JSON (" + place + "): check the brackets, quotes and commas."
 			}
 		case solution.TypeSecret:
-			if !keyVaultRef.MatchString(val) {
+			if !keyVaultRef().MatchString(val) {
 				errs[k] = "Enter an Azure Key Vault secret reference: /subscriptions/{subscription id}/resourceGroups/{resource group}/providers/Microsoft.KeyVault/vaults/{vault}/secrets/{secret name}."
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ppalm/ppalm/accelerator"
@@ -106,7 +107,7 @@ func BuildVersion(getenv func(string) string, now time.Time) string {
 		if unpack.CheckVersion(n) == nil {
 			return n
 		}
-		if m := defaultBuildNumber.FindStringSubmatch(n); m != nil {
+		if m := defaultBuildNumber().FindStringSubmatch(n); m != nil {
 			return "1.0." + m[1] + "." + m[2]
 		}
 		if id := strings.TrimSpace(getenv("BUILD_BUILDID")); id != "" && unpack.CheckVersion("1.0.0."+id) == nil {
@@ -121,7 +122,7 @@ func BuildVersion(getenv func(string) string, now time.Time) string {
 }
 
 // defaultBuildNumber is Azure DevOps' default run number, $(Date:yyyyMMdd)$(Rev:.r).
-var defaultBuildNumber = regexp.MustCompile(`^(\d{8})\.(\d{1,9})$`)
+var defaultBuildNumber = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\d{8})\.(\d{1,9})$`) })
 
 // StampVersion sets the build's version in Other/Solution.xml.
 type StampVersion struct{}

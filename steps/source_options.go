@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/ppalm/ppalm/accelerator"
 	"github.com/ppalm/ppalm/settings"
@@ -46,8 +47,8 @@ func dropLegacyTree(dir string) (int, error) {
 }
 
 var (
-	stateCodeRE  = regexp.MustCompile(`<StateCode>\s*\d+\s*</StateCode>`)
-	statusCodeRE = regexp.MustCompile(`<StatusCode>\s*\d+\s*</StatusCode>`)
+	stateCodeRE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`<StateCode>\s*\d+\s*</StateCode>`) })
+	statusCodeRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`<StatusCode>\s*\d+\s*</StatusCode>`) })
 )
 
 // disableFlowsInSource sets every process of the tree to off (StateCode 0,
@@ -65,8 +66,8 @@ func disableFlowsInSource(tree string) (int, error) {
 		if err != nil {
 			return n, err
 		}
-		out := replaceFirst(stateCodeRE, data, []byte("<StateCode>0</StateCode>"))
-		out = replaceFirst(statusCodeRE, out, []byte("<StatusCode>1</StatusCode>"))
+		out := replaceFirst(stateCodeRE(), data, []byte("<StateCode>0</StateCode>"))
+		out = replaceFirst(statusCodeRE(), out, []byte("<StatusCode>1</StatusCode>"))
 		if bytes.Equal(out, data) {
 			continue
 		}
@@ -88,7 +89,9 @@ func replaceFirst(re *regexp.Regexp, data, with []byte) []byte {
 	return append(out, data[loc[1]:]...)
 }
 
-var defaultValueRE = regexp.MustCompile(`(?s)<defaultvalue>.*?</defaultvalue>|<defaultvalue\s*/>`)
+var defaultValueRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?s)<defaultvalue>.*?</defaultvalue>|<defaultvalue\s*/>`)
+})
 
 // applyDefaultEnvironmentVariables writes the DefaultEnvironmentVariables
 // pairs of the shared customDeploymentSettings.json in configDir into the
@@ -124,7 +127,7 @@ func applyDefaultEnvironmentVariables(tree, configDir string) ([]string, error) 
 		_ = xml.EscapeText(&esc, []byte(value))
 		elem := []byte("<defaultvalue>" + esc.String() + "</defaultvalue>")
 		var out []byte
-		if loc := defaultValueRE.FindIndex(data); loc != nil {
+		if loc := defaultValueRE().FindIndex(data); loc != nil {
 			out = append(append(append([]byte{}, data[:loc[0]]...), elem...), data[loc[1]:]...)
 		} else {
 			// pac writes the elements in name order: defaultvalue after

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 )
 
@@ -115,7 +116,7 @@ func (e *Emulator) makerEnvironments(w http.ResponseWriter, r *http.Request, cal
 	writeJSON(w, http.StatusOK, map[string]any{"value": list})
 }
 
-var searchClause = regexp.MustCompile(`^"([A-Za-z]+):([^"]*)"$`)
+var searchClause = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^"([A-Za-z]+):([^"]*)"$`) })
 
 // words splits s into the tokens Graph's $search matches term prefixes of.
 func words(s string) []string {
@@ -142,7 +143,7 @@ func (e *Emulator) graphSearch(w http.ResponseWriter, r *http.Request, set strin
 			join = strings.ToUpper(part)
 			continue
 		}
-		m := searchClause.FindStringSubmatch(part)
+		m := searchClause().FindStringSubmatch(part)
 		if m == nil {
 			writeError(w, http.StatusBadRequest, "Request_UnsupportedQuery", fmt.Sprintf("Invalid $search clause %s: expected \"property:value\" in double quotes.", part))
 			return

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ppalm/ppalm/entra"
@@ -186,7 +187,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
+var pageTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}
 button{display:block;width:100%;margin:.5rem 0;padding:.75rem;font-size:1rem;text-align:left}
@@ -200,6 +202,7 @@ button{display:block;width:100%;margin:.5rem 0;padding:.75rem;font-size:1rem;tex
 </form>{{end}}
 {{if .Message}}<p>{{.Message}}</p>{{end}}
 </main></body></html>`))
+})
 
 type page struct {
 	Title, Error, Message, Tenant string
@@ -212,7 +215,7 @@ func (s *Server) showPage(w http.ResponseWriter, status int, p page) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_ = pageTmpl.Execute(w, p)
+	_ = pageTmpl().Execute(w, p)
 }
 
 func randomString(n int) string {

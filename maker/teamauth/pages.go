@@ -3,6 +3,7 @@ package teamauth
 import (
 	"html/template"
 	"net/http"
+	"sync"
 )
 
 type pageKind int
@@ -27,7 +28,8 @@ var pageTexts = map[pageKind]pageText{
 	pageTokenRefused: {"Sign-in refused", "Microsoft Entra ID's answer did not pass ppalm's checks, so you are not signed in. If it happens again, ask the administrator of the app registration.", "Try again"},
 }
 
-var pageTmpl = template.Must(template.New("auth").Parse(`<!doctype html>
+var pageTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("auth").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}} · ppalm maker</title>
 <style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;line-height:1.5}
@@ -38,6 +40,7 @@ var pageTmpl = template.Must(template.New("auth").Parse(`<!doctype html>
 {{if .Why}}<p class="why" role="alert">Why: {{.Why}}.</p>{{end}}
 {{if .Action}}<p><a class="button" href="{{.Link}}">{{.Action}}</a></p>{{end}}
 </main></body></html>`))
+})
 
 func (a *Auth) page(w http.ResponseWriter, status int, kind pageKind, returnTo string) {
 	a.pageWith(w, status, kind, returnTo, "")
@@ -56,7 +59,7 @@ func writePage(w http.ResponseWriter, status int, kind pageKind, link, why strin
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
 	w.WriteHeader(status)
-	_ = pageTmpl.Execute(w, map[string]string{"Title": t.title, "Lead": t.lead, "Why": why, "Action": t.action, "Link": link})
+	_ = pageTmpl().Execute(w, map[string]string{"Title": t.title, "Lead": t.lead, "Why": why, "Action": t.action, "Link": link})
 }
 
 // Refuse answers 403 with the page a request without the right CSRF token
