@@ -407,9 +407,20 @@ func TestPacFlagNames(t *testing.T) {
 	if _, errOut, code := runCLI(t, nil, "settings", "create", "--solution-zip", followSitesZip, "--settings-file", filepath.Join(dir, "ds.json")); code != 0 {
 		t.Errorf("settings create --solution-zip --settings-file: %s", errOut)
 	}
-	help, _, _ := runCLI(t, nil, "import", "--help")
-	if !strings.Contains(help, "pac's flag names work too: --force-overwrite (--overwrite-unmanaged), --path (--zipfile)") {
-		t.Errorf("import help:\n%s", help)
+	// A run installs the aliases of the command it runs only: each way of
+	// asking for a command's help must still list them, and a global alias
+	// before the command must still be taken.
+	for _, args := range [][]string{{"import", "--help"}, {"help", "import"}, {"--Debug", "import", "--help"}} {
+		help, errOut, code := runCLI(t, nil, args...)
+		if code != 0 || !strings.Contains(help, "pac's flag names work too: --force-overwrite (--overwrite-unmanaged), --path (--zipfile)") {
+			t.Errorf("%v: exit %d\n%s%s", args, code, help, errOut)
+		}
+	}
+	for _, args := range [][]string{{"settings", "create", "--help"}, {"help", "settings", "create"}} {
+		help, errOut, code := runCLI(t, nil, args...)
+		if code != 0 || !strings.Contains(help, "pac's flag names work too: --settings-file (--out), --solution-folder (--folder), --solution-zip (--zipfile)") {
+			t.Errorf("%v: exit %d\n%s%s", args, code, help, errOut)
+		}
 	}
 }
 

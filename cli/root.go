@@ -145,8 +145,19 @@ func register(build func(*Factory) *cobra.Command) {
 
 // NewRoot builds the ppalm command tree around f.
 func NewRoot(f *Factory) *cobra.Command {
+	root := newRoot(f)
+	installFlagAliases(root)
+	installCompletions(root)
+	return root
+}
+
+// newRoot is the command tree without what only some runs need: the flag
+// aliases (run installs those of the command it runs) and the shell
+// completions (installed when cobra's __complete runs).
+func newRoot(f *Factory) *cobra.Command {
 	var verbose bool
-	root := &cobra.Command{
+	var root *cobra.Command
+	root = &cobra.Command{
 		Use:   "ppalm",
 		Short: "Power Platform ALM in one binary",
 		Long: "ppalm exports, unpacks, commits, packs, imports and configures Dataverse solutions.\n" +
@@ -158,6 +169,10 @@ func NewRoot(f *Factory) *cobra.Command {
 		SilenceErrors: true,
 		Version:       buildVersion(),
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Name() == cobra.ShellCompRequestCmd || cmd.Name() == cobra.ShellCompNoDescRequestCmd {
+				installFlagAliases(root)
+				installCompletions(root)
+			}
 			level, err := logLevel(f.getenv, verbose)
 			if err != nil {
 				return err
@@ -178,12 +193,16 @@ func NewRoot(f *Factory) *cobra.Command {
 	}
 	for _, c := range root.Commands() {
 		if c.Name() == "output" && !c.Runnable() {
-			c.Long = outputHelp(root)
+			// Its text walks every command's JSON document: written when
+			// shown, not at each start.
+			help := root.HelpFunc()
+			c.SetHelpFunc(func(c *cobra.Command, args []string) {
+				c.Long = outputHelp(root)
+				help(c, args)
+			})
 		}
 	}
 	root.SetFlagErrorFunc(flagError)
-	installFlagAliases(root)
-	installCompletions(root)
 	return root
 }
 
@@ -250,7 +269,8 @@ func run(ctx context.Context, f *Factory, args []string) int {
 	defer stdout.Flush()
 	defer stderr.Flush()
 	f.Stdout, f.Stderr = stdout, stderr
-	root := NewRoot(f)
+	root := newRoot(f)
+	installPathAliases(root, args)
 	root.SetArgs(args)
 	err := unknownSubcommand(root, args)
 	if err == nil {

@@ -180,41 +180,83 @@ func squash(name string) string {
 // pac's names and any spelling of a flag's name to the flag, and lists the
 // pac names in the command's help.
 func installFlagAliases(root *cobra.Command) {
-	var walk func(c *cobra.Command, path []string)
-	walk = func(c *cobra.Command, path []string) {
-		key := strings.Join(path, " ")
-		table := map[string]string{}
-		visit := func(f *pflag.Flag) { table[squash(f.Name)] = f.Name }
-		c.Flags().VisitAll(visit)
-		c.InheritedFlags().VisitAll(visit)
-		root.PersistentFlags().VisitAll(visit)
-		for a, to := range pacAliases[""] {
-			table[squash(a)] = to
-		}
-		var listed []string
-		for a, to := range pacAliases[key] {
-			if c.Flags().Lookup(to) == nil {
-				panic(fmt.Sprintf("cli: pac alias --%s of %q names --%s, which it does not have", a, key, to))
-			}
-			table[squash(a)] = to
-			listed = append(listed, fmt.Sprintf("--%s (--%s)", a, to))
-		}
-		if len(listed) > 0 {
-			sort.Strings(listed)
-			c.Long = strings.TrimRight(c.Long, "\n") + "\n\npac's flag names work too: " + strings.Join(listed, ", ") + "."
-		}
-		normalize := func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
-			if to, ok := table[squash(name)]; ok {
-				return pflag.NormalizedName(to)
-			}
-			return pflag.NormalizedName(name)
-		}
-		c.Flags().SetNormalizeFunc(normalize)
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		installFlagAliasesOn(root, c)
 		for _, sub := range c.Commands() {
-			walk(sub, append(append([]string{}, path...), sub.Name()))
+			walk(sub)
 		}
 	}
-	walk(root, nil)
+	walk(root)
+}
+
+// installPathAliases installs the aliases on the commands args run: the
+// command cobra finds, its parents, and for `help CMD` the command whose
+// help it prints. One command's flags are all a run parses, so a start
+// need not build the tables of the forty others (about a third of the
+// command tree's cost at each start, by BenchmarkNewRoot).
+func installPathAliases(root *cobra.Command, args []string) {
+	// cobra adds these when it executes; Find must know them.
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	// The root's first: Find reads its flags (--debug) before the command.
+	installChainAliases(root, root)
+	cmd, rest, err := root.Find(args)
+	if err != nil {
+		cmd = root
+	}
+	if cmd.Name() == "help" && cmd.Parent() == root {
+		if target, _, err := root.Find(rest); err == nil {
+			installChainAliases(root, target)
+		}
+	}
+	installChainAliases(root, cmd)
+}
+
+func installChainAliases(root, cmd *cobra.Command) {
+	for c := cmd; c != nil; c = c.Parent() {
+		if c.Annotations[aliasesAnnotation] == "" {
+			installFlagAliasesOn(root, c)
+		}
+	}
+}
+
+// aliasesAnnotation marks a command whose aliases are installed.
+const aliasesAnnotation = "ppalm-flag-aliases"
+
+func installFlagAliasesOn(root, c *cobra.Command) {
+	if c.Annotations == nil {
+		c.Annotations = map[string]string{}
+	}
+	c.Annotations[aliasesAnnotation] = "installed"
+	key := strings.TrimPrefix(strings.TrimPrefix(c.CommandPath(), root.Name()), " ")
+	table := map[string]string{}
+	visit := func(f *pflag.Flag) { table[squash(f.Name)] = f.Name }
+	c.Flags().VisitAll(visit)
+	c.InheritedFlags().VisitAll(visit)
+	root.PersistentFlags().VisitAll(visit)
+	for a, to := range pacAliases[""] {
+		table[squash(a)] = to
+	}
+	var listed []string
+	for a, to := range pacAliases[key] {
+		if c.Flags().Lookup(to) == nil {
+			panic(fmt.Sprintf("cli: pac alias --%s of %q names --%s, which it does not have", a, key, to))
+		}
+		table[squash(a)] = to
+		listed = append(listed, fmt.Sprintf("--%s (--%s)", a, to))
+	}
+	if len(listed) > 0 {
+		sort.Strings(listed)
+		c.Long = strings.TrimRight(c.Long, "\n") + "\n\npac's flag names work too: " + strings.Join(listed, ", ") + "."
+	}
+	normalize := func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		if to, ok := table[squash(name)]; ok {
+			return pflag.NormalizedName(to)
+		}
+		return pflag.NormalizedName(name)
+	}
+	c.Flags().SetNormalizeFunc(normalize)
 }
 
 // flagValues are the fixed values of flags, offered by shell completion.
