@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -193,18 +194,20 @@ func (s *AzureDevOps) AddCommit(c AzureCommit) {
 }
 
 // Location ids and route templates as the service publishes them in
-// OPTIONS _apis.
-var azureLocations = []map[string]any{
-	loc("e81700f7-3be2-46de-8624-2eb35882fcaa", "Location", "ResourceAreas", "_apis/{resource}/{areaId}", "3.2", "0.0", 1),
-	loc("9946fd70-0d40-406e-b686-b4744cbbcc37", "git", "pullRequests", "{project}/_apis/{area}/repositories/{repositoryId}/{resource}/{pullRequestId}", "3.0", "7.1", 1),
-	loc("f22387e3-984e-4c52-9c6d-fbb8f14c812d", "git", "pullRequestLabels", "{project}/_apis/{area}/repositories/{repositoryId}/pullRequests/{pullRequestId}/labels/{labelIdOrName}", "5.0", "0.0", 1),
-	loc("b3a6eebe-9cf0-49ea-b6cb-1a4c5f5007b0", "git", "pullRequestQuery", "{project}/_apis/{area}/repositories/{repositoryId}/{resource}", "3.0", "7.1", 1),
-	loc("c2570c3b-5b3f-41b8-98bf-5407bfde8d58", "git", "commits", "{project}/_apis/{area}/repositories/{repositoryId}/{resource}/{commitId}", "1.0", "7.1", 1),
-	loc("0cd358e1-9217-4d94-8269-1c1ee6f93dcf", "build", "builds", "{project}/_apis/{area}/{resource}/{buildId}", "2.0", "7.1", 7),
-	loc("dbeaf647-6167-421a-bda9-c9327b25e2e6", "build", "definitions", "{project}/_apis/{area}/{resource}/{definitionId}", "2.0", "7.1", 7),
-	loc("28e1305e-2afe-47bf-abaf-cbb0e6a91988", "pipelines", "pipelines", "{project}/_apis/{area}/{pipelineId}", "5.1", "7.1", 1),
-	loc("7859261e-d2e9-4a68-b820-a5d84cc5bb3d", "pipelines", "runs", "{project}/_apis/{area}/{pipelineId}/{resource}/{runId}", "5.1", "7.1", 1),
-}
+// OPTIONS _apis; built when a fake first answers, not at each ppalm start.
+var azureLocations = sync.OnceValue(func() []map[string]any {
+	return append([]map[string]any{
+		loc("e81700f7-3be2-46de-8624-2eb35882fcaa", "Location", "ResourceAreas", "_apis/{resource}/{areaId}", "3.2", "0.0", 1),
+		loc("9946fd70-0d40-406e-b686-b4744cbbcc37", "git", "pullRequests", "{project}/_apis/{area}/repositories/{repositoryId}/{resource}/{pullRequestId}", "3.0", "7.1", 1),
+		loc("f22387e3-984e-4c52-9c6d-fbb8f14c812d", "git", "pullRequestLabels", "{project}/_apis/{area}/repositories/{repositoryId}/pullRequests/{pullRequestId}/labels/{labelIdOrName}", "5.0", "0.0", 1),
+		loc("b3a6eebe-9cf0-49ea-b6cb-1a4c5f5007b0", "git", "pullRequestQuery", "{project}/_apis/{area}/repositories/{repositoryId}/{resource}", "3.0", "7.1", 1),
+		loc("c2570c3b-5b3f-41b8-98bf-5407bfde8d58", "git", "commits", "{project}/_apis/{area}/repositories/{repositoryId}/{resource}/{commitId}", "1.0", "7.1", 1),
+		loc("0cd358e1-9217-4d94-8269-1c1ee6f93dcf", "build", "builds", "{project}/_apis/{area}/{resource}/{buildId}", "2.0", "7.1", 7),
+		loc("dbeaf647-6167-421a-bda9-c9327b25e2e6", "build", "definitions", "{project}/_apis/{area}/{resource}/{definitionId}", "2.0", "7.1", 7),
+		loc("28e1305e-2afe-47bf-abaf-cbb0e6a91988", "pipelines", "pipelines", "{project}/_apis/{area}/{pipelineId}", "5.1", "7.1", 1),
+		loc("7859261e-d2e9-4a68-b820-a5d84cc5bb3d", "pipelines", "runs", "{project}/_apis/{area}/{pipelineId}/{resource}/{runId}", "5.1", "7.1", 1),
+	}, variableGroupLocations()...)
+})
 
 func loc(id, area, resource, route, minV, released string, rv int) map[string]any {
 	return map[string]any{"id": id, "area": area, "resourceName": resource, "routeTemplate": route,
@@ -248,7 +251,7 @@ func (s *AzureDevOps) serve(w http.ResponseWriter, r *http.Request) {
 	p := strings.TrimPrefix(r.URL.Path, org)
 	switch {
 	case r.Method == http.MethodOptions && p == "/_apis":
-		writeJSON(w, 200, collection(azureLocations))
+		writeJSON(w, 200, collection(azureLocations()))
 		return
 	case r.Method == http.MethodGet && p == "/_apis/ResourceAreas":
 		base := s.OrganizationURL()

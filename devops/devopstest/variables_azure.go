@@ -50,12 +50,14 @@ type AzureVariableGroup struct {
 
 const azureProjectID = "c1f0c8a2-9a56-4bd6-8d41-3c5c0b0d9a11"
 
-func init() {
-	azureLocations = append(azureLocations,
+// variableGroupLocations are the location ids of variable groups and
+// projects.
+func variableGroupLocations() []map[string]any {
+	return []map[string]any{
 		loc("ef5b7057-ffc3-4c77-bbad-c10b4a4abcc7", "distributedtask", "variablegroups", "_apis/{area}/{resource}/{groupId}", "5.0", "7.1", 2),
 		loc("f5b09dd5-9d54-45a1-8b5a-1c8287d634cc", "distributedtask", "variablegroups", "{project}/_apis/{area}/{resource}/{groupId}", "3.2", "7.1", 2),
 		loc("603fe2ac-9723-48b9-88ad-09305aa6c6e1", "core", "projects", "_apis/{resource}/{*projectId}", "1.0", "7.1", 4),
-	)
+	}
 }
 
 // VariableGroup returns a copy of the project's group named name.
