@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
@@ -24,7 +25,10 @@ const DefaultStallTimeout = 2 * time.Minute
 type stallKey struct{}
 
 // withStall puts the silence limit into ctx, where the dialer finds it.
+// Every operation that reaches a remote starts here, so this is also where
+// ppalm's transport is installed.
 func withStall(ctx context.Context, d time.Duration) context.Context {
+	installTransport()
 	if d <= 0 {
 		d = DefaultStallTimeout
 	}
@@ -58,7 +62,8 @@ func (c *stallConn) Write(p []byte) (int, error) {
 // go-git's http transport is chosen per URL scheme, process-wide
 // (client.InstallProtocol); ppalm's has a dialer that applies the silence
 // limit the operation's context carries, and the usual proxy settings.
-func init() {
+// Installed on first use, not at every ppalm start (unpack never needs it).
+var installTransport = sync.OnceFunc(func() {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		d := stallOf(ctx)
@@ -72,7 +77,7 @@ func init() {
 	c := githttp.NewClient(&http.Client{Transport: tr})
 	client.InstallProtocol("http", c)
 	client.InstallProtocol("https", c)
-}
+})
 
 // networkError says which host stopped answering, and for how long, when
 // err is a timeout; otherwise err is returned as is.
