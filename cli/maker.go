@@ -10,9 +10,11 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/pkg/browser"
 	"github.com/spf13/cobra"
@@ -208,9 +210,45 @@ func signIn(kind, tenant, client string, entra azcore.ClientOptions, prompt io.W
 		if _, err := exec.LookPath("az"); err != nil {
 			return nil, errors.New("--sign-in azure-cli: the Azure CLI (az) is not on PATH; use --sign-in browser or device-code")
 		}
-		return azidentity.NewAzureCLICredential(&azidentity.AzureCLICredentialOptions{TenantID: tenant})
+		cred, err := azidentity.NewAzureCLICredential(&azidentity.AzureCLICredentialOptions{TenantID: tenant})
+		if err != nil {
+			return nil, err
+		}
+		return &azureCLI{cred: cred, tokens: map[string]azcore.AccessToken{}, now: time.Now}, nil
 	}
 	return nil, fmt.Errorf("--sign-in %q: expected browser, device-code or azure-cli", kind)
+}
+
+// azureCLI is the maker signed in through the Azure CLI. azidentity's
+// AzureCLICredential runs `az account get-access-token` for every token and
+// keeps none ("This credential doesn't cache tokens, so every call invokes
+// the CLI"): each run starts the CLI, a Python program, and a page that
+// asks Azure DevOps twice would start it twice. So each scope's token is
+// kept until five minutes before it expires, as the Dataverse client
+// keeps its own.
+type azureCLI struct {
+	cred azcore.TokenCredential
+	now  func() time.Time
+
+	// mu is held while az runs, so two pages asking for one scope at
+	// once run it once.
+	mu     sync.Mutex
+	tokens map[string]azcore.AccessToken
+}
+
+func (c *azureCLI) GetToken(ctx context.Context, o policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	key := strings.Join(o.Scopes, " ") + "|" + o.TenantID
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t, ok := c.tokens[key]; ok && o.Claims == "" && c.now().Add(5*time.Minute).Before(t.ExpiresOn) {
+		return t, nil
+	}
+	t, err := c.cred.GetToken(ctx, o)
+	if err != nil {
+		return t, err
+	}
+	c.tokens[key] = t
+	return t, nil
 }
 
 // gitHubToken is the maker's GitHub token: GH_TOKEN or GITHUB_TOKEN (as the

@@ -21,6 +21,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	"github.com/ppalm/ppalm/dataverse/emulator"
 	"github.com/ppalm/ppalm/devops/devopstest"
@@ -446,6 +447,116 @@ func TestMakerLocalModeSignsInWithBrowser(t *testing.T) {
 	if r["authorize"] != 2 || r["token authorization_code"] != 1 || r["devicecode"] != 0 {
 		// authorize twice: the account picker, then the account picked.
 		t.Fatalf("sign-ins: %v", r)
+	}
+}
+
+// fakeAz answers `az account get-access-token -o json --resource R …` as
+// the Azure CLI does for a signed-in maker: out[R] on stdout, else the
+// CLI's error for an unknown resource. Each call's arguments go to log.
+func fakeAz(log string, out map[string]string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "#!/bin/sh\nprintf '%%s\\n' \"$*\" >> '%s'\n", log)
+	b.WriteString("resource=\nfor a in \"$@\"; do\n  [ \"$prev\" = --resource ] && resource=$a\n  prev=$a\ndone\ncase \"$resource\" in\n")
+	for res, o := range out {
+		fmt.Fprintf(&b, "  '%s') printf '%%s\\n' '%s' ;;\n", res, o)
+	}
+	b.WriteString("  *) printf '%s\\n' \"ERROR: AADSTS500011: The resource principal named $resource was not found in the tenant.\" >&2; exit 1 ;;\nesac\n")
+	return b.String()
+}
+
+// azToken is what `az account get-access-token -o json` prints (Azure CLI
+// 2.54 and later: expires_on beside the local expiresOn; MicrosoftDocs
+// azure-docs-cli, "refresh-token" include): a token the tenant signed for
+// resource, issued to the Azure CLI's app.
+func (lm *localMaker) azToken(resource string) string {
+	exp := time.Now().Add(time.Hour)
+	tok := lm.tenant.Issue(entratest.Token{User: entratest.User{ObjectID: emulator.Maker.ObjectID, UPN: emulator.Maker.Email, Name: emulator.Maker.Name},
+		Audience: resource, ClientID: azureCLIAppID, Scopes: []string{"user_impersonation"}})
+	return fmt.Sprintf(`{"accessToken": "%s", "expiresOn": "%s", "expires_on": %d, "subscription": "8f2b6c1d-0000-4000-8000-00000000a2b3", "tenant": "%s", "tokenType": "Bearer"}`,
+		tok, exp.Format("2006-01-02 15:04:05.000000"), exp.Unix(), lm.tenant.TenantID)
+}
+
+// TestMakerLocalModeSignsInWithAzureCLI runs `ppalm maker --repo URL
+// --sign-in azure-cli` with the Azure CLI signed in: azidentity asks `az`
+// for each resource's token, in the maker's tenant; the app serves as the
+// maker and Commit reaches Azure DevOps with the CLI's token.
+func TestMakerLocalModeSignsInWithAzureCLI(t *testing.T) {
+	lm := newLocalMaker(t)
+	dataverse := "https://" + strings.TrimPrefix(lm.emu.URL, "http://")
+	log := filepath.Join(t.TempDir(), "az.log")
+	onPath(t, map[string]string{"az": fakeAz(log, map[string]string{
+		dataverse: lm.azToken(dataverse), azureDevOpsResource: lm.azToken(azureDevOpsResource)})})
+	base, terminal := lm.serve("azure-cli", nil)
+	if s := terminal.String(); !strings.Contains(s, "signed in as "+emulator.Maker.Email) {
+		t.Fatalf("terminal:\n%s", s)
+	}
+	get := lm.useApp(base)
+	// The request history asks Azure DevOps for the run, twice per page.
+	for range 2 {
+		if page := get("/solutions/" + fixtures.DemoSolutionName + "/history"); !strings.Contains(page, "From my machine #7") {
+			t.Fatalf("history:\n%s", page)
+		}
+	}
+	calls, _ := os.ReadFile(log)
+	asked := map[string]int{}
+	for _, c := range strings.Split(strings.TrimSpace(string(calls)), "\n") {
+		m := regexp.MustCompile(`^account get-access-token -o json --resource (\S+) --tenant (\S+)$`).FindStringSubmatch(c)
+		if m == nil || m[2] != lm.tenant.TenantID {
+			t.Fatalf("az was run as `az %s`", c)
+		}
+		asked[m[1]]++
+	}
+	// One run of az per resource: every run starts the CLI (a Python
+	// program) and azidentity keeps no token of it.
+	if asked[dataverse] != 1 || asked[azureDevOpsResource] != 1 || len(asked) != 2 {
+		t.Fatalf("az was asked for %v; want each resource once", asked)
+	}
+	if r := lm.tenant.Requests(); r["token authorization_code"]+r["token device_code"]+r["token refresh_token"] != 0 {
+		t.Fatalf("ppalm went to Entra itself: %v", r)
+	}
+}
+
+// TestAzureCLITokensKeptUntilTheyExpire: the Azure CLI sign-in runs az
+// once per scope while the token has more than five minutes left, and
+// again after.
+func TestAzureCLITokensKeptUntilTheyExpire(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "az.log")
+	exp := time.Now().Add(time.Hour)
+	out := func(tok string) string {
+		return fmt.Sprintf(`{"accessToken": "%s", "expiresOn": "%s", "expires_on": %d, "subscription": "s", "tenant": "%s", "tokenType": "Bearer"}`,
+			tok, exp.Format("2006-01-02 15:04:05.000000"), exp.Unix(), emulator.TenantID)
+	}
+	onPath(t, map[string]string{"az": fakeAz(log, map[string]string{"https://contoso.crm.dynamics.com": out("dataverse-token"), azureDevOpsResource: out("devops-token")})})
+	cred, err := signIn(signInAzureCLI, emulator.TenantID, "", azcore.ClientOptions{}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := entratest.NewClock(time.Now())
+	cred.(*azureCLI).now = clock.Now
+	runs := func() int {
+		b, _ := os.ReadFile(log)
+		return strings.Count(string(b), "\n")
+	}
+	get := func(scope, want string) {
+		t.Helper()
+		tok, err := cred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{scope}})
+		if err != nil || tok.Token != want {
+			t.Fatalf("%s: %q, %v", scope, tok.Token, err)
+		}
+	}
+	get("https://contoso.crm.dynamics.com/.default", "dataverse-token")
+	get("https://contoso.crm.dynamics.com/.default", "dataverse-token")
+	get(azureDevOpsResource+"/.default", "devops-token")
+	if n := runs(); n != 2 {
+		t.Fatalf("az ran %d times for two scopes", n)
+	}
+	clock.Add(56 * time.Minute) // four minutes left: az again
+	get("https://contoso.crm.dynamics.com/.default", "dataverse-token")
+	if n := runs(); n != 3 {
+		t.Fatalf("az ran %d times; want a third run near the expiry", n)
+	}
+	if _, err := cred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{"https://other.crm.dynamics.com/.default"}}); err == nil {
+		t.Fatal("az's refusal was not reported")
 	}
 }
 
