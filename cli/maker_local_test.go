@@ -560,6 +560,39 @@ func TestAzureCLITokensKeptUntilTheyExpire(t *testing.T) {
 	}
 }
 
+// TestMakerLocalModeAzureCLIFailures: what a maker meets before the CLI is
+// ready stops ppalm, before anything is served, with one line saying what
+// to do: not azidentity's credential name, link or wrapping.
+func TestMakerLocalModeAzureCLIFailures(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		az   string // the script on PATH; "" for none
+		want string
+	}{
+		{"not installed", "", "--sign-in azure-cli: the Azure CLI (az) is not on PATH; use --sign-in browser or device-code"},
+		// What the Azure CLI says with no account (Azure/sap-automation#588).
+		{"not logged in", "printf '%s\\n' \"ERROR: Please run 'az login' to setup account.\" >&2; exit 1",
+			"--sign-in azure-cli: the Azure CLI is not signed in: run `az login --tenant " + emulator.TenantID +
+				"` and try again (or use --sign-in browser or device-code)"},
+		// Its refresh token unused for 90 days (microsoft/ARI#10).
+		{"sign-in expired", "printf '%s\\n' \"ERROR: AADSTS700082: The refresh token has expired due to inactivity.\" >&2; exit 1",
+			"--sign-in azure-cli: the Azure CLI gave no token: ERROR: AADSTS700082: The refresh token has expired due to inactivity."},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			lm := newLocalMaker(t)
+			scripts := map[string]string{}
+			if tt.az != "" {
+				scripts["az"] = "#!/bin/sh\n" + tt.az + "\n"
+			}
+			onPath(t, scripts)
+			code, stderr := lm.fail("azure-cli")
+			if code == 0 || stderr != "ppalm: "+tt.want+"\n" {
+				t.Fatalf("exit %d:\n%s\nwant:\nppalm: %s", code, stderr, tt.want)
+			}
+		})
+	}
+}
+
 // syncBuffer is a bytes.Buffer safe for the command's goroutine.
 type syncBuffer struct {
 	mu sync.Mutex
