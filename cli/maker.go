@@ -10,9 +10,11 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/pkg/browser"
 	"github.com/spf13/cobra"
@@ -144,6 +146,10 @@ func runMaker(ctx context.Context, f *Factory, o *makerOptions) error {
 			Repo: o.repo, DefaultBranch: o.defaultBranch, Credential: cred, Environments: envs,
 			GitHubToken: gitHubToken(getenv), GitHubAPIURL: o.githubAPIURL, Getenv: getenv,
 		})
+		var cliErr *azureCLIError
+		if errors.As(err, &cliErr) {
+			return cliErr // what to do, not where it failed
+		}
 		if err != nil {
 			return err
 		}
@@ -208,9 +214,76 @@ func signIn(kind, tenant, client string, entra azcore.ClientOptions, prompt io.W
 		if _, err := exec.LookPath("az"); err != nil {
 			return nil, errors.New("--sign-in azure-cli: the Azure CLI (az) is not on PATH; use --sign-in browser or device-code")
 		}
-		return azidentity.NewAzureCLICredential(&azidentity.AzureCLICredentialOptions{TenantID: tenant})
+		cred, err := azidentity.NewAzureCLICredential(&azidentity.AzureCLICredentialOptions{TenantID: tenant})
+		if err != nil {
+			return nil, err
+		}
+		return &azureCLI{cred: cred, tenant: tenant, tokens: map[string]azcore.AccessToken{}, now: time.Now}, nil
 	}
 	return nil, fmt.Errorf("--sign-in %q: expected browser, device-code or azure-cli", kind)
+}
+
+// azureCLI is the maker signed in through the Azure CLI. azidentity's
+// AzureCLICredential runs `az account get-access-token` for every token and
+// keeps none ("This credential doesn't cache tokens, so every call invokes
+// the CLI"): each run starts the CLI, a Python program, and a page that
+// asks Azure DevOps twice would start it twice. So each scope's token is
+// kept until five minutes before it expires, as the Dataverse client
+// keeps its own. The CLI's refusal becomes what the maker does about it.
+type azureCLI struct {
+	cred   azcore.TokenCredential
+	tenant string
+	now    func() time.Time
+
+	// mu is held while az runs, so two pages asking for one scope at
+	// once run it once.
+	mu     sync.Mutex
+	tokens map[string]azcore.AccessToken
+}
+
+func (c *azureCLI) GetToken(ctx context.Context, o policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	key := strings.Join(o.Scopes, " ") + "|" + o.TenantID
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t, ok := c.tokens[key]; ok && o.Claims == "" && c.now().Add(5*time.Minute).Before(t.ExpiresOn) {
+		return t, nil
+	}
+	t, err := c.cred.GetToken(ctx, o)
+	if err != nil {
+		return t, c.explain(err)
+	}
+	c.tokens[key] = t
+	return t, nil
+}
+
+// azureCLIError is the Azure CLI's refusal in the maker's words: runMaker
+// prints it as it is.
+type azureCLIError struct{ msg string }
+
+func (e *azureCLIError) Error() string { return e.msg }
+
+// explain turns what azidentity reports of az into what the maker does:
+// with no account, the CLI says "Please run 'az login' to setup account."
+// (on stderr, exit 1); anything else is said as the CLI said it, without
+// azidentity's credential name and troubleshooting link.
+func (c *azureCLI) explain(err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	msg := err.Error()
+	login := "az login"
+	if c.tenant != "" {
+		login += " --tenant " + c.tenant
+	}
+	if strings.Contains(msg, "Please run 'az login'") {
+		return &azureCLIError{"--sign-in azure-cli: the Azure CLI is not signed in: run `" + login +
+			"` and try again (or use --sign-in browser or device-code)"}
+	}
+	msg = strings.TrimPrefix(msg, "AzureCLICredential: ")
+	if i := strings.Index(msg, " To troubleshoot, visit https://aka.ms/azsdk"); i >= 0 {
+		msg = msg[:i]
+	}
+	return &azureCLIError{"--sign-in azure-cli: the Azure CLI gave no token: " + strings.TrimSpace(msg)}
 }
 
 // gitHubToken is the maker's GitHub token: GH_TOKEN or GITHUB_TOKEN (as the

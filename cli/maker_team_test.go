@@ -33,11 +33,13 @@ func serving(t *testing.T, f *Factory, args ...string) string {
 	t.Helper()
 	outR, outW := io.Pipe()
 	f.Stdout = outW
+	terminal := f.Stderr
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int)
 	go func() {
-		done <- run(ctx, f, args)
-		outW.Close()
+		code := run(ctx, f, args)
+		outW.Close() // a run that ends before serving ends the wait for its URL
+		done <- code
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -48,9 +50,25 @@ func serving(t *testing.T, f *Factory, args ...string) string {
 			t.Error("maker did not stop")
 		}
 	})
-	line, err := bufio.NewReader(outR).ReadString('\n')
-	if err != nil {
-		t.Fatalf("no URL line: %v", err)
+	type read struct {
+		line string
+		err  error
+	}
+	first := make(chan read, 1)
+	go func() {
+		line, err := bufio.NewReader(outR).ReadString('\n')
+		first <- read{line, err}
+	}()
+	var line string
+	select {
+	case r := <-first:
+		if r.err != nil {
+			t.Fatalf("no URL line: %v; terminal:\n%v", r.err, terminal)
+		}
+		line = r.line
+	case <-time.After(2 * time.Minute):
+		// A sign-in that waits for someone (a device code nobody enters).
+		t.Fatalf("no URL line after two minutes; terminal:\n%v", terminal)
 	}
 	m := regexp.MustCompile(`^maker app on (http://127\.0\.0\.1:\d+/)\n$`).FindStringSubmatch(line)
 	if m == nil {

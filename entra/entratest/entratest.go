@@ -33,7 +33,46 @@
 //     register AADSTS50011, both shown on the page, never redirected;
 //     response_type must be code; PKCE code_challenge (S256 or plain) is
 //     kept with the code. login_hint names the user; without one a page
-//     lists the users to pick (the demo's "sign in as").
+//     lists the users to pick (the demo's "sign in as"). A loopback
+//     redirect URI (localhost, 127.0.0.1, [::1]) matches a registered one
+//     whatever its port: "Due to ephemeral port ranges often required by
+//     native applications, the port component … is ignored for the
+//     purposes of matching a redirect URI" (Microsoft identity platform,
+//     "Redirect URI (reply URL) best practices and limitations",
+//     Localhost exceptions; RFC 8252 §7.3), so MSAL's interactive sign-in,
+//     which listens on http://localhost:{any port}, matches an app that
+//     registered http://localhost. response_mode=form_post (which MSAL
+//     Go's AcquireTokenInteractive sends; its loopback server takes only
+//     a POST) answers with Entra's self-posting "Working..." form instead
+//     of a 302.
+//   - Public clients. A redirect URI of the "Mobile and desktop
+//     applications" platform (App.NativeRedirectURIs) makes the code
+//     redeemable without a client secret, and its refresh tokens too; an
+//     app with only Web redirect URIs is a confidential client and gets
+//     AADSTS7000218 without one (Azure/azure-sdk-for-go#22386: "Entra
+//     considers applications having only a "web" redirect URI to be
+//     confidential clients"; Azure/azure-sdk-for-js#21395). A public
+//     client's request that carries a secret anyway is AADSTS700025
+//     "Client is public so neither 'client_assertion' nor 'client_secret'
+//     should be presented." (canonical/authd#1881).
+//   - The device authorization grant ("Microsoft identity platform and the
+//     OAuth 2.0 device authorization grant flow", RFC 8628): POST
+//     /{tenant}/oauth2/v2.0/devicecode (client_id, scope) answers
+//     user_code, device_code, verification_uri, expires_in 900, interval 5
+//     and Entra's message "To sign in, use a web browser to open the page
+//     … and enter the code … to authenticate."; the verification page is
+//     GET/POST /devicelogin on the browser listener (DeviceLoginURL), where
+//     the person types the code and picks the account. The token endpoint
+//     takes grant_type urn:ietf:params:oauth:grant-type:device_code (or
+//     MSAL's device_code) only for an app that allows public client flows
+//     (App.PublicClient; else AADSTS7000218, as
+//     Azure-Samples/active-directory-dotnetcore-devicecodeflow-v2#9 met)
+//     and answers authorization_pending (AADSTS70016 "The provided request
+//     has not yet been authorized by the user. The user must input their
+//     code.", as quoted on Microsoft Q&A 981553) until the code is entered,
+//     expired_token after fifteen minutes, bad_verification_code for a code
+//     it does not know or one already redeemed (that wording is the
+//     stand-in's own).
 //   - POST /{tenant}/oauth2/v2.0/token with grant_type
 //     authorization_code (one use, ten minutes, same client and
 //     redirect_uri, and code_verifier must match: AADSTS501481 "The
@@ -103,8 +142,18 @@ type App struct {
 	// Secret is its client secret; empty means none is accepted.
 	Secret string
 	// RedirectURIs are the Web platform's redirect URIs; authorize and
-	// logout accept only these, exactly.
+	// logout accept only these (a loopback URI on any port: see
+	// NativeRedirectURIs).
 	RedirectURIs []string
+	// NativeRedirectURIs are the "Mobile and desktop applications"
+	// platform's redirect URIs (publicClient.redirectUris), such as
+	// http://localhost for MSAL's interactive sign-in. A code issued to
+	// one is redeemed without a client secret: the app is a public client
+	// there.
+	NativeRedirectURIs []string
+	// PublicClient is "Allow public client flows" (isFallbackPublicClient):
+	// the device code flow is open to the app without a client secret.
+	PublicClient bool
 	// IdentifierURIs are its Application ID URIs (api://…): scopes of its
 	// API and OBO assertions may name it by them.
 	IdentifierURIs []string
@@ -138,6 +187,7 @@ type Server struct {
 	apps     map[string]*App
 	codes    map[string]*authCode
 	refresh  map[string]*grant
+	devices  map[string]*deviceCode // by device_code
 	now      func() time.Time
 	requests map[string]int
 }
@@ -150,6 +200,8 @@ type authCode struct {
 	user                  User
 	expires               time.Time
 	redeemed              bool
+	// public: issued to a native redirect URI, redeemed without a secret.
+	public bool
 }
 
 type grant struct {
@@ -157,6 +209,7 @@ type grant struct {
 	scopes   []string
 	user     User
 	expires  time.Time
+	public   bool // issued to a public client, refreshed without a secret
 }
 
 // Start runs a stand-in outside a test (ppalm maker --demo); Close stops it.
@@ -168,7 +221,7 @@ func Start(opts Options) *Server {
 	sum := sha256.Sum256(key.PublicKey.N.Bytes())
 	s := &Server{
 		TenantID: opts.TenantID, key: key, kid: base64.RawURLEncoding.EncodeToString(sum[:12]),
-		apps: map[string]*App{}, codes: map[string]*authCode{}, refresh: map[string]*grant{},
+		apps: map[string]*App{}, codes: map[string]*authCode{}, refresh: map[string]*grant{}, devices: map[string]*deviceCode{},
 		now: time.Now, requests: map[string]int{},
 	}
 	if s.TenantID == "" {

@@ -142,6 +142,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
+	if len(segs) == 1 && segs[0] == "devicelogin" {
+		s.count("devicelogin")
+		s.deviceLogin(w, r)
+		return
+	}
 	if len(segs) < 2 {
 		http.NotFound(w, r)
 		return
@@ -159,6 +164,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			"issuer":                                s.Issuer(),
 			"authorization_endpoint":                s.AuthorizeEndpoint(),
 			"token_endpoint":                        s.TokenEndpoint(),
+			"device_authorization_endpoint":         base + "/oauth2/v2.0/devicecode",
 			"jwks_uri":                              base + "/discovery/v2.0/keys",
 			"end_session_endpoint":                  s.web.URL + "/" + s.TenantID + "/oauth2/v2.0/logout",
 			"response_types_supported":              []string{"code", "id_token", "code id_token", "id_token token"},
@@ -179,6 +185,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.authorize(w, r)
 	case "oauth2/v2.0/token":
 		s.token(w, r)
+	case "oauth2/v2.0/devicecode":
+		s.count("devicecode")
+		s.deviceAuthorization(w, r)
 	case "oauth2/v2.0/logout":
 		s.count("logout")
 		s.logout(w, r)
@@ -196,8 +205,9 @@ button{display:block;width:100%;margin:.5rem 0;padding:.75rem;font-size:1rem;tex
 <body><main>
 <h1>{{.Title}}</h1>
 {{if .Error}}<p class="err" role="alert">{{.Error}}</p>{{end}}
-{{if .Users}}<p>Entra ID stand-in for tenant {{.Tenant}}. Pick the account to sign in with:</p>
+{{if .Users}}<p>Entra ID stand-in for tenant {{.Tenant}}. {{if .AskCode}}Enter the code displayed on your app or device, then pick{{else}}Pick{{end}} the account to sign in with:</p>
 <form method="post">{{range $k, $v := .Params}}<input type="hidden" name="{{$k}}" value="{{$v}}">{{end}}
+{{if .AskCode}}<p><label>Code <input name="otc" autocomplete="off" required></label></p>{{end}}
 {{range .Users}}<button type="submit" name="user" value="{{.ObjectID}}">{{.Name}} <small>({{.UPN}})</small></button>{{end}}
 </form>{{end}}
 {{if .Message}}<p>{{.Message}}</p>{{end}}
@@ -208,6 +218,7 @@ type page struct {
 	Title, Error, Message, Tenant string
 	Users                         []User
 	Params                        map[string]string
+	AskCode                       bool // the device code flow's verification page
 }
 
 func (s *Server) showPage(w http.ResponseWriter, status int, p page) {
@@ -238,20 +249,17 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	redirect := q.Get("redirect_uri")
-	if !slices.Contains(app.RedirectURIs, redirect) {
+	registered, native := app.registeredRedirect(redirect)
+	if !registered {
 		s.showPage(w, http.StatusBadRequest, page{Title: "Sign in", Error: fmt.Sprintf("AADSTS50011: The redirect URI '%s' specified in the request does not match the redirect URIs configured for the application '%s'.", redirect, clientID)})
 		return
 	}
 	fail := func(code string, aadsts int, msg string) {
-		u, _ := url.Parse(redirect)
-		v := u.Query()
-		v.Set("error", code)
-		v.Set("error_description", fmt.Sprintf("AADSTS%d: %s", aadsts, msg))
+		v := url.Values{"error": {code}, "error_description": {fmt.Sprintf("AADSTS%d: %s", aadsts, msg)}}
 		if st := q.Get("state"); st != "" {
 			v.Set("state", st)
 		}
-		u.RawQuery = v.Encode()
-		http.Redirect(w, r, u.String(), http.StatusFound)
+		s.respond(w, r, q.Get("response_mode"), redirect, v)
 	}
 	if q.Get("response_type") != "code" {
 		fail("unsupported_response_type", 700054, "response_type '"+q.Get("response_type")+"' is not enabled for the application.")
@@ -289,17 +297,13 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	code := randomString(48)
 	s.mu.Lock()
 	s.codes[code] = &authCode{clientID: app.ClientID, redirectURI: redirect, challenge: q.Get("code_challenge"), method: method,
-		scopes: strings.Fields(q.Get("scope")), nonce: q.Get("nonce"), user: user, expires: s.now().Add(10 * time.Minute)}
+		scopes: strings.Fields(q.Get("scope")), nonce: q.Get("nonce"), user: user, expires: s.now().Add(10 * time.Minute), public: native}
 	s.mu.Unlock()
-	u, _ := url.Parse(redirect)
-	v := u.Query()
-	v.Set("code", code)
+	v := url.Values{"code": {code}, "session_state": {"d1c2b3a4-0000-4000-8000-" + strings.Repeat("0", 12)}}
 	if st := q.Get("state"); st != "" {
 		v.Set("state", st)
 	}
-	v.Set("session_state", "d1c2b3a4-0000-4000-8000-"+strings.Repeat("0", 12))
-	u.RawQuery = v.Encode()
-	http.Redirect(w, r, u.String(), http.StatusFound)
+	s.respond(w, r, q.Get("response_mode"), redirect, v)
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
@@ -361,6 +365,11 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostForm
 	grantType := f.Get("grant_type")
+	switch grantType {
+	case "urn:ietf:params:oauth:grant-type:device_code":
+		// MSAL sends the short name; Entra takes both.
+		grantType = "device_code"
+	}
 	route := "token " + grantType
 	if grantType == "urn:ietf:params:oauth:grant-type:jwt-bearer" {
 		route = "token on_behalf_of"
@@ -371,9 +380,16 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		s.aadError(w, http.StatusBadRequest, "unauthorized_client", []int{700016}, fmt.Sprintf("Application with identifier '%s' was not found in the directory '%s'.", f.Get("client_id"), s.TenantID))
 		return
 	}
-	if code, msg := s.authenticateClient(app, f); code != 0 {
-		s.aadError(w, http.StatusUnauthorized, "invalid_client", []int{code}, msg)
+	public := s.publicRequest(app, grantType, f)
+	switch {
+	case public && (f.Get("client_secret") != "" || f.Get("client_assertion") != ""):
+		s.aadError(w, http.StatusUnauthorized, "invalid_client", []int{700025}, "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.")
 		return
+	case !public:
+		if code, msg := s.authenticateClient(app, f); code != 0 {
+			s.aadError(w, http.StatusUnauthorized, "invalid_client", []int{code}, msg)
+			return
+		}
 	}
 	now := s.clock()
 	var (
@@ -434,6 +450,15 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		user, scopes = g.user, g.scopes
+		if sc := f.Get("scope"); sc != "" {
+			scopes = strings.Fields(sc)
+		}
+		idToken = slices.Contains(scopes, "openid")
+	case "device_code":
+		var ok bool
+		if user, scopes, ok = s.deviceGrant(w, app, f.Get("device_code"), now); !ok {
+			return
+		}
 		if sc := f.Get("scope"); sc != "" {
 			scopes = strings.Fields(sc)
 		}
@@ -507,11 +532,32 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	if slices.Contains(scopes, "offline_access") {
 		rt := randomString(64)
 		s.mu.Lock()
-		s.refresh[rt] = &grant{clientID: app.ClientID, scopes: scopes, user: user, expires: now.Add(24 * time.Hour)}
+		s.refresh[rt] = &grant{clientID: app.ClientID, scopes: scopes, user: user, expires: now.Add(24 * time.Hour), public: public}
 		s.mu.Unlock()
 		resp["refresh_token"] = rt
 	}
 	writeJSON(w, resp)
+}
+
+// publicRequest tells whether a token request is a public client's, made
+// without a client secret: a code issued to a native redirect URI, a
+// refresh token issued to a public client, or the device code flow of an
+// app that allows public client flows. Any other request must
+// authenticate the client (AADSTS7000218 without a secret).
+func (s *Server) publicRequest(app *App, grantType string, f url.Values) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch grantType {
+	case "authorization_code":
+		c := s.codes[f.Get("code")]
+		return c != nil && c.public && strings.EqualFold(c.clientID, app.ClientID)
+	case "refresh_token":
+		g := s.refresh[f.Get("refresh_token")]
+		return g != nil && g.public && strings.EqualFold(g.clientID, app.ClientID)
+	case "device_code":
+		return app.PublicClient
+	}
+	return false
 }
 
 func appServicePrincipal(clientID string) string {
