@@ -3,7 +3,6 @@ package maker
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -13,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/ppalm/ppalm/gitops"
+	"github.com/ppalm/ppalm/internal/guid"
 )
 
 // Who may do what. A profile's makers and advanced lists and the profiles
@@ -45,12 +45,8 @@ type Principal struct {
 	Name string
 }
 
-var objectID = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-})
-
 // IsObjectID says whether s is an Entra object id (a GUID).
-func IsObjectID(s string) bool { return objectID().MatchString(s) }
+func IsObjectID(s string) bool { return len(s) == 36 && guid.Valid(s) }
 
 // Matches says whether id is the person or in the group p names.
 func (p Principal) Matches(id Identity) bool {

@@ -22,6 +22,7 @@ import (
 	"github.com/ppalm/ppalm/dataverse"
 	"github.com/ppalm/ppalm/devops"
 	"github.com/ppalm/ppalm/gitops"
+	"github.com/ppalm/ppalm/internal/guid"
 	"github.com/ppalm/ppalm/settings"
 	"github.com/ppalm/ppalm/solution"
 	"github.com/ppalm/ppalm/steps"
@@ -432,15 +433,11 @@ func fields(ds *settings.DeploymentSettings, cds *settings.CustomDeploymentSetti
 	return m
 }
 
-var guidPrefix = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`(?i)^[{]?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})`)
-})
-
 // flowID is the workflow id of a solutionComponentUniqueName (the
 // Accelerator tolerates suffixes such as "_1").
 func flowID(s string) string {
-	if m := guidPrefix().FindStringSubmatch(strings.TrimSpace(s)); m != nil {
-		return strings.ToLower(m[1])
+	if id, ok := guid.Leading(s); ok {
+		return id
 	}
 	return strings.ToLower(strings.TrimSpace(s))
 }
@@ -669,7 +666,7 @@ func (s *Server) lookUpTarget(ctx context.Context, ce *configEnv, f form, groupS
 		}
 	}
 	for gid := range named {
-		if !isGUID(gid) {
+		if !guid.Valid(gid) {
 			continue
 		}
 		run(func() {
@@ -785,20 +782,6 @@ func connectorName(id string) string {
 	return strings.ToLower(id[strings.LastIndex(id, "/")+1:])
 }
 
-// keyVaultRef is the shape of a secret environment variable's value, as
-// the maker portal builds it from the subscription, resource group, vault
-// and secret name (Microsoft Learn, "Use environment variables for Azure
-// Key Vault secrets"): a subscription id, then names without "/".
-var keyVaultRef = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`(?i)^/subscriptions/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/resourceGroups/[^/\s]+/providers/Microsoft\.KeyVault/vaults/[A-Za-z0-9-]{3,24}/secrets/[A-Za-z0-9-]{1,127}$`)
-})
-
-var guidRE = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`^\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?$`)
-})
-
-func isGUID(s string) bool { return guidRE().MatchString(strings.TrimSpace(s)) }
-
 func (l *lookup) connection(name string) *dataverse.Connection {
 	for i := range l.connections {
 		if strings.EqualFold(l.connections[i].Name, name) {
@@ -865,7 +848,7 @@ func fieldChecks(ce *configEnv, f form, l *lookup, errs map[string]string) {
 				errs[k] = "This is not valid JSON (" + place + "): check the brackets, quotes and commas."
 			}
 		case solution.TypeSecret:
-			if !keyVaultRef().MatchString(val) {
+			if !settings.IsKeyVaultSecretRef(val) {
 				errs[k] = "Enter an Azure Key Vault secret reference: /subscriptions/{subscription id}/resourceGroups/{resource group}/providers/Microsoft.KeyVault/vaults/{vault}/secrets/{secret name}."
 			}
 		}
@@ -1337,7 +1320,7 @@ func (s *Server) fillView(v *configView, ce *configEnv, f form, l *lookup, errs 
 		if strings.EqualFold(row.Role, settings.RoleCanViewWithShare) {
 			row.Roles = append(row.Roles, option{Value: row.Role, Label: "Can view and share (granted as Can view)", Selected: true})
 		}
-		if isGUID(row.Group) {
+		if guid.Valid(row.Group) {
 			row.GroupLink = "https://portal.azure.com/#view/Microsoft_AAD_IAM/GroupDetailsMenuBlade/~/Overview/groupId/" + url.PathEscape(strings.Trim(row.Group, "{}"))
 		}
 		v.Apps = append(v.Apps, row)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/ppalm/ppalm/internal/guid"
 	"github.com/ppalm/ppalm/solution"
 )
 
@@ -158,7 +159,7 @@ func (v *validator) connectionReferences(ds *DeploymentSettings) {
 		if s.ConnectorID != "" && !IsToken(s.ConnectorID) && !strings.EqualFold(s.ConnectorID, cr.ConnectorID) {
 			v.add(CheckConnectorID, p+".ConnectorId", s.LogicalName, "ConnectorId %q differs from the solution's %q; set it to %q", s.ConnectorID, cr.ConnectorID, cr.ConnectorID)
 		}
-		if o := strings.TrimSpace(s.ConnectionOwner); o != "" && !IsToken(o) && !strings.Contains(o, "@") && !isGUID(o) {
+		if o := strings.TrimSpace(s.ConnectionOwner); o != "" && !IsToken(o) && !strings.Contains(o, "@") && !guid.Valid(o) {
 			v.add(CheckOwner, p+".ConnectionOwner", s.LogicalName, "ConnectionOwner of %q must be an e-mail address or an Entra object id (GUID)", s.LogicalName)
 		}
 	}
@@ -222,8 +223,16 @@ func (v *validator) environmentVariables(ds *DeploymentSettings) {
 }
 
 var keyVaultSecret = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.KeyVault/vaults/[^/]+/secrets/[^/]+$`)
+	return regexp.MustCompile(`(?i)^/subscriptions/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/resourceGroups/[^/\s]+/providers/Microsoft\.KeyVault/vaults/[A-Za-z0-9-]{3,24}/secrets/[A-Za-z0-9-]{1,127}$`)
 })
+
+// IsKeyVaultSecretRef says whether s is the value a Key Vault secret
+// environment variable takes, as the maker portal builds it (Microsoft
+// Learn, "Use environment variables for Azure Key Vault secrets"): /subscriptions/{subscription id}/resourceGroups/
+// {group}/providers/Microsoft.KeyVault/vaults/{vault}/secrets/{secret}, with
+// a vault name of 3-24 and a secret name of 1-127 letters, digits and
+// dashes (Azure's naming rules for both).
+func IsKeyVaultSecretRef(s string) bool { return keyVaultSecret().MatchString(s) }
 
 // checkValueType returns what is wrong with value for ev's type, or "".
 func checkValueType(ev solution.EnvironmentVariable, value string) string {
@@ -247,26 +256,10 @@ func checkValueType(ev solution.EnvironmentVariable, value string) string {
 		}
 	case solution.TypeSecret:
 		if !keyVaultSecret().MatchString(strings.TrimSpace(value)) {
-			return "the Value must be an Azure Key Vault secret reference: /subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults/{vault}/secrets/{name}"
+			return "the Value must be an Azure Key Vault secret reference: /subscriptions/{subscription id}/resourceGroups/{group}/providers/Microsoft.KeyVault/vaults/{vault}/secrets/{name}, where a vault name has 3-24 and a secret name 1-127 letters, digits and dashes"
 		}
 	}
 	return ""
-}
-
-var guidPattern = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`^\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?$`)
-})
-
-func isGUID(s string) bool { return guidPattern().MatchString(strings.TrimSpace(s)) }
-
-// leadingGUID strips what the Accelerator tolerates after a workflow id
-// (e.g. "_1").
-func leadingGUID(s string) string {
-	s = strings.Trim(strings.TrimSpace(s), "{}")
-	if len(s) > 36 && isGUID(s[:36]) {
-		return s[:36]
-	}
-	return s
 }
 
 // flow finds the process an entry names, by workflow id if given, else by name.
@@ -285,8 +278,9 @@ func (v *validator) flow(entry, name, uniqueName string) (solution.Flow, bool) {
 		v.add(CheckUnknownComponent, entry+".solutionComponentName", name, "the solution has no flow named %q; fix the name or remove the entry", name)
 		return solution.Flow{}, false
 	}
-	id := leadingGUID(uniqueName)
-	if !isGUID(id) {
+	// The Accelerator tolerates a suffix after the workflow id ("_1").
+	id, ok := guid.Leading(uniqueName)
+	if !ok {
 		v.add(CheckGUID, entry+".solutionComponentUniqueName", name, "solutionComponentUniqueName %q is not a workflow id: expected a GUID", uniqueName)
 		return solution.Flow{}, false
 	}
@@ -407,7 +401,7 @@ func (v *validator) custom(c *CustomDeploymentSettings) {
 	for i, m := range c.SDKMessages {
 		p := index("SDKMessages", i)
 		kind, id, _ := strings.Cut(m.Config, ".")
-		if (kind != "unsec" && kind != "sec") || !isGUID(id) {
+		if (kind != "unsec" && kind != "sec") || !guid.Valid(id) {
 			v.add(CheckFormat, p+".Config", m.Config, "Config %q must be unsec.<step id> or sec.<step id> with the plug-in step's GUID", m.Config)
 		}
 	}
@@ -427,7 +421,7 @@ func (v *validator) guid(entry, component, value, what string, required bool) {
 		if required {
 			v.add(CheckMissingValue, entry, component, "%s is empty; set %s", entry[strings.LastIndex(entry, ".")+1:], what)
 		}
-	case !isGUID(value):
+	case !guid.Valid(value):
 		v.add(CheckGUID, entry, component, "%q is not a GUID: expected %s, e.g. 7d2e4f10-3b8c-4a51-9e2d-6c1f0a9b8e37", value, what)
 	}
 }

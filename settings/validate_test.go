@@ -113,6 +113,12 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		{"JSON does not parse", setType(solution.TypeJSON, `{\"a\":1}`), CheckValueType, "ds.json", "EnvironmentVariables[0].Value", "contoso_outcomeformlink", SeverityError},
 		{"data source blank", setType(solution.TypeDataSource, "   "), CheckValueType, "ds.json", "EnvironmentVariables[0].Value", "contoso_outcomeformlink", SeverityError},
 		{"secret not a Key Vault reference", setType(solution.TypeSecret, "hunter2"), CheckValueType, "ds.json", "EnvironmentVariables[0].Value", "contoso_outcomeformlink", SeverityError},
+		// Azure's naming rules: a vault name has 3-24 characters; the
+		// subscription is its id.
+		{"secret in a vault Azure cannot name", setType(solution.TypeSecret, "/subscriptions/0f8a2d4c-5b6e-4a7f-9c1d-2e3f4a5b6c7d/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/v/secrets/s"),
+			CheckValueType, "ds.json", "EnvironmentVariables[0].Value", "contoso_outcomeformlink", SeverityError},
+		{"secret under a subscription name", setType(solution.TypeSecret, "/subscriptions/Contoso/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-contoso/secrets/s"),
+			CheckValueType, "ds.json", "EnvironmentVariables[0].Value", "contoso_outcomeformlink", SeverityError},
 		{"activation names a missing flow", func(_ *solution.Solution, _ *DeploymentSettings, cds *CustomDeploymentSettings) {
 			cds.ActivateFlowConfiguration[2].SolutionComponentUniqueName = "00000000-0000-0000-0000-000000000001"
 		}, CheckUnknownComponent, "cds.json", "ActivateFlowConfiguration[2].solutionComponentUniqueName", "", SeverityError},
@@ -240,7 +246,7 @@ func TestValidateAcceptsWellFormedTypedValues(t *testing.T) {
 	}{
 		{solution.TypeNumber, "-12.5"}, {solution.TypeBoolean, "false"}, {solution.TypeJSON, `{"a":[1]}`},
 		{solution.TypeDataSource, "https://contoso.sharepoint.com/sites/x"},
-		{solution.TypeSecret, "/subscriptions/1/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/v/secrets/s"},
+		{solution.TypeSecret, "/subscriptions/0f8a2d4c-5b6e-4a7f-9c1d-2e3f4a5b6c7d/resourceGroups/rg-alm/providers/Microsoft.KeyVault/vaults/kv-contoso/secrets/sp-password"},
 	} {
 		sol, ds, _ := validFabrikam(t)
 		setType(tc.code, tc.value)(sol, ds, nil)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/ppalm/ppalm/internal/guid"
 )
 
 // --activate-as connection-owner keeps the Accelerator's old impersonation
@@ -27,7 +29,7 @@ func TestActivateAsConnectionOwnerIsRefusedByTheService(t *testing.T) {
 			impersonated++
 			// Named, not given as an object id: the connections' creator
 			// is looked up in the target.
-			if isGUID(r.As) {
+			if guid.Valid(r.As) {
 				t.Errorf("%s: impersonated user given as an object id %q", r.Name, r.As)
 			}
 			var perm *permanentError

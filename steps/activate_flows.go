@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/ppalm/ppalm/dataverse"
+	"github.com/ppalm/ppalm/internal/guid"
 	"github.com/ppalm/ppalm/solution"
 )
 
@@ -167,7 +168,7 @@ func (ActivateFlows) Run(ctx context.Context, c *Context) error {
 			}
 		}
 		if it.Activate && it.as != "" {
-			if isGUID(it.as) {
+			if guid.Valid(it.as) {
 				it.asObject = strings.ToLower(strings.Trim(it.as, "{}"))
 				// The report names the user, not the object id, when the
 				// target knows them; it is only a name, so a failed
@@ -287,13 +288,13 @@ func flowWorkList(ctx context.Context, c *Context) ([]*flowItem, error) {
 	owners := map[string]string{}
 	if c.Custom != nil {
 		for _, o := range c.Custom.SolutionComponentOwnershipConfiguration {
-			if id := leadingGUID(o.SolutionComponentUniqueName); id != "" && o.SolutionComponentType == 29 && strings.TrimSpace(o.OwnerEmail) != "" {
+			if id, ok := guid.Leading(o.SolutionComponentUniqueName); ok && o.SolutionComponentType == 29 && strings.TrimSpace(o.OwnerEmail) != "" {
 				owners[id] = strings.TrimSpace(o.OwnerEmail)
 			}
 		}
 		for i, a := range c.Custom.ActivateFlowConfiguration {
 			where := fmt.Sprintf("ActivateFlowConfiguration[%d] (%s) in %s", i, a.SolutionComponentName, file)
-			id := leadingGUID(a.SolutionComponentUniqueName)
+			id, _ := guid.Leading(a.SolutionComponentUniqueName)
 			if id == "" {
 				problems = append(problems, fmt.Errorf("%s: solutionComponentUniqueName %q: expected the flow's workflow id", where, a.SolutionComponentUniqueName))
 				continue
@@ -325,7 +326,7 @@ func flowWorkList(ctx context.Context, c *Context) ([]*flowItem, error) {
 			items = append(items, it)
 		}
 		for i, o := range c.Custom.SolutionComponentOwnershipConfiguration {
-			id := leadingGUID(o.SolutionComponentUniqueName)
+			id, _ := guid.Leading(o.SolutionComponentUniqueName)
 			if o.SolutionComponentType != 29 || id == "" || owners[id] == "" || seen[id] != nil {
 				continue
 			}

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"sync"
 
 	"github.com/ppalm/ppalm/dataverse"
+	"github.com/ppalm/ppalm/internal/guid"
 )
 
 // lookups caches the target's answers that several deployment steps need
@@ -38,27 +38,6 @@ func (c *Context) look() *lookups {
 	return c.lookups
 }
 
-var guidRE = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`(?i)^[{]?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})[}]?`)
-})
-
-// isGUID reports whether s is exactly a GUID (braces allowed).
-func isGUID(s string) bool {
-	m := guidRE().FindString(strings.TrimSpace(s))
-	return m != "" && len(m) == len(strings.TrimSpace(s))
-}
-
-// leadingGUID returns the workflow id at the start of a
-// solutionComponentUniqueName, dropping suffixes such as "_1" as the
-// Accelerator does; "" when there is none.
-func leadingGUID(s string) string {
-	m := guidRE().FindStringSubmatch(strings.TrimSpace(s))
-	if m == nil {
-		return ""
-	}
-	return strings.ToLower(m[1])
-}
-
 // unknownUserError says a user named in the settings is not in the target.
 type unknownUserError struct{ who, env string }
 
@@ -79,7 +58,7 @@ func resolveUser(ctx context.Context, c *Context, who string) (*dataverse.System
 	}
 	l.mu.Unlock()
 	u.once.Do(func() {
-		if isGUID(key) {
+		if guid.Valid(key) {
 			u.user, u.err = c.Dataverse.SystemUserByObjectID(ctx, strings.Trim(key, "{}"))
 		} else {
 			u.user, u.err = c.Dataverse.SystemUserByEmail(ctx, key)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ppalm/ppalm/dataverse"
+	"github.com/ppalm/ppalm/internal/guid"
 )
 
 // PluginStepConfig sets the configuration of plug-in steps (SDKMessages:
@@ -59,7 +60,7 @@ func (PluginStepConfig) Run(ctx context.Context, c *Context) error {
 		default:
 			return fmt.Errorf("%s: expected unsec.<plug-in step id> or sec.<plug-in step id>", p.where)
 		}
-		if !isGUID(id) {
+		if !guid.Valid(id) {
 			return fmt.Errorf("%s: %q is not a plug-in step id (a GUID)", p.where, id)
 		}
 		step, err := dv.GetPluginStep(ctx, strings.Trim(id, "{}"))

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ppalm/ppalm/dataverse"
+	"github.com/ppalm/ppalm/internal/guid"
 	"github.com/ppalm/ppalm/settings"
 )
 
@@ -59,7 +60,7 @@ func (SetFlowOwners) Run(ctx context.Context, c *Context) error {
 		p.user = u
 		switch o.SolutionComponentType {
 		case settings.ComponentTypeWorkflow:
-			id := leadingGUID(o.SolutionComponentUniqueName)
+			id, _ := guid.Leading(o.SolutionComponentUniqueName)
 			if id == "" {
 				return fmt.Errorf("%s: solutionComponentUniqueName %q: expected the flow's workflow id", p.where, o.SolutionComponentUniqueName)
 			}

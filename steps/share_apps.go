@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ppalm/ppalm/dataverse"
+	"github.com/ppalm/ppalm/internal/guid"
 	"github.com/ppalm/ppalm/settings"
 )
 
@@ -80,7 +81,7 @@ func (ShareApps) Run(ctx context.Context, c *Context) error {
 			return fmt.Errorf("%s: roleName %q: expected CanView, CanEdit or CanViewWithShare", p.where, s.RoleName)
 		}
 		p.role = role
-		if !isGUID(s.AadGroupID) {
+		if !guid.Valid(s.AadGroupID) {
 			return fmt.Errorf("%s: aadGroupId %q: expected an Entra group object id", p.where, s.AadGroupID)
 		}
 		gid := strings.ToLower(strings.Trim(s.AadGroupID, "{}"))

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/ppalm/ppalm/dataverse"
+	"github.com/ppalm/ppalm/internal/guid"
 )
 
 // teamShare is one entry of FlowShareWithGroupTeamConfiguration or
@@ -56,7 +57,7 @@ func shareWithTeams(ctx context.Context, c *Context, kind shareKind, shares []te
 	recordIDs := make([]string, len(shares))
 	errs := parallel(len(shares), c.concurrency(), func(i int) error {
 		s := shares[i]
-		id := leadingGUID(s.uniqueID)
+		id, _ := guid.Leading(s.uniqueID)
 		if id == "" {
 			return fmt.Errorf("%s: solutionComponentUniqueName %q: expected the %s's id (a GUID)", s.where, s.uniqueID, kind.noun)
 		}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ppalm/ppalm/dataverse"
+	"github.com/ppalm/ppalm/internal/guid"
 	"github.com/ppalm/ppalm/settings"
 )
 
@@ -42,7 +43,7 @@ func (Teams) Run(ctx context.Context, c *Context) error {
 	errs := parallel(len(cfgs), c.concurrency(), func(i int) error {
 		t := cfgs[i]
 		where := fmt.Sprintf("AadGroupTeamConfiguration[%d] (team %q)", i, t.AadGroupTeamName)
-		if strings.TrimSpace(t.AadGroupTeamName) == "" || !isGUID(t.AadSecurityGroupID) {
+		if strings.TrimSpace(t.AadGroupTeamName) == "" || !guid.Valid(t.AadSecurityGroupID) {
 			return fmt.Errorf("%s in %s: needs aadGroupTeamName and aadSecurityGroupId (an Entra group object id), got %q", where, file, t.AadSecurityGroupID)
 		}
 		if err := checkGroup(ctx, c, t.AadSecurityGroupID); err != nil {

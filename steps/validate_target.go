@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ppalm/ppalm/dataverse"
+	"github.com/ppalm/ppalm/internal/guid"
 	"github.com/ppalm/ppalm/settings"
 	"github.com/ppalm/ppalm/solution"
 )
@@ -96,7 +97,7 @@ func validateTarget(ctx context.Context, c *Context, sol *solution.Solution, ds 
 	}
 	forbidden := false
 	group := func(entry, component, id string) {
-		if forbidden || !isGUID(id) {
+		if forbidden || !guid.Valid(id) {
 			return
 		}
 		_, err := dv.GraphGroup(ctx, strings.Trim(id, "{}"))
