@@ -53,20 +53,16 @@ func appendCRLF(out, b []byte) []byte {
 	return out
 }
 
-// writeTree writes t into a fresh folder beside folder and then swaps the
-// tree's top-level folders in, leaving every file it does not own alone.
-// It returns the files of the replaced folders that the new tree no longer
-// has (removed components), as '/' paths, sorted.
-func writeTree(ctx context.Context, folder string, t *tree, crlf bool, budget *int64) ([]string, error) {
-	abs, err := filepath.Abs(folder)
-	if err != nil {
-		return nil, fmt.Errorf("folder %s: %w", folder, err)
-	}
+// writeTree writes t into a fresh folder beside folder (abs is its
+// absolute path) and then swaps the tree's top-level folders in, leaving
+// every file it does not own alone. recoverSwap has cleared what killed
+// runs left beside it. It returns the files of the replaced folders that
+// the new tree no longer has (removed components), as '/' paths, sorted.
+func writeTree(ctx context.Context, folder, abs string, t *tree, crlf bool, budget *int64) ([]string, error) {
 	parent, base := filepath.Dir(abs), filepath.Base(abs)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return nil, fmt.Errorf("create parent of %s: %w", folder, err)
 	}
-	removeStaleSwaps(parent, base)
 	// 0777 less the umask: a new folder is renamed into place (os.MkdirTemp: 0700).
 	tmp, err := safefile.MkdirTemp(parent, "."+base+".ppalm-new-")
 	if err != nil {
@@ -77,19 +73,6 @@ func writeTree(ctx context.Context, folder string, t *tree, crlf bool, budget *i
 		return nil, err
 	}
 	return swapIn(abs, tmp, t)
-}
-
-// removeStaleSwaps deletes the temporary folders a killed unpack left beside
-// the target (.<base>.ppalm-new-*, .<base>.ppalm-old-*). Whatever they hold
-// is a previous tree or part of one: this run replaces every folder the
-// tree owns anyway, and left in place they would be committed by git add -A.
-func removeStaleSwaps(parent, base string) {
-	for _, kind := range []string{".ppalm-new-", ".ppalm-old-"} {
-		stale, _ := filepath.Glob(filepath.Join(parent, "."+base+kind+"*"))
-		for _, s := range stale {
-			_ = os.RemoveAll(s)
-		}
-	}
 }
 
 // removedFiles lists the files under the given top-level folders of folder

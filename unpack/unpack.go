@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 )
@@ -27,9 +28,13 @@ func Unpack(ctx context.Context, opts UnpackOptions) (*Summary, error) {
 	if err := checkTargetFolder(opts.Folder); err != nil {
 		return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
 	}
+	abs, err := filepath.Abs(opts.Folder)
+	if err != nil {
+		return nil, fmt.Errorf("unpack %s: folder %s: %w", opts.ZipFile, opts.Folder, err)
+	}
 	// A swap a killed run left half done is finished first, so the folder
 	// is whole whatever this run does.
-	if err := recoverSwap(opts.Folder); err != nil {
+	if err := recoverSwap(opts.Folder, abs); err != nil {
 		return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
 	}
 	budget := opts.MaxInflatedBytes
@@ -51,7 +56,7 @@ func Unpack(ctx context.Context, opts UnpackOptions) (*Summary, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
 	}
-	removed, err := writeTree(ctx, opts.Folder, t, le == "crlf", &budget)
+	removed, err := writeTree(ctx, opts.Folder, abs, t, le == "crlf", &budget)
 	if err != nil {
 		return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
 	}
