@@ -41,6 +41,9 @@ func Unpack(ctx context.Context, opts UnpackOptions) (*Summary, error) {
 	if budget <= 0 {
 		budget = DefaultMaxInflatedBytes
 	}
+	// The collector waits while the tree is built and written (gcpause.go).
+	resume := pauseGC()
+	defer func() { resume() }()
 	t, sum, exports, err := buildTree(ctx, opts, &budget)
 	for _, ex := range exports {
 		defer ex.close()
@@ -49,14 +52,17 @@ func Unpack(ctx context.Context, opts UnpackOptions) (*Summary, error) {
 		return nil, err
 	}
 	if opts.ProcessCanvasApps {
+		resume()
 		if err := addCanvasReviews(t, &budget); err != nil {
 			return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
 		}
+		resume = pauseGC()
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
 	}
 	removed, err := writeTree(ctx, opts.Folder, abs, t, le == "crlf", &budget)
+	resume()
 	if err != nil {
 		return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
 	}
