@@ -25,6 +25,9 @@ type treeFile struct {
 	// customizations.xml are rendered as they are written, into a buffer
 	// each writer reuses, rather than all held in memory at once.
 	gen func(dst []byte) []byte
+	// size is about what gen appends (the bytes of the elements it
+	// renders), so a writer sizes its buffer once.
+	size int
 	// xml marks generated XML (LF inside); line endings are applied on write.
 	xml bool
 }
@@ -47,9 +50,19 @@ func (t *tree) add(path string, data []byte, xml bool) error {
 	return t.addFile(treeFile{path: path, data: data, xml: xml})
 }
 
-// genFile is a generated XML file rendered when it is written.
-func genFile(path string, gen func(dst []byte) []byte) treeFile {
-	return treeFile{path: path, gen: gen, xml: true}
+// genFile is a generated XML file rendered when it is written, from the
+// elements of src spanning about size bytes.
+func genFile(path string, size int, gen func(dst []byte) []byte) treeFile {
+	return treeFile{path: path, gen: gen, size: size, xml: true}
+}
+
+// span is the number of bytes the elements take in their document.
+func span(ns ...*node) int {
+	n := 0
+	for _, e := range ns {
+		n += e.end - e.start
+	}
+	return n
 }
 
 // content returns the file's bytes (rendering a generated file).

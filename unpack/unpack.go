@@ -244,7 +244,7 @@ func (u *unpacker) section(sec *node) (bool, error) {
 				return true, nil
 			}
 			src := u.ex.customizations
-			return true, u.t.addFile(genFile("Other/"+w+".xml", func(dst []byte) []byte { return appendFragment(dst, src, sec, false, nil) }))
+			return true, u.t.addFile(genFile("Other/"+w+".xml", span(sec), func(dst []byte) []byte { return appendFragment(dst, src, sec, false, nil) }))
 		}
 	}
 	for i := range itemRules {
@@ -309,7 +309,7 @@ func (u *unpacker) items(r *itemRule, sec *node) (bool, error) {
 		if r.managedVariant {
 			p = u.variantName(p)
 		}
-		if err := u.t.addFile(genFile(p, func(dst []byte) []byte {
+		if err := u.t.addFile(genFile(p, span(it), func(dst []byte) []byte {
 			return appendFragment(dst, src, it, r.bare, orderedChildren(src, it, r.orders))
 		})); err != nil {
 			return false, err
@@ -389,7 +389,7 @@ func (u *unpacker) entity(e *node, formulas []string) error {
 	dir := "Entities/" + e.childText(src, "Name") + "/"
 	var files []treeFile
 	wrapped := func(p, wrapper string, item *node) {
-		files = append(files, genFile(p, func(dst []byte) []byte { return appendWrapped(dst, src, wrapper, []*node{item}) }))
+		files = append(files, genFile(p, span(item), func(dst []byte) []byte { return appendWrapped(dst, src, wrapper, []*node{item}) }))
 	}
 	// The children of <Entity> that move to files of their own, left as
 	// placeholders in Entity.xml.
@@ -426,14 +426,14 @@ func (u *unpacker) entity(e *node, formulas []string) error {
 			if u.variantsOnly {
 				continue
 			}
-			files = append(files, genFile(dir+"RibbonDiff.xml", func(dst []byte) []byte { return appendFragment(dst, src, c, false, nil) }))
+			files = append(files, genFile(dir+"RibbonDiff.xml", span(c), func(dst []byte) []byte { return appendFragment(dst, src, c, false, nil) }))
 		default:
 			continue
 		}
 		split[c] = true
 	}
 	if !u.variantsOnly {
-		entityXML := genFile(dir+"Entity.xml", func(dst []byte) []byte {
+		entityXML := genFile(dir+"Entity.xml", span(e), func(dst []byte) []byte {
 			return appendFragment(dst, src, e, false, func(dst []byte, c *node) ([]byte, bool) {
 				if !split[c] {
 					return dst, false
@@ -553,7 +553,7 @@ func (u *unpacker) relationships(sec *node) (bool, error) {
 	}
 	for _, lk := range order {
 		group := groups[lk]
-		if err := u.t.addFile(genFile("Other/Relationships/"+spelling[lk]+".xml", func(dst []byte) []byte {
+		if err := u.t.addFile(genFile("Other/Relationships/"+spelling[lk]+".xml", span(group...), func(dst []byte) []byte {
 			return appendWrapped(dst, src, "EntityRelationships", group)
 		})); err != nil {
 			return false, err
