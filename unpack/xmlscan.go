@@ -46,22 +46,25 @@ func normalizeXML(b []byte) []byte {
 }
 
 // normalizeOwnedXML is normalizeXML done in place, for a buffer nothing
-// else holds.
+// else holds. Exports end every line with CRLF: the lines between are
+// moved whole, not byte by byte.
 func normalizeOwnedXML(b []byte) []byte {
 	b = bytes.TrimPrefix(b, bom)
-	i := bytes.IndexByte(b, '\r')
+	i := bytes.Index(b, []byte("\r\n"))
 	if i < 0 {
 		return b
 	}
 	w := i
-	for r := i; r < len(b); r++ {
-		if b[r] == '\r' && r+1 < len(b) && b[r+1] == '\n' {
-			continue
+	for r := i + 1; ; {
+		// b[r] is the '\n' of a CRLF whose '\r' is dropped.
+		j := bytes.Index(b[r+1:], []byte("\r\n"))
+		if j < 0 {
+			w += copy(b[w:], b[r:])
+			return b[:w]
 		}
-		b[w] = b[r]
-		w++
+		w += copy(b[w:], b[r:r+1+j])
+		r += j + 2
 	}
-	return b[:w]
 }
 
 // scanXML checks that src is one well-formed XML element (with optional

@@ -111,3 +111,13 @@ func TestScanXMLRefuses(t *testing.T) {
 		}
 	}
 }
+
+// normalizeOwnedXML, done in place, gives what normalizeXML gives.
+func TestNormalizeOwnedXML(t *testing.T) {
+	for _, s := range []string{"", "\r\n", "a", "a\r\nb", "a\r\nb\r\n", "\r\n\r\n", "\r\r\n\n", "a\rb\r\nc\r", "\xEF\xBB\xBF<a>\r\n  <b/>\r\n</a>", "\xEF\xBB\xBFx", "x\r"} {
+		want := string(normalizeXML([]byte(s)))
+		if got := string(normalizeOwnedXML([]byte(s))); got != want {
+			t.Errorf("normalizeOwnedXML(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
