@@ -60,7 +60,7 @@ func genFile(path string, size int, gen func(dst []byte) []byte) treeFile {
 func span(ns ...*node) int {
 	n := 0
 	for _, e := range ns {
-		n += e.end - e.start
+		n += int(e.end - e.start)
 	}
 	return n
 }
@@ -132,7 +132,7 @@ func startTagWithXsi(src []byte, n *node) []byte {
 		return tag
 	}
 	out := make([]byte, 0, len(tag)+len(xsiDecl)+2)
-	if n.self {
+	if n.self() {
 		body := bytes.TrimRight(tag[:len(tag)-2], " \t\n")
 		out = append(out, body...)
 		out = append(out, xsiDecl...)
@@ -149,7 +149,7 @@ func fragmentFile(src []byte, n *node, bare bool, replace func([]byte, *node) ([
 	// Sized up front: every page a growing buffer leaves behind is a fresh
 	// page of memory, and touching fresh memory is what an unpack spends
 	// most on after writing the files.
-	return appendFragment(make([]byte, 0, len(xmlHeader)+len(xsiDecl)+2+n.end-n.start), src, n, bare, replace)
+	return appendFragment(make([]byte, 0, len(xmlHeader)+len(xsiDecl)+2+int(n.end-n.start)), src, n, bare, replace)
 }
 
 // appendFragment is fragmentFile appending to out.
@@ -160,7 +160,7 @@ func appendFragment(out, src []byte, n *node, bare bool, replace func([]byte, *n
 	} else {
 		out = append(out, startTagWithXsi(src, n)...)
 	}
-	if n.self {
+	if n.self() {
 		return out
 	}
 	out = emitInner(out, src, n, -max(column(src, n), 0), replace)
@@ -194,7 +194,7 @@ func emptyTag(dst []byte, name string) []byte {
 // hasOnlyChildren reports whether every child of n is called name and no
 // text or comment sits between them, so splitting n loses nothing.
 func hasOnlyChildren(src []byte, n *node, name string) bool {
-	if n.self {
+	if n.self() {
 		return true
 	}
 	p := n.openEnd
@@ -209,5 +209,5 @@ func hasOnlyChildren(src []byte, n *node, name string) bool {
 
 // isEmptyElement reports an element with no children and only whitespace.
 func isEmptyElement(src []byte, n *node) bool {
-	return n.self || (len(n.children) == 0 && isBlank(src[n.openEnd:n.closeStart]))
+	return n.self() || (len(n.children) == 0 && isBlank(src[n.openEnd:n.closeStart]))
 }

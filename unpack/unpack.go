@@ -208,7 +208,7 @@ func (u *unpacker) run(solutionManaged string) error {
 // solutionFile renders Other/Solution.xml: <Managed> rewritten when managed
 // is set, and the lists orders names put in their order.
 func solutionFile(src []byte, root *node, managed string, orders map[string]childOrder) []byte {
-	if m := root.child("SolutionManifest").childNode("Managed"); managed != "" && m != nil && !m.self {
+	if m := root.child("SolutionManifest").childNode("Managed"); managed != "" && m != nil && !m.self() {
 		edited := append(append(append([]byte(nil), src[:m.openEnd]...), managed...), src[m.closeStart:]...)
 		if r, err := scanXML(edited); err == nil {
 			src, root = edited, r
@@ -410,7 +410,7 @@ func (u *unpacker) entity(e *node, formulas []string) error {
 			if u.variantsOnly || !listSplittable(src, c, "savedqueries", "savedquery", "savedqueryid") {
 				continue
 			}
-			if !c.self && len(c.children) == 1 {
+			if !c.self() && len(c.children) == 1 {
 				for _, q := range c.children[0].children {
 					wrapped(dir+"SavedQueries/"+q.childText(src, "savedqueryid")+".xml", "savedqueries", q)
 				}
@@ -467,7 +467,7 @@ func formsSplittable(src []byte, fx *node) bool {
 	}
 	for _, f := range fx.children {
 		typ, ok := f.attr(src, "type")
-		if !ok || !safeSegment(typ) || f.self || len(f.children) == 0 {
+		if !ok || !safeSegment(typ) || f.self() || len(f.children) == 0 {
 			return false
 		}
 		raw, _ := f.rawAttr(src, "type")

@@ -29,7 +29,7 @@ func TestScanXMLMatchesEncodingXML(t *testing.T) {
 				if src[n.start] != '<' || !bytes.HasPrefix(src[n.start+1:], []byte(n.name)) || src[n.end-1] != '>' {
 					t.Fatalf("%s %s: <%s> at %d..%d is not at its tags", filepath.Base(z), name, n.name, n.start, n.end)
 				}
-				if !n.self && !bytes.HasPrefix(src[n.closeStart:], []byte("</"+n.name)) {
+				if !n.self() && !bytes.HasPrefix(src[n.closeStart:], []byte("</"+n.name)) {
 					t.Fatalf("%s %s: <%s> closes at %d, not at its end tag", filepath.Base(z), name, n.name, n.closeStart)
 				}
 				fmt.Fprintf(&got, "%d %s\n", depth, n.name)
