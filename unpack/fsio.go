@@ -75,28 +75,23 @@ func writeTree(ctx context.Context, folder, abs string, t *tree, crlf bool, budg
 	return swapIn(abs, tmp, t)
 }
 
-// removedFiles lists the files under the given top-level folders of folder
-// that the new tree does not have.
-func removedFiles(folder string, tops []string, t *tree) []string {
-	var removed []string
-	for _, top := range tops {
-		root := filepath.Join(folder, top)
-		_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return nil
-			}
-			rel, err := filepath.Rel(folder, p)
-			if err != nil {
-				return nil
-			}
-			rel = filepath.ToSlash(rel)
-			if _, ok := t.index[strings.ToLower(rel)]; !ok {
-				removed = append(removed, rel)
-			}
-			return nil
-		})
+// deleteOld deletes dir, a folder of the target (rel, '/'-separated) that a
+// swap moved aside, appending to removed each of its files the new tree
+// lacks: listing the old files and deleting them is one walk.
+func deleteOld(dir, rel string, t *tree, removed []string) []string {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		p, r := filepath.Join(dir, e.Name()), rel+"/"+e.Name()
+		if e.IsDir() {
+			removed = deleteOld(p, r, t, removed)
+			continue
+		}
+		if _, ok := t.index[strings.ToLower(r)]; !ok {
+			removed = append(removed, r)
+		}
+		_ = os.Remove(p)
 	}
-	sort.Strings(removed)
+	_ = os.Remove(dir)
 	return removed
 }
 
@@ -264,7 +259,6 @@ func swapIn(folder, tmp string, t *tree) ([]string, error) {
 		present[strings.ToLower(e.Name())] = e.Name()
 		move = append(move, e.Name())
 	}
-	removed := removedFiles(folder, move, t)
 	old, err := os.MkdirTemp(filepath.Dir(folder), "."+filepath.Base(folder)+".ppalm-old-")
 	if err != nil {
 		return nil, fmt.Errorf("create temporary folder beside %s: %w", folder, err)
@@ -348,6 +342,23 @@ func swapIn(folder, tmp string, t *tree) ([]string, error) {
 	if err := os.Remove(journalPath(folder)); err != nil {
 		return nil, fmt.Errorf("remove swap journal: %w", err)
 	}
+	// The replaced folders are in tmp (exchanged) or old (moved aside);
+	// their files the new tree lacks are the removed components.
+	exchanged := map[string]bool{}
+	for _, s := range done {
+		if s.exchanged {
+			exchanged[s.name] = true
+		}
+	}
+	var removed []string
+	for _, m := range move {
+		aside := filepath.Join(old, m)
+		if exchanged[m] {
+			aside = filepath.Join(tmp, m)
+		}
+		removed = deleteOld(aside, m, t, removed)
+	}
+	sort.Strings(removed)
 	return removed, nil
 }
 

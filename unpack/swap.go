@@ -23,8 +23,10 @@ import (
 // Each folder is swapped on its own, and where the platform can exchange
 // two paths in one call (renameat2 RENAME_EXCHANGE on Linux, renamex_np
 // RENAME_SWAP on macOS) the target never lacks it at all; elsewhere it
-// lacks it between two renames. All the reading, listing and comparing is
-// done before the first rename.
+// lacks it between two renames. All the reading, listing and comparing the
+// swap needs is done before the first rename; the old folders are listed
+// (for the files a new export removed) as they are deleted, once the
+// journal is gone.
 
 // swapJournal is what the journal file holds.
 type swapJournal struct {
