@@ -3,20 +3,15 @@ package unpack
 import (
 	"archive/zip"
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"sync/atomic"
-
-	"github.com/ppalm/ppalm/internal/safefile"
 )
 
 // checkTargetFolder refuses a folder path that is a file.
@@ -53,28 +48,6 @@ func appendCRLF(out, b []byte) []byte {
 	return out
 }
 
-// writeTree writes t into a fresh folder beside folder (abs is its
-// absolute path) and then swaps the tree's top-level folders in, leaving
-// every file it does not own alone. recoverSwap has cleared what killed
-// runs left beside it. It returns the files of the replaced folders that
-// the new tree no longer has (removed components), as '/' paths, sorted.
-func writeTree(ctx context.Context, folder, abs string, t *tree, crlf bool, budget *int64) ([]string, error) {
-	parent, base := filepath.Dir(abs), filepath.Base(abs)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return nil, fmt.Errorf("create parent of %s: %w", folder, err)
-	}
-	// 0777 less the umask: a new folder is renamed into place (os.MkdirTemp: 0700).
-	tmp, err := safefile.MkdirTemp(parent, "."+base+".ppalm-new-")
-	if err != nil {
-		return nil, fmt.Errorf("create temporary folder beside %s: %w", folder, err)
-	}
-	defer os.RemoveAll(tmp)
-	if err := writeFiles(ctx, tmp, t, crlf, budget); err != nil {
-		return nil, err
-	}
-	return swapIn(abs, tmp, t)
-}
-
 // deleteOld deletes dir, a folder of the target (rel, '/'-separated) that a
 // swap moved aside, appending to removed each of its files the new tree
 // lacks: listing the old files and deleting them is one walk.
@@ -93,96 +66,6 @@ func deleteOld(dir, rel string, t *tree, removed []string) []string {
 	}
 	_ = os.Remove(dir)
 	return removed
-}
-
-// writeFiles creates every folder once (parents first) and then writes the
-// files from one goroutine per processor (at most 8): a tree has several
-// times more files than its zip has entries, and per-file system calls
-// dominate the cost. More writers than processors only queue on the
-// kernel's locks of the folders they share and start threads.
-func writeFiles(ctx context.Context, root string, t *tree, crlf bool, budget *int64) error {
-	dirs := make([]string, 0, len(t.dirs))
-	for _, d := range t.dirs {
-		dirs = append(dirs, d)
-	}
-	sort.Strings(dirs)
-	for _, d := range dirs {
-		if err := os.Mkdir(filepath.Join(root, filepath.FromSlash(d)), 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("create folder %s: %w", d, err)
-		}
-	}
-	// A writer's buffer for generated XML is made once, big enough for the
-	// largest file: grown by doubling instead, every size on the way is
-	// fresh memory (~200 page faults on the large fixture).
-	bufSize := 0
-	for i := range t.files {
-		bufSize = max(bufSize, t.files[i].size, len(t.files[i].data))
-	}
-	bufSize += bufSize/4 + 4<<10 // header, declarations, indentation
-	jobs := make(chan *treeFile)
-	errs := make(chan error, 1)
-	var wg sync.WaitGroup
-	for range min(max(runtime.GOMAXPROCS(0), 1), 8) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var copyBuf, genBuf, crlfBuf []byte
-			for f := range jobs {
-				p := filepath.Join(root, filepath.FromSlash(f.path))
-				data := f.data
-				var err error
-				if f.part != nil {
-					if copyBuf == nil {
-						copyBuf = make([]byte, 32<<10)
-					}
-					err = writePart(p, f.part, copyBuf, budget)
-				} else {
-					if f.gen != nil {
-						if genBuf == nil {
-							genBuf = make([]byte, 0, bufSize)
-						}
-						genBuf = f.gen(genBuf[:0])
-						data = genBuf
-					}
-					if f.xml && crlf {
-						if crlfBuf == nil {
-							crlfBuf = make([]byte, 0, bufSize+bufSize/8)
-						}
-						crlfBuf = appendCRLF(crlfBuf[:0], data)
-						data = crlfBuf
-					}
-					err = writeTreeFile(p, data)
-				}
-				if err != nil {
-					select {
-					case errs <- fmt.Errorf("write %s: %w", f.path, err):
-					default:
-					}
-				}
-			}
-		}()
-	}
-	var err error
-	for i := range t.files {
-		if err = ctx.Err(); err != nil {
-			break
-		}
-		if len(errs) > 0 {
-			break
-		}
-		jobs <- &t.files[i]
-	}
-	close(jobs)
-	wg.Wait()
-	if err != nil {
-		return err
-	}
-	select {
-	case err = <-errs:
-		return err
-	default:
-		return nil
-	}
 }
 
 // writePart inflates a zip entry into the file p, counting the bytes

@@ -75,7 +75,8 @@ func writeJournal(folder string, j swapJournal) error {
 // absolute path), then removes the temporary folders killed runs left
 // beside it. One listing of the parent finds them all: the journal, its
 // temporary file, and the .<base>.ppalm-new-* and .ppalm-old-* folders.
-func recoverSwap(folder, abs string) error {
+// parentListed says the listing succeeded (so the parent exists).
+func recoverSwap(folder, abs string) (parentListed bool, err error) {
 	parent, base := filepath.Dir(abs), filepath.Base(abs)
 	jp := journalPath(abs)
 	beside, listed := swapLeftovers(parent, base)
@@ -84,18 +85,18 @@ func recoverSwap(folder, abs string) error {
 		if err == nil {
 			var j swapJournal
 			if err := json.Unmarshal(data, &j); err != nil || !j.valid(base) {
-				return fmt.Errorf("%s is not a swap journal ppalm wrote; an unpack into %s was interrupted: check the folder, then delete that file and the .%s.ppalm-* folders beside it", jp, folder, base)
+				return listed, fmt.Errorf("%s is not a swap journal ppalm wrote; an unpack into %s was interrupted: check the folder, then delete that file and the .%s.ppalm-* folders beside it", jp, folder, base)
 			}
 			if err := j.finish(parent, abs); err != nil {
-				return fmt.Errorf("finish the unpack into %s that was interrupted: %w", folder, err)
+				return listed, fmt.Errorf("finish the unpack into %s that was interrupted: %w", folder, err)
 			}
 			if err := os.Remove(jp); err != nil {
-				return fmt.Errorf("finish the unpack into %s that was interrupted: %w", folder, err)
+				return listed, fmt.Errorf("finish the unpack into %s that was interrupted: %w", folder, err)
 			}
 			// finish may have created the folder for the old tree.
 			beside.stale = append(beside.stale, j.New, j.Old)
 		} else if !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("read swap journal %s: %w", jp, err)
+			return listed, fmt.Errorf("read swap journal %s: %w", jp, err)
 		}
 	}
 	// Whatever the stale folders hold is a previous tree or part of one:
@@ -107,7 +108,7 @@ func recoverSwap(folder, abs string) error {
 	if !listed || beside.journalTmp {
 		_ = os.Remove(jp + ".tmp")
 	}
-	return nil
+	return listed, nil
 }
 
 // swapRemains are what killed unpacks into one folder left beside it.

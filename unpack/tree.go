@@ -40,6 +40,8 @@ type tree struct {
 	// dirs maps every lower-case directory to its spelling, so Foo/a and foo/b
 	// are caught too.
 	dirs map[string]string
+	// written, when set, is handed each file once it is added (checked).
+	written func(treeFile)
 }
 
 func newTree() *tree {
@@ -101,6 +103,9 @@ func (t *tree) addFile(f treeFile) error {
 	}
 	t.index[lp] = path
 	t.files = append(t.files, f)
+	if t.written != nil {
+		t.written(f)
+	}
 	return nil
 }
 

@@ -34,7 +34,8 @@ func Unpack(ctx context.Context, opts UnpackOptions) (*Summary, error) {
 	}
 	// A swap a killed run left half done is finished first, so the folder
 	// is whole whatever this run does.
-	if err := recoverSwap(opts.Folder, abs); err != nil {
+	parentExists, err := recoverSwap(opts.Folder, abs)
+	if err != nil {
 		return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
 	}
 	budget := opts.MaxInflatedBytes
@@ -44,10 +45,29 @@ func Unpack(ctx context.Context, opts UnpackOptions) (*Summary, error) {
 	// The collector waits while the tree is built and written (gcpause.go).
 	resume := pauseGC()
 	defer func() { resume() }()
-	t, sum, exports, err := buildTree(ctx, opts, &budget)
+	exports, err := readExports(opts, &budget)
 	for _, ex := range exports {
 		defer ex.close()
 	}
+	if err != nil {
+		return nil, err
+	}
+	crlf := le == "crlf"
+	t := newTree()
+	// Files are written as the tree decides them, unless the folder's
+	// parent is missing (creating it for a tree that then fails would
+	// change something) or canvas app reviews read the app documents first
+	// (the documents are then written from what the reviews read).
+	var w *treeWriter
+	if parentExists && !opts.ProcessCanvasApps {
+		if w, err = newTreeWriter(ctx, opts.Folder, abs, crlf, &budget); err != nil {
+			return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
+		}
+		defer w.discard()
+		t.written = w.add
+		w.start()
+	}
+	sum, err := buildTree(opts, exports, t)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +81,20 @@ func Unpack(ctx context.Context, opts UnpackOptions) (*Summary, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
 	}
-	removed, err := writeTree(ctx, opts.Folder, abs, t, le == "crlf", &budget)
+	if w == nil {
+		if w, err = newTreeWriter(ctx, opts.Folder, abs, crlf, &budget); err != nil {
+			return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
+		}
+		defer w.discard()
+		for i := range t.files {
+			w.add(t.files[i])
+		}
+		w.start()
+	}
+	if err := w.finish(); err != nil {
+		return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
+	}
+	removed, err := swapIn(abs, w.root, t)
 	resume()
 	if err != nil {
 		return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
@@ -72,58 +105,69 @@ func Unpack(ctx context.Context, opts UnpackOptions) (*Summary, error) {
 	return sum, nil
 }
 
-// buildTree reads the zip(s) and computes every file of the tree: the
-// generated ones in memory, the others as the zip entries they copy. The
-// exports it returns (also with an error) are closed after writing.
-func buildTree(ctx context.Context, opts UnpackOptions, budget *int64) (*tree, *Summary, []*export, error) {
+// readExports reads and checks the zip(s) an unpack reads: opts.ZipFile,
+// and with Both the managed zip beside it. The exports it returns (also
+// with an error) are closed once the tree is written.
+func readExports(opts UnpackOptions, budget *int64) ([]*export, error) {
 	ex, err := readExport(opts.ZipFile, budget)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("unpack: %w", err)
+		return nil, fmt.Errorf("unpack: %w", err)
 	}
 	exports := []*export{ex}
 	name, version, managedFlag := ex.manifest()
 	isManaged := managedFlag == "1"
 	if managedFlag != "0" && managedFlag != "1" {
-		return nil, nil, exports, fmt.Errorf("unpack %s: %s: <Managed> is %q, expected 0 or 1 in an exported zip", opts.ZipFile, solutionPart, managedFlag)
+		return exports, fmt.Errorf("unpack %s: %s: <Managed> is %q, expected 0 or 1 in an exported zip", opts.ZipFile, solutionPart, managedFlag)
 	}
 	switch opts.PackageType {
 	case Unmanaged, Both:
 		if isManaged {
-			return nil, nil, exports, fmt.Errorf("unpack %s: the zip is managed (<Managed>1</Managed>) but package type %s needs the unmanaged zip", opts.ZipFile, opts.PackageType)
+			return exports, fmt.Errorf("unpack %s: the zip is managed (<Managed>1</Managed>) but package type %s needs the unmanaged zip", opts.ZipFile, opts.PackageType)
 		}
 	case Managed:
 		if !isManaged {
-			return nil, nil, exports, fmt.Errorf("unpack %s: the zip is unmanaged (<Managed>0</Managed>) but package type Managed was asked for", opts.ZipFile)
+			return exports, fmt.Errorf("unpack %s: the zip is unmanaged (<Managed>0</Managed>) but package type Managed was asked for", opts.ZipFile)
 		}
 	}
-	t := newTree()
+	if opts.PackageType != Both {
+		return exports, nil
+	}
+	mzip := ManagedZipName(opts.ZipFile)
+	mex, err := readExport(mzip, budget)
+	if err != nil {
+		return exports, fmt.Errorf("unpack both: %w", err)
+	}
+	exports = append(exports, mex)
+	mname, mversion, mflag := mex.manifest()
+	if mflag != "1" || mname != name || mversion != version {
+		return exports, fmt.Errorf("unpack both: %s holds %s %s (Managed=%s); expected the managed export of %s %s", mzip, mname, mversion, mflag, name, version)
+	}
+	return exports, nil
+}
+
+// buildTree computes every file of the tree from the exports readExports
+// read: the generated ones rendered when written, the others as the zip
+// entries they copy.
+func buildTree(opts UnpackOptions, exports []*export, t *tree) (*Summary, error) {
+	ex := exports[0]
+	name, version, managedFlag := ex.manifest()
+	isManaged := managedFlag == "1"
 	u := &unpacker{ex: ex, t: t, managed: isManaged}
 	solutionManaged := ""
 	if opts.PackageType == Both {
 		solutionManaged = "2"
 	}
 	if err := u.run(solutionManaged); err != nil {
-		return nil, nil, exports, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
+		return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
 	}
 	if opts.PackageType == Both {
-		mzip := ManagedZipName(opts.ZipFile)
-		mex, err := readExport(mzip, budget)
-		if err != nil {
-			return nil, nil, exports, fmt.Errorf("unpack both: %w", err)
-		}
-		exports = append(exports, mex)
-		mname, mversion, mflag := mex.manifest()
-		if mflag != "1" || mname != name || mversion != version {
-			return nil, nil, exports, fmt.Errorf("unpack both: %s holds %s %s (Managed=%s); expected the managed export of %s %s", mzip, mname, mversion, mflag, name, version)
-		}
-		mu := &unpacker{ex: mex, t: t, managed: true, variantsOnly: true}
+		mu := &unpacker{ex: exports[1], t: t, managed: true, variantsOnly: true}
 		if err := mu.run(""); err != nil {
-			return nil, nil, exports, fmt.Errorf("unpack %s: %w", mzip, err)
+			return nil, fmt.Errorf("unpack %s: %w", ManagedZipName(opts.ZipFile), err)
 		}
 	}
-	sum := &Summary{UniqueName: name, Version: version, Managed: isManaged, Both: opts.PackageType == Both,
-		Components: countComponents(ex.customizations, ex.custRoot, ex.names)}
-	return t, sum, exports, nil
+	return &Summary{UniqueName: name, Version: version, Managed: isManaged, Both: opts.PackageType == Both,
+		Components: countComponents(ex.customizations, ex.custRoot, ex.names)}, nil
 }
 
 // ManagedZipName is the managed zip that pac pairs with an unmanaged one:
