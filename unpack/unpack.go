@@ -43,9 +43,14 @@ func Unpack(ctx context.Context, opts UnpackOptions) (*Summary, error) {
 		budget = DefaultMaxInflatedBytes
 	}
 	// The collector waits while the tree is built and written (gcpause.go).
-	resume := pauseGC()
+	resume, paused := pauseGC(), true
 	defer func() { resume() }()
-	exports, err := readExports(opts, &budget)
+	exports, err := readExports(opts, &budget, func(ex *export) {
+		if len(ex.solution)+len(ex.customizations) > maxPausedManifests {
+			resume()
+			paused = false
+		}
+	})
 	for _, ex := range exports {
 		defer ex.close()
 	}
@@ -76,7 +81,9 @@ func Unpack(ctx context.Context, opts UnpackOptions) (*Summary, error) {
 		if err := addCanvasReviews(t, &budget); err != nil {
 			return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
 		}
-		resume = pauseGC()
+		if paused {
+			resume = pauseGC()
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
@@ -108,8 +115,11 @@ func Unpack(ctx context.Context, opts UnpackOptions) (*Summary, error) {
 // readExports reads and checks the zip(s) an unpack reads: opts.ZipFile,
 // and with Both the managed zip beside it. The exports it returns (also
 // with an error) are closed once the tree is written.
-func readExports(opts UnpackOptions, budget *int64) ([]*export, error) {
-	ex, err := readExport(opts.ZipFile, budget)
+//
+// opened is called with each export once its manifests are read
+// (readExport).
+func readExports(opts UnpackOptions, budget *int64, opened func(*export)) ([]*export, error) {
+	ex, err := readExport(opts.ZipFile, budget, opened)
 	if err != nil {
 		return nil, fmt.Errorf("unpack: %w", err)
 	}
@@ -133,7 +143,7 @@ func readExports(opts UnpackOptions, budget *int64) ([]*export, error) {
 		return exports, nil
 	}
 	mzip := ManagedZipName(opts.ZipFile)
-	mex, err := readExport(mzip, budget)
+	mex, err := readExport(mzip, budget, opened)
 	if err != nil {
 		return exports, fmt.Errorf("unpack both: %w", err)
 	}

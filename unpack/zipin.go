@@ -50,7 +50,10 @@ func checkEntryName(name string) error { return solzip.CheckName(name) }
 // parts in the zip, inflated as they are written (writePart counts them
 // against budget again). The caller closes the export once the tree is
 // written.
-func readExport(path string, budget *int64) (_ *export, err error) {
+//
+// opened, when set, is called once the manifests are read, before they are
+// scanned.
+func readExport(path string, budget *int64, opened func(*export)) (_ *export, err error) {
 	z, err := solzip.Open(path, solzip.Options{MaxInflated: *budget, ReadManifests: true})
 	if err != nil {
 		return nil, fmt.Errorf("read solution zip %s: %w", path, err)
@@ -74,6 +77,9 @@ func readExport(path string, budget *int64) (_ *export, err error) {
 		}
 	}
 	*budget = z.Remaining()
+	if opened != nil {
+		opened(ex)
+	}
 	if ex.solRoot, err = scanXML(ex.solution); err != nil {
 		return nil, fmt.Errorf("read solution zip %s: %s is not well-formed XML: %w", path, solutionPart, err)
 	}
