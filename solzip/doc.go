@@ -31,10 +31,12 @@
 //
 // # Memory
 //
-// Nothing is inflated until asked for. Read holds one entry; OpenXML streams
-// one XML entry and fails once it has passed MaxXMLElements tags, so a
-// reader that decodes the stream holds neither the bytes nor more than the
-// limit's worth of elements; ReadXML holds an XML entry under the same
-// limit. Every byte inflated counts against MaxInflated, whatever the
-// headers say.
+// Nothing is inflated until asked for: Open reads only the head of each
+// manifest to check it, or, with Options.ReadManifests, both manifests
+// whole (as ReadXML, under the same limits) for a caller that needs them.
+// Read holds one entry; OpenXML streams one XML entry and fails once it has
+// passed MaxXMLElements tags, so a reader that decodes the stream holds
+// neither the bytes nor more than the limit's worth of elements; ReadXML
+// holds an XML entry under the same limit. Every byte inflated counts
+// against MaxInflated, whatever the headers say.
 package solzip

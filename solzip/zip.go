@@ -51,6 +51,11 @@ type Options struct {
 	MaxInflated int64
 	// MaxRatio overrides DefaultMaxRatio.
 	MaxRatio uint64
+	// ReadManifests has Open keep solution.xml and customizations.xml
+	// (Zip.SolutionXML, Zip.CustomizationsXML) as it checks them, for a
+	// caller that reads both whole anyway: each is inflated once instead of
+	// its head for the check and then all of it.
+	ReadManifests bool
 }
 
 // Zip is an opened, checked solution zip.
@@ -61,6 +66,9 @@ type Zip struct {
 	// Solution, Customizations and ContentTypes are the root manifests
 	// (ContentTypes may be nil).
 	Solution, Customizations, ContentTypes *zip.File
+	// SolutionXML and CustomizationsXML are the manifests as ReadXML gives
+	// them, read by Open with Options.ReadManifests (nil without).
+	SolutionXML, CustomizationsXML []byte
 
 	byLower map[string]*zip.File
 	budget  int64  // bytes still allowed to inflate
@@ -112,7 +120,7 @@ func New(r io.ReaderAt, size int64, opts Options) (*Zip, error) {
 	if err := z.index(zr.File); err != nil {
 		return nil, err
 	}
-	if err := z.checkManifests(); err != nil {
+	if err := z.checkManifests(opts.ReadManifests); err != nil {
 		return nil, err
 	}
 	return z, nil
@@ -174,8 +182,9 @@ func (z *Zip) index(files []*zip.File) error {
 	return nil
 }
 
-// checkManifests requires both manifests and their roots.
-func (z *Zip) checkManifests() error {
+// checkManifests requires both manifests and their roots; with read it
+// keeps them whole.
+func (z *Zip) checkManifests(read bool) error {
 	for _, m := range []struct {
 		f    *zip.File
 		name string
@@ -184,11 +193,26 @@ func (z *Zip) checkManifests() error {
 			return fmt.Errorf("no %s at the root: not a Dataverse solution export", m.name)
 		}
 	}
-	if err := z.checkRoot(z.Solution, "SolutionManifest"); err != nil {
-		return fmt.Errorf("%s: %w", SolutionPart, err)
-	}
-	if err := z.checkRoot(z.Customizations, ""); err != nil {
-		return fmt.Errorf("%s: %w", CustomizationsPart, err)
+	for _, m := range []struct {
+		f     *zip.File
+		name  string
+		child string
+		keep  *[]byte
+	}{{z.Solution, SolutionPart, "SolutionManifest", &z.SolutionXML}, {z.Customizations, CustomizationsPart, "", &z.CustomizationsXML}} {
+		if !read {
+			if err := z.checkRoot(m.f, m.child); err != nil {
+				return fmt.Errorf("%s: %w", m.name, err)
+			}
+			continue
+		}
+		data, err := z.ReadXML(m.f)
+		if err != nil {
+			return fmt.Errorf("%s: %w", m.name, err)
+		}
+		if err := checkRootIn(bytes.NewReader(data), m.child); err != nil {
+			return fmt.Errorf("%s: %w", m.name, err)
+		}
+		*m.keep = data
 	}
 	return nil
 }
@@ -202,7 +226,12 @@ func (z *Zip) checkRoot(f *zip.File, child string) error {
 		return err
 	}
 	defer rc.Close()
-	d := xml.NewDecoder(rc)
+	return checkRootIn(rc, child)
+}
+
+// checkRootIn is checkRoot reading the manifest from r.
+func checkRootIn(r io.Reader, child string) error {
+	d := xml.NewDecoder(r)
 	depth := 0
 	for {
 		tok, err := d.RawToken()

@@ -110,9 +110,13 @@ func TestOpenRefuses(t *testing.T) {
 		{"not xml", []entry{{SolutionPart, "hello"}, cust}, "found no <SolutionManifest>"},
 	}
 	for _, c := range cases {
-		_, err := open(t, makeZip(t, c.entries...))
-		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: err = %v, want it to mention %q", c.name, err, c.want)
+		data := makeZip(t, c.entries...)
+		// Reading the manifests whole refuses the same zips.
+		for _, read := range []bool{false, true} {
+			_, err := New(bytes.NewReader(data), int64(len(data)), Options{ReadManifests: read})
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("%s (ReadManifests %v): err = %v, want it to mention %q", c.name, read, err, c.want)
+			}
 		}
 	}
 	if _, err := open(t, []byte("not a zip")); err == nil || !strings.Contains(err.Error(), "not a zip file") {
@@ -138,6 +142,9 @@ func TestOpenFindsManifestsInAnyCase(t *testing.T) {
 	b, err := z.ReadXML(z.Customizations)
 	if err != nil || string(b) != goodCustomizations {
 		t.Errorf("ReadXML = %q, %v; want the file without its BOM", b, err)
+	}
+	if z.SolutionXML != nil || z.CustomizationsXML != nil {
+		t.Errorf("manifests kept without ReadManifests")
 	}
 }
 
@@ -242,6 +249,9 @@ func TestElementLimit(t *testing.T) {
 	if _, err := z.ReadXML(z.Customizations); err == nil {
 		t.Error("ReadXML held an element bomb")
 	}
+	if _, err := New(bytes.NewReader(data), int64(len(data)), Options{MaxRatio: 10_000, ReadManifests: true}); err == nil || !strings.Contains(err.Error(), "customizations.xml: entry customizations.xml has more than") {
+		t.Errorf("ReadManifests: err = %v, want the element bomb refused", err)
+	}
 	if err := CheckTags("x.xml", []byte(dense)); err == nil {
 		t.Error("CheckTags passed an element bomb")
 	}
@@ -261,6 +271,28 @@ func TestFixturesOpen(t *testing.T) {
 		}
 		if z.Solution.Name != SolutionPart || z.Customizations.Name != CustomizationsPart {
 			t.Errorf("%s: manifests %s %s", p, z.Solution.Name, z.Customizations.Name)
+		}
+		sol, err1 := z.ReadXML(z.Solution)
+		cust, err2 := z.ReadXML(z.Customizations)
+		z.Close()
+		if err1 != nil || err2 != nil {
+			t.Fatalf("%s: %v %v", p, err1, err2)
+		}
+		// ReadManifests keeps what ReadXML gives, having inflated each once.
+		z, err = Open(p, Options{ReadManifests: true})
+		if err != nil {
+			t.Errorf("%s (ReadManifests): %v", p, err)
+			continue
+		}
+		if !bytes.Equal(z.SolutionXML, sol) || !bytes.Equal(z.CustomizationsXML, cust) {
+			t.Errorf("%s: ReadManifests kept other bytes than ReadXML reads", p)
+		}
+		var spent uint64
+		for _, f := range []*zip.File{z.Solution, z.Customizations} {
+			spent += f.UncompressedSize64
+		}
+		if got := uint64(DefaultMaxInflated - z.Remaining()); got != spent {
+			t.Errorf("%s: ReadManifests spent %d bytes of the budget, want %d (each manifest once)", p, got, spent)
 		}
 		z.Close()
 	}

@@ -155,13 +155,16 @@
 //
 // # Writing the folder
 //
-// Unpack decides every file of the tree first (names, collisions, the
-// shape of every section) and only then writes: the two manifests are held
-// in memory, generated XML is rendered as each file is written, and the
-// other parts are inflated straight from the zip into their files (touching
-// fresh memory is what an unpack process spends most on after the files
-// themselves). It writes into a temporary folder beside the target and only
-// then swaps it in: the top-level folders the
+// Unpack reads and checks the zip(s) first, then decides the files of the
+// tree (names, collisions, the shape of every section) while writers
+// already write the files decided: the two manifests are held in memory,
+// generated XML is rendered as each file is written, and the other parts
+// are inflated straight from the zip into their files (touching fresh
+// memory is what an unpack process spends most on after the files
+// themselves). It writes into a temporary folder beside the target, which
+// a tree that turns out bad (a collision, a file it cannot place) never
+// leaves: the folder is deleted and the target is not touched. Only a
+// whole tree is swapped in: the top-level folders the
 // packager owns (the new tree's folders and the known component folders)
 // are replaced, so files of removed components disappear, while other files
 // and folders (README.md, config/) stay. The swap renames one folder at a

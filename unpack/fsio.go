@@ -3,20 +3,15 @@ package unpack
 import (
 	"archive/zip"
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"sync/atomic"
-
-	"github.com/ppalm/ppalm/internal/safefile"
 )
 
 // checkTargetFolder refuses a folder path that is a file.
@@ -53,144 +48,24 @@ func appendCRLF(out, b []byte) []byte {
 	return out
 }
 
-// writeTree writes t into a fresh folder beside folder and then swaps the
-// tree's top-level folders in, leaving every file it does not own alone.
-// It returns the files of the replaced folders that the new tree no longer
-// has (removed components), as '/' paths, sorted.
-func writeTree(ctx context.Context, folder string, t *tree, crlf bool, budget *int64) ([]string, error) {
-	abs, err := filepath.Abs(folder)
-	if err != nil {
-		return nil, fmt.Errorf("folder %s: %w", folder, err)
-	}
-	parent, base := filepath.Dir(abs), filepath.Base(abs)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return nil, fmt.Errorf("create parent of %s: %w", folder, err)
-	}
-	removeStaleSwaps(parent, base)
-	// 0777 less the umask: a new folder is renamed into place (os.MkdirTemp: 0700).
-	tmp, err := safefile.MkdirTemp(parent, "."+base+".ppalm-new-")
-	if err != nil {
-		return nil, fmt.Errorf("create temporary folder beside %s: %w", folder, err)
-	}
-	defer os.RemoveAll(tmp)
-	if err := writeFiles(ctx, tmp, t, crlf, budget); err != nil {
-		return nil, err
-	}
-	return swapIn(abs, tmp, t)
-}
-
-// removeStaleSwaps deletes the temporary folders a killed unpack left beside
-// the target (.<base>.ppalm-new-*, .<base>.ppalm-old-*). Whatever they hold
-// is a previous tree or part of one: this run replaces every folder the
-// tree owns anyway, and left in place they would be committed by git add -A.
-func removeStaleSwaps(parent, base string) {
-	for _, kind := range []string{".ppalm-new-", ".ppalm-old-"} {
-		stale, _ := filepath.Glob(filepath.Join(parent, "."+base+kind+"*"))
-		for _, s := range stale {
-			_ = os.RemoveAll(s)
+// deleteOld deletes dir, a folder of the target (rel, '/'-separated) that a
+// swap moved aside, appending to removed each of its files the new tree
+// lacks: listing the old files and deleting them is one walk.
+func deleteOld(dir, rel string, t *tree, removed []string) []string {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		p, r := filepath.Join(dir, e.Name()), rel+"/"+e.Name()
+		if e.IsDir() {
+			removed = deleteOld(p, r, t, removed)
+			continue
 		}
+		if _, ok := t.index[strings.ToLower(r)]; !ok {
+			removed = append(removed, r)
+		}
+		_ = os.Remove(p)
 	}
-}
-
-// removedFiles lists the files under the given top-level folders of folder
-// that the new tree does not have.
-func removedFiles(folder string, tops []string, t *tree) []string {
-	var removed []string
-	for _, top := range tops {
-		root := filepath.Join(folder, top)
-		_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return nil
-			}
-			rel, err := filepath.Rel(folder, p)
-			if err != nil {
-				return nil
-			}
-			rel = filepath.ToSlash(rel)
-			if _, ok := t.index[strings.ToLower(rel)]; !ok {
-				removed = append(removed, rel)
-			}
-			return nil
-		})
-	}
-	sort.Strings(removed)
+	_ = os.Remove(dir)
 	return removed
-}
-
-// writeFiles creates every folder once (parents first) and then writes the
-// files from one goroutine per processor (at most 8): a tree has several
-// times more files than its zip has entries, and per-file system calls
-// dominate the cost. More writers than processors only queue on the
-// kernel's locks of the folders they share and start threads.
-func writeFiles(ctx context.Context, root string, t *tree, crlf bool, budget *int64) error {
-	dirs := make([]string, 0, len(t.dirs))
-	for _, d := range t.dirs {
-		dirs = append(dirs, d)
-	}
-	sort.Strings(dirs)
-	for _, d := range dirs {
-		if err := os.Mkdir(filepath.Join(root, filepath.FromSlash(d)), 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("create folder %s: %w", d, err)
-		}
-	}
-	jobs := make(chan *treeFile)
-	errs := make(chan error, 1)
-	var wg sync.WaitGroup
-	for range min(max(runtime.GOMAXPROCS(0), 1), 8) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var copyBuf, genBuf, crlfBuf []byte
-			for f := range jobs {
-				p := filepath.Join(root, filepath.FromSlash(f.path))
-				data := f.data
-				var err error
-				if f.part != nil {
-					if copyBuf == nil {
-						copyBuf = make([]byte, 32<<10)
-					}
-					err = writePart(p, f.part, copyBuf, budget)
-				} else {
-					if f.gen != nil {
-						genBuf = f.gen(genBuf[:0])
-						data = genBuf
-					}
-					if f.xml && crlf {
-						crlfBuf = appendCRLF(crlfBuf[:0], data)
-						data = crlfBuf
-					}
-					err = writeTreeFile(p, data)
-				}
-				if err != nil {
-					select {
-					case errs <- fmt.Errorf("write %s: %w", f.path, err):
-					default:
-					}
-				}
-			}
-		}()
-	}
-	var err error
-	for i := range t.files {
-		if err = ctx.Err(); err != nil {
-			break
-		}
-		if len(errs) > 0 {
-			break
-		}
-		jobs <- &t.files[i]
-	}
-	close(jobs)
-	wg.Wait()
-	if err != nil {
-		return err
-	}
-	select {
-	case err = <-errs:
-		return err
-	default:
-		return nil
-	}
 }
 
 // writePart inflates a zip entry into the file p, counting the bytes
@@ -267,7 +142,6 @@ func swapIn(folder, tmp string, t *tree) ([]string, error) {
 		present[strings.ToLower(e.Name())] = e.Name()
 		move = append(move, e.Name())
 	}
-	removed := removedFiles(folder, move, t)
 	old, err := os.MkdirTemp(filepath.Dir(folder), "."+filepath.Base(folder)+".ppalm-old-")
 	if err != nil {
 		return nil, fmt.Errorf("create temporary folder beside %s: %w", folder, err)
@@ -351,6 +225,23 @@ func swapIn(folder, tmp string, t *tree) ([]string, error) {
 	if err := os.Remove(journalPath(folder)); err != nil {
 		return nil, fmt.Errorf("remove swap journal: %w", err)
 	}
+	// The replaced folders are in tmp (exchanged) or old (moved aside);
+	// their files the new tree lacks are the removed components.
+	exchanged := map[string]bool{}
+	for _, s := range done {
+		if s.exchanged {
+			exchanged[s.name] = true
+		}
+	}
+	var removed []string
+	for _, m := range move {
+		aside := filepath.Join(old, m)
+		if exchanged[m] {
+			aside = filepath.Join(tmp, m)
+		}
+		removed = deleteOld(aside, m, t, removed)
+	}
+	sort.Strings(removed)
 	return removed, nil
 }
 

@@ -140,7 +140,7 @@ var appModuleComponents = sortedBy("AppModuleComponent", func(src []byte, a, b *
 // depth below n) in the order it gives. The whitespace between children
 // stays where it was, so only the elements move.
 func emitOrdered(dst, src []byte, n *node, delta int, orders map[string]childOrder) []byte {
-	if n.self || len(n.children) == 0 {
+	if n.self() || len(n.children) == 0 {
 		return append(dst, src[n.start:n.end]...)
 	}
 	kids := n.children

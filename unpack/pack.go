@@ -203,7 +203,7 @@ type packed struct {
 func itemElement(dst, src []byte, n *node, delta int) []byte {
 	tag := bytes.Replace(src[n.start:n.openEnd], []byte(xsiDecl), nil, 1)
 	dst = append(dst, tag...)
-	if n.self {
+	if n.self() {
 		return dst
 	}
 	dst = emitInner(dst, src, n, delta, nil)

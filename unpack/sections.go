@@ -82,7 +82,7 @@ func blankSeparated(src []byte, n *node) bool {
 		}
 		p = c.end
 	}
-	return n.self || isBlank(src[p:n.closeStart])
+	return n.self() || isBlank(src[p:n.closeStart])
 }
 
 func splitTemplates(src []byte, sec *node) ([]treeFile, []blobMove, bool) {
@@ -127,7 +127,7 @@ func splitEmailTemplates(src []byte, et *node) ([]treeFile, bool) {
 			if !ok {
 				return nil, false
 			}
-			if f == nil || f.self || f.openEnd == f.closeStart {
+			if f == nil || f.self() || f.openEnd == f.closeStart {
 				continue // nothing to move
 			}
 			if len(f.children) > 0 {
@@ -210,7 +210,7 @@ func documentFile(file, text string) ([]byte, bool) {
 		return nil, false
 	}
 	root, err := scanXML(src)
-	if err != nil || root.start != 0 || root.end != len(src) {
+	if err != nil || root.start != 0 || int(root.end) != len(src) {
 		return nil, false
 	}
 	pretty := indentElement(nil, src, root, 0)
@@ -281,7 +281,7 @@ func markupEnd(s string) int {
 // indentElement appends n with every element that holds only elements (no
 // text, not even whitespace) laid out one child a line, two spaces a level.
 func indentElement(dst, src []byte, n *node, depth int) []byte {
-	if n.self || len(n.children) == 0 || !elementOnly(src, n) {
+	if n.self() || len(n.children) == 0 || !elementOnly(src, n) {
 		return append(dst, src[n.start:n.end]...)
 	}
 	dst = append(dst, src[n.start:n.openEnd]...)
@@ -320,7 +320,7 @@ func compactXML(b []byte) ([]byte, error) {
 }
 
 func compactElement(dst, src []byte, n *node) []byte {
-	if n.self || len(n.children) == 0 || !blankSeparated(src, n) {
+	if n.self() || len(n.children) == 0 || !blankSeparated(src, n) {
 		return append(dst, src[n.start:n.end]...)
 	}
 	dst = append(dst, src[n.start:n.openEnd]...)
@@ -382,7 +382,7 @@ func (ts *treeSource) joinEmailTemplates(dst []byte, file string, src []byte, ro
 	var ferr error
 	tag := bytes.Replace(src[root.start:root.openEnd], []byte(xsiDecl), nil, 1)
 	dst = append(dst, tag...)
-	if root.self {
+	if root.self() {
 		return dst, nil
 	}
 	dst = emitInner(dst, src, root, delta, func(dst []byte, tpl *node) ([]byte, bool) {
@@ -401,7 +401,7 @@ func (ts *treeSource) joinEmailTemplates(dst []byte, file string, src []byte, ro
 				continue
 			}
 			f, _ := onlyChild(tpl, d.field)
-			if f == nil || f.self {
+			if f == nil || f.self() {
 				ferr = fmt.Errorf("%s: its template in %s has no <%s></%s> element to hold it", p, file, d.field, d.field)
 				return dst, true
 			}

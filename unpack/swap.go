@@ -23,8 +23,10 @@ import (
 // Each folder is swapped on its own, and where the platform can exchange
 // two paths in one call (renameat2 RENAME_EXCHANGE on Linux, renamex_np
 // RENAME_SWAP on macOS) the target never lacks it at all; elsewhere it
-// lacks it between two renames. All the reading, listing and comparing is
-// done before the first rename.
+// lacks it between two renames. All the reading, listing and comparing the
+// swap needs is done before the first rename; the old folders are listed
+// (for the files a new export removed) as they are deleted, once the
+// journal is gone.
 
 // swapJournal is what the journal file holds.
 type swapJournal struct {
@@ -69,33 +71,80 @@ func writeJournal(folder string, j swapJournal) error {
 	return nil
 }
 
-// recoverSwap finishes a swap a killed unpack left in folder, then removes
-// the temporary folders killed runs left beside it.
-func recoverSwap(folder string) error {
-	abs, err := filepath.Abs(folder)
-	if err != nil {
-		return err
-	}
+// recoverSwap finishes a swap a killed unpack left in folder (abs is its
+// absolute path), then removes the temporary folders killed runs left
+// beside it. One listing of the parent finds them all: the journal, its
+// temporary file, and the .<base>.ppalm-new-* and .ppalm-old-* folders.
+// parentListed says the listing succeeded (so the parent exists).
+func recoverSwap(folder, abs string) (parentListed bool, err error) {
 	parent, base := filepath.Dir(abs), filepath.Base(abs)
 	jp := journalPath(abs)
-	data, err := os.ReadFile(jp)
-	if err == nil {
-		var j swapJournal
-		if err := json.Unmarshal(data, &j); err != nil || !j.valid(base) {
-			return fmt.Errorf("%s is not a swap journal ppalm wrote; an unpack into %s was interrupted: check the folder, then delete that file and the .%s.ppalm-* folders beside it", jp, folder, base)
+	beside, listed := swapLeftovers(parent, base)
+	if !listed || beside.journal {
+		data, err := os.ReadFile(jp)
+		if err == nil {
+			var j swapJournal
+			if err := json.Unmarshal(data, &j); err != nil || !j.valid(base) {
+				return listed, fmt.Errorf("%s is not a swap journal ppalm wrote; an unpack into %s was interrupted: check the folder, then delete that file and the .%s.ppalm-* folders beside it", jp, folder, base)
+			}
+			if err := j.finish(parent, abs); err != nil {
+				return listed, fmt.Errorf("finish the unpack into %s that was interrupted: %w", folder, err)
+			}
+			if err := os.Remove(jp); err != nil {
+				return listed, fmt.Errorf("finish the unpack into %s that was interrupted: %w", folder, err)
+			}
+			// finish may have created the folder for the old tree.
+			beside.stale = append(beside.stale, j.New, j.Old)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return listed, fmt.Errorf("read swap journal %s: %w", jp, err)
 		}
-		if err := j.finish(parent, abs); err != nil {
-			return fmt.Errorf("finish the unpack into %s that was interrupted: %w", folder, err)
-		}
-		if err := os.Remove(jp); err != nil {
-			return fmt.Errorf("finish the unpack into %s that was interrupted: %w", folder, err)
-		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("read swap journal %s: %w", jp, err)
 	}
-	removeStaleSwaps(parent, base)
-	_ = os.Remove(jp + ".tmp")
-	return nil
+	// Whatever the stale folders hold is a previous tree or part of one:
+	// this run replaces every folder the tree owns anyway, and left in
+	// place they would be committed by git add -A.
+	for _, s := range beside.stale {
+		_ = os.RemoveAll(filepath.Join(parent, s))
+	}
+	if !listed || beside.journalTmp {
+		_ = os.Remove(jp + ".tmp")
+	}
+	return listed, nil
+}
+
+// swapRemains are what killed unpacks into one folder left beside it.
+type swapRemains struct {
+	journal, journalTmp bool
+	stale               []string // .<base>.ppalm-new-* and .ppalm-old-* names
+}
+
+// swapLeftovers lists parent once for what killed unpacks into base left
+// there; listed is false when parent cannot be read (then nothing is known).
+func swapLeftovers(parent, base string) (l swapRemains, listed bool) {
+	d, err := os.Open(parent)
+	if err != nil {
+		return l, false
+	}
+	defer d.Close()
+	names, err := d.Readdirnames(-1)
+	if err != nil {
+		return l, false
+	}
+	prefix := "." + base + ".ppalm-"
+	for _, n := range names {
+		rest, ok := strings.CutPrefix(n, prefix)
+		if !ok {
+			continue
+		}
+		switch {
+		case rest == "swap":
+			l.journal = true
+		case rest == "swap.tmp":
+			l.journalTmp = true
+		case strings.HasPrefix(rest, "new-"), strings.HasPrefix(rest, "old-"):
+			l.stale = append(l.stale, n)
+		}
+	}
+	return l, true
 }
 
 // valid refuses a journal naming anything but single folder names, and

@@ -25,6 +25,9 @@ type treeFile struct {
 	// customizations.xml are rendered as they are written, into a buffer
 	// each writer reuses, rather than all held in memory at once.
 	gen func(dst []byte) []byte
+	// size is about what gen appends (the bytes of the elements it
+	// renders), so a writer sizes its buffer once.
+	size int
 	// xml marks generated XML (LF inside); line endings are applied on write.
 	xml bool
 }
@@ -37,6 +40,8 @@ type tree struct {
 	// dirs maps every lower-case directory to its spelling, so Foo/a and foo/b
 	// are caught too.
 	dirs map[string]string
+	// written, when set, is handed each file once it is added (checked).
+	written func(treeFile)
 }
 
 func newTree() *tree {
@@ -47,9 +52,19 @@ func (t *tree) add(path string, data []byte, xml bool) error {
 	return t.addFile(treeFile{path: path, data: data, xml: xml})
 }
 
-// genFile is a generated XML file rendered when it is written.
-func genFile(path string, gen func(dst []byte) []byte) treeFile {
-	return treeFile{path: path, gen: gen, xml: true}
+// genFile is a generated XML file rendered when it is written, from the
+// elements of src spanning about size bytes.
+func genFile(path string, size int, gen func(dst []byte) []byte) treeFile {
+	return treeFile{path: path, gen: gen, size: size, xml: true}
+}
+
+// span is the number of bytes the elements take in their document.
+func span(ns ...*node) int {
+	n := 0
+	for _, e := range ns {
+		n += int(e.end - e.start)
+	}
+	return n
 }
 
 // content returns the file's bytes (rendering a generated file).
@@ -88,6 +103,9 @@ func (t *tree) addFile(f treeFile) error {
 	}
 	t.index[lp] = path
 	t.files = append(t.files, f)
+	if t.written != nil {
+		t.written(f)
+	}
 	return nil
 }
 
@@ -119,7 +137,7 @@ func startTagWithXsi(src []byte, n *node) []byte {
 		return tag
 	}
 	out := make([]byte, 0, len(tag)+len(xsiDecl)+2)
-	if n.self {
+	if n.self() {
 		body := bytes.TrimRight(tag[:len(tag)-2], " \t\n")
 		out = append(out, body...)
 		out = append(out, xsiDecl...)
@@ -136,7 +154,7 @@ func fragmentFile(src []byte, n *node, bare bool, replace func([]byte, *node) ([
 	// Sized up front: every page a growing buffer leaves behind is a fresh
 	// page of memory, and touching fresh memory is what an unpack spends
 	// most on after writing the files.
-	return appendFragment(make([]byte, 0, len(xmlHeader)+len(xsiDecl)+2+n.end-n.start), src, n, bare, replace)
+	return appendFragment(make([]byte, 0, len(xmlHeader)+len(xsiDecl)+2+int(n.end-n.start)), src, n, bare, replace)
 }
 
 // appendFragment is fragmentFile appending to out.
@@ -147,7 +165,7 @@ func appendFragment(out, src []byte, n *node, bare bool, replace func([]byte, *n
 	} else {
 		out = append(out, startTagWithXsi(src, n)...)
 	}
-	if n.self {
+	if n.self() {
 		return out
 	}
 	out = emitInner(out, src, n, -max(column(src, n), 0), replace)
@@ -181,7 +199,7 @@ func emptyTag(dst []byte, name string) []byte {
 // hasOnlyChildren reports whether every child of n is called name and no
 // text or comment sits between them, so splitting n loses nothing.
 func hasOnlyChildren(src []byte, n *node, name string) bool {
-	if n.self {
+	if n.self() {
 		return true
 	}
 	p := n.openEnd
@@ -196,5 +214,5 @@ func hasOnlyChildren(src []byte, n *node, name string) bool {
 
 // isEmptyElement reports an element with no children and only whitespace.
 func isEmptyElement(src []byte, n *node) bool {
-	return n.self || (len(n.children) == 0 && isBlank(src[n.openEnd:n.closeStart]))
+	return n.self() || (len(n.children) == 0 && isBlank(src[n.openEnd:n.closeStart]))
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 )
@@ -27,31 +28,81 @@ func Unpack(ctx context.Context, opts UnpackOptions) (*Summary, error) {
 	if err := checkTargetFolder(opts.Folder); err != nil {
 		return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
 	}
+	abs, err := filepath.Abs(opts.Folder)
+	if err != nil {
+		return nil, fmt.Errorf("unpack %s: folder %s: %w", opts.ZipFile, opts.Folder, err)
+	}
 	// A swap a killed run left half done is finished first, so the folder
 	// is whole whatever this run does.
-	if err := recoverSwap(opts.Folder); err != nil {
+	parentExists, err := recoverSwap(opts.Folder, abs)
+	if err != nil {
 		return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
 	}
 	budget := opts.MaxInflatedBytes
 	if budget <= 0 {
 		budget = DefaultMaxInflatedBytes
 	}
-	t, sum, exports, err := buildTree(ctx, opts, &budget)
+	// The collector waits while the tree is built and written (gcpause.go).
+	resume, paused := pauseGC(), true
+	defer func() { resume() }()
+	exports, err := readExports(opts, &budget, func(ex *export) {
+		if len(ex.solution)+len(ex.customizations) > maxPausedManifests {
+			resume()
+			paused = false
+		}
+	})
 	for _, ex := range exports {
 		defer ex.close()
 	}
 	if err != nil {
 		return nil, err
 	}
+	crlf := le == "crlf"
+	t := newTree()
+	// Files are written as the tree decides them, unless the folder's
+	// parent is missing (creating it for a tree that then fails would
+	// change something) or canvas app reviews read the app documents first
+	// (the documents are then written from what the reviews read).
+	var w *treeWriter
+	if parentExists && !opts.ProcessCanvasApps {
+		if w, err = newTreeWriter(ctx, opts.Folder, abs, crlf, &budget); err != nil {
+			return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
+		}
+		defer w.discard()
+		t.written = w.add
+		w.start()
+	}
+	sum, err := buildTree(opts, exports, t)
+	if err != nil {
+		return nil, err
+	}
 	if opts.ProcessCanvasApps {
+		resume()
 		if err := addCanvasReviews(t, &budget); err != nil {
 			return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
+		}
+		if paused {
+			resume = pauseGC()
 		}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
 	}
-	removed, err := writeTree(ctx, opts.Folder, t, le == "crlf", &budget)
+	if w == nil {
+		if w, err = newTreeWriter(ctx, opts.Folder, abs, crlf, &budget); err != nil {
+			return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
+		}
+		defer w.discard()
+		for i := range t.files {
+			w.add(t.files[i])
+		}
+		w.start()
+	}
+	if err := w.finish(); err != nil {
+		return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
+	}
+	removed, err := swapIn(abs, w.root, t)
+	resume()
 	if err != nil {
 		return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
 	}
@@ -61,58 +112,72 @@ func Unpack(ctx context.Context, opts UnpackOptions) (*Summary, error) {
 	return sum, nil
 }
 
-// buildTree reads the zip(s) and computes every file of the tree: the
-// generated ones in memory, the others as the zip entries they copy. The
-// exports it returns (also with an error) are closed after writing.
-func buildTree(ctx context.Context, opts UnpackOptions, budget *int64) (*tree, *Summary, []*export, error) {
-	ex, err := readExport(opts.ZipFile, budget)
+// readExports reads and checks the zip(s) an unpack reads: opts.ZipFile,
+// and with Both the managed zip beside it. The exports it returns (also
+// with an error) are closed once the tree is written.
+//
+// opened is called with each export once its manifests are read
+// (readExport).
+func readExports(opts UnpackOptions, budget *int64, opened func(*export)) ([]*export, error) {
+	ex, err := readExport(opts.ZipFile, budget, opened)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("unpack: %w", err)
+		return nil, fmt.Errorf("unpack: %w", err)
 	}
 	exports := []*export{ex}
 	name, version, managedFlag := ex.manifest()
 	isManaged := managedFlag == "1"
 	if managedFlag != "0" && managedFlag != "1" {
-		return nil, nil, exports, fmt.Errorf("unpack %s: %s: <Managed> is %q, expected 0 or 1 in an exported zip", opts.ZipFile, solutionPart, managedFlag)
+		return exports, fmt.Errorf("unpack %s: %s: <Managed> is %q, expected 0 or 1 in an exported zip", opts.ZipFile, solutionPart, managedFlag)
 	}
 	switch opts.PackageType {
 	case Unmanaged, Both:
 		if isManaged {
-			return nil, nil, exports, fmt.Errorf("unpack %s: the zip is managed (<Managed>1</Managed>) but package type %s needs the unmanaged zip", opts.ZipFile, opts.PackageType)
+			return exports, fmt.Errorf("unpack %s: the zip is managed (<Managed>1</Managed>) but package type %s needs the unmanaged zip", opts.ZipFile, opts.PackageType)
 		}
 	case Managed:
 		if !isManaged {
-			return nil, nil, exports, fmt.Errorf("unpack %s: the zip is unmanaged (<Managed>0</Managed>) but package type Managed was asked for", opts.ZipFile)
+			return exports, fmt.Errorf("unpack %s: the zip is unmanaged (<Managed>0</Managed>) but package type Managed was asked for", opts.ZipFile)
 		}
 	}
-	t := newTree()
+	if opts.PackageType != Both {
+		return exports, nil
+	}
+	mzip := ManagedZipName(opts.ZipFile)
+	mex, err := readExport(mzip, budget, opened)
+	if err != nil {
+		return exports, fmt.Errorf("unpack both: %w", err)
+	}
+	exports = append(exports, mex)
+	mname, mversion, mflag := mex.manifest()
+	if mflag != "1" || mname != name || mversion != version {
+		return exports, fmt.Errorf("unpack both: %s holds %s %s (Managed=%s); expected the managed export of %s %s", mzip, mname, mversion, mflag, name, version)
+	}
+	return exports, nil
+}
+
+// buildTree computes every file of the tree from the exports readExports
+// read: the generated ones rendered when written, the others as the zip
+// entries they copy.
+func buildTree(opts UnpackOptions, exports []*export, t *tree) (*Summary, error) {
+	ex := exports[0]
+	name, version, managedFlag := ex.manifest()
+	isManaged := managedFlag == "1"
 	u := &unpacker{ex: ex, t: t, managed: isManaged}
 	solutionManaged := ""
 	if opts.PackageType == Both {
 		solutionManaged = "2"
 	}
 	if err := u.run(solutionManaged); err != nil {
-		return nil, nil, exports, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
+		return nil, fmt.Errorf("unpack %s: %w", opts.ZipFile, err)
 	}
 	if opts.PackageType == Both {
-		mzip := ManagedZipName(opts.ZipFile)
-		mex, err := readExport(mzip, budget)
-		if err != nil {
-			return nil, nil, exports, fmt.Errorf("unpack both: %w", err)
-		}
-		exports = append(exports, mex)
-		mname, mversion, mflag := mex.manifest()
-		if mflag != "1" || mname != name || mversion != version {
-			return nil, nil, exports, fmt.Errorf("unpack both: %s holds %s %s (Managed=%s); expected the managed export of %s %s", mzip, mname, mversion, mflag, name, version)
-		}
-		mu := &unpacker{ex: mex, t: t, managed: true, variantsOnly: true}
+		mu := &unpacker{ex: exports[1], t: t, managed: true, variantsOnly: true}
 		if err := mu.run(""); err != nil {
-			return nil, nil, exports, fmt.Errorf("unpack %s: %w", mzip, err)
+			return nil, fmt.Errorf("unpack %s: %w", ManagedZipName(opts.ZipFile), err)
 		}
 	}
-	sum := &Summary{UniqueName: name, Version: version, Managed: isManaged, Both: opts.PackageType == Both,
-		Components: countComponents(ex.customizations, ex.custRoot, ex.names)}
-	return t, sum, exports, nil
+	return &Summary{UniqueName: name, Version: version, Managed: isManaged, Both: opts.PackageType == Both,
+		Components: countComponents(ex.customizations, ex.custRoot, ex.names)}, nil
 }
 
 // ManagedZipName is the managed zip that pac pairs with an unmanaged one:
@@ -197,7 +262,7 @@ func (u *unpacker) run(solutionManaged string) error {
 // solutionFile renders Other/Solution.xml: <Managed> rewritten when managed
 // is set, and the lists orders names put in their order.
 func solutionFile(src []byte, root *node, managed string, orders map[string]childOrder) []byte {
-	if m := root.child("SolutionManifest").childNode("Managed"); managed != "" && m != nil && !m.self {
+	if m := root.child("SolutionManifest").childNode("Managed"); managed != "" && m != nil && !m.self() {
 		edited := append(append(append([]byte(nil), src[:m.openEnd]...), managed...), src[m.closeStart:]...)
 		if r, err := scanXML(edited); err == nil {
 			src, root = edited, r
@@ -233,7 +298,7 @@ func (u *unpacker) section(sec *node) (bool, error) {
 				return true, nil
 			}
 			src := u.ex.customizations
-			return true, u.t.addFile(genFile("Other/"+w+".xml", func(dst []byte) []byte { return appendFragment(dst, src, sec, false, nil) }))
+			return true, u.t.addFile(genFile("Other/"+w+".xml", span(sec), func(dst []byte) []byte { return appendFragment(dst, src, sec, false, nil) }))
 		}
 	}
 	for i := range itemRules {
@@ -298,7 +363,7 @@ func (u *unpacker) items(r *itemRule, sec *node) (bool, error) {
 		if r.managedVariant {
 			p = u.variantName(p)
 		}
-		if err := u.t.addFile(genFile(p, func(dst []byte) []byte {
+		if err := u.t.addFile(genFile(p, span(it), func(dst []byte) []byte {
 			return appendFragment(dst, src, it, r.bare, orderedChildren(src, it, r.orders))
 		})); err != nil {
 			return false, err
@@ -378,7 +443,7 @@ func (u *unpacker) entity(e *node, formulas []string) error {
 	dir := "Entities/" + e.childText(src, "Name") + "/"
 	var files []treeFile
 	wrapped := func(p, wrapper string, item *node) {
-		files = append(files, genFile(p, func(dst []byte) []byte { return appendWrapped(dst, src, wrapper, []*node{item}) }))
+		files = append(files, genFile(p, span(item), func(dst []byte) []byte { return appendWrapped(dst, src, wrapper, []*node{item}) }))
 	}
 	// The children of <Entity> that move to files of their own, left as
 	// placeholders in Entity.xml.
@@ -399,7 +464,7 @@ func (u *unpacker) entity(e *node, formulas []string) error {
 			if u.variantsOnly || !listSplittable(src, c, "savedqueries", "savedquery", "savedqueryid") {
 				continue
 			}
-			if !c.self && len(c.children) == 1 {
+			if !c.self() && len(c.children) == 1 {
 				for _, q := range c.children[0].children {
 					wrapped(dir+"SavedQueries/"+q.childText(src, "savedqueryid")+".xml", "savedqueries", q)
 				}
@@ -415,14 +480,14 @@ func (u *unpacker) entity(e *node, formulas []string) error {
 			if u.variantsOnly {
 				continue
 			}
-			files = append(files, genFile(dir+"RibbonDiff.xml", func(dst []byte) []byte { return appendFragment(dst, src, c, false, nil) }))
+			files = append(files, genFile(dir+"RibbonDiff.xml", span(c), func(dst []byte) []byte { return appendFragment(dst, src, c, false, nil) }))
 		default:
 			continue
 		}
 		split[c] = true
 	}
 	if !u.variantsOnly {
-		entityXML := genFile(dir+"Entity.xml", func(dst []byte) []byte {
+		entityXML := genFile(dir+"Entity.xml", span(e), func(dst []byte) []byte {
 			return appendFragment(dst, src, e, false, func(dst []byte, c *node) ([]byte, bool) {
 				if !split[c] {
 					return dst, false
@@ -456,7 +521,7 @@ func formsSplittable(src []byte, fx *node) bool {
 	}
 	for _, f := range fx.children {
 		typ, ok := f.attr(src, "type")
-		if !ok || !safeSegment(typ) || f.self || len(f.children) == 0 {
+		if !ok || !safeSegment(typ) || f.self() || len(f.children) == 0 {
 			return false
 		}
 		raw, _ := f.rawAttr(src, "type")
@@ -542,7 +607,7 @@ func (u *unpacker) relationships(sec *node) (bool, error) {
 	}
 	for _, lk := range order {
 		group := groups[lk]
-		if err := u.t.addFile(genFile("Other/Relationships/"+spelling[lk]+".xml", func(dst []byte) []byte {
+		if err := u.t.addFile(genFile("Other/Relationships/"+spelling[lk]+".xml", span(group...), func(dst []byte) []byte {
 			return appendWrapped(dst, src, "EntityRelationships", group)
 		})); err != nil {
 			return false, err

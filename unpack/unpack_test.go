@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -219,10 +220,23 @@ func TestUnpackReplacesTreeKeepsOtherFiles(t *testing.T) {
 	must(t, os.MkdirAll(filepath.Join(dir, "config"), 0o755))
 	must(t, os.WriteFile(filepath.Join(dir, "config", "deploymentSettings.json"), []byte("{}"), 0o644))
 	// Version 23 has no custom connector and fewer components than 24.
-	unpackTo(t, fixtures.Path("pl400demos-medium", "PL400Demos_1_0_23_0.zip"), UnpackOptions{Folder: dir})
+	v24, _ := unpackTo(t, fixtures.Path("pl400demos-medium", "PL400Demos_1_0_24_0.zip"), UnpackOptions{})
+	_, sum := unpackTo(t, fixtures.Path("pl400demos-medium", "PL400Demos_1_0_23_0.zip"), UnpackOptions{Folder: dir})
 	fresh, _ := unpackTo(t, fixtures.Path("pl400demos-medium", "PL400Demos_1_0_23_0.zip"), UnpackOptions{})
 	got := readDir(t, dir)
 	want := readDir(t, fresh)
+	// Summary.Removed is every file of version 24's tree that 23's lacks,
+	// from folders exchanged (Entities/) and moved out (Connectors/) alike.
+	var wantRemoved []string
+	for p := range readDir(t, v24) {
+		if _, ok := want[p]; !ok {
+			wantRemoved = append(wantRemoved, p)
+		}
+	}
+	sort.Strings(wantRemoved)
+	if len(wantRemoved) == 0 || !reflect.DeepEqual(sum.Removed, wantRemoved) {
+		t.Errorf("Removed = %v, want %v", sum.Removed, wantRemoved)
+	}
 	want["README.md"] = []byte("# mine")
 	want["config/deploymentSettings.json"] = []byte("{}")
 	if !reflect.DeepEqual(sortedNames(want), sortedNames(got)) {

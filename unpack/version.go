@@ -45,7 +45,7 @@ func SetVersion(folder, version string) error {
 		return fmt.Errorf("set version: %s is not well-formed XML: %w", p, err)
 	}
 	v := root.child("SolutionManifest").childNode("Version")
-	if v == nil || v.self {
+	if v == nil || v.self() {
 		return fmt.Errorf("set version: %s has no <SolutionManifest><Version> element", p)
 	}
 	var out []byte

@@ -3,6 +3,7 @@ package unpack
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -13,15 +14,23 @@ import (
 // node is one element of a scanned XML document, located by byte offsets so
 // fragments can be copied out of (and back into) the manifests without
 // re-serialising them.
+//
+// A large customizations.xml has tens of thousands of elements, and every
+// page of memory their nodes take is touched for the first time while it
+// is scanned (~13 us a page on the VMs measured): offsets are int32 (XML
+// files over 2 GiB are refused) and self-closing is read from them, so a
+// node takes 56 bytes instead of 80.
 type node struct {
 	name       string
-	start      int // index of '<'
-	openEnd    int // index after the '>' of the start tag
-	closeStart int // index of "</" (== end for a self-closing element)
-	end        int // index after the element's last '>'
-	self       bool
 	children   []*node
+	start      int32 // index of '<'
+	openEnd    int32 // index after the '>' of the start tag
+	closeStart int32 // index of "</" (== end for a self-closing element)
+	end        int32 // index after the element's last '>'
 }
+
+// self reports a self-closing element (<x/>).
+func (n *node) self() bool { return n.end == n.openEnd }
 
 // xmlSyntaxError carries the line of the problem so the caller can name
 // the file and the place.
@@ -46,34 +55,46 @@ func normalizeXML(b []byte) []byte {
 }
 
 // normalizeOwnedXML is normalizeXML done in place, for a buffer nothing
-// else holds.
+// else holds. Exports end every line with CRLF: the lines between are
+// moved whole, not byte by byte.
 func normalizeOwnedXML(b []byte) []byte {
 	b = bytes.TrimPrefix(b, bom)
-	i := bytes.IndexByte(b, '\r')
+	i := bytes.Index(b, []byte("\r\n"))
 	if i < 0 {
 		return b
 	}
 	w := i
-	for r := i; r < len(b); r++ {
-		if b[r] == '\r' && r+1 < len(b) && b[r+1] == '\n' {
-			continue
+	for r := i + 1; ; {
+		// b[r] is the '\n' of a CRLF whose '\r' is dropped.
+		j := bytes.Index(b[r+1:], []byte("\r\n"))
+		if j < 0 {
+			w += copy(b[w:], b[r:])
+			return b[:w]
 		}
-		b[w] = b[r]
-		w++
+		w += copy(b[w:], b[r:r+1+j])
+		r += j + 2
 	}
-	return b[:w]
 }
 
 // scanXML checks that src is one well-formed XML element (with optional
 // declaration, comments and processing instructions around it) and returns
 // the element tree. DOCTYPEs are refused: no real solution part has one, and
 // they are the door to entity-expansion bombs.
+//
+// The tree of a large customizations.xml has tens of thousands of nodes,
+// and building it was the largest cost of an unpack after writing the
+// files: a node, a name string and a map of attribute names a tag, and a
+// growing children slice an element. Nodes and children slices are now cut
+// from a few blocks, names are shared, and attribute names are compared in
+// place, so the tree costs about a tenth of the allocations.
 func scanXML(src []byte) (*node, error) {
 	var root *node
-	var stack []*node
 	lineAt := func(i int) int { return bytes.Count(src[:min(i, len(src))], []byte("\n")) + 1 }
 	fail := func(i int, format string, a ...any) error {
 		return &xmlSyntaxError{line: lineAt(i), msg: fmt.Sprintf(format, a...)}
+	}
+	if len(src) > math.MaxInt32 {
+		return nil, fail(0, "%d bytes, more than the 2 GiB ppalm reads in one XML file", len(src))
 	}
 	if !utf8.Valid(src) {
 		return nil, fail(0, "not valid UTF-8")
@@ -81,9 +102,21 @@ func scanXML(src []byte) (*node, error) {
 	// Memory follows the element count, not the byte count: 600 MB of
 	// <a/> is 150 million nodes. Counting '<' first refuses such a file
 	// before a single node is allocated.
-	if n := bytes.Count(src, []byte("<")); n > MaxXMLElements {
-		return nil, fail(0, "%d tags, more than the %d elements ppalm reads in one XML file (an element bomb?)", n, MaxXMLElements)
+	tags := bytes.Count(src, []byte("<"))
+	if tags > MaxXMLElements {
+		return nil, fail(0, "%d tags, more than the %d elements ppalm reads in one XML file (an element bomb?)", tags, MaxXMLElements)
 	}
+	// Every start tag is a '<' that does not begin "</", so this bounds
+	// the elements (and the blocks the tree is cut from).
+	a := treeArena{left: tags - bytes.Count(src, []byte("</"))}
+	// open are the elements not yet closed, innermost last; kids holds the
+	// children each has so far, from its mark on.
+	type openElement struct {
+		n    *node
+		mark int
+	}
+	var open []openElement
+	var kids []*node
 	pos := 0
 	for pos < len(src) {
 		lt := bytes.IndexByte(src[pos:], '<')
@@ -91,7 +124,7 @@ func scanXML(src []byte) (*node, error) {
 		if lt >= 0 {
 			text = src[pos : pos+lt]
 		}
-		if len(stack) == 0 {
+		if len(open) == 0 {
 			if len(bytes.TrimSpace(text)) > 0 {
 				return nil, fail(pos, "text outside the root element")
 			}
@@ -117,7 +150,7 @@ func scanXML(src []byte) (*node, error) {
 			}
 			pos = i + 4 + e + 3
 		case bytes.HasPrefix(rest, []byte("<![CDATA[")):
-			if len(stack) == 0 {
+			if len(open) == 0 {
 				return nil, fail(i, "CDATA outside the root element")
 			}
 			e := bytes.Index(rest, []byte("]]>"))
@@ -132,45 +165,79 @@ func scanXML(src []byte) (*node, error) {
 			if e < 0 {
 				return nil, fail(i, "unterminated end tag")
 			}
-			name := string(bytes.TrimRight(rest[2:e], " \t\n\r"))
-			if len(stack) == 0 {
+			name := bytes.TrimRight(rest[2:e], " \t\n\r")
+			if len(open) == 0 {
 				return nil, fail(i, "end tag </%s> without a start tag", name)
 			}
-			top := stack[len(stack)-1]
-			if top.name != name {
-				return nil, fail(i, "end tag </%s> does not match <%s>", name, top.name)
+			top := open[len(open)-1]
+			if top.n.name != string(name) {
+				return nil, fail(i, "end tag </%s> does not match <%s>", name, top.n.name)
 			}
-			top.closeStart = i
-			top.end = i + e + 1
-			stack = stack[:len(stack)-1]
-			pos = top.end
+			top.n.closeStart = int32(i)
+			top.n.end = int32(i + e + 1)
+			top.n.children = a.children(kids[top.mark:], len(kids))
+			kids = kids[:top.mark]
+			open = open[:len(open)-1]
+			pos = i + e + 1
 		default:
-			n, err := scanStartTag(src, i)
-			if err != nil {
+			n := a.node()
+			if err := scanStartTag(src, i, n, &a.names); err != nil {
 				return nil, fail(i, "%v", err)
 			}
-			if len(stack) == 0 {
+			if len(open) == 0 {
 				if root != nil {
 					return nil, fail(i, "second root element <%s>", n.name)
 				}
 				root = n
 			} else {
-				p := stack[len(stack)-1]
-				p.children = append(p.children, n)
+				kids = append(kids, n)
 			}
-			if !n.self {
-				stack = append(stack, n)
+			if !n.self() {
+				open = append(open, openElement{n, len(kids)})
 			}
-			pos = n.openEnd
+			pos = int(n.openEnd)
 		}
 	}
-	if len(stack) > 0 {
-		return nil, fail(len(src), "element <%s> is never closed", stack[len(stack)-1].name)
+	if len(open) > 0 {
+		return nil, fail(len(src), "element <%s> is never closed", open[len(open)-1].n.name)
 	}
 	if root == nil {
 		return nil, fail(0, "no root element")
 	}
 	return root, nil
+}
+
+// treeArena hands out the nodes and children slices of one tree from
+// blocks that double in size, never past what the document can hold.
+type treeArena struct {
+	left  int // elements the document may still hold
+	nodes []node
+	kids  []*node
+	names map[string]string // element names, each allocated once
+}
+
+func (a *treeArena) node() *node {
+	if len(a.nodes) == cap(a.nodes) {
+		a.nodes = make([]node, 0, max(min(max(2*cap(a.nodes), 256), a.left), 1))
+	}
+	a.left--
+	a.nodes = a.nodes[:len(a.nodes)+1]
+	return &a.nodes[len(a.nodes)-1]
+}
+
+// children copies c into the current block of children, capped so that an
+// append to one element's children never reaches its neighbour's; pending
+// children (c among them) are still to be copied.
+func (a *treeArena) children(c []*node, pending int) []*node {
+	if len(c) == 0 {
+		return nil
+	}
+	if cap(a.kids)-len(a.kids) < len(c) {
+		a.kids = make([]*node, 0, max(min(max(2*cap(a.kids), 256), a.left+pending), len(c)))
+	}
+	s := len(a.kids)
+	a.kids = append(a.kids, c...)
+	return a.kids[s:len(a.kids):len(a.kids)]
 }
 
 // MaxXMLElements bounds the elements of one XML file, and with them the
@@ -191,78 +258,114 @@ func isNameByte(c byte, first bool) bool {
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
-// scanStartTag reads the start tag beginning at src[i] == '<'.
-func scanStartTag(src []byte, i int) (*node, error) {
+// scanStartTag reads the start tag beginning at src[i] == '<' into n,
+// taking its name from names (or adding it).
+func scanStartTag(src []byte, i int, n *node, names *map[string]string) error {
 	j := i + 1
 	for j < len(src) && isNameByte(src[j], j == i+1) {
 		j++
 	}
 	if j == i+1 {
-		return nil, fmt.Errorf("invalid element name")
+		return fmt.Errorf("invalid element name")
 	}
-	n := &node{name: string(src[i+1 : j]), start: i}
-	seen := map[string]bool{}
+	n.name, n.start = internName(names, src[i+1:j]), int32(i)
+	// Attribute names seen, as offsets into src: compared in place, and
+	// through a map only past a few (a hostile tag may hold thousands).
+	var spans [16][2]int
+	seen := spans[:0]
+	var many map[string]bool
 	for {
 		for j < len(src) && isSpace(src[j]) {
 			j++
 		}
 		if j >= len(src) {
-			return nil, fmt.Errorf("unterminated start tag <%s>", n.name)
+			return fmt.Errorf("unterminated start tag <%s>", n.name)
 		}
 		if src[j] == '>' {
-			n.openEnd = j + 1
-			return n, nil
+			n.openEnd = int32(j + 1)
+			return nil
 		}
 		if src[j] == '/' {
 			if j+1 < len(src) && src[j+1] == '>' {
-				n.self = true
-				n.openEnd, n.closeStart, n.end = j+2, j+2, j+2
-				return n, nil
+				n.openEnd, n.closeStart, n.end = int32(j+2), int32(j+2), int32(j+2)
+				return nil
 			}
-			return nil, fmt.Errorf("stray '/' in <%s>", n.name)
+			return fmt.Errorf("stray '/' in <%s>", n.name)
 		}
 		if !isSpace(src[j-1]) {
-			return nil, fmt.Errorf("missing space before attribute in <%s>", n.name)
+			return fmt.Errorf("missing space before attribute in <%s>", n.name)
 		}
 		a := j
 		for j < len(src) && isNameByte(src[j], j == a) {
 			j++
 		}
 		if j == a {
-			return nil, fmt.Errorf("invalid attribute name in <%s>", n.name)
+			return fmt.Errorf("invalid attribute name in <%s>", n.name)
 		}
-		an := string(src[a:j])
-		if seen[an] {
-			return nil, fmt.Errorf("attribute %s repeated in <%s>", an, n.name)
+		an := src[a:j]
+		repeated := false
+		if many != nil {
+			repeated = many[string(an)]
+			many[string(an)] = true
+		} else {
+			for _, s := range seen {
+				if bytes.Equal(src[s[0]:s[1]], an) {
+					repeated = true
+				}
+			}
+			if len(seen) < len(spans) {
+				seen = append(seen, [2]int{a, j})
+			} else {
+				many = make(map[string]bool, 2*len(spans))
+				for _, s := range seen {
+					many[string(src[s[0]:s[1]])] = true
+				}
+				many[string(an)] = true
+			}
 		}
-		seen[an] = true
+		if repeated {
+			return fmt.Errorf("attribute %s repeated in <%s>", an, n.name)
+		}
 		for j < len(src) && isSpace(src[j]) {
 			j++
 		}
 		if j >= len(src) || src[j] != '=' {
-			return nil, fmt.Errorf("attribute %s in <%s> has no value", an, n.name)
+			return fmt.Errorf("attribute %s in <%s> has no value", an, n.name)
 		}
 		j++
 		for j < len(src) && isSpace(src[j]) {
 			j++
 		}
 		if j >= len(src) || (src[j] != '"' && src[j] != '\'') {
-			return nil, fmt.Errorf("attribute %s in <%s> is not quoted", an, n.name)
+			return fmt.Errorf("attribute %s in <%s> is not quoted", an, n.name)
 		}
 		q := src[j]
 		e := bytes.IndexByte(src[j+1:], q)
 		if e < 0 {
-			return nil, fmt.Errorf("attribute %s in <%s> is not closed", an, n.name)
+			return fmt.Errorf("attribute %s in <%s> is not closed", an, n.name)
 		}
 		val := src[j+1 : j+1+e]
 		if bytes.IndexByte(val, '<') >= 0 {
-			return nil, fmt.Errorf("'<' in the value of attribute %s in <%s>", an, n.name)
+			return fmt.Errorf("'<' in the value of attribute %s in <%s>", an, n.name)
 		}
 		if err := checkText(val); err != nil {
-			return nil, fmt.Errorf("attribute %s in <%s>: %v", an, n.name, err)
+			return fmt.Errorf("attribute %s in <%s>: %v", an, n.name, err)
 		}
 		j = j + 1 + e + 1
 	}
+}
+
+// internName returns b as a string, one string per distinct name.
+func internName(names *map[string]string, b []byte) string {
+	if s, ok := (*names)[string(b)]; ok {
+		return s
+	}
+	if *names == nil {
+		*names = map[string]string{}
+	}
+	s := string(b)
+	(*names)[s] = s
+	return s
 }
 
 // checkText verifies the entity references in character data.
@@ -345,7 +448,7 @@ func (n *node) child(name string) *node {
 
 // text returns the unescaped character data of a leaf element.
 func (n *node) text(src []byte) string {
-	if n == nil || n.self {
+	if n == nil || n.self() {
 		return ""
 	}
 	return strings.TrimSpace(unescape(src[n.openEnd:n.closeStart]))
@@ -456,7 +559,7 @@ func spaces(n int) string {
 // emitInner appends the content of n (between its tags) with indentation
 // shifted by delta; replace, when it returns true, substitutes a direct child.
 func emitInner(dst, src []byte, n *node, delta int, replace func(dst []byte, c *node) ([]byte, bool)) []byte {
-	if n.self {
+	if n.self() {
 		return dst
 	}
 	p := n.openEnd
@@ -484,7 +587,7 @@ func emitGap(dst, gap []byte, delta int) []byte {
 
 // emitElement appends n with its inner indentation shifted by delta.
 func emitElement(dst, src []byte, n *node, delta int) []byte {
-	if delta == 0 || n.self || len(n.children) == 0 {
+	if delta == 0 || n.self() || len(n.children) == 0 {
 		return append(dst, src[n.start:n.end]...)
 	}
 	dst = append(dst, src[n.start:n.openEnd]...)

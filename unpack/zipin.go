@@ -45,12 +45,16 @@ func checkEntryName(name string) error { return solzip.CheckName(name) }
 // readExport reads and checks a solution zip through the reader every ppalm
 // command shares (solzip), so unpack refuses what plan, import and settings
 // refuse: names, sizes and ratios the headers claim, within budget. It
-// reads the manifests (decrementing budget by them) and leaves the other
+// reads the manifests (decrementing budget by them; solzip checks their
+// roots as it reads them, so each is inflated once) and leaves the other
 // parts in the zip, inflated as they are written (writePart counts them
 // against budget again). The caller closes the export once the tree is
 // written.
-func readExport(path string, budget *int64) (_ *export, err error) {
-	z, err := solzip.Open(path, solzip.Options{MaxInflated: *budget})
+//
+// opened, when set, is called once the manifests are read, before they are
+// scanned.
+func readExport(path string, budget *int64, opened func(*export)) (_ *export, err error) {
+	z, err := solzip.Open(path, solzip.Options{MaxInflated: *budget, ReadManifests: true})
 	if err != nil {
 		return nil, fmt.Errorf("read solution zip %s: %w", path, err)
 	}
@@ -59,19 +63,12 @@ func readExport(path string, budget *int64) (_ *export, err error) {
 			z.Close()
 		}
 	}()
-	ex := &export{path: path, zip: z, parts: make(map[string]*zip.File, len(z.Files))}
+	ex := &export{path: path, zip: z, parts: make(map[string]*zip.File, len(z.Files)),
+		solution: normalizeOwnedXML(z.SolutionXML), customizations: normalizeOwnedXML(z.CustomizationsXML)}
 	for _, f := range z.Files {
 		switch f {
 		case z.Solution, z.Customizations:
-			data, err := z.ReadXML(f)
-			if err != nil {
-				return nil, fmt.Errorf("read solution zip %s: %w", path, err)
-			}
-			if f == z.Solution {
-				ex.solution = normalizeOwnedXML(data)
-			} else {
-				ex.customizations = normalizeOwnedXML(data)
-			}
+			// read by Open
 		case z.ContentTypes:
 			// regenerated on pack
 		default:
@@ -80,6 +77,9 @@ func readExport(path string, budget *int64) (_ *export, err error) {
 		}
 	}
 	*budget = z.Remaining()
+	if opened != nil {
+		opened(ex)
+	}
 	if ex.solRoot, err = scanXML(ex.solution); err != nil {
 		return nil, fmt.Errorf("read solution zip %s: %s is not well-formed XML: %w", path, solutionPart, err)
 	}
