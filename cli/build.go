@@ -11,7 +11,7 @@ import (
 	"github.com/ppalm/ppalm/unpack"
 )
 
-func init() { register(newBuildCmd) }
+func init() { register("build", newBuildCmd) }
 
 // buildDoc is build's --output json document.
 type buildDoc struct {

@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newCommitCmd) }
+func init() { register("commit", newCommitCmd) }
 
 // commitDoc is commit's --output json document.
 type commitDoc struct {

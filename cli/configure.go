@@ -10,7 +10,7 @@ import (
 	"github.com/ppalm/ppalm/steps"
 )
 
-func init() { register(newConfigureCmd) }
+func init() { register("configure", newConfigureCmd) }
 
 type configureOptions struct {
 	conn     *connectionFlags

@@ -11,7 +11,7 @@ import (
 	"github.com/ppalm/ppalm/dataverse"
 )
 
-func init() { register(newConnectionCmd) }
+func init() { register("connection", newConnectionCmd) }
 
 // connectionListDoc is connection list's --output json document.
 type connectionListDoc struct {

@@ -28,7 +28,7 @@ import (
 	"github.com/ppalm/ppalm/task"
 )
 
-func init() { register(newDemoCmd) }
+func init() { register("demo", newDemoCmd) }
 
 type demoOptions struct {
 	dir   string

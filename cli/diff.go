@@ -9,7 +9,7 @@ import (
 	"github.com/ppalm/ppalm/steps"
 )
 
-func init() { register(newDiffCmd) }
+func init() { register("diff", newDiffCmd) }
 
 func newDiffCmd(f *Factory) *cobra.Command {
 	var from, to string

@@ -14,7 +14,7 @@ import (
 	"github.com/ppalm/ppalm/dataverse/emulator"
 )
 
-func init() { register(newEmulatorCmd) }
+func init() { register("emulator", newEmulatorCmd) }
 
 // emulatorOptions are the flags of `ppalm emulator`.
 type emulatorOptions struct {

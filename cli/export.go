@@ -9,7 +9,7 @@ import (
 	"github.com/ppalm/ppalm/steps"
 )
 
-func init() { register(newExportCmd) }
+func init() { register("export", newExportCmd) }
 
 type exportOptions struct {
 	conn *connectionFlags

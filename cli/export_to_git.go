@@ -14,7 +14,7 @@ import (
 	"github.com/ppalm/ppalm/task"
 )
 
-func init() { register(newExportToGitCmd) }
+func init() { register("export-to-git", newExportToGitCmd) }
 
 func newExportToGitCmd(f *Factory) *cobra.Command {
 	src := &steps.Source{}

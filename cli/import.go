@@ -16,7 +16,7 @@ import (
 	"github.com/ppalm/ppalm/task"
 )
 
-func init() { register(newImportCmd) }
+func init() { register("import", newImportCmd) }
 
 // settingsFlags locate the settings files: a deploymentSettings.json path,
 // or a config folder plus an environment name (the Accelerator's look-up).

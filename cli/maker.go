@@ -23,7 +23,7 @@ import (
 	"github.com/ppalm/ppalm/maker"
 )
 
-func init() { register(newMakerCmd) }
+func init() { register("maker", newMakerCmd) }
 
 // Sign-in kinds of local mode.
 const (

@@ -12,7 +12,7 @@ import (
 	"github.com/ppalm/ppalm/accelerator"
 )
 
-func init() { register(newMigrateCmd) }
+func init() { register("migrate", newMigrateCmd) }
 
 // migrateDoc is migrate's --output json document.
 type migrateDoc struct {

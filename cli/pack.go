@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newPackCmd) }
+func init() { register("pack", newPackCmd) }
 
 // packageDoc is the --output json document of unpack and pack.
 type packageDoc struct {

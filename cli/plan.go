@@ -10,7 +10,7 @@ import (
 	"github.com/ppalm/ppalm/steps"
 )
 
-func init() { register(newPlanCmd) }
+func init() { register("plan", newPlanCmd) }
 
 type planOptions struct {
 	conn    *connectionFlags

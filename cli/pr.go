@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newPRCmd) }
+func init() { register("pr", newPRCmd) }
 
 // repoFlags are the repository host connection flags shared by pr, history
 // and upgrade-requested; each overrides the matching CI variable.

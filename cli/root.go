@@ -135,17 +135,41 @@ func (f *Factory) retryNote() {
 	f.reporter().Info(fmt.Sprintf("note: %d of %d requests to Power Platform were retries (service protection limits or passing errors), after %.1fs of waiting%s", retries, reqs, waited, hint))
 }
 
-// commandBuilders is filled by the init functions of the command files.
-var commandBuilders []func(*Factory) *cobra.Command
+// commandBuilders is filled by the init functions of the command files,
+// in their order.
+var commandBuilders []commandBuilder
+
+type commandBuilder struct {
+	name  string // the command's name, as its Use starts
+	build func(*Factory) *cobra.Command
+}
 
 // register adds a top-level command. Called from init in each command file.
-func register(build func(*Factory) *cobra.Command) {
-	commandBuilders = append(commandBuilders, build)
+func register(name string, build func(*Factory) *cobra.Command) {
+	commandBuilders = append(commandBuilders, commandBuilder{name, build})
+}
+
+// commandWord is the top-level command args name: the first argument that
+// is not a flag (every flag of the root is a switch, so none takes the next
+// argument), or "" when there is none.
+func commandWord(args []string) string {
+	for i, a := range args {
+		if a == "--" {
+			if i+1 < len(args) {
+				return args[i+1]
+			}
+			return ""
+		}
+		if !strings.HasPrefix(a, "-") {
+			return a
+		}
+	}
+	return ""
 }
 
 // NewRoot builds the ppalm command tree around f.
 func NewRoot(f *Factory) *cobra.Command {
-	root := newRoot(f)
+	root := newRoot(f, "")
 	installFlagAliases(root)
 	installCompletions(root)
 	return root
@@ -153,8 +177,12 @@ func NewRoot(f *Factory) *cobra.Command {
 
 // newRoot is the command tree without what only some runs need: the flag
 // aliases (run installs those of the command it runs) and the shell
-// completions (installed when cobra's __complete runs).
-func newRoot(f *Factory) *cobra.Command {
+// completions (installed when cobra's __complete runs). With only naming a
+// registered command, the tree holds that one alone: a run of `ppalm
+// unpack` needs none of the other forty, and building them was the
+// largest part of the command tree's cost at each start. Anything else
+// (no command, help, completion, a misspelt name) gets every command.
+func newRoot(f *Factory, only string) *cobra.Command {
 	var verbose bool
 	var root *cobra.Command
 	root = &cobra.Command{
@@ -185,8 +213,15 @@ func newRoot(f *Factory) *cobra.Command {
 	root.SetOut(f.Stdout)
 	root.SetErr(f.Stderr)
 	root.PersistentFlags().BoolVar(&verbose, "verbose", false, "log each HTTP call (method, URL without secrets, status, duration, retries and waits); also PPALM_LOG=debug")
-	for _, build := range commandBuilders {
-		root.AddCommand(build(f))
+	builders := commandBuilders
+	for _, b := range commandBuilders {
+		if only != "" && b.name == only {
+			builders = []commandBuilder{b}
+			break
+		}
+	}
+	for _, b := range builders {
+		root.AddCommand(b.build(f))
 	}
 	for _, t := range helpTopics {
 		root.AddCommand(&cobra.Command{Use: t.name, Short: t.short, Long: t.long})
@@ -269,7 +304,7 @@ func run(ctx context.Context, f *Factory, args []string) int {
 	defer stdout.Flush()
 	defer stderr.Flush()
 	f.Stdout, f.Stderr = stdout, stderr
-	root := newRoot(f)
+	root := newRoot(f, commandWord(args))
 	installPathAliases(root, args)
 	root.SetArgs(args)
 	err := unknownSubcommand(root, args)

@@ -16,7 +16,7 @@ import (
 	"github.com/ppalm/ppalm/steps"
 )
 
-func init() { register(newSettingsCmd) }
+func init() { register("settings", newSettingsCmd) }
 
 // newSettingsCmd groups the deployment settings commands.
 func newSettingsCmd(f *Factory) *cobra.Command {

@@ -10,7 +10,7 @@ import (
 	"github.com/ppalm/ppalm/dataverse"
 )
 
-func init() { register(newSolutionCmd) }
+func init() { register("solution", newSolutionCmd) }
 
 // newSolutionCmd groups the solution subcommands.
 func newSolutionCmd(f *Factory) *cobra.Command {

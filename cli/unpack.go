@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newUnpackCmd) }
+func init() { register("unpack", newUnpackCmd) }
 
 // reportRemoved tells the host which files an unpack took out of an existing
 // tree: the count as the output removed-files, and the list in the run

@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newUpgradeRequestedCmd) }
+func init() { register("upgrade-requested", newUpgradeRequestedCmd) }
 
 // upgradeDoc is upgrade-requested's --output json document.
 type upgradeDoc struct {

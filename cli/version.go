@@ -10,7 +10,10 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newVersionCmd); register(newNormalizeCmd) }
+func init() {
+	register("version", newVersionCmd)
+	register("normalize", newNormalizeCmd)
+}
 
 // normalizeDoc is normalize's --output json document.
 type normalizeDoc struct {

@@ -9,7 +9,7 @@ import (
 	"github.com/ppalm/ppalm/dataverse"
 )
 
-func init() { register(newWhoamiCmd) }
+func init() { register("whoami", newWhoamiCmd) }
 
 // whoamiDoc is whoami's --output json document.
 type whoamiDoc struct {
