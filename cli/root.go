@@ -149,6 +149,21 @@ func register(name string, build func(*Factory) *cobra.Command) {
 	commandBuilders = append(commandBuilders, commandBuilder{name, build})
 }
 
+// runRoot is the command tree a run of args needs: the command args name
+// alone when cobra finds that command with it, else every command (a flag
+// before the command whose value is another command's name, say).
+func runRoot(f *Factory, args []string) *cobra.Command {
+	word := commandWord(args)
+	if word == "" {
+		return newRoot(f, "")
+	}
+	root := newRoot(f, word)
+	if c, _, err := root.Find(args); err != nil || c == root {
+		return newRoot(f, "")
+	}
+	return root
+}
+
 // commandWord is the top-level command args name: the first argument that
 // is not a flag (every flag of the root is a switch, so none takes the next
 // argument), or "" when there is none.
@@ -304,7 +319,7 @@ func run(ctx context.Context, f *Factory, args []string) int {
 	defer stdout.Flush()
 	defer stderr.Flush()
 	f.Stdout, f.Stderr = stdout, stderr
-	root := newRoot(f, commandWord(args))
+	root := runRoot(f, args)
 	installPathAliases(root, args)
 	root.SetArgs(args)
 	err := unknownSubcommand(root, args)
