@@ -24,13 +24,15 @@ import (
 // with the collector waiting). A memory limit (GOMEMLIMIT) still starts a
 // collection when reached.
 //
-// Unpacks may run concurrently (the maker app): the first to start stops
-// the collector and the last to finish restores the setting it found.
+
 // maxPausedManifests is the most bytes of manifests (solution.xml and
 // customizations.xml) an unpack reads with the collector waiting; the
 // largest fixture's are 1.5 MB.
 const maxPausedManifests = 16 << 20
 
+// gcPause counts the unpacks running with the collector stopped: they may
+// overlap (the maker app), so the first to start stops the collector and
+// the last to finish restores the setting it found (prev).
 var gcPause struct {
 	sync.Mutex
 	n    int
