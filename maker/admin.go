@@ -13,6 +13,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
@@ -468,12 +469,7 @@ func (s *Server) searchGroups(r *http.Request, fld *principalField, errs map[str
 }
 
 func slicesContainsChoice(cs []choice, p Principal) bool {
-	for _, c := range cs {
-		if strings.EqualFold(c.Group, p.Group) && strings.EqualFold(c.User, p.User) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(cs, func(c choice) bool { return c.same(p) })
 }
 
 func directoryError(what string, err error, s *Server) string {
@@ -498,55 +494,46 @@ func (s *Server) principals(r *http.Request, fld *principalField, before []Princ
 		dir, err = s.directory(r)
 		return dir, err
 	}
-	known := func(p Principal) (Principal, bool) {
-		for _, b := range before {
-			if strings.EqualFold(b.User, p.User) && strings.EqualFold(b.Group, p.Group) {
-				return b, true
-			}
-		}
-		return p, false
-	}
 	add := func(p Principal) {
-		for _, q := range out {
-			if strings.EqualFold(q.User, p.User) && strings.EqualFold(q.Group, p.Group) {
-				return
-			}
+		if !slices.ContainsFunc(out, p.same) {
+			out = append(out, p)
 		}
-		out = append(out, p)
 	}
 	check := func(p Principal) error {
 		if m := p.check(); m != "" {
 			unknown = append(unknown, m)
 			return nil
 		}
-		if b, ok := known(p); ok {
-			add(b)
+		if i := slices.IndexFunc(before, p.same); i >= 0 {
+			add(before[i])
 			return nil
 		}
 		d, err := lookup()
 		if err != nil {
 			return err
 		}
+		// A group is saved by its object id, a user as typed; both with
+		// the directory's display name.
+		kind, id, found := "user", p.User, p
 		if p.Group != "" {
-			g, err := d.GraphGroup(r.Context(), p.Group)
-			switch {
-			case dataverse.StatusCode(err) == http.StatusNotFound:
-				unknown = append(unknown, "no group "+p.Group+" in the directory")
-			case err != nil:
-				return errors.New(directoryError("look the group up", err, s))
-			default:
-				add(Principal{Group: g.ID, Name: g.DisplayName})
+			kind, id = "group", p.Group
+			var g *dataverse.GraphGroup
+			if g, err = d.GraphGroup(r.Context(), p.Group); err == nil {
+				found = Principal{Group: g.ID, Name: g.DisplayName}
 			}
-			return nil
+		} else {
+			var u *dataverse.GraphUser
+			if u, err = d.GraphUser(r.Context(), p.User); err == nil {
+				found = Principal{User: p.User, Name: u.DisplayName}
+			}
 		}
-		u, err := d.GraphUser(r.Context(), p.User)
 		switch {
 		case dataverse.StatusCode(err) == http.StatusNotFound:
-			unknown = append(unknown, "no user "+p.User+" in the directory")
+			unknown = append(unknown, "no "+kind+" "+id+" in the directory")
 		case err != nil:
-			return errors.New(directoryError("look the user up", err, s))
+			return errors.New(directoryError("look the "+kind+" up", err, s))
 		default:
-			add(Principal{User: p.User, Name: u.DisplayName})
+			add(found)
 		}
 		return nil
 	}
@@ -573,6 +560,11 @@ func (s *Server) principals(r *http.Request, fld *principalField, before []Princ
 	}
 	fld.People = ""
 	return out, nil
+}
+
+// same says whether p and q name the same user or group.
+func (p Principal) same(q Principal) bool {
+	return strings.EqualFold(p.User, q.User) && strings.EqualFold(p.Group, q.Group)
 }
 
 // describeProfileChange is the pull request's description.

@@ -361,18 +361,22 @@ func configForm(env, connection string, c configuration) url.Values {
 }
 
 // configured starts the demo with the seeded solution committed (after the
-// maker added a Key Vault secret and a JSON variable to it in dev) under
-// the demo's profile, and a browserless maker on its Configure screen.
-func configured(t *testing.T) (*Demo, *browserless) {
+// maker added the variables defs define, then a Key Vault secret and a JSON
+// variable to it in dev) under the demo's profile, with comment, and a
+// browserless maker on its Configure screen.
+func configured(t *testing.T, comment string, defs ...map[string]any) (*Demo, *browserless) {
 	t.Helper()
 	d, base := app(t)
+	for _, def := range defs {
+		addDefinition(t, d.EmuURL, def)
+	}
 	addVariable(t, d.EmuURL, "alexmsft_ApiKey", "Follow Sites API key", solution.TypeSecret)
 	addVariable(t, d.EmuURL, "alexmsft_PagingSettings", "Paging settings", solution.TypeJSON)
 	b := newClient(t, base)
 	sol := fixtures.DemoSolutionName
 	b.get("/start?environment=dev")
 	b.post("/solutions/"+sol+"/profile", url.Values{"profile": {DemoProfile}})
-	if code, page := b.post("/solutions/"+sol+"/commit", url.Values{"comment": {"API key #12"}, "branch": {sol}, "base": {"main"}}); code != 200 {
+	if code, page := b.post("/solutions/"+sol+"/commit", url.Values{"comment": {comment}, "branch": {sol}, "base": {"main"}}); code != 200 {
 		t.Fatalf("commit: %d\n%s", code, page)
 	}
 	return d, b
@@ -391,7 +395,7 @@ var testValues = configuration{site: emulator.SharePointSites[1].URL, keyVault: 
 // the top, linked), and nothing is saved: no variable is written, no commit
 // is made.
 func TestConfigureBadValuesBesideTheField(t *testing.T) {
-	d, b := configured(t)
+	d, b := configured(t, "API key #12")
 	sol := fixtures.DemoSolutionName
 	path := "/solutions/" + sol + "/configure"
 	// A first, good save: the secret is then stored, so the bad forms below
@@ -793,23 +797,13 @@ func TestConfigureChildFlowsAndCustomConnectors(t *testing.T) {
 // maker entered; a number that is not one is refused beside its field, and
 // every kind saves.
 func TestConfigureVariableKinds(t *testing.T) {
-	d, base := app(t)
-	for _, def := range []map[string]any{
-		{"schemaname": "alexmsft_PageCount", "displayname": "Page count", "type": solution.TypeNumber},
-		{"schemaname": "alexmsft_Notify", "displayname": "Notify owners", "type": solution.TypeBoolean},
-		{"schemaname": "alexmsft_Greeting", "displayname": "Greeting", "type": solution.TypeString},
-		{"schemaname": "alexmsft_SitesList", "displayname": "Followed sites list", "type": solution.TypeDataSource,
-			"apiid": "/providers/microsoft.powerapps/apis/shared_sharepointonline", "parameterkey": "table"},
-	} {
-		addDefinition(t, d.EmuURL, def)
-	}
-	addVariable(t, d.EmuURL, "alexmsft_ApiKey", "Follow Sites API key", solution.TypeSecret)
-	addVariable(t, d.EmuURL, "alexmsft_PagingSettings", "Paging settings", solution.TypeJSON)
-	b := newClient(t, base)
+	d, b := configured(t, "More settings #13",
+		map[string]any{"schemaname": "alexmsft_PageCount", "displayname": "Page count", "type": solution.TypeNumber},
+		map[string]any{"schemaname": "alexmsft_Notify", "displayname": "Notify owners", "type": solution.TypeBoolean},
+		map[string]any{"schemaname": "alexmsft_Greeting", "displayname": "Greeting", "type": solution.TypeString},
+		map[string]any{"schemaname": "alexmsft_SitesList", "displayname": "Followed sites list", "type": solution.TypeDataSource,
+			"apiid": "/providers/microsoft.powerapps/apis/shared_sharepointonline", "parameterkey": "table"})
 	sol := fixtures.DemoSolutionName
-	b.get("/start?environment=dev")
-	b.post("/solutions/"+sol+"/profile", url.Values{"profile": {DemoProfile}})
-	b.post("/solutions/"+sol+"/commit", url.Values{"comment": {"More settings #13"}, "branch": {sol}, "base": {"main"}})
 	path := "/solutions/" + sol + "/configure"
 	// An advanced maker may look at another branch (the demo's maker is
 	// one); it holds no solution yet.

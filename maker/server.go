@@ -99,6 +99,11 @@ type Server struct {
 	signedIn http.Handler
 	// configMu serialises Configure's commits of a config folder.
 	configMu sync.Mutex
+	// stepEnvs are the clients team mode built for deployment steps'
+	// environments, by name and URL: built once, so their token caches
+	// (per maker) and look-ups outlive a request.
+	stepEnvsMu sync.Mutex
+	stepEnvs   map[string]Environment
 }
 
 // New builds the app for a listener on addr (host:port, for the Host check).

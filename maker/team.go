@@ -236,7 +236,9 @@ func indexOf(xs []string, x string) int {
 
 // environmentOf is the environment of a deployment step: the one the app
 // knows by name, else a client for the step's URL, calling as the app's
-// environments do (team mode: as the signed-in maker).
+// environments do (team mode: as the signed-in maker). That client is
+// built once per name and URL: a client built per request would lose its
+// tokens, and every page would exchange the maker's token again.
 func (s *Server) environmentOf(step DeploymentStep) (Environment, error) {
 	if env, ok := s.findEnvironment(step.Environment); ok {
 		return env, nil
@@ -244,5 +246,19 @@ func (s *Server) environmentOf(step DeploymentStep) (Environment, error) {
 	if s.opts.Team == nil || s.opts.Team.connect == nil || step.URL == "" {
 		return Environment{}, fmt.Errorf("environment %s of the profile is not one this app can reach", step.Environment)
 	}
-	return s.opts.Team.connect(step.Environment, step.URL)
+	key := strings.ToLower(step.Environment) + " " + step.URL
+	s.stepEnvsMu.Lock()
+	defer s.stepEnvsMu.Unlock()
+	if env, ok := s.stepEnvs[key]; ok {
+		return env, nil
+	}
+	env, err := s.opts.Team.connect(step.Environment, step.URL)
+	if err != nil {
+		return Environment{}, err
+	}
+	if s.stepEnvs == nil {
+		s.stepEnvs = map[string]Environment{}
+	}
+	s.stepEnvs[key] = env
+	return env, nil
 }

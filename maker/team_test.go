@@ -448,3 +448,29 @@ func TestTeamGroupsOverage(t *testing.T) {
 		t.Fatalf("the profile open to Contoso Makers is not offered:\n%s", page)
 	}
 }
+
+// A deployment step's environment the app does not list is connected once
+// per name and URL, not on every page: its client keeps the makers'
+// tokens.
+func TestTeamStepEnvironmentConnectedOnce(t *testing.T) {
+	var built []string
+	s := &Server{opts: Options{Team: &Team{connect: func(name, rawURL string) (Environment, error) {
+		built = append(built, name+" "+rawURL)
+		return Environment{Name: name, URL: rawURL}, nil
+	}}}}
+	test := DeploymentStep{Environment: "test", URL: "https://contoso-test.crm.dynamics.com"}
+	for range 3 {
+		if env, err := s.environmentOf(test); err != nil || env.URL != test.URL {
+			t.Fatalf("environmentOf = %+v, %v", env, err)
+		}
+	}
+	moved := test
+	moved.URL = "https://contoso-uat.crm.dynamics.com"
+	if env, err := s.environmentOf(moved); err != nil || env.URL != moved.URL {
+		t.Fatalf("after the profile's URL changed: %+v, %v", env, err)
+	}
+	want := []string{"test https://contoso-test.crm.dynamics.com", "test https://contoso-uat.crm.dynamics.com"}
+	if strings.Join(built, ",") != strings.Join(want, ",") {
+		t.Errorf("connected %q, want %q", built, want)
+	}
+}
