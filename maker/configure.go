@@ -1040,7 +1040,9 @@ func (s *Server) checkAsDeployed(ctx context.Context, ce *configEnv, f form, l *
 	ds, cds, where := asDeployed(ce, f, l)
 	problems := settings.Validate(ce.sol, ds, cds)
 	if l.err == nil {
-		problems = append(problems, steps.ValidateAgainstTarget(ctx, ce.target.Client, ce.sol, ds, cds)...)
+		// Without an error, the lookup read the connections (maybe none).
+		known := steps.TargetKnown{EnvironmentID: l.envID, Connections: append([]dataverse.Connection{}, l.connections...)}
+		problems = append(problems, steps.ValidateAgainstKnownTarget(ctx, ce.target.Client, known, ce.sol, ds, cds)...)
 	}
 	var lines []string
 	for _, p := range problems {

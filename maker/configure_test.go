@@ -916,3 +916,28 @@ func TestTeamConfigure(t *testing.T) {
 	}
 	b.noTokens()
 }
+
+// A Configure page asks the target once for what both its pickers and its
+// checks read: the environment id and the connection list are shared with
+// the checks against the target, not read again by them.
+func TestConfigurePageReadsTheTargetOnce(t *testing.T) {
+	d, b := configured(t, "reads")
+	path := "/solutions/" + fixtures.DemoSolutionName + "/configure"
+	before := d.Emulator.Stats().Requests
+	if code, page := b.get(path); code != 200 {
+		t.Fatalf("configure: %d\n%s", code, page)
+	}
+	after := d.Emulator.Stats().Requests
+	for route, codes := range after {
+		n := 0
+		for _, c := range codes {
+			n += c
+		}
+		for _, c := range before[route] {
+			n -= c
+		}
+		if n > 1 && (strings.HasSuffix(route, "/connections") || strings.Contains(route, "RetrieveCurrentOrganization") || strings.Contains(route, "organizations")) {
+			t.Errorf("one Configure page asked %d times: %s", n, route)
+		}
+	}
+}

@@ -19,7 +19,28 @@ import (
 // warning, and goes on. ppalm settings validate adds these to the offline
 // problems of settings.Validate.
 func ValidateAgainstTarget(ctx context.Context, dv *dataverse.Client, sol *solution.Solution, ds *settings.DeploymentSettings, cds *settings.CustomDeploymentSettings) []settings.Problem {
-	return validateTarget(ctx, &Context{Dataverse: dv}, sol, ds, cds)
+	return ValidateAgainstKnownTarget(ctx, dv, TargetKnown{}, sol, ds, cds)
+}
+
+// TargetKnown is what a caller has already read from the target with the
+// same calls the checks make, so they are not made again (the maker's
+// Configure page lists the connections for its pickers).
+type TargetKnown struct {
+	EnvironmentID string
+	// Connections is the environment's connection list; nil when not read.
+	Connections []dataverse.Connection
+}
+
+// ValidateAgainstKnownTarget is ValidateAgainstTarget starting from what
+// the caller already read.
+func ValidateAgainstKnownTarget(ctx context.Context, dv *dataverse.Client, known TargetKnown, sol *solution.Solution, ds *settings.DeploymentSettings, cds *settings.CustomDeploymentSettings) []settings.Problem {
+	c := &Context{Dataverse: dv}
+	l := c.look()
+	l.envID = known.EnvironmentID
+	if known.EnvironmentID != "" && known.Connections != nil {
+		l.connections, l.connLoaded = known.Connections, true
+	}
+	return validateTarget(ctx, c, sol, ds, cds)
 }
 
 // validateTarget is ValidateAgainstTarget through c's look-ups, so a
