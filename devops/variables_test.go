@@ -403,3 +403,31 @@ func TestDeleteEnvironmentVariables(t *testing.T) {
 		t.Errorf("a group that does not exist: %v", err)
 	}
 }
+
+// A save sends no request whose answer it already has: on an existing
+// environment it lists variables and secrets once and writes each value; on
+// a new one the 404 of its variables list says to create it, and a new
+// environment has nothing more to list.
+func TestGitHubSaveRequestCount(t *testing.T) {
+	s := devopstest.NewGitHub(t)
+	c := githubClient(t, s)
+	ctx := context.Background()
+	one := []devops.PipelineVariable{{Name: "environmentvariable.cat_ApiUrl", Value: "https://contoso.com"}}
+	if err := c.SetEnvironmentVariables(ctx, "prod", one); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(s.Requests()); n != 3 {
+		t.Errorf("first save sent %d requests, want 3 (list variables: 404, create the environment, create the variable): %v", n, s.Requests())
+	}
+	before := len(s.Requests())
+	one[0].Value = "https://www.contoso.com"
+	if err := c.SetEnvironmentVariables(ctx, "prod", one); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(s.Requests()) - before; n != 3 {
+		t.Errorf("second save sent %d requests, want 3 (list variables, list secrets, update the variable): %v", n, s.Requests()[before:])
+	}
+	if v, _ := s.EnvironmentVariable("prod", "ENVIRONMENTVARIABLE_CAT_APIURL"); v != "https://www.contoso.com" {
+		t.Errorf("variable = %q", v)
+	}
+}
