@@ -431,3 +431,28 @@ func TestGitHubSaveRequestCount(t *testing.T) {
 		t.Errorf("variable = %q", v)
 	}
 }
+
+// Azure DevOps compares variable names without case: a save replaces any
+// spelling of a name, and a delete of names the group lacks sends no update.
+func TestAzureVariableGroupNamesWithoutCase(t *testing.T) {
+	s := devopstest.NewAzureDevOps(t)
+	c := azureClient(t, s)
+	ctx := context.Background()
+	if err := c.SetEnvironmentVariables(ctx, "prod", []devops.PipelineVariable{{Name: "environmentvariable.cat_ApiUrl", Value: "old"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetEnvironmentVariables(ctx, "prod", []devops.PipelineVariable{{Name: "environmentvariable.cat_APIURL", Value: "new"}}); err != nil {
+		t.Fatal(err)
+	}
+	g, _ := s.VariableGroup("ppalm-prod")
+	if len(g.Variables) != 1 || g.Variables["environmentvariable.cat_APIURL"].Value != "new" {
+		t.Errorf("variables = %+v; want the one name in its new spelling", g.Variables)
+	}
+	puts := countRequests(s.Requests(), "PUT", "/variablegroups/1")
+	if err := c.DeleteEnvironmentVariables(ctx, "prod", []string{"never.set"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := countRequests(s.Requests(), "PUT", "/variablegroups/1") - puts; n != 0 {
+		t.Errorf("deleting a name the group lacks sent %d updates", n)
+	}
+}
