@@ -93,54 +93,80 @@ func (h *azureHost) setVariables(ctx context.Context, environment string, vars [
 	if err != nil {
 		return fmt.Errorf("read variable group %q: %w", name, err)
 	}
-	merged := map[string]any{}
-	for n, v := range existing {
-		if v.IsSecret != nil && *v.IsSecret {
-			v.Value = nil // keep the stored secret
-		}
-		merged[n] = v
-	}
+	drop := make([]string, 0, len(vars))
 	for _, v := range vars {
-		// Names are case-insensitive: replace any spelling of this one.
-		for n := range merged {
-			if strings.EqualFold(n, v.stored) {
-				delete(merged, n)
-			}
-		}
+		drop = append(drop, v.stored)
+	}
+	// Names are case-insensitive: any spelling of a name set is replaced.
+	merged, _ := keptVariables(existing, drop)
+	for _, v := range vars {
 		value, secret := v.Value, v.Secret
 		merged[v.stored] = taskagent.VariableValue{Value: &value, IsSecret: &secret}
 	}
-	description := "Pipeline variables of the " + environment + " deployment, set by ppalm maker"
-	vgType := "Vsts"
-	if group == nil {
-		cc, err := h.area(core.ResourceAreaId, "core")
-		if err != nil {
-			return err
-		}
-		project, err := (&core.ClientImpl{Client: *cc}).GetProject(ctx, core.GetProjectArgs{ProjectId: &h.cfg.Project})
-		if err != nil {
-			return fmt.Errorf("look up project %q: %w", h.cfg.Project, err)
-		}
-		if project == nil || project.Id == nil {
-			return fmt.Errorf("look up project %q: the answer has no id", h.cfg.Project)
-		}
-		_, err = ta.AddVariableGroup(withSideEffects(ctx), taskagent.AddVariableGroupArgs{VariableGroupParameters: &taskagent.VariableGroupParameters{
-			Name: &name, Description: &description, Type: &vgType, Variables: &merged,
-			VariableGroupProjectReferences: &[]taskagent.VariableGroupProjectReference{{
-				Name: &name, Description: &description,
-				ProjectReference: &taskagent.ProjectReference{Id: project.Id, Name: project.Name},
-			}},
-		}})
-		if err != nil {
-			return fmt.Errorf("create variable group %q: %w", name, err)
-		}
-		return nil
+	if group != nil {
+		return h.updateGroup(ctx, ta, name, group, merged)
 	}
+	description := "Pipeline variables of the " + environment + " deployment, set by ppalm maker"
+	vgType := variableGroupType
+	cc, err := h.area(core.ResourceAreaId, "core")
+	if err != nil {
+		return err
+	}
+	project, err := (&core.ClientImpl{Client: *cc}).GetProject(ctx, core.GetProjectArgs{ProjectId: &h.cfg.Project})
+	if err != nil {
+		return fmt.Errorf("look up project %q: %w", h.cfg.Project, err)
+	}
+	if project == nil || project.Id == nil {
+		return fmt.Errorf("look up project %q: the answer has no id", h.cfg.Project)
+	}
+	_, err = ta.AddVariableGroup(withSideEffects(ctx), taskagent.AddVariableGroupArgs{VariableGroupParameters: &taskagent.VariableGroupParameters{
+		Name: &name, Description: &description, Type: &vgType, Variables: &merged,
+		VariableGroupProjectReferences: &[]taskagent.VariableGroupProjectReference{{
+			Name: &name, Description: &description,
+			ProjectReference: &taskagent.ProjectReference{Id: project.Id, Name: project.Name},
+		}},
+	}})
+	if err != nil {
+		return fmt.Errorf("create variable group %q: %w", name, err)
+	}
+	return nil
+}
+
+// keptVariables is a group's variable map without the names in drop
+// (compared without case), each secret sent back without a value so that it
+// keeps its stored one; removed says whether any name was dropped.
+func keptVariables(existing map[string]taskagent.VariableValue, drop []string) (kept map[string]any, removed bool) {
+	gone := make(map[string]bool, len(drop))
+	for _, n := range drop {
+		gone[strings.ToUpper(n)] = true
+	}
+	kept = make(map[string]any, len(existing))
+	for n, v := range existing {
+		if gone[strings.ToUpper(n)] {
+			removed = true
+			continue
+		}
+		if v.IsSecret != nil && *v.IsSecret {
+			v.Value = nil // keep the stored secret
+		}
+		kept[n] = v
+	}
+	return kept, removed
+}
+
+// variableGroupType is the type of a group whose variables the group holds
+// itself (not linked from a key vault).
+const variableGroupType = "Vsts"
+
+// updateGroup replaces the variables of group (named name) by vars (the PUT
+// deletes every variable it does not carry), keeping its other fields.
+func (h *azureHost) updateGroup(ctx context.Context, ta taskagent.Client, name string, group *taskagent.VariableGroup, vars map[string]any) error {
 	params := &taskagent.VariableGroupParameters{
 		Name: group.Name, Description: group.Description, Type: group.Type, ProviderData: group.ProviderData,
-		VariableGroupProjectReferences: group.VariableGroupProjectReferences, Variables: &merged,
+		VariableGroupProjectReferences: group.VariableGroupProjectReferences, Variables: &vars,
 	}
 	if params.Type == nil {
+		vgType := variableGroupType
 		params.Type = &vgType
 	}
 	if _, err := ta.UpdateVariableGroup(ctx, taskagent.UpdateVariableGroupArgs{GroupId: group.Id, VariableGroupParameters: params}); err != nil {
@@ -163,37 +189,11 @@ func (h *azureHost) deleteVariables(ctx context.Context, environment string, sto
 	if err != nil {
 		return fmt.Errorf("read variable group %q: %w", name, err)
 	}
-	merged := map[string]any{}
-	removed := false
-	for n, v := range existing {
-		gone := false
-		for _, s := range stored {
-			gone = gone || strings.EqualFold(n, s)
-		}
-		if gone {
-			removed = true
-			continue
-		}
-		if v.IsSecret != nil && *v.IsSecret {
-			v.Value = nil // keep the stored secret
-		}
-		merged[n] = v
-	}
+	kept, removed := keptVariables(existing, stored)
 	if !removed {
 		return nil
 	}
-	params := &taskagent.VariableGroupParameters{
-		Name: group.Name, Description: group.Description, Type: group.Type, ProviderData: group.ProviderData,
-		VariableGroupProjectReferences: group.VariableGroupProjectReferences, Variables: &merged,
-	}
-	if params.Type == nil {
-		vgType := "Vsts"
-		params.Type = &vgType
-	}
-	if _, err := ta.UpdateVariableGroup(ctx, taskagent.UpdateVariableGroupArgs{GroupId: group.Id, VariableGroupParameters: params}); err != nil {
-		return fmt.Errorf("update variable group %q: %w", name, err)
-	}
-	return nil
+	return h.updateGroup(ctx, ta, name, group, kept)
 }
 
 func (h *azureHost) variables(ctx context.Context, environment string) ([]StoredVariable, error) {

@@ -45,21 +45,19 @@ func (h *githubHost) envPath(environment string, parts ...string) string {
 }
 
 func (h *githubHost) setVariables(ctx context.Context, environment string, vars []resolvedVariable) error {
-	// Creating an environment needs administration rights on the
-	// repository (a workflow's GITHUB_TOKEN has none); writing variables
-	// and secrets of an existing one does not, so it is created only when
-	// missing.
-	status, err := h.do(ctx, http.MethodGet, h.repoPath("environments", environment), nil, nil, nil)
-	if status == http.StatusNotFound {
-		if _, err := h.do(ctx, http.MethodPut, h.repoPath("environments", environment), nil, map[string]any{}, nil, http.StatusOK); err != nil {
-			return fmt.Errorf("create environment %q (a token with administration rights on the repository can): %w", environment, err)
-		}
-	} else if err != nil {
-		return fmt.Errorf("look up environment %q: %w", environment, err)
-	}
-	plain, secrets, err := h.listEnv(ctx, environment)
+	plain, secrets, found, err := h.listEnv(ctx, environment)
 	if err != nil {
 		return err
+	}
+	if !found {
+		// Creating an environment needs administration rights on the
+		// repository (a workflow's GITHUB_TOKEN has none); writing
+		// variables and secrets of an existing one does not, so it is
+		// created only when its variables cannot be listed (404). A new
+		// environment holds nothing, so there is nothing more to list.
+		if _, err := h.do(ctx, http.MethodPut, h.envPath(environment), nil, map[string]any{}, nil, http.StatusOK); err != nil {
+			return fmt.Errorf("create environment %q (a token with administration rights on the repository can): %w", environment, err)
+		}
 	}
 	var key *[32]byte
 	var keyID string
@@ -104,7 +102,7 @@ func (h *githubHost) setVariables(ctx context.Context, environment string, vars 
 }
 
 func (h *githubHost) deleteVariables(ctx context.Context, environment string, stored []string) error {
-	plain, secrets, err := h.listEnv(ctx, environment)
+	plain, secrets, _, err := h.listEnv(ctx, environment)
 	if err != nil {
 		return err
 	}
@@ -148,31 +146,31 @@ func (h *githubHost) envPublicKey(ctx context.Context, environment string) (*[32
 }
 
 // listEnv returns an environment's variables by upper-case name and the
-// upper-case names of its secrets; an environment that does not exist has
-// neither.
-func (h *githubHost) listEnv(ctx context.Context, environment string) (map[string]ghVariable, map[string]bool, error) {
-	plain := map[string]ghVariable{}
-	if err := h.envPages(ctx, environment, "variables", 30, func(v ghVariable) int {
+// upper-case names of its secrets, and whether the environment exists (its
+// variables list is 404 when it does not; it then has neither).
+func (h *githubHost) listEnv(ctx context.Context, environment string) (plain map[string]ghVariable, secrets map[string]bool, found bool, err error) {
+	plain = map[string]ghVariable{}
+	secrets = map[string]bool{}
+	found, err = h.envPages(ctx, environment, "variables", 30, func(v ghVariable) int {
 		plain[strings.ToUpper(v.Name)] = v
 		return len(plain)
-	}); err != nil {
-		return nil, nil, err
+	})
+	if err != nil || !found {
+		return plain, secrets, found, err
 	}
-	secrets := map[string]bool{}
-	if err := h.envPages(ctx, environment, "secrets", 100, func(v ghVariable) int {
+	found, err = h.envPages(ctx, environment, "secrets", 100, func(v ghVariable) int {
 		secrets[strings.ToUpper(v.Name)] = true
 		return len(secrets)
-	}); err != nil {
-		return nil, nil, err
-	}
-	return plain, secrets, nil
+	})
+	return plain, secrets, found, err
 }
 
 // envPages reads every page of an environment's variables or secrets
 // (kind; secrets come without values), per items a page (the most GitHub
 // serves of that kind), handing each to add, which says how many distinct
-// items it holds so far.
-func (h *githubHost) envPages(ctx context.Context, environment, kind string, per int, add func(ghVariable) int) error {
+// items it holds so far. It reports false when the list is 404 (no such
+// environment).
+func (h *githubHost) envPages(ctx context.Context, environment, kind string, per int, add func(ghVariable) int) (bool, error) {
 	for page := 1; ; page++ {
 		var resp struct {
 			TotalCount int          `json:"total_count"`
@@ -182,10 +180,10 @@ func (h *githubHost) envPages(ctx context.Context, environment, kind string, per
 		q := url.Values{"per_page": {strconv.Itoa(per)}, "page": {strconv.Itoa(page)}}
 		status, err := h.do(ctx, http.MethodGet, h.envPath(environment, kind), q, nil, &resp)
 		if status == http.StatusNotFound {
-			return nil
+			return false, nil
 		}
 		if err != nil {
-			return fmt.Errorf("list %s: %w", kind, err)
+			return true, fmt.Errorf("list %s: %w", kind, err)
 		}
 		items := append(resp.Variables, resp.Secrets...)
 		held := 0
@@ -193,13 +191,13 @@ func (h *githubHost) envPages(ctx context.Context, environment, kind string, per
 			held = add(v)
 		}
 		if len(items) == 0 || held >= resp.TotalCount {
-			return nil
+			return true, nil
 		}
 	}
 }
 
 func (h *githubHost) variables(ctx context.Context, environment string) ([]StoredVariable, error) {
-	plain, secrets, err := h.listEnv(ctx, environment)
+	plain, secrets, _, err := h.listEnv(ctx, environment)
 	if err != nil {
 		return nil, err
 	}

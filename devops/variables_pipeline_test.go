@@ -44,7 +44,7 @@ func fill(t *testing.T, env map[string]string) (string, []string) {
 // reusable workflow passes ${{ toJSON(vars) }} and ${{ toJSON(secrets) }}.
 func TestGitHubValuesReachTheDeployment(t *testing.T) {
 	s := devopstest.NewGitHub(t)
-	c := githubClient(t, s)
+	c := newGitHubClient(t, s, devops.WithRetries(0))
 	if err := c.SetEnvironmentVariables(context.Background(), "prod", prodValues); err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestGitHubValuesReachTheDeployment(t *testing.T) {
 // "_", secrets only as SECRET_<NAME>.
 func TestAzureDevOpsValuesReachTheDeployment(t *testing.T) {
 	s := devopstest.NewAzureDevOps(t)
-	c := azureClient(t, s)
+	c := newAzureClient(t, s, devops.WithRetries(0))
 	if err := c.SetEnvironmentVariables(context.Background(), "prod", prodValues); err != nil {
 		t.Fatal(err)
 	}

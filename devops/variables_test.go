@@ -18,24 +18,6 @@ import (
 
 const clientSecret = "s3cr3t-Value-4-prod!"
 
-func githubClient(t *testing.T, s *devopstest.GitHub) *devops.Client {
-	t.Helper()
-	c, err := devops.New(context.Background(), devops.ConfigFromEnv(envMap(githubEnv(s))), devops.WithRetries(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-func azureClient(t *testing.T, s *devopstest.AzureDevOps) *devops.Client {
-	t.Helper()
-	c, err := devops.New(context.Background(), devops.ConfigFromEnv(envMap(azureEnv(s))), devops.WithRetries(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 func stored(list []devops.StoredVariable) map[string]devops.StoredVariable {
 	m := map[string]devops.StoredVariable{}
 	for _, v := range list {
@@ -46,7 +28,7 @@ func stored(list []devops.StoredVariable) map[string]devops.StoredVariable {
 
 func TestGitHubEnvironmentVariablesPerEnvironment(t *testing.T) {
 	s := devopstest.NewGitHub(t)
-	c := githubClient(t, s)
+	c := newGitHubClient(t, s, devops.WithRetries(0))
 	ctx := context.Background()
 	test := []devops.PipelineVariable{
 		{Name: "environmentvariable.cat_ApiUrl", Value: "https://test.contoso.com"},
@@ -107,7 +89,7 @@ func TestGitHubEnvironmentVariablesPerEnvironment(t *testing.T) {
 
 func TestGitHubEnvironmentVariableChangesKind(t *testing.T) {
 	s := devopstest.NewGitHub(t)
-	c := githubClient(t, s)
+	c := newGitHubClient(t, s, devops.WithRetries(0))
 	ctx := context.Background()
 	name := "environmentvariable.cat_Key"
 	if err := c.SetEnvironmentVariables(ctx, "prod", []devops.PipelineVariable{{Name: name, Value: "plain"}}); err != nil {
@@ -144,7 +126,7 @@ func TestGitHubEnvironmentVariableChangesKind(t *testing.T) {
 
 func TestSetEnvironmentVariablesRefusesBadNamesBeforeSending(t *testing.T) {
 	s := devopstest.NewGitHub(t)
-	c := githubClient(t, s)
+	c := newGitHubClient(t, s, devops.WithRetries(0))
 	err := c.SetEnvironmentVariables(context.Background(), "prod", []devops.PipelineVariable{
 		{Name: "ok.name", Value: "1"},
 		{Name: "github_token", Value: "2"},
@@ -253,7 +235,7 @@ func jsonField(body, field string) string {
 
 func TestAzureVariableGroupPerEnvironment(t *testing.T) {
 	s := devopstest.NewAzureDevOps(t)
-	c := azureClient(t, s)
+	c := newAzureClient(t, s, devops.WithRetries(0))
 	ctx := context.Background()
 	if err := c.SetEnvironmentVariables(ctx, "test", []devops.PipelineVariable{
 		{Name: "environmentvariable.cat_ApiUrl", Value: "https://test.contoso.com"},
@@ -366,7 +348,7 @@ func TestDeleteEnvironmentVariables(t *testing.T) {
 	}
 
 	gh := devopstest.NewGitHub(t)
-	c := githubClient(t, gh)
+	c := newGitHubClient(t, gh, devops.WithRetries(0))
 	if err := c.SetEnvironmentVariables(ctx, "prod", vars); err != nil {
 		t.Fatal(err)
 	}
@@ -388,7 +370,7 @@ func TestDeleteEnvironmentVariables(t *testing.T) {
 	}
 
 	ado := devopstest.NewAzureDevOps(t)
-	a := azureClient(t, ado)
+	a := newAzureClient(t, ado, devops.WithRetries(0))
 	if err := a.SetEnvironmentVariables(ctx, "prod", vars); err != nil {
 		t.Fatal(err)
 	}
@@ -401,5 +383,58 @@ func TestDeleteEnvironmentVariables(t *testing.T) {
 	}
 	if err := a.DeleteEnvironmentVariables(ctx, "staging", gone); err != nil {
 		t.Errorf("a group that does not exist: %v", err)
+	}
+}
+
+// A save sends no request whose answer it already has: on an existing
+// environment it lists variables and secrets once and writes each value; on
+// a new one the 404 of its variables list says to create it, and a new
+// environment has nothing more to list.
+func TestGitHubSaveRequestCount(t *testing.T) {
+	s := devopstest.NewGitHub(t)
+	c := newGitHubClient(t, s, devops.WithRetries(0))
+	ctx := context.Background()
+	one := []devops.PipelineVariable{{Name: "environmentvariable.cat_ApiUrl", Value: "https://contoso.com"}}
+	if err := c.SetEnvironmentVariables(ctx, "prod", one); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(s.Requests()); n != 3 {
+		t.Errorf("first save sent %d requests, want 3 (list variables: 404, create the environment, create the variable): %v", n, s.Requests())
+	}
+	before := len(s.Requests())
+	one[0].Value = "https://www.contoso.com"
+	if err := c.SetEnvironmentVariables(ctx, "prod", one); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(s.Requests()) - before; n != 3 {
+		t.Errorf("second save sent %d requests, want 3 (list variables, list secrets, update the variable): %v", n, s.Requests()[before:])
+	}
+	if v, _ := s.EnvironmentVariable("prod", "ENVIRONMENTVARIABLE_CAT_APIURL"); v != "https://www.contoso.com" {
+		t.Errorf("variable = %q", v)
+	}
+}
+
+// Azure DevOps compares variable names without case: a save replaces any
+// spelling of a name, and a delete of names the group lacks sends no update.
+func TestAzureVariableGroupNamesWithoutCase(t *testing.T) {
+	s := devopstest.NewAzureDevOps(t)
+	c := newAzureClient(t, s, devops.WithRetries(0))
+	ctx := context.Background()
+	if err := c.SetEnvironmentVariables(ctx, "prod", []devops.PipelineVariable{{Name: "environmentvariable.cat_ApiUrl", Value: "old"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetEnvironmentVariables(ctx, "prod", []devops.PipelineVariable{{Name: "environmentvariable.cat_APIURL", Value: "new"}}); err != nil {
+		t.Fatal(err)
+	}
+	g, _ := s.VariableGroup("ppalm-prod")
+	if len(g.Variables) != 1 || g.Variables["environmentvariable.cat_APIURL"].Value != "new" {
+		t.Errorf("variables = %+v; want the one name in its new spelling", g.Variables)
+	}
+	puts := countRequests(s.Requests(), "PUT", "/variablegroups/1")
+	if err := c.DeleteEnvironmentVariables(ctx, "prod", []string{"never.set"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := countRequests(s.Requests(), "PUT", "/variablegroups/1") - puts; n != 0 {
+		t.Errorf("deleting a name the group lacks sent %d updates", n)
 	}
 }

@@ -154,13 +154,8 @@ func (s *AzureDevOps) serveLibrary(w http.ResponseWriter, r *http.Request, p str
 		writeJSON(w, 200, collection(out))
 		return true
 	case p == "/_apis/distributedtask/variablegroups" && r.Method == http.MethodPost:
-		var in variableGroupBody
-		if err := json.Unmarshal(body, &in); err != nil || strings.TrimSpace(in.Name) == "" {
-			distributedTaskError(w, 400, "ArgumentNullException", "Value cannot be null. Parameter name: group.Name")
-			return true
-		}
-		if !s.referencesProject(in) {
-			distributedTaskError(w, 400, "ArgumentException", "At least one variable group project reference is required.")
+		in, ok := s.decodeGroupBody(w, body)
+		if !ok {
 			return true
 		}
 		s.mu.Lock()
@@ -178,13 +173,8 @@ func (s *AzureDevOps) serveLibrary(w http.ResponseWriter, r *http.Request, p str
 		return true
 	case strings.HasPrefix(p, "/_apis/distributedtask/variablegroups/") && r.Method == http.MethodPut:
 		id := strings.TrimPrefix(p, "/_apis/distributedtask/variablegroups/")
-		var in variableGroupBody
-		if err := json.Unmarshal(body, &in); err != nil || strings.TrimSpace(in.Name) == "" {
-			distributedTaskError(w, 400, "ArgumentNullException", "Value cannot be null. Parameter name: group.Name")
-			return true
-		}
-		if !s.referencesProject(in) {
-			distributedTaskError(w, 400, "ArgumentException", "At least one variable group project reference is required.")
+		in, ok := s.decodeGroupBody(w, body)
+		if !ok {
 			return true
 		}
 		s.mu.Lock()
@@ -203,13 +193,21 @@ func (s *AzureDevOps) serveLibrary(w http.ResponseWriter, r *http.Request, p str
 	return false
 }
 
-func (s *AzureDevOps) referencesProject(in variableGroupBody) bool {
+// decodeGroupBody reads the body of a POST or PUT of a group, answering
+// the service's refusal when it has no name or no reference to the project.
+func (s *AzureDevOps) decodeGroupBody(w http.ResponseWriter, body []byte) (variableGroupBody, bool) {
+	var in variableGroupBody
+	if err := json.Unmarshal(body, &in); err != nil || strings.TrimSpace(in.Name) == "" {
+		distributedTaskError(w, 400, "ArgumentNullException", "Value cannot be null. Parameter name: group.Name")
+		return in, false
+	}
 	for _, ref := range in.VariableGroupProjectReferences {
 		if ref.ProjectReference != nil && strings.EqualFold(ref.ProjectReference.ID, azureProjectID) {
-			return true
+			return in, true
 		}
 	}
-	return false
+	distributedTaskError(w, 400, "ArgumentException", "At least one variable group project reference is required.")
+	return in, false
 }
 
 // applyVariables replaces g's variables by in's, keeping a secret's stored

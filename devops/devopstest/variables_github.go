@@ -100,26 +100,27 @@ func (s *GitHub) Environments() []string {
 
 // EnvironmentVariable returns a variable of an environment.
 func (s *GitHub) EnvironmentVariable(environment, name string) (string, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e := s.env(environment)
-	if e == nil {
-		return "", false
-	}
-	v, ok := e.variables[strings.ToUpper(name)]
-	return v.value, ok
+	return s.environmentValue(environment, name, false)
 }
 
 // EnvironmentSecret returns the opened value of a secret of an environment:
 // what a workflow job on that environment would read as secrets.NAME.
 func (s *GitHub) EnvironmentSecret(environment, name string) (string, bool) {
+	return s.environmentValue(environment, name, true)
+}
+
+func (s *GitHub) environmentValue(environment, name string, secret bool) (string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e := s.env(environment)
 	if e == nil {
 		return "", false
 	}
-	v, ok := e.secrets[strings.ToUpper(name)]
+	m := e.variables
+	if secret {
+		m = e.secrets
+	}
+	v, ok := m[strings.ToUpper(name)]
 	return v.value, ok
 }
 
@@ -161,6 +162,16 @@ func checkGitHubName(name string) string {
 }
 
 func ghTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// storedJSON is a variable or secret as GitHub serves it; a secret's value
+// (withValue false) is never served.
+func storedJSON(name string, v ghStored, withValue bool) map[string]any {
+	out := map[string]any{"name": name, "created_at": ghTime(v.created), "updated_at": ghTime(v.updated)}
+	if withValue {
+		out["value"] = v.value
+	}
+	return out
+}
 
 // serveEnvironment answers the environment routes (rest is the path after
 // /repos/{owner}/{repo}/); it is called with s.mu held and reports whether
@@ -219,8 +230,7 @@ func (s *GitHub) serveEnvironment(w http.ResponseWriter, r *http.Request, rest [
 		from, to := page(len(names))
 		list := []map[string]any{}
 		for _, n := range names[from:to] {
-			v := e.variables[n]
-			list = append(list, map[string]any{"name": n, "value": v.value, "created_at": ghTime(v.created), "updated_at": ghTime(v.updated)})
+			list = append(list, storedJSON(n, e.variables[n], true))
 		}
 		ghJSON(w, http.StatusOK, map[string]any{"total_count": len(names), "variables": list})
 	case len(rest) == 3 && rest[2] == "variables" && r.Method == http.MethodPost:
@@ -248,7 +258,7 @@ func (s *GitHub) serveEnvironment(w http.ResponseWriter, r *http.Request, rest [
 				ghError(w, 404, "Not Found")
 				return true
 			}
-			ghJSON(w, http.StatusOK, map[string]any{"name": name, "value": v.value, "created_at": ghTime(v.created), "updated_at": ghTime(v.updated)})
+			ghJSON(w, http.StatusOK, storedJSON(name, v, true))
 		case http.MethodPatch:
 			if !exists {
 				ghError(w, 404, "Not Found")
@@ -296,8 +306,7 @@ func (s *GitHub) serveEnvironment(w http.ResponseWriter, r *http.Request, rest [
 		from, to := page(len(names))
 		list := []map[string]any{}
 		for _, n := range names[from:to] {
-			v := e.secrets[n]
-			list = append(list, map[string]any{"name": n, "created_at": ghTime(v.created), "updated_at": ghTime(v.updated)})
+			list = append(list, storedJSON(n, e.secrets[n], false))
 		}
 		ghJSON(w, http.StatusOK, map[string]any{"total_count": len(names), "secrets": list})
 	case len(rest) == 4 && rest[2] == "secrets":
@@ -309,7 +318,7 @@ func (s *GitHub) serveEnvironment(w http.ResponseWriter, r *http.Request, rest [
 				ghError(w, 404, "Not Found")
 				return true
 			}
-			ghJSON(w, http.StatusOK, map[string]any{"name": name, "created_at": ghTime(v.created), "updated_at": ghTime(v.updated)})
+			ghJSON(w, http.StatusOK, storedJSON(name, v, false))
 		case http.MethodPut:
 			if msg := checkGitHubName(rest[3]); msg != "" {
 				ghValidationError(w, "Secret", "name", msg)
