@@ -539,7 +539,8 @@ func TestCompletionOfFlagValues(t *testing.T) {
 	}{
 		{[]string{"unpack", "--packagetype", ""}, []string{"Unmanaged", "Managed", "Both"}},
 		{[]string{"import", "--upgrade", ""}, []string{"auto", "always", "never"}},
-		{[]string{"configure", "--only", ""}, []string{"teams", "activate-flows"}},
+		{[]string{"configure", "--only", ""}, []string{"teams", "bypass-app-consent", "activate-flows"}},
+		{[]string{"import", "--activate-as", ""}, []string{"service-principal", "connection-owner"}},
 		{[]string{"whoami", "--output", ""}, []string{"table", "json"}},
 		{[]string{"diff", "--output", ""}, []string{"markdown"}},
 		{[]string{"import", "--zipfile", ""}, []string{"zip", ":8"}}, // file extension filter
