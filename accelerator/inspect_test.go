@@ -16,22 +16,7 @@ import (
 func copyRepo(t *testing.T) string {
 	t.Helper()
 	dst := t.TempDir()
-	src := fixtures.AcceleratorPath("repo")
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
+	if err := os.CopyFS(dst, os.DirFS(fixtures.AcceleratorPath("repo"))); err != nil {
 		t.Fatal(err)
 	}
 	return dst
@@ -166,6 +151,45 @@ func TestPipelineFiles(t *testing.T) {
 	}
 	if _, ok := Lookup("skipsolutionimport"); !ok {
 		t.Error("Lookup is not case-insensitive")
+	}
+}
+
+// --write adds files only: with two solutions, the second's workflow
+// already there, it writes neither and names the one that exists; once
+// that is removed it writes both.
+func TestWritePipelinesWritesAllOrNothing(t *testing.T) {
+	repo := copyRepo(t)
+	r, err := Inspect(repo, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := r.Solutions[0]
+	second.Name = "Second"
+	r.Solutions = append(r.Solutions, second)
+	first := filepath.Join(repo, ".github", "workflows", "ppalm-ALMAcceleratorSampleSolution.yml")
+	there := filepath.Join(repo, ".github", "workflows", "ppalm-Second.yml")
+	os.MkdirAll(filepath.Dir(there), 0o755)
+	os.WriteFile(there, []byte("kept\n"), 0o644)
+	written, err := r.WritePipelines(repo, HostGitHub)
+	if err == nil || !strings.Contains(err.Error(), there+" exists") || len(written) != 0 {
+		t.Fatalf("written %v, err %v", written, err)
+	}
+	if _, err := os.Stat(first); err == nil {
+		t.Errorf("%s was written although %s exists", first, there)
+	}
+	if b, _ := os.ReadFile(there); string(b) != "kept\n" {
+		t.Errorf("%s overwritten: %q", there, b)
+	}
+	os.Remove(there)
+	written, err = r.WritePipelines(repo, HostGitHub)
+	if err != nil || len(written) != 2 || written[0] != first || written[1] != there {
+		t.Fatalf("written %v, err %v", written, err)
+	}
+	want, _ := r.PipelineFiles(HostGitHub)
+	for i, p := range written {
+		if b, _ := os.ReadFile(p); string(b) != want[i].Content {
+			t.Errorf("%s is not the pipeline:\n%s", p, b)
+		}
 	}
 }
 

@@ -1,8 +1,12 @@
 package accelerator
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -41,6 +45,45 @@ func (r *Report) PipelineFiles(host string) ([]PipelineFile, error) {
 		}
 	}
 	return out, nil
+}
+
+// WritePipelines writes PipelineFiles(host) into the working copy repo and
+// returns their paths. It adds files only: when any of them exists it
+// writes none, and the error names it.
+func (r *Report) WritePipelines(repo, host string) ([]string, error) {
+	files, err := r.PipelineFiles(host)
+	if err != nil {
+		return nil, err
+	}
+	paths := make([]string, len(files))
+	for i, pf := range files {
+		paths[i] = filepath.Join(repo, filepath.FromSlash(pf.Path))
+		if _, err := os.Stat(paths[i]); err == nil {
+			return nil, fmt.Errorf("%s exists: ppalm migrate does not overwrite files; remove it to write it again", paths[i])
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+	}
+	var written []string
+	for i, pf := range files {
+		if err := os.MkdirAll(filepath.Dir(paths[i]), 0o755); err != nil {
+			return written, err
+		}
+		// O_EXCL: a file that appeared since the check is not overwritten.
+		w, err := os.OpenFile(paths[i], os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			return written, err
+		}
+		_, err = w.WriteString(pf.Content)
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return written, err
+		}
+		written = append(written, paths[i])
+	}
+	return written, nil
 }
 
 func yamlString(s string) string {

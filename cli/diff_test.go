@@ -66,11 +66,13 @@ func TestDiffTreeAgainstZip(t *testing.T) {
 	}
 }
 
-// In a pull request build, ppalm build compares the tree with the target
-// branch's and writes the component diff to the run summary (GitHub
-// Actions, task mode, as the host runs it).
-func TestBuildWritesTheDiffToTheRunSummary(t *testing.T) {
-	dir, repo := newWorkingCopy(t)
+// pullRequestCheckout is a working copy as a pull request build checks it
+// out: PL400Demos 1.0.23.0 unpacked in PL400Demos/SolutionPackage/src and
+// committed (head), then the pull request's 1.0.24.0 unpacked over it,
+// uncommitted, as a merge checkout holds it.
+func pullRequestCheckout(t *testing.T) (dir string, repo *git.Repository, head plumbing.Hash) {
+	t.Helper()
+	dir, repo = newWorkingCopy(t)
 	tree := filepath.Join(dir, "PL400Demos", "SolutionPackage", "src")
 	if _, errOut, code := runCLI(t, nil, "unpack", "--zipfile", pl23Zip, "--folder", tree); code != 0 {
 		t.Fatal(errOut)
@@ -79,14 +81,22 @@ func TestBuildWritesTheDiffToTheRunSummary(t *testing.T) {
 	if err := wt.AddGlob("PL400Demos"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := wt.Commit("1.0.23", &git.CommitOptions{Author: &object.Signature{Name: "x", Email: "x@x"}}); err != nil {
+	head, err := wt.Commit("1.0.23", &git.CommitOptions{Author: &object.Signature{Name: "x", Email: "x@x"}})
+	if err != nil {
 		t.Fatal(err)
 	}
-	// The pull request's head: 1.0.24.0, uncommitted in the checkout as a
-	// merge checkout would hold it.
 	if _, errOut, code := runCLI(t, nil, "unpack", "--zipfile", pl24Zip, "--folder", tree); code != 0 {
 		t.Fatal(errOut)
 	}
+	return dir, repo, head
+}
+
+// In a pull request build, ppalm build compares the tree with the target
+// branch's and writes the component diff to the run summary (GitHub
+// Actions, task mode, as the host runs it).
+func TestBuildWritesTheDiffToTheRunSummary(t *testing.T) {
+	dir, _, _ := pullRequestCheckout(t)
+	tree := filepath.Join(dir, "PL400Demos", "SolutionPackage", "src")
 	summary := filepath.Join(t.TempDir(), "summary.md")
 	out, code := runTaskInProcess(t, map[string]string{
 		"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": filepath.Join(t.TempDir(), "output"), "GITHUB_STEP_SUMMARY": summary,
@@ -109,24 +119,9 @@ func TestBuildWritesTheDiffToTheRunSummary(t *testing.T) {
 // checkout's root where the folder PL400Demos/ is, compares with the
 // branch, not with the folder of that name.
 func TestBuildComparesWithTheBranchNamedLikeTheFolder(t *testing.T) {
-	dir, repo := newWorkingCopy(t)
-	tree := filepath.Join(dir, "PL400Demos", "SolutionPackage", "src")
-	if _, errOut, code := runCLI(t, nil, "unpack", "--zipfile", pl23Zip, "--folder", tree); code != 0 {
-		t.Fatal(errOut)
-	}
-	wt, _ := repo.Worktree()
-	if err := wt.AddGlob("PL400Demos"); err != nil {
-		t.Fatal(err)
-	}
-	head, err := wt.Commit("1.0.23", &git.CommitOptions{Author: &object.Signature{Name: "x", Email: "x@x"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, repo, head := pullRequestCheckout(t)
 	if err := repo.Storer.SetReference(plumbing.NewHashReference(plumbing.NewBranchReferenceName("PL400Demos"), head)); err != nil {
 		t.Fatal(err)
-	}
-	if _, errOut, code := runCLI(t, nil, "unpack", "--zipfile", pl24Zip, "--folder", tree); code != 0 {
-		t.Fatal(errOut)
 	}
 	t.Chdir(dir)
 	out, code := runTaskInProcess(t, map[string]string{

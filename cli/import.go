@@ -2,11 +2,9 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -41,10 +39,6 @@ func (s *settingsFlags) add(cmd *cobra.Command, customFlag string) {
 	}
 }
 
-// customSections are the top-level names of customDeploymentSettings.json.
-var customSections = []string{"ActivateFlowConfiguration", "SolutionComponentOwnershipConfiguration", "AadGroupCanvasConfiguration",
-	"AadGroupTeamConfiguration", "FlowShareWithGroupTeamConfiguration", "ConnectorShareWithGroupTeamConfiguration", "WebhookUrls", "SDKMessages"}
-
 // legacyCustom keeps `configure --settings customDeploymentSettings.json`
 // working: configure's --settings used to name the custom file, while every
 // other command's names deploymentSettings.json. A --settings file that holds
@@ -62,21 +56,7 @@ func (s *settingsFlags) legacyCustom(r task.Reporter) error {
 	if err != nil {
 		return fmt.Errorf("--settings: %w", err)
 	}
-	var top map[string]json.RawMessage
-	if json.Unmarshal(data, &top) != nil {
-		return nil
-	}
-	has := func(names ...string) bool {
-		for k := range top {
-			for _, n := range names {
-				if strings.EqualFold(k, n) {
-					return true
-				}
-			}
-		}
-		return false
-	}
-	if has("EnvironmentVariables", "ConnectionReferences") || !has(customSections...) {
+	if !settings.IsCustomOnly(data) {
 		return nil
 	}
 	if s.custom != "" {

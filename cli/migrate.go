@@ -1,11 +1,8 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -116,25 +113,14 @@ func newMigrateCmd(f *Factory) *cobra.Command {
 			}
 			var written []string
 			if write {
-				files, err := r.PipelineFiles(host)
-				if err != nil {
-					return fmt.Errorf("--host: %w", err)
+				if written, err = r.WritePipelines(repo, host); err != nil {
+					if len(written) > 0 {
+						err = fmt.Errorf("%w (written before the failure: %s)", err, strings.Join(written, ", "))
+					}
+					return fmt.Errorf("--write: %w", err)
 				}
-				for _, pf := range files {
-					p := filepath.Join(repo, filepath.FromSlash(pf.Path))
-					if _, err := os.Stat(p); err == nil {
-						return fmt.Errorf("%s exists: ppalm migrate does not overwrite files; remove it to write it again", p)
-					} else if !errors.Is(err, fs.ErrNotExist) {
-						return err
-					}
-					if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-						return err
-					}
-					if err := os.WriteFile(p, []byte(pf.Content), 0o644); err != nil {
-						return err
-					}
-					written = append(written, p)
-					if !out.json() {
+				if !out.json() {
+					for _, p := range written {
 						fmt.Fprintf(f.Stdout, "wrote %s\n", p)
 					}
 				}

@@ -454,6 +454,15 @@ func TestConfigureSettingsMeansWhatImportsDoes(t *testing.T) {
 		!strings.Contains(errOut, "warning: --deployment-settings is deprecated") {
 		t.Fatalf("old spelling: exit %d\n%s%s", code, out, errOut)
 	}
+	// Written by Windows PowerShell's Set-Content -Encoding UTF8: a byte
+	// order mark first.
+	bom := filepath.Join(dir, "bom", "customDeploymentSettings.json")
+	os.MkdirAll(filepath.Dir(bom), 0o755)
+	os.WriteFile(bom, append([]byte("\xEF\xBB\xBF"), mustRead(t, cds)...), 0o644)
+	out, errOut, code = runCLI(t, nil, "configure", "--environment", srv.EnvURL("dev"), "--solution", "FollowSites", "--settings", bom, "--deployment-settings", ds)
+	if code != 0 || !strings.Contains(out, `team "Sales Team"`) || !strings.Contains(errOut, "read as --custom-settings") {
+		t.Fatalf("old spelling, with a byte order mark: exit %d\n%s%s", code, out, errOut)
+	}
 }
 
 // `ppalm version` was the solution-version group; it prints ppalm's version
@@ -530,7 +539,8 @@ func TestCompletionOfFlagValues(t *testing.T) {
 	}{
 		{[]string{"unpack", "--packagetype", ""}, []string{"Unmanaged", "Managed", "Both"}},
 		{[]string{"import", "--upgrade", ""}, []string{"auto", "always", "never"}},
-		{[]string{"configure", "--only", ""}, []string{"teams", "activate-flows"}},
+		{[]string{"configure", "--only", ""}, []string{"teams", "bypass-app-consent", "activate-flows"}},
+		{[]string{"import", "--activate-as", ""}, []string{"service-principal", "connection-owner"}},
 		{[]string{"whoami", "--output", ""}, []string{"table", "json"}},
 		{[]string{"diff", "--output", ""}, []string{"markdown"}},
 		{[]string{"import", "--zipfile", ""}, []string{"zip", ":8"}}, // file extension filter

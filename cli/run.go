@@ -87,13 +87,8 @@ func (o *outputRecorder) SetOutput(name, value string) error {
 	return o.Reporter.SetOutput(name, value)
 }
 
-func (o *outputRecorder) Mask(s string) string { return task.Mask(o.Reporter, s) }
-func (o *outputRecorder) Debug(msg string)     { task.Debug(o.Reporter, msg) }
-func (o *outputRecorder) Status(msg string)    { task.Status(o.Reporter, msg) }
-func (o *outputRecorder) Level() task.Level    { return task.LevelOf(o.Reporter) }
-func (o *outputRecorder) SetRunName(name string) bool {
-	return task.SetRunName(o.Reporter, name)
-}
+// Unwrap implements task.Wrapper: everything but outputs passes through.
+func (o *outputRecorder) Unwrap() task.Reporter { return o.Reporter }
 
 // outputs returns the step outputs set so far in this run.
 func (f *Factory) outputs() map[string]string {

@@ -206,15 +206,9 @@ func (g *flatGroups) Info(msg string) {
 	g.Reporter.Info(msg)
 }
 
-// Mask implements task.Masker by forwarding to the host reporter, which
-// embedding the interface alone would hide.
-func (g *flatGroups) Mask(s string) string { return task.Mask(g.Reporter, s) }
-
-// SetRunName implements task.RunNamer when the host does.
-func (g *flatGroups) SetRunName(name string) bool {
-	n, ok := g.Reporter.(task.RunNamer)
-	return ok && n.SetRunName(name)
-}
+// Unwrap implements task.Wrapper: masking, debug lines and the run's name
+// go to the host reporter.
+func (g *flatGroups) Unwrap() task.Reporter { return g.Reporter }
 
 // groupOutput sets the group for the command's own output.
 func (g *flatGroups) groupOutput(name string) {
@@ -261,9 +255,6 @@ func secretFlag(name string) bool {
 	name = strings.ToLower(name)
 	return strings.Contains(name, "secret") || strings.Contains(name, "token") || strings.Contains(name, "password")
 }
-
-// Debug implements task.Debugger by forwarding to the host reporter.
-func (g *flatGroups) Debug(msg string) { task.Debug(g.Reporter, msg) }
 
 // Status implements task.Statuser: in a host's log a status is a line of
 // the open group.

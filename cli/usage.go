@@ -7,6 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/ppalm/ppalm/steps"
 )
 
 // unknownSubcommand catches a misspelt subcommand of a command group
@@ -259,12 +261,13 @@ func installFlagAliasesOn(root, c *cobra.Command) {
 	c.Flags().SetNormalizeFunc(normalize)
 }
 
-// flagValues are the fixed values of flags, offered by shell completion.
+// flagValues are the fixed values of flags, offered by shell completion
+// (--only: configureStepNames).
 var flagValues = map[string][]string{
+	"activate-as":  {steps.ActivateAsServicePrincipal, steps.ActivateAsConnectionOwner},
 	"auth":         {"auto", "secret", "certificate", "azure-pipelines", "github-oidc", "managed-identity", "azure-cli"},
 	"host":         {"azure-devops", "github"},
 	"line-endings": {"lf", "crlf"},
-	"only":         {"webhook-urls", "plugin-step-config", "teams", "share-apps", "share-flows", "share-connectors", "set-flow-owners", "activate-flows"},
 	"packagetype":  {"Unmanaged", "Managed", "Both"},
 	"upgrade":      {"auto", "always", "never"},
 }
@@ -291,6 +294,10 @@ func installCompletions(root *cobra.Command) {
 				}
 			case flagValues[f.Name] != nil:
 				fn = cobra.FixedCompletions(flagValues[f.Name], cobra.ShellCompDirectiveNoFileComp)
+			case f.Name == "only":
+				fn = func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+					return configureStepNames(), cobra.ShellCompDirectiveNoFileComp
+				}
 			case dirFlags[f.Name]:
 				fn = func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 					return nil, cobra.ShellCompDirectiveFilterDirs
@@ -314,4 +321,14 @@ func installCompletions(root *cobra.Command) {
 		}
 	}
 	walk(root)
+}
+
+// configureStepNames are the values of configure's --only: the steps of
+// the configure pipeline, in order.
+func configureStepNames() []string {
+	var names []string
+	for _, s := range steps.ConfigurePipeline() {
+		names = append(names, s.Name())
+	}
+	return names
 }

@@ -260,6 +260,29 @@ var (
 		"ConnectorShareWithGroupTeamConfiguration", "WebhookUrls", "SDKMessages", "DefaultEnvironmentVariables"}
 )
 
+// IsCustomOnly says whether data is a settings file with sections of
+// customDeploymentSettings.json and none of deploymentSettings.json: a
+// custom file given where deploymentSettings.json was asked for. Data that
+// is not a JSON object (bad encoding, bad syntax) is not: the parser then
+// says what is wrong with it.
+func IsCustomOnly(data []byte) bool {
+	root, err := (&reader{}).root(data)
+	if err != nil {
+		return false
+	}
+	has := func(names []string) bool {
+		for k := range root {
+			for _, n := range names {
+				if strings.EqualFold(k, n) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return has(customSections) && !has(deploymentSections)
+}
+
 // otherFileSection says whether k names a section of either file.
 func otherFileSection(k string) bool {
 	for _, s := range append(append([]string{}, deploymentSections...), customSections...) {

@@ -148,3 +148,23 @@ func BenchmarkParseCustom(b *testing.B) {
 		}
 	}
 }
+
+// A custom file is told from a deployment one by its sections, whatever
+// their case, through the byte order mark PowerShell writes, and with a
+// section only the custom file has (DefaultEnvironmentVariables).
+func TestIsCustomOnly(t *testing.T) {
+	for in, want := range map[string]bool{
+		`{"AadGroupTeamConfiguration":[]}`:                           true,
+		"\xEF\xBB\xBF" + `{"activateflowconfiguration":[]}`:          true,
+		`{"DefaultEnvironmentVariables":[]}`:                         true,
+		`{"ConnectionReferences":[],"ActivateFlowConfiguration":[]}`: false,
+		`{"EnvironmentVariables":[]}`:                                false,
+		`{"Other":1}`:                                                false,
+		`{"ActivateFlowConfiguration":[]`:                            false,
+		"\xFF\xFE{\x00}\x00":                                         false,
+	} {
+		if got := IsCustomOnly([]byte(in)); got != want {
+			t.Errorf("IsCustomOnly(%q) = %v, want %v", in, got, want)
+		}
+	}
+}

@@ -54,7 +54,7 @@ type Debugger interface {
 // Debug writes msg as a debug line when r has such a channel, else as a
 // plain line. Callers decide whether debug lines are wanted (WithLevel).
 func Debug(r Reporter, msg string) {
-	if d, ok := r.(Debugger); ok {
+	if d, ok := find[Debugger](r); ok {
 		d.Debug(msg)
 		return
 	}
@@ -69,7 +69,7 @@ type Statuser interface {
 
 // Status shows msg as a passing status when r can, else as a plain line.
 func Status(r Reporter, msg string) {
-	if s, ok := r.(Statuser); ok {
+	if s, ok := find[Statuser](r); ok {
 		s.Status(msg)
 		return
 	}
@@ -126,12 +126,9 @@ func (l *leveled) Progress(percent int, msg string) {
 	}
 }
 
-// Mask implements Masker by forwarding to the wrapped reporter.
-func (l *leveled) Mask(s string) string { return Mask(l.Reporter, s) }
-
-// SetRunName implements RunNamer by forwarding to the wrapped reporter: a
-// run's name is not a log line, whatever the level.
-func (l *leveled) SetRunName(name string) bool { return SetRunName(l.Reporter, name) }
+// Unwrap implements Wrapper: masking and the run's name (not a log line)
+// pass through whatever the level.
+func (l *leveled) Unwrap() Reporter { return l.Reporter }
 
 // Level is the level l lets through.
 func (l *leveled) Level() Level { return l.level }
@@ -139,7 +136,7 @@ func (l *leveled) Level() Level { return l.level }
 // LevelOf is the level r lets through: LevelInfo unless r came from
 // WithLevel.
 func LevelOf(r Reporter) Level {
-	if l, ok := r.(interface{ Level() Level }); ok {
+	if l, ok := find[interface{ Level() Level }](r); ok {
 		return l.Level()
 	}
 	return LevelInfo

@@ -166,3 +166,39 @@ func TestSetRunNameThroughLevel(t *testing.T) {
 		t.Error("a terminal renamed a run")
 	}
 }
+
+// recorder is a wrapper that changes nothing but says what it wraps, as
+// a command's output recorder does: the host's own channels are found
+// through it.
+type recorder struct{ Reporter }
+
+func (r recorder) Unwrap() Reporter { return r.Reporter }
+
+// Through a wrapper that implements only Unwrap, and a level filter under
+// it, the host still masks, gets debug lines as debug lines, renames the
+// run, and the level is the filter's.
+func TestOptionalChannelsThroughAWrapper(t *testing.T) {
+	var out bytes.Buffer
+	r := recorder{WithLevel(recorder{NewAzureDevOps(&out, "")}, LevelDebug)}
+	RegisterSecrets(r, "s3cret")
+	if got := Mask(r, "a s3cret"); got != "a ***" {
+		t.Errorf("Mask through a wrapper = %q", got)
+	}
+	Debug(r, "HTTP GET x")
+	if !SetRunName(r, "1.0.1.2") {
+		t.Error("SetRunName through a wrapper = false")
+	}
+	if got := LevelOf(r); got != LevelDebug {
+		t.Errorf("LevelOf through a wrapper = %v", got)
+	}
+	for _, want := range []string{"##[debug]HTTP GET x\n", "##vso[build.updatebuildnumber]1.0.1.2"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("host log lacks %q:\n%s", want, out.String())
+		}
+	}
+	var quiet bytes.Buffer
+	Debug(recorder{WithLevel(recorder{NewAzureDevOps(&quiet, "")}, LevelInfo)}, "HTTP GET x")
+	if quiet.Len() != 0 {
+		t.Errorf("a debug line passed the info level: %q", quiet.String())
+	}
+}

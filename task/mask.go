@@ -121,7 +121,7 @@ type Masker interface {
 // can); text that leaves ppalm by another way than r (stderr, a file, an
 // error returned to a caller that prints it) goes through Mask first.
 func Mask(r Reporter, s string) string {
-	if m, ok := r.(Masker); ok {
+	if m, ok := find[Masker](r); ok {
 		return m.Mask(s)
 	}
 	return s

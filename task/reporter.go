@@ -37,12 +37,35 @@ type RunNamer interface {
 	SetRunName(name string) bool
 }
 
-// SetRunName renames the run when r (or the reporter it wraps, which
-// forwards) can; false otherwise. A reporter that wraps another implements
-// RunNamer by calling SetRunName on the one it wraps, so a host's command
-// is not lost behind a level filter or an output recorder.
+// Wrapper is a Reporter that wraps another (a level filter, an output
+// recorder, a group keeper). The optional interfaces (Masker, Debugger,
+// Statuser, RunNamer, Level) are looked for along Unwrap, so a wrapper
+// implements only what it changes and a host's own channel is not lost
+// behind it.
+type Wrapper interface {
+	Unwrap() Reporter
+}
+
+// find returns the first reporter along r's Unwrap chain that is a T.
+func find[T any](r Reporter) (T, bool) {
+	for r != nil {
+		if v, ok := r.(T); ok {
+			return v, true
+		}
+		w, ok := r.(Wrapper)
+		if !ok {
+			break
+		}
+		r = w.Unwrap()
+	}
+	var zero T
+	return zero, false
+}
+
+// SetRunName renames the run when r (or a reporter it wraps) can; false
+// otherwise.
 func SetRunName(r Reporter, name string) bool {
-	if n, ok := r.(RunNamer); ok {
+	if n, ok := find[RunNamer](r); ok {
 		return n.SetRunName(name)
 	}
 	return false
