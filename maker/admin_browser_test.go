@@ -75,6 +75,9 @@ func TestBrowserAdminOpensAProfileToOneGroup(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`label.found input[name=makers]`)))
 	w.body("Contoso Makers")
 	w.run("pick the group", chromedp.Click(chromedp.CSS(`label.found input[name=makers]`)),
+		// Saved only once the box shows checked: on a loaded machine the
+		// click can land before the page is ready for it.
+		chromedp.WaitVisible(chromedp.CSS(`label.found input[name=makers]:checked`)),
 		chromedp.Click(chromedp.CSS(`input[name=save][value=commit]`)), shot("11-admin-profile"),
 		chromedp.Click(chromedp.CSS(`button[value=save]`)), on("result"))
 	w.body("Committed", "Makers only")
