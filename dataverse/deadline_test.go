@@ -151,8 +151,8 @@ func TestHugeRetryAfterFailsAtOnceNamingTheWait(t *testing.T) {
 	if !errors.As(err, &ae) || ae.StatusCode != 429 {
 		t.Errorf("err = %v, want the 429 APIError inside", err)
 	}
-	if calls.Load() != 1 || len(sl.all()) != 0 {
-		t.Errorf("%d requests and waits %v for a 24h Retry-After; want one request and no wait", calls.Load(), sl.all())
+	if calls.Load() != 1 || len(sl.all()) != 0 || len(logged) != 0 {
+		t.Errorf("%d requests, waits %v and log %q for a 24h Retry-After; want one request and no wait", calls.Load(), sl.all(), logged)
 	}
 	err = c.getJSON(context.Background(), srv.URL+"/api/data/v9.2/date", &struct{}{})
 	if err == nil || !strings.Contains(err.Error(), "asked to wait 4") || calls.Load() != 2 {
@@ -176,7 +176,7 @@ func TestRetryAfterWaitsAreLogged(t *testing.T) {
 	c, sl := newTestClient(t, srv.URL, WithLogger(func(f string, a ...any) {
 		mu.Lock()
 		defer mu.Unlock()
-		logged = append(logged, sprintf(f, a...))
+		logged = append(logged, fmt.Sprintf(f, a...))
 	}))
 	if _, err := c.WhoAmI(context.Background()); err != nil {
 		t.Fatal(err)
@@ -188,5 +188,3 @@ func TestRetryAfterWaitsAreLogged(t *testing.T) {
 		t.Errorf("log %q, want the wait, its reason and the call", logged)
 	}
 }
-
-func sprintf(f string, a ...any) string { return fmt.Sprintf(f, a...) }

@@ -491,38 +491,13 @@ func (c *Client) runImport(ctx context.Context, action string, req ImportRequest
 	if err != nil {
 		return nil, fmt.Errorf("%s of solution %q: %w", action, name, err)
 	}
-	var ans asyncImportAnswer
-	for attempt := 0; ; attempt++ {
-		resp, err := c.do(ctx, request{method: "POST", url: c.api(action), body: body})
-		if err == nil {
-			if err := decode(resp.body, &ans); err != nil {
-				return nil, fmt.Errorf("%s of solution %q: %w", action, name, err)
-			}
-			break
-		}
-		if !uncertain(err) {
-			return nil, fmt.Errorf("%s of solution %q was not accepted, nothing was imported: %w", action, name, err)
-		}
-		// The service may have queued the import: adopt its system job
-		// rather than queue a second import of the same zip.
-		op, findErr := c.submittedOperation(ctx, opType, since)
-		if findErr != nil {
-			return nil, fmt.Errorf("%s of solution %q: %w; then looking for the system job it may have started: %w (check the solution history of %s before importing again)",
-				action, name, err, findErr, c.envURL)
-		}
-		if op != nil {
-			c.logf("%s of %s: the answer was lost, but the service queued it as system job %s: waiting for that one", action, name, op.ID)
-			ans = asyncImportAnswer{AsyncOperationID: op.ID}
-			break
-		}
-		if attempt >= 1 {
-			return nil, fmt.Errorf("%s of solution %q: sent twice, both answers lost, and %s shows no system job from either after %s, so nothing runs: %w",
-				action, name, c.envURL.Host, c.reconcileTimeout, err)
-		}
-		c.logf("%s of %s: the answer was lost and %s shows no system job from it after %s: sending it again", action, name, c.envURL.Host, c.reconcileTimeout)
+	ans, err := c.submitSystemJob(ctx, action, opType, body, since)
+	if err != nil {
+		return nil, fmt.Errorf("%s of solution %q: %w", action, name, err)
 	}
-	if ans.ImportJobKey == "" && ans.AsyncOperationID == "" {
-		return nil, fmt.Errorf("%s of solution %q: answer lacks AsyncOperationId and ImportJobKey", action, name)
+	if ans.AsyncOperationID == "" {
+		// waitImport follows the system job; the import job alone is not enough.
+		return nil, fmt.Errorf("%s of solution %q: answer lacks AsyncOperationId", action, name)
 	}
 	return c.waitImport(ctx, name, since, ans, req.Progress)
 }
@@ -673,40 +648,15 @@ func (c *Client) UninstallSolution(ctx context.Context, uniqueName string, progr
 }
 
 // runSystemJob submits an action answered {"AsyncOperationId"} and waits
-// for the job. After an ambiguous failure it adopts the job of opType the
-// request created, and sends again only when there is none.
+// for the job (submitSystemJob says what happens when the answer is lost).
 func (c *Client) runSystemJob(ctx context.Context, action string, opType int, body []byte, progress func(AsyncOperation)) error {
 	since, err := c.serverNow(ctx)
 	if err != nil {
 		return err
 	}
-	var ans struct {
-		AsyncOperationID string `json:"AsyncOperationId"`
-	}
-	for attempt := 0; ; attempt++ {
-		resp, err := c.do(ctx, request{method: "POST", url: c.api(action), body: body})
-		if err == nil {
-			if err := decode(resp.body, &ans); err != nil {
-				return err
-			}
-			break
-		}
-		if !uncertain(err) {
-			return err
-		}
-		op, findErr := c.submittedOperation(ctx, opType, since)
-		if findErr != nil {
-			return fmt.Errorf("%w; then looking for the system job it may have started: %w (check the system jobs of %s before trying again)", err, findErr, c.envURL)
-		}
-		if op != nil {
-			c.logf("%s: the answer was lost, but the service queued it as system job %s: waiting for that one", action, op.ID)
-			ans.AsyncOperationID = op.ID
-			break
-		}
-		if attempt >= 1 {
-			return fmt.Errorf("sent twice, both answers lost, and %s shows no system job from either after %s, so nothing runs: %w", c.envURL.Host, c.reconcileTimeout, err)
-		}
-		c.logf("%s: the answer was lost and %s shows no system job from it after %s: sending it again", action, c.envURL.Host, c.reconcileTimeout)
+	ans, err := c.submitSystemJob(ctx, action, opType, body, since)
+	if err != nil {
+		return err
 	}
 	if ans.AsyncOperationID == "" {
 		return fmt.Errorf("%s: answer lacks AsyncOperationId", action)
@@ -720,6 +670,36 @@ func (c *Client) runSystemJob(ctx context.Context, action string, opType int, bo
 		return err
 	}
 	return nil
+}
+
+// submitSystemJob POSTs an action that queues a system job of opType and
+// returns its answer. After an ambiguous failure (the service may have run
+// the request) it adopts the caller's job of opType created since, and
+// sends again only when there is none, once: a solution operation queued
+// twice would run twice.
+func (c *Client) submitSystemJob(ctx context.Context, action string, opType int, body []byte, since time.Time) (asyncImportAnswer, error) {
+	var ans asyncImportAnswer
+	for attempt := 0; ; attempt++ {
+		resp, err := c.do(ctx, request{method: "POST", url: c.api(action), body: body})
+		if err == nil {
+			return ans, decode(resp.body, &ans)
+		}
+		if !uncertain(err) {
+			return ans, fmt.Errorf("not accepted, nothing runs: %w", err)
+		}
+		op, findErr := c.submittedOperation(ctx, opType, since)
+		if findErr != nil {
+			return ans, fmt.Errorf("%w; then looking for the system job it may have started: %w (check the system jobs and solution history of %s before trying again)", err, findErr, c.envURL)
+		}
+		if op != nil {
+			c.logf("%s: the answer was lost, but the service queued it as system job %s: waiting for that one", action, op.ID)
+			return asyncImportAnswer{AsyncOperationID: op.ID}, nil
+		}
+		if attempt >= 1 {
+			return ans, fmt.Errorf("sent twice, both answers lost, and %s shows no system job from either after %s, so nothing runs: %w", c.envURL.Host, c.reconcileTimeout, err)
+		}
+		c.logf("%s: the answer was lost and %s shows no system job from it after %s: sending it again", action, c.envURL.Host, c.reconcileTimeout)
+	}
 }
 
 // Manifest is what solution.xml says about a solution zip.

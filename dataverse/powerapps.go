@@ -42,16 +42,25 @@ type AppPermission struct {
 
 // CanvasAppPermissions lists who a canvas app is shared with.
 func (c *Client) CanvasAppPermissions(ctx context.Context, envID, appName string) ([]AppPermission, error) {
+	perms, err := c.permissions(ctx, c.powerApps(envID, "apps/"+url.PathEscape(appName)+"/permissions", true))
+	if err != nil {
+		return nil, fmt.Errorf("list permissions of canvas app %s: %w", appName, err)
+	}
+	return perms, nil
+}
+
+// permissions reads a Power Apps permissions list (a canvas app's or a
+// connection's: the same role-assignment rows).
+func (c *Client) permissions(ctx context.Context, u string) ([]AppPermission, error) {
 	rows, err := list[struct {
 		ID         string `json:"id"`
-		Name       string `json:"name"`
 		Properties struct {
 			RoleName  string    `json:"roleName"`
 			Principal Principal `json:"principal"`
 		} `json:"properties"`
-	}](ctx, c, c.powerApps(envID, "apps/"+url.PathEscape(appName)+"/permissions", true))
+	}](ctx, c, u)
 	if err != nil {
-		return nil, fmt.Errorf("list permissions of canvas app %s: %w", appName, err)
+		return nil, err
 	}
 	out := make([]AppPermission, len(rows))
 	for i, r := range rows {
@@ -154,21 +163,11 @@ func (c *Client) ListConnections(ctx context.Context, envID string) ([]Connectio
 // /providers/Microsoft.PowerApps/apis/shared_x id or shared_x.
 func (c *Client) ConnectionPermissions(ctx context.Context, envID, connectorID, connectionName string) ([]AppPermission, error) {
 	connector := connectorID[strings.LastIndexByte(connectorID, '/')+1:]
-	rows, err := list[struct {
-		ID         string `json:"id"`
-		Properties struct {
-			RoleName  string    `json:"roleName"`
-			Principal Principal `json:"principal"`
-		} `json:"properties"`
-	}](ctx, c, c.powerAppsVersion(envID, "apis/"+url.PathEscape(connector)+"/connections/"+url.PathEscape(connectionName)+"/permissions", false, "2017-06-01"))
+	perms, err := c.permissions(ctx, c.powerAppsVersion(envID, "apis/"+url.PathEscape(connector)+"/connections/"+url.PathEscape(connectionName)+"/permissions", false, "2017-06-01"))
 	if err != nil {
 		return nil, fmt.Errorf("list permissions of connection %s: %w", connectionName, err)
 	}
-	out := make([]AppPermission, len(rows))
-	for i, r := range rows {
-		out[i] = AppPermission{ID: r.ID, RoleName: r.Properties.RoleName, Principal: r.Properties.Principal}
-	}
-	return out, nil
+	return perms, nil
 }
 
 // GraphUser is a Microsoft Graph user.

@@ -26,26 +26,7 @@ import (
 //   - BypassAppConsent=true runs bypass-app-consent;
 //   - ImportUnmanaged=true imports the unmanaged zip beside c.ZipFile.
 func ApplyDeployVariables(c *Context, v accelerator.Values) ([]string, error) {
-	var lines []string
-	apply := func(name string, set func(bool) error) error {
-		b, ok, err := v.Bool(name)
-		if err != nil || !ok {
-			return err
-		}
-		if err := set(b); err != nil {
-			return err
-		}
-		if c.Accelerator == nil {
-			c.Accelerator = map[string]string{}
-		}
-		c.Accelerator[name] = fmt.Sprint(b)
-		lines = append(lines, fmt.Sprintf("pipeline variable %s=%t", name, b))
-		return nil
-	}
-	for _, a := range []struct {
-		name string
-		set  func(bool) error
-	}{
+	return applyVariables(v, []boolVariable{
 		{"SkipSolutionImport", func(b bool) error { c.SkipImport = b; return nil }},
 		{"ActivateFlowsOnTheSolutionImport", func(b bool) error { c.PublishWorkflows, c.DeactivateFlowsFirst = b, !b; return nil }},
 		{"EnableFlows", func(b bool) error { c.SkipActivation = !b; return nil }},
@@ -61,10 +42,41 @@ func ApplyDeployVariables(c *Context, v accelerator.Values) ([]string, error) {
 			c.ZipFile, c.Solution = z, nil
 			return nil
 		}},
-	} {
-		if err := apply(a.name, a.set); err != nil {
+	}, func(name string, b bool) {
+		// Kept so a skipped step can say which variable skipped it.
+		if c.Accelerator == nil {
+			c.Accelerator = map[string]string{}
+		}
+		c.Accelerator[name] = fmt.Sprint(b)
+	})
+}
+
+// boolVariable is an Accelerator control variable and what setting it does.
+type boolVariable struct {
+	name string
+	set  func(bool) error
+}
+
+// applyVariables sets each variable of vars that v has, in order, calls
+// applied (when not nil) after each, and returns one log line per
+// variable applied.
+func applyVariables(v accelerator.Values, vars []boolVariable, applied func(name string, b bool)) ([]string, error) {
+	var lines []string
+	for _, a := range vars {
+		b, ok, err := v.Bool(a.name)
+		if err != nil {
 			return lines, err
 		}
+		if !ok {
+			continue
+		}
+		if err := a.set(b); err != nil {
+			return lines, err
+		}
+		if applied != nil {
+			applied(a.name, b)
+		}
+		lines = append(lines, fmt.Sprintf("pipeline variable %s=%t", a.name, b))
 	}
 	return lines, nil
 }
@@ -102,27 +114,16 @@ func UnmanagedZipFor(managed string) (string, error) {
 // GenerateDeploymentSettings, DisableFlows, VerifyDefaultEnvironmentVariableValues
 // and ProcessCanvasApps.
 func ApplyExportVariables(src *Source, v accelerator.Values) ([]string, error) {
-	var lines []string
-	for _, a := range []struct {
-		name string
-		set  func(bool)
-	}{
-		{"PublishCustomizationsBeforeExport", func(b bool) { src.Publish = b }},
-		{"DoNotExportCurrentEnvironmentVariableValues", func(b bool) { src.DropEnvironmentVariableValues = b }},
-		{"UseSolutionVersionFromDataverse", func(b bool) { src.KeepVersion = b }},
-		{"GenerateDeploymentSettings", func(b bool) { src.NoSettingsFiles = !b }},
-		{"DisableFlows", func(b bool) { src.DisableFlows = b }},
-		{"VerifyDefaultEnvironmentVariableValues", func(b bool) { src.ApplyDefaultEnvironmentVariables = b }},
-		{"ProcessCanvasApps", func(b bool) { src.ProcessCanvasApps = b }},
-	} {
-		b, ok, err := v.Bool(a.name)
-		if err != nil {
-			return lines, err
-		}
-		if ok {
-			a.set(b)
-			lines = append(lines, fmt.Sprintf("pipeline variable %s=%t", a.name, b))
-		}
+	set := func(to *bool, invert bool) func(bool) error {
+		return func(b bool) error { *to = b != invert; return nil }
 	}
-	return lines, nil
+	return applyVariables(v, []boolVariable{
+		{"PublishCustomizationsBeforeExport", set(&src.Publish, false)},
+		{"DoNotExportCurrentEnvironmentVariableValues", set(&src.DropEnvironmentVariableValues, false)},
+		{"UseSolutionVersionFromDataverse", set(&src.KeepVersion, false)},
+		{"GenerateDeploymentSettings", set(&src.NoSettingsFiles, true)},
+		{"DisableFlows", set(&src.DisableFlows, false)},
+		{"VerifyDefaultEnvironmentVariableValues", set(&src.ApplyDefaultEnvironmentVariables, false)},
+		{"ProcessCanvasApps", set(&src.ProcessCanvasApps, false)},
+	}, nil)
 }

@@ -57,7 +57,24 @@ func TestActivateAsDeployerNeedsSharedConnections(t *testing.T) {
 	vars["connectionreference."+ref] = unshared
 
 	a.switchOff(t, ctx)
+	// The preflight reads each connection's permissions once, however many
+	// flows bind it.
+	conns := map[string]bool{}
+	for _, f := range a.sol.CloudFlows() {
+		for _, ref := range f.ConnectionReferences {
+			if id := vars["connectionreference."+ref]; id != "" {
+				conns[strings.ToLower(id)] = true
+			}
+		}
+	}
+	if len(conns) < 2 {
+		t.Fatalf("the flows bind %d connection(s); the count below needs several", len(conns))
+	}
+	reads := permissionReads(emu)
 	r := a.activate(t, ctx, vars, 4)
+	if n := permissionReads(emu) - reads; n != len(conns) {
+		t.Errorf("%d connection permission reads for %d connections, want one each", n, len(conns))
+	}
 	for _, want := range []string{unshared, emulator.Maker.Email, "not shared with the deploying identity", emulator.ServicePrincipal.Name,
 		emulator.ServicePrincipal.ApplicationID, "Share", flow, "nothing was switched"} {
 		if r.err == nil || !strings.Contains(r.err.Error(), want) {
@@ -74,9 +91,13 @@ func TestActivateAsDeployerNeedsSharedConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	auditFrom := len(emu.Audit())
+	reads = permissionReads(emu)
 	r = a.activate(t, ctx, vars, 4)
 	if r.err != nil {
 		t.Fatal(r.err)
+	}
+	if n := permissionReads(emu) - reads; n != len(conns) {
+		t.Errorf("%d connection permission reads for %d connections, want one each", n, len(conns))
 	}
 	if len(r.on) != len(a.sol.CloudFlows()) {
 		t.Errorf("turned on %d flows, want %d", len(r.on), len(a.sol.CloudFlows()))
@@ -91,6 +112,20 @@ func TestActivateAsDeployerNeedsSharedConnections(t *testing.T) {
 			t.Errorf("report %s, want it turned on as the deploying identity", res)
 		}
 	}
+}
+
+// permissionReads counts the connection permission lists the emulator
+// has answered.
+func permissionReads(emu *emulator.Emulator) int {
+	n := 0
+	for route, byStatus := range emu.Stats().Requests {
+		if strings.HasPrefix(route, "GET ") && strings.HasSuffix(route, "/connections/{connection}/permissions") {
+			for _, c := range byStatus {
+				n += c
+			}
+		}
+	}
+	return n
 }
 
 func flowNamed(t *testing.T, sol *solution.Solution, name string) solution.Flow {

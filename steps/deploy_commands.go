@@ -32,14 +32,15 @@ func ConfigureSteps(only []string) ([]Step, error) {
 	if len(only) == 0 {
 		return all, nil
 	}
-	want := map[string]bool{}
+	names := make([]string, len(all))
+	want := make(map[string]bool, len(all))
+	for i, s := range all {
+		names[i] = s.Name()
+		want[names[i]] = false
+	}
 	for _, n := range only {
 		n = strings.TrimSpace(n)
-		if _, ok := ConfigureStep(n); !ok {
-			var names []string
-			for _, s := range all {
-				names = append(names, s.Name())
-			}
+		if _, ok := want[n]; !ok {
 			return nil, fmt.Errorf("--only %q: expected one of %s", n, strings.Join(names, ", "))
 		}
 		want[n] = true

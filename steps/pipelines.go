@@ -97,13 +97,3 @@ func ConfigurePipeline() []Step {
 		ActivateFlows{},
 	}
 }
-
-// ConfigureStep returns the configure step with the given name.
-func ConfigureStep(name string) (Step, bool) {
-	for _, s := range ConfigurePipeline() {
-		if s.Name() == name {
-			return s, true
-		}
-	}
-	return nil, false
-}

@@ -34,7 +34,9 @@
 //     connections, apis/{connector}/connections/{connection}/permissions,
 //     apps, apps/{app}, apps/{app}/permissions,
 //     apps/{app}/modifyPermissions, apps/{app}/modifyAppOwner,
-//     apps/{app}/setPowerAppConnectionDirectConsentBypass (consent.go); and
+//     apps/{app}/setPowerAppConnectionDirectConsentBypass (consent.go: the
+//     action behind Set-AdminPowerAppApisToBypassConsent and the CLI for
+//     Microsoft 365's `pa app consent set`); and
 //     /powerapps/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments[/{envId}].
 //     api-version is required, as on the real service. {app} may be the
 //     uniquecanvasappid (what the list returns as name), the canvasappid or
@@ -42,7 +44,20 @@
 //   - /graph/v1.0/users/{id or upn}, /users, /groups/{id}, /groups
 //     ($filter=displayName eq '…'): the documented Users (people only) and Groups;
 //     POST /graph/v1.0/me/getMemberGroups and users/{id}/getMemberGroups:
-//     GroupMembers (membership.go).
+//     GroupMembers (membership.go; Microsoft Graph v1.0 "user:
+//     getMemberGroups", /me refused to application tokens as Graph does).
+//   - The maker app's routes (maker.go, which details each): the non-admin
+//     /powerapps/providers/Microsoft.BusinessAppPlatform/environments list
+//     (the BAP environment resource the maker portal and `pac env list`
+//     read; filtered to environments the caller holds a role in); Graph
+//     /groups and /users with $search="displayName:…", 400
+//     Request_UnsupportedQuery without ConsistencyLevel: eventual
+//     (microsoftgraph/microsoft-graph-docs-contrib#3495);
+//     /powerapps/providers/Microsoft.PowerApps/apis/{api} (the connector's
+//     properties.primaryRuntimeUrl); and
+//     /apim/sharepointonline/{connection}/datasets[/{site}/tables], the
+//     SharePoint connector's GetDataSets and GetTables in the shapes of
+//     Azure/Connectors-NodeJS-SDK's SharepointonlineExtensions.ts.
 //   - /_emulator/stats (request counts by route and status, faults by kind),
 //     /_emulator/audit (who changed what, see AuditEntry),
 //     /_emulator/environments (names, ids, URLs), and

@@ -13,7 +13,8 @@ import (
 )
 
 // The routes the maker app's Configure Deployment Settings screen needs,
-// served by serveMaker. Each cites what it follows; for doc.go:
+// served by serveMaker. Each cites what it follows (doc.go's route list
+// points here):
 //
 //   - GET /powerapps/providers/Microsoft.BusinessAppPlatform/environments
 //     (api-version required): the environments the caller can reach, the
