@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -498,4 +499,28 @@ func missingInputs(d *drift, root *cobra.Command, tj taskJSON, a actionYAML) {
 
 func readActionYAML(t *testing.T) actionYAML {
 	return readRepoFile[actionYAML](t, "action.yml", yaml.Unmarshal)
+}
+
+// A flag with fixed values is a pick list in task.json holding exactly the
+// values the CLI accepts: configure's --only lists every step of the
+// configure pipeline (a hand-kept copy once missed bypass-app-consent).
+func TestTaskPickListsAreTheCLIsValues(t *testing.T) {
+	tj := readTaskJSON(t)
+	for _, in := range tj.Inputs {
+		if in.Name != taskdefs.AzureDevOpsName("only") {
+			continue
+		}
+		var got []string
+		for v := range in.Options {
+			got = append(got, v)
+		}
+		want := configureStepNames()
+		slices.Sort(got)
+		want = slices.Sorted(slices.Values(want))
+		if !slices.Equal(got, want) {
+			t.Errorf("task.json's --only pick list %v, the configure pipeline's steps %v", got, want)
+		}
+		return
+	}
+	t.Fatal("task.json has no input for --only")
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"github.com/ppalm/ppalm/taskdefs"
 	"sort"
 	"strings"
 
@@ -261,8 +262,8 @@ func installFlagAliasesOn(root, c *cobra.Command) {
 	c.Flags().SetNormalizeFunc(normalize)
 }
 
-// flagValues are the fixed values of flags, offered by shell completion
-// (--only: configureStepNames).
+// flagValues are the fixed values of flags (--only: configureStepNames),
+// offered by shell completion and as the task's pick lists.
 var flagValues = map[string][]string{
 	"activate-as":  {steps.ActivateAsServicePrincipal, steps.ActivateAsConnectionOwner},
 	"auth":         {"auto", "secret", "certificate", "azure-pipelines", "github-oidc", "managed-identity", "azure-cli"},
@@ -292,12 +293,10 @@ func installCompletions(root *cobra.Command) {
 				if o, ok := f.Value.(*outputFormat); ok {
 					fn = cobra.FixedCompletions(append([]string{"table", "json"}, o.extra...), cobra.ShellCompDirectiveNoFileComp)
 				}
-			case flagValues[f.Name] != nil:
-				fn = cobra.FixedCompletions(flagValues[f.Name], cobra.ShellCompDirectiveNoFileComp)
-			case f.Name == "only":
-				fn = func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
-					return configureStepNames(), cobra.ShellCompDirectiveNoFileComp
-				}
+			case fixedValues(f.Name) != nil:
+				values := fixedValues(f.Name)
+				_ = c.Flags().SetAnnotation(f.Name, taskdefs.ValuesAnnotation, values)
+				fn = cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp)
 			case dirFlags[f.Name]:
 				fn = func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 					return nil, cobra.ShellCompDirectiveFilterDirs
@@ -325,6 +324,14 @@ func installCompletions(root *cobra.Command) {
 
 // configureStepNames are the values of configure's --only: the steps of
 // the configure pipeline, in order.
+// fixedValues are a flag's fixed values, or nil.
+func fixedValues(flag string) []string {
+	if flag == "only" {
+		return configureStepNames()
+	}
+	return flagValues[flag]
+}
+
 func configureStepNames() []string {
 	var names []string
 	for _, s := range steps.ConfigurePipeline() {

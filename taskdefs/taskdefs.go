@@ -19,6 +19,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -36,18 +37,11 @@ var LocalCommands = map[string]string{
 	"version":  "prints ppalm's own version, which the task log already names: not a pipeline step (version set is)",
 }
 
-// pickLists are the flags whose values the CLI checks against a fixed set.
-// Generate fails when an option is missing from a command's usage text, so
-// a renamed value cannot go unnoticed here.
-var pickLists = map[string][]string{
-	"activate-as":  {"service-principal", "connection-owner"},
-	"auth":         {"auto", "secret", "certificate", "azure-pipelines", "github-oidc", "managed-identity", "azure-cli"},
-	"host":         {"azure-devops", "github"},
-	"line-endings": {"lf", "crlf"},
-	"only":         {"webhook-urls", "plugin-step-config", "teams", "share-apps", "share-flows", "share-connectors", "set-flow-owners", "activate-flows"},
-	"packagetype":  {"Unmanaged", "Managed", "Both"},
-	"upgrade":      {"auto", "always", "never"},
-}
+// ValuesAnnotation is the flag annotation that lists a flag's fixed
+// values (set by the CLI, which also offers them to shell completion): such
+// a flag is a pickList input. Generate fails when an option is missing from
+// a command's usage text, so a renamed value cannot go unnoticed here.
+const ValuesAnnotation = "ppalm-values"
 
 // multiLine are string flags whose values span lines.
 var multiLine = map[string]bool{"message": true, "description": true}
@@ -249,9 +243,12 @@ func newInput(name string, us []use) (Input, error) {
 	switch {
 	case typ == "bool":
 		in.Type = "boolean"
-	case pickLists[name] != nil:
-		in.Type, in.Options, in.Multi = "pickList", pickLists[name], repeatable
+	case len(us[0].flag.Annotations[ValuesAnnotation]) > 0:
+		in.Type, in.Options, in.Multi = "pickList", us[0].flag.Annotations[ValuesAnnotation], repeatable
 		for _, u := range us {
+			if !slices.Equal(u.flag.Annotations[ValuesAnnotation], in.Options) {
+				return in, fmt.Errorf("flag --%s has different values in %s and %s: one input cannot serve them", name, us[0].command, u.command)
+			}
 			for _, o := range in.Options {
 				if !strings.Contains(u.flag.Usage, o) {
 					return in, fmt.Errorf("flag --%s of %s: its usage %q does not name the pickList option %q", name, u.command, u.flag.Usage, o)
