@@ -22,6 +22,7 @@ func tree() *cobra.Command {
 	unpack := &cobra.Command{Use: "unpack", Short: "Unpack", RunE: run}
 	unpack.Flags().String("folder", "", "folder to write into")
 	unpack.Flags().String("line-endings", "lf", "lf or crlf")
+	_ = unpack.Flags().SetAnnotation("line-endings", ValuesAnnotation, []string{"lf", "crlf"})
 	_ = unpack.MarkFlagRequired("folder")
 	version := &cobra.Command{Use: "version"}
 	set := &cobra.Command{Use: "set", Short: "Set the version", RunE: run}
@@ -105,8 +106,16 @@ func TestGenerateRefuses(t *testing.T) {
 	root := tree()
 	cmd, _, _ := root.Find([]string{"unpack"})
 	cmd.Flags().String("upgrade", "auto", "upgrade mode") // usage names none of auto, always, never
+	_ = cmd.Flags().SetAnnotation("upgrade", ValuesAnnotation, []string{"auto", "always", "never"})
 	if _, _, err := Generate(root, []byte(minimalTaskJSON)); err == nil || !strings.Contains(err.Error(), `pickList option "auto"`) {
 		t.Errorf("pickList option not in usage: err = %v", err)
+	}
+	root = tree()
+	cmd, _, _ = root.Find([]string{"version", "set"})
+	cmd.Flags().String("line-endings", "lf", "lf, crlf or cr")
+	_ = cmd.Flags().SetAnnotation("line-endings", ValuesAnnotation, []string{"lf", "crlf", "cr"})
+	if _, _, err := Generate(root, []byte(minimalTaskJSON)); err == nil || !strings.Contains(err.Error(), "different values") {
+		t.Errorf("one flag name, two value lists: err = %v", err)
 	}
 	root = tree()
 	cmd, _, _ = root.Find([]string{"unpack"})
