@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -42,9 +43,9 @@ func teamOptions(ctx context.Context, f *Factory, o *makerOptions, getenv func(s
 	if err != nil {
 		return maker.Options{}, err
 	}
-	cfg := teamauth.Config{PublicURL: o.team.publicURL, TenantID: firstOf(o.tenantID, getenv("AZURE_TENANT_ID")),
-		ClientID: firstOf(o.clientID, getenv("AZURE_CLIENT_ID")), ClientSecret: getenv("AZURE_CLIENT_SECRET"),
-		AuthorityHost: firstOf(f.Entra.Cloud.ActiveDirectoryAuthorityHost, getenv("AZURE_AUTHORITY_HOST")), APIScope: o.team.apiScope}
+	cfg := teamauth.Config{PublicURL: o.team.publicURL, TenantID: cmp.Or(o.tenantID, getenv("AZURE_TENANT_ID")),
+		ClientID: cmp.Or(o.clientID, getenv("AZURE_CLIENT_ID")), ClientSecret: getenv("AZURE_CLIENT_SECRET"),
+		AuthorityHost: cmp.Or(f.Entra.Cloud.ActiveDirectoryAuthorityHost, getenv("AZURE_AUTHORITY_HOST")), APIScope: o.team.apiScope}
 	if hc, ok := f.Entra.Transport.(*http.Client); ok {
 		cfg.HTTPClient = hc
 	}
@@ -52,7 +53,7 @@ func teamOptions(ctx context.Context, f *Factory, o *makerOptions, getenv func(s
 	if cfg.SessionKeys, err = teamauth.ParseSessionKeys(getenv("PPALM_SESSION_KEYS")); err != nil {
 		problems = append(problems, "PPALM_SESSION_KEYS: "+err.Error())
 	}
-	if path := firstOf(o.team.certificate, getenv("AZURE_CLIENT_CERTIFICATE_PATH")); path != "" {
+	if path := cmp.Or(o.team.certificate, getenv("AZURE_CLIENT_CERTIFICATE_PATH")); path != "" {
 		data, err := os.ReadFile(path)
 		if err == nil {
 			var pw []byte
@@ -119,13 +120,4 @@ func environmentFlags(flags []string) (map[string]string, error) {
 		envs[strings.TrimSpace(name)] = strings.TrimSpace(u)
 	}
 	return envs, nil
-}
-
-func firstOf(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
